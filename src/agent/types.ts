@@ -1,0 +1,17 @@
+/** What a backend receives for one turn. */
+export interface AgentTurn {
+  runId: string;
+  message: string;
+  sessionId: string;
+  to?: string;
+}
+
+/** Emit one streamed event of the run (`stream` is e.g. "assistant", "tool"). */
+export type AgentEmit = (stream: string, data: unknown) => void;
+
+/** One way of producing an assistant reply. */
+export interface AgentBackend {
+  readonly name: string;
+  /** Produce the reply, streaming as it goes; stop promptly when `signal` aborts. */
+  run(turn: AgentTurn, emit: AgentEmit, signal: AbortSignal): Promise<{ summary: string }>;
+}

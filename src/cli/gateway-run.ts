@@ -1,0 +1,84 @@
+import { assertSafeBind, ConfigError, loadConfig } from "../config/load.ts";
+import { ForceError, freePort } from "../gateway/force.ts";
+import { LockError } from "../gateway/lock.ts";
+import { createGateway, GatewayStartError } from "../gateway/server.ts";
+import { createLogger } from "../log.ts";
+import { resolveStateDir, statePaths } from "../paths.ts";
+import { onSignal } from "../runtime/process.ts";
+import { CliExit, Exit } from "./errors.ts";
+
+export interface GatewayFlags {
+  port?: number;
+  bind?: string;
+  token?: string;
+  config?: string;
+  verbose: boolean;
+  force: boolean;
+}
+
+/** Shutdown must finish within this, whatever hangs. */
+const SHUTDOWN_DEADLINE_MS = 5_000;
+
+export async function runGateway(flags: GatewayFlags): Promise<void> {
+  const paths = statePaths(resolveStateDir());
+  let loaded;
+  try {
+    loaded = loadConfig({
+      defaultFile: paths.config,
+      ...(flags.config !== undefined ? { explicitFile: flags.config } : {}),
+      overrides: {
+        ...(flags.port !== undefined ? { port: flags.port } : {}),
+        ...(flags.bind !== undefined ? { bind: flags.bind } : {}),
+        ...(flags.token !== undefined ? { token: flags.token } : {}),
+      },
+    });
+    assertSafeBind(loaded.config);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
+    throw err;
+  }
+  const { config } = loaded;
+  const log = createLogger({
+    file: paths.gatewayLog,
+    fileLevel: flags.verbose ? "debug" : config.gateway.logLevel,
+    stdoutLevel: flags.verbose ? "debug" : "info",
+    secrets: config.gateway.token ? [config.gateway.token] : [],
+  });
+  log.info(`config: ${loaded.file ?? "none found, using embedded defaults"}`, { stateDir: paths.stateDir });
+
+  if (flags.force && config.gateway.port !== 0) {
+    try {
+      await freePort(config.gateway.port, log);
+    } catch (err) {
+      if (err instanceof ForceError) throw new CliExit(Exit.FAILURE, err.message);
+      throw err;
+    }
+  }
+
+  const gateway = createGateway({ config, stateDir: paths.stateDir, log });
+  try {
+    await gateway.start();
+  } catch (err) {
+    await log.close();
+    if (err instanceof GatewayStartError || err instanceof LockError) throw new CliExit(Exit.FAILURE, err.message);
+    throw err;
+  }
+
+  const shutdown = (reason: string) => {
+    log.info(`received ${reason}, shutting down`);
+    setTimeout(() => {
+      log.warn(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
+      process.exit(Exit.OK);
+    }, SHUTDOWN_DEADLINE_MS);
+    void gateway
+      .stop(reason)
+      .then(() => log.close())
+      .finally(() => process.exit(Exit.OK));
+  };
+  onSignal("SIGTERM", () => shutdown("SIGTERM"));
+  onSignal("SIGINT", () => shutdown("SIGINT"));
+  // Background work reports through the log; it never takes the daemon down.
+  process.on("unhandledRejection", (reason) => {
+    log.error("unhandled rejection", { error: reason instanceof Error ? reason.stack : String(reason) });
+  });
+}

@@ -1,0 +1,102 @@
+import { readFileSync } from "node:fs";
+import JSON5 from "json5";
+import * as v from "valibot";
+import { ConfigSchema, type Config } from "./schema.ts";
+
+/** A configuration problem: fatal at start-up, printed as is. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Values from the command line; each wins over env, file and defaults. */
+export interface ConfigOverrides {
+  port?: number;
+  bind?: string;
+  token?: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file that was read, or null when none existed (defaults). */
+  file: string | null;
+}
+
+/** Turn valibot issues into lines like `gateway.tickIntervalMs: expected number, got "soon"`. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[] {
+  return issues.map((issue) => {
+    const path = v.getDotPath(issue) ?? "(root)";
+    if (issue.type === "strict_object" && issue.expected === "never") {
+      return `${path}: unknown key (remove it or check its spelling)`;
+    }
+    const expected = issue.expected ?? issue.type;
+    return `${path}: expected ${expected}, got ${issue.received}`;
+  });
+}
+
+function readConfigFile(file: string, mustExist: boolean): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" && !mustExist) return undefined;
+    throw new ConfigError(`config ${file}: cannot read it (${code ?? String(err)})`);
+  }
+  try {
+    return JSON5.parse(text);
+  } catch (err) {
+    const e = err as { lineNumber?: number; columnNumber?: number; message: string };
+    const where = e.lineNumber ? ` at line ${e.lineNumber}, column ${e.columnNumber}` : "";
+    throw new ConfigError(`config ${file}: not valid JSON5${where}: ${e.message.replace(/^JSON5: /, "")}`);
+  }
+}
+
+/**
+ * Load the config with precedence flag > environment > file > default.
+ * `explicitFile` (from `--config`) must exist; the state dir's file may be absent.
+ */
+export function loadConfig(opts: {
+  defaultFile: string;
+  explicitFile?: string;
+  env?: Record<string, string | undefined>;
+  overrides?: ConfigOverrides;
+}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const file = opts.explicitFile ?? opts.defaultFile;
+  const raw = readConfigFile(file, opts.explicitFile !== undefined);
+  if (raw !== undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw))) {
+    throw new ConfigError(`config ${file}: expected an object at the top level, got ${Array.isArray(raw) ? "an array" : typeof raw}`);
+  }
+  const parsed = v.safeParse(ConfigSchema, raw ?? {}, { abortEarly: false });
+  if (!parsed.success) {
+    throw new ConfigError(`config ${file} is invalid:\n  ${describeIssues(parsed.issues).join("\n  ")}`);
+  }
+  const config = parsed.output;
+  const envToken = env.CLAWDIS_GATEWAY_TOKEN;
+  if (envToken) config.gateway.token = envToken;
+  const o = opts.overrides ?? {};
+  if (o.port !== undefined) config.gateway.port = o.port;
+  if (o.bind !== undefined) config.gateway.bind = o.bind;
+  if (o.token !== undefined) config.gateway.token = o.token;
+  return { config, file: raw === undefined ? null : file };
+}
+
+/** True for addresses only this host can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
+}
+
+/** Checks that need the whole merged config. */
+export function assertSafeBind(config: Config): void {
+  const { bind, token } = config.gateway;
+  if (!isLoopback(bind) && !token) {
+    throw new ConfigError(
+      `refusing to bind ${bind} without a token: anyone who can reach it could drive your accounts. ` +
+        `Set gateway.token (or CLAWDIS_GATEWAY_TOKEN, or --token), or bind 127.0.0.1 and use an SSH tunnel.`,
+    );
+  }
+}

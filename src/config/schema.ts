@@ -1,0 +1,47 @@
+import * as v from "valibot";
+
+const int = (min: number, max: number) => v.pipe(v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const Port = int(0, 65_535);
+
+export const DEFAULT_GATEWAY_PORT = 18789;
+export const DEFAULT_WEBCHAT_PORT = 18788;
+
+/** The gateway section; every key has an embedded default. */
+export const GatewayConfigSchema = v.strictObject({
+  port: v.optional(Port, DEFAULT_GATEWAY_PORT),
+  bind: v.optional(v.pipe(v.string(), v.minLength(1)), "127.0.0.1"),
+  token: v.optional(v.pipe(v.string(), v.minLength(1))),
+  tickIntervalMs: v.optional(int(100, 3_600_000), 30_000),
+  handshakeTimeoutMs: v.optional(int(50, 600_000), 10_000),
+  maxPayload: v.optional(int(1024, 64 * 1024 * 1024), 512 * 1024),
+  maxBufferedBytes: v.optional(int(1024, 1024 * 1024 * 1024), 1.5 * 1024 * 1024),
+  allowedOrigins: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
+  /** How long a presence entry without a live connection stays listed. */
+  presenceTtlMs: v.optional(int(1_000, 86_400_000), 5 * 60_000),
+  presenceMaxEntries: v.optional(int(16, 1_000_000), 10_000),
+  /** Window in which presence changes are coalesced into one event. */
+  presenceCoalesceMs: v.optional(int(0, 5_000), 25),
+  logLevel: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+});
+
+export const ConfigSchema = v.strictObject({
+  $schema: v.optional(v.string()),
+  gateway: v.optional(GatewayConfigSchema, {}),
+  webchat: v.optional(
+    v.strictObject({
+      enabled: v.optional(v.boolean(), true),
+      port: v.optional(Port, DEFAULT_WEBCHAT_PORT),
+    }),
+    {},
+  ),
+  agent: v.optional(
+    v.strictObject({
+      backend: v.optional(v.picklist(["echo"]), "echo"),
+      timeoutMs: v.optional(int(1, 86_400_000), 600_000),
+    }),
+    {},
+  ),
+});
+
+export type Config = v.InferOutput<typeof ConfigSchema>;
+export type GatewayConfig = Config["gateway"];

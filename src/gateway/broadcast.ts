@@ -1,0 +1,54 @@
+import type { EventName, StateVersion } from "../protocol/index.ts";
+
+/** The part of a connection the broadcaster drives. */
+export interface EventSink {
+  /** Send an event frame; the sink appends its own `seq`. Returns false if not delivered. */
+  sendEvent(prefix: string, opts: { seq: boolean; droppable: boolean }): boolean;
+}
+
+export interface BroadcastOptions {
+  stateVersion?: StateVersion;
+  /** A slow client may miss it (ticks, presence): it gets a `seq` gap and refreshes. */
+  droppable?: boolean;
+  /** `tick` carries no seq: it is liveness, not state, and missing one is no gap. */
+  seq?: boolean;
+}
+
+/** The one path every event takes to every connected client. */
+export class Broadcaster {
+  private readonly sinks = new Set<EventSink>();
+
+  add(sink: EventSink): void {
+    this.sinks.add(sink);
+  }
+
+  remove(sink: EventSink): void {
+    this.sinks.delete(sink);
+  }
+
+  get size(): number {
+    return this.sinks.size;
+  }
+
+  /** Serialize once, then stamp each connection's own `seq`. */
+  broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}): void {
+    const prefix = eventPrefix(event, payload, opts.stateVersion);
+    const sendOpts = { seq: opts.seq ?? true, droppable: opts.droppable ?? false };
+    for (const sink of this.sinks) sink.sendEvent(prefix, sendOpts);
+  }
+
+  /** Send to one client only. */
+  unicast(sink: EventSink, event: EventName, payload: unknown, opts: BroadcastOptions = {}): boolean {
+    return sink.sendEvent(eventPrefix(event, payload, opts.stateVersion), {
+      seq: opts.seq ?? true,
+      droppable: opts.droppable ?? false,
+    });
+  }
+}
+
+/** The event frame up to (not including) its `seq` and closing brace. */
+export function eventPrefix(event: EventName, payload: unknown, stateVersion?: StateVersion): string {
+  let s = `{"type":"event","event":${JSON.stringify(event)},"payload":${JSON.stringify(payload ?? null)}`;
+  if (stateVersion) s += `,"stateVersion":${JSON.stringify(stateVersion)}`;
+  return s;
+}

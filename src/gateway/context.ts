@@ -1,0 +1,37 @@
+import type { AgentRunner } from "../agent/runner.ts";
+import type { Config } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import type { AgentFinal, ClientInfo, SendResult, StateVersion } from "../protocol/index.ts";
+import type { Providers } from "../providers/index.ts";
+import type { Broadcaster } from "./broadcast.ts";
+import type { Dedupe } from "./dedupe.ts";
+import type { HealthState } from "./health.ts";
+import type { Presence } from "./presence.ts";
+
+/** The gateway's state, created once in server.ts and passed down; no singletons. */
+export interface GatewayContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly host: string;
+  readonly ip: string;
+  readonly startedAt: number;
+  readonly build: { version: string; commit: string };
+  readonly presence: Presence;
+  readonly health: HealthState;
+  readonly providers: Providers;
+  readonly agent: AgentRunner;
+  readonly broadcaster: Broadcaster;
+  readonly sends: Dedupe<SendResult>;
+  readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
+  readonly clients: () => number;
+  readonly shuttingDown: () => boolean;
+  stateVersion(): StateVersion;
+}
+
+/** Who is calling a method. */
+export interface Caller {
+  readonly connId: string;
+  readonly instanceId: string;
+  readonly client: ClientInfo;
+  readonly remote: string;
+}

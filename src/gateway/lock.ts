@@ -1,0 +1,86 @@
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+
+export interface LockInfo {
+  pid: number;
+  startedAt: string;
+  port?: number;
+}
+
+export class LockError extends Error {
+  constructor(
+    message: string,
+    readonly holder: LockInfo,
+  ) {
+    super(message);
+    this.name = "LockError";
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function readLock(path: string): LockInfo | null {
+  try {
+    const info = JSON.parse(readFileSync(path, "utf8")) as LockInfo;
+    return typeof info.pid === "number" ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One gateway per state dir: an exclusive lock file holding pid and start time. A lock
+ * left by a dead process is taken over. Returns the release function.
+ */
+export function acquireLock(path: string, info: Omit<LockInfo, "pid" | "startedAt">): { release(): void; update(info: Partial<LockInfo>): void } {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const mine: LockInfo = { pid: process.pid, startedAt: new Date().toISOString(), ...info };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 0o600);
+      writeSync(fd, JSON.stringify(mine));
+      closeSync(fd);
+      return {
+        release() {
+          if (readLock(path)?.pid === process.pid) {
+            try {
+              unlinkSync(path);
+            } catch {}
+          }
+        },
+        update(patch) {
+          Object.assign(mine, patch);
+          const tmp = `${path}.${process.pid}.tmp`;
+          const fd2 = openSync(tmp, "w", 0o600);
+          writeSync(fd2, JSON.stringify(mine));
+          closeSync(fd2);
+          renameSync(tmp, path);
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const holder = readLock(path);
+    if (holder && holder.pid !== process.pid && alive(holder.pid)) {
+      throw new LockError(
+        `another gateway is running for this state dir (pid ${holder.pid}, started ${holder.startedAt}` +
+          `${holder.port !== undefined ? `, port ${holder.port}` : ""}); lock file ${path}. ` +
+          `Stop it first, or use a different CLAWDIS_STATE_DIR.`,
+        holder,
+      );
+    }
+    // Stale (dead pid or unreadable): take it over.
+    try {
+      unlinkSync(path);
+    } catch {}
+  }
+  throw new Error(`could not take the lock ${path}: it keeps changing; is another gateway starting?`);
+}

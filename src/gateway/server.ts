@@ -1,0 +1,218 @@
+import { hostname, networkInterfaces } from "node:os";
+import { Hono } from "hono";
+import { echoBackend } from "../agent/backends/echo.ts";
+import { AgentRunner } from "../agent/runner.ts";
+import type { AgentBackend } from "../agent/types.ts";
+import type { Config } from "../config/schema.ts";
+import { mountGateway } from "../http/app.ts";
+import { silentLogger, type Logger } from "../log.ts";
+import { statePaths } from "../paths.ts";
+import { CloseCode, type AgentFinal, type SendResult, type ShutdownEvent } from "../protocol/index.ts";
+import { Providers } from "../providers/index.ts";
+import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
+import { COMMIT, VERSION } from "../version.ts";
+import { Broadcaster } from "./broadcast.ts";
+import { Connection } from "./connection.ts";
+import type { GatewayContext } from "./context.ts";
+import { Dedupe } from "./dedupe.ts";
+import { listenersOnPort } from "./force.ts";
+import { HealthState } from "./health.ts";
+import { acquireLock } from "./lock.ts";
+import { Presence } from "./presence.ts";
+
+/** A start-up failure with a message meant for the operator. */
+export class GatewayStartError extends Error {}
+
+export interface GatewayOptions {
+  config: Config;
+  stateDir: string;
+  log?: Logger;
+  runtime?: RuntimeName;
+  providers?: Providers;
+  agentBackend?: AgentBackend;
+  /** Take the state-dir lock (default true). */
+  lock?: boolean;
+}
+
+export interface Gateway {
+  readonly ctx: GatewayContext;
+  /** Bind and serve; resolves with the bound port. */
+  start(): Promise<{ port: number; url: string }>;
+  /** Emit `shutdown`, close every client, stop serving. Idempotent. */
+  stop(reason: string, restartExpectedMs?: number): Promise<void>;
+}
+
+function primaryIp(fallback: string): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return fallback;
+}
+
+function isAddrInUse(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string };
+  return e?.code === "EADDRINUSE" || e?.name === "AddrInUse" || /EADDRINUSE|address already in use/i.test(e?.message ?? "");
+}
+
+function describePortHolder(port: number): string {
+  try {
+    const holders = listenersOnPort(port);
+    return holders.length > 0 ? ` (held by ${holders.map((h) => `pid ${h.pid} ${h.command}`).join(", ")})` : "";
+  } catch {
+    return "";
+  }
+}
+
+/** Compose the gateway from its parts. Nothing is bound until `start()`. */
+export function createGateway(opts: GatewayOptions): Gateway {
+  const { config } = opts;
+  const log = opts.log ?? silentLogger;
+  const startedAt = Date.now();
+  const host = hostname();
+  const ip = primaryIp(config.gateway.bind);
+  const broadcaster = new Broadcaster();
+  const providers = opts.providers ?? new Providers();
+  const connections = new Set<Connection>();
+  let shuttingDown = false;
+  let stopping: Promise<void> | null = null;
+
+  const presence: Presence = new Presence({
+    ttlMs: config.gateway.presenceTtlMs,
+    maxEntries: config.gateway.presenceMaxEntries,
+    coalesceMs: config.gateway.presenceCoalesceMs,
+    publish: (delta) => broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }),
+  });
+  const agent = new AgentRunner({
+    backend: opts.agentBackend ?? echoBackend(),
+    log: log.child("agent"),
+    onEvent: (event) => broadcaster.broadcast("agent", event),
+  });
+  const health: HealthState = new HealthState({
+    providers,
+    agentBackend: agent.backendName,
+    startedAt,
+    onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
+  });
+
+  const ctx: GatewayContext = {
+    config,
+    log,
+    host,
+    ip,
+    startedAt,
+    build: { version: VERSION, commit: COMMIT },
+    presence,
+    health,
+    providers,
+    agent,
+    broadcaster,
+    sends: new Dedupe<SendResult>(),
+    runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
+    clients: () => broadcaster.size,
+    shuttingDown: () => shuttingDown,
+    stateVersion: () => ({ presence: presence.version, health: health.version }),
+  };
+
+  presence.upsert(
+    { host, ip, version: VERSION, mode: "gateway", instanceId: `gateway:${host}`, ts: startedAt, reason: "start" },
+    true,
+  );
+
+  let listening: Listening | null = null;
+  let lock: ReturnType<typeof acquireLock> | null = null;
+  const timers: ReturnType<typeof setInterval>[] = [];
+  let nextConn = 0;
+  const connPrefix = `${process.pid.toString(36)}-${startedAt.toString(36)}`;
+
+  return {
+    ctx,
+    async start() {
+      const paths = statePaths(opts.stateDir);
+      if (opts.lock !== false) lock = acquireLock(paths.lock, { port: config.gateway.port });
+      try {
+        const app = new Hono();
+        const adapter = await createAdapter(app, opts.runtime);
+        mountGateway(app, adapter, {
+          allowedOrigins: config.gateway.allowedOrigins,
+          onRefused: (remote, origin) => log.warn("refused browser origin", { remote, origin }),
+          accept: (remote) => {
+            if (shuttingDown) return null;
+            const connId = `${connPrefix}-${(++nextConn).toString(36)}`;
+            let conn: Connection | null = null;
+            return {
+              onOpen: (sock) => {
+                conn = new Connection(ctx, sock, connId, remote, (c) => connections.delete(c));
+                connections.add(conn);
+                log.debug("socket opened", { connId, remote });
+              },
+              onMessage: (data) => conn?.onMessage(data),
+              onClose: (code, reason) => conn?.onClosed(code, reason),
+            };
+          },
+        });
+        try {
+          listening = await adapter.listen({
+            hostname: config.gateway.bind,
+            port: config.gateway.port,
+            maxPayload: config.gateway.maxPayload,
+          });
+        } catch (err) {
+          if (isAddrInUse(err)) {
+            throw new GatewayStartError(
+              `port ${config.gateway.port} on ${config.gateway.bind} is already in use${describePortHolder(config.gateway.port)}: ` +
+                `stop that process, pick another --port, or run \`clawdis gateway --force\``,
+            );
+          }
+          throw new GatewayStartError(`cannot listen on ${config.gateway.bind}:${config.gateway.port}: ${(err as Error).message}`);
+        }
+        lock?.update({ port: listening.port });
+        timers.push(
+          setInterval(() => {
+            broadcaster.broadcast("tick", { ts: Date.now() }, { seq: false, droppable: true });
+            presence.sweep();
+            health.refresh();
+          }, config.gateway.tickIntervalMs),
+        );
+        await providers.start();
+        const hostPart = config.gateway.bind.includes(":") ? `[${config.gateway.bind}]` : config.gateway.bind;
+        const url = `ws://${hostPart}:${listening.port}`;
+        log.info(`listening on ${url}`, {
+          runtime: adapter.name,
+          version: VERSION,
+          commit: COMMIT,
+          auth: config.gateway.token ? "token" : "none",
+          agent: agent.backendName,
+        });
+        if (agent.backendName === "echo") {
+          log.info("agent backend: echo (replies with the message; configure agent.backend for a real assistant)");
+        }
+        return { port: listening.port, url };
+      } catch (err) {
+        lock?.release();
+        lock = null;
+        throw err;
+      }
+    },
+    stop(reason, restartExpectedMs) {
+      stopping ??= (async () => {
+        shuttingDown = true;
+        for (const t of timers) clearInterval(t);
+        presence.stop();
+        const payload: ShutdownEvent = { reason };
+        if (restartExpectedMs !== undefined) payload.restartExpectedMs = restartExpectedMs;
+        broadcaster.broadcast("shutdown", payload);
+        agent.abortAll(`gateway shutting down (${reason})`);
+        for (const conn of [...connections]) conn.close(CloseCode.GOING_AWAY, `gateway shutting down: ${reason}`);
+        // Let the kernel take the queued shutdown/close frames before sockets are torn down.
+        await new Promise((r) => setTimeout(r, 150));
+        const closing = listening?.close() ?? Promise.resolve();
+        await Promise.race([closing, new Promise((r) => setTimeout(r, 2_000))]);
+        await providers.stop();
+        log.info("gateway stopped", { reason });
+        lock?.release();
+        lock = null;
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from "node:fs";
+import { dirname } from "node:path";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Keys whose values never reach a log line, whatever their nesting. */
+const SECRET_KEY = /token|secret|password|authorization|apikey|api_key/i;
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** True when debug records are wanted anywhere: lets hot paths skip building them. */
+  readonly debugEnabled: boolean;
+  child(scope: string): Logger;
+  /** Flush the file and stop writing. */
+  close(): Promise<void>;
+}
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(v, depth + 1);
+  return out;
+}
+
+export interface LoggerOptions {
+  /** JSON-lines file; rotated to `<file>.1` past `maxFileBytes`. */
+  file?: string;
+  fileLevel?: LogLevel;
+  /** Level of the concise human line on stdout. */
+  stdoutLevel?: LogLevel;
+  maxFileBytes?: number;
+  /** Secrets to scrub from free text as well (e.g. the gateway token). */
+  secrets?: string[];
+  write?: (line: string) => void;
+}
+
+/** Past this many bytes queued for the file, debug records are dropped rather than buffered. */
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+class FileSink {
+  private stream: WriteStream;
+  private written: number;
+  constructor(
+    private readonly path: string,
+    private readonly maxBytes: number,
+  ) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    let size = 0;
+    try {
+      size = statSync(path).size;
+    } catch {}
+    if (size > maxBytes) {
+      renameSync(path, `${path}.1`);
+      size = 0;
+    }
+    this.written = size;
+    this.stream = createWriteStream(path, { flags: "a", mode: 0o600 });
+    this.stream.on("error", () => {});
+  }
+  get pending(): number {
+    return this.stream.writableLength;
+  }
+  write(line: string): void {
+    this.stream.write(line);
+    this.written += line.length;
+    if (this.written > this.maxBytes) this.rotate();
+  }
+  private rotate(): void {
+    const old = this.stream;
+    old.end();
+    try {
+      renameSync(this.path, `${this.path}.1`);
+    } catch {}
+    this.stream = createWriteStream(this.path, { flags: "a", mode: 0o600 });
+    this.stream.on("error", () => {});
+    this.written = 0;
+  }
+  close(): Promise<void> {
+    return new Promise((resolve) => this.stream.end(() => resolve()));
+  }
+}
+
+/** A logger writing JSON lines to a file and concise human lines to stdout. */
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const fileLevel = RANK[opts.fileLevel ?? "info"];
+  const stdoutLevel = RANK[opts.stdoutLevel ?? "info"];
+  const sink = opts.file ? new FileSink(opts.file, opts.maxFileBytes ?? 10 * 1024 * 1024) : null;
+  const secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
+  const write = opts.write ?? ((line: string) => process.stdout.write(line));
+  const scrub = (s: string) => secrets.reduce((acc, secret) => acc.split(secret).join("[redacted]"), s);
+
+  const make = (scope: string): Logger => {
+    const log = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
+      const rank = RANK[level];
+      const toFile = sink !== null && rank >= fileLevel && !(level === "debug" && sink.pending > MAX_PENDING_BYTES);
+      const toStdout = rank >= stdoutLevel;
+      if (!toFile && !toStdout) return;
+      const ts = new Date().toISOString();
+      const clean = fields ? (redact(fields) as Record<string, unknown>) : undefined;
+      if (toFile) sink.write(scrub(JSON.stringify({ ts, level, scope, msg, ...clean })) + "\n");
+      if (toStdout) {
+        const extra = clean && Object.keys(clean).length > 0 ? ` ${JSON.stringify(clean)}` : "";
+        write(scrub(`${ts} ${level.padEnd(5)} [${scope}] ${msg}${extra}`) + "\n");
+      }
+    };
+    return {
+      debug: (m, f) => log("debug", m, f),
+      info: (m, f) => log("info", m, f),
+      warn: (m, f) => log("warn", m, f),
+      error: (m, f) => log("error", m, f),
+      debugEnabled: Math.min(fileLevel, stdoutLevel) <= RANK.debug,
+      child: (s) => make(`${scope}:${s}`),
+      close: () => sink?.close() ?? Promise.resolve(),
+    };
+  };
+  return make("gateway");
+}
+
+/** A logger that drops everything; for library use and tests that do not read logs. */
+export const silentLogger: Logger = createLogger({ stdoutLevel: "error", write: () => {} });

@@ -1,0 +1,31 @@
+/**
+ * WebSocket close codes the gateway uses. 1xxx are RFC 6455 codes used with their
+ * standard meaning; 4xxx are this protocol's own and always follow a `hello-error`.
+ */
+export const CloseCode = {
+  /** The gateway is shutting down (after the `shutdown` event). Reconnect. */
+  GOING_AWAY: 1001,
+  /** A frame that is not part of the protocol: first frame not `hello`, a second `hello`, a frame without a usable `type`/`id`. */
+  PROTOCOL_ERROR: 1002,
+  /** A binary frame: the protocol is JSON text only. */
+  UNSUPPORTED_DATA: 1003,
+  /** A text frame that is not valid JSON. */
+  INVALID_JSON: 1007,
+  /** The client stopped reading and its send buffer passed `maxBufferedBytes`. */
+  SLOW_CONSUMER: 1008,
+  /** A frame larger than `maxPayload` (or than the pre-handshake cap). */
+  MESSAGE_TOO_BIG: 1009,
+  /** An unexpected fault in the gateway. */
+  INTERNAL_ERROR: 1011,
+  /** The gateway is shutting down and takes no new connections. */
+  TRY_AGAIN_LATER: 1013,
+  /** No valid `hello` arrived within `handshakeTimeoutMs`. */
+  HANDSHAKE_TIMEOUT: 4000,
+  /** `hello-error` reason `unauthorized`: token missing or wrong. */
+  UNAUTHORIZED: 4001,
+  /** `hello-error` reason `protocol-mismatch`: no common protocol version. */
+  PROTOCOL_MISMATCH: 4002,
+  /** `hello-error` reason `invalid-hello`: the hello failed validation. */
+  INVALID_HELLO: 4003,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,0 +1,50 @@
+import * as v from "valibot";
+
+/** A non-empty string of at most `max` characters. */
+export const text = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max));
+/** A non-negative integer. */
+export const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
+/** Milliseconds since the Unix epoch. */
+export const timestamp = () => v.pipe(v.number(), v.integer(), v.minValue(0));
+
+/** Versions of the gateway's state, so a client can order snapshots and deltas. */
+export const StateVersionSchema = v.object({
+  presence: count(),
+  health: count(),
+});
+export type StateVersion = v.InferOutput<typeof StateVersionSchema>;
+
+/** One presence entry: the gateway itself, a connected client, or a posted note. */
+export const PresenceEntrySchema = v.object({
+  host: v.string(),
+  ip: v.string(),
+  version: v.string(),
+  mode: v.string(),
+  lastInputSeconds: v.optional(count()),
+  ts: timestamp(),
+  reason: v.optional(v.string()),
+  tags: v.optional(v.array(v.string())),
+  instanceId: v.optional(v.string()),
+  text: v.optional(v.string()),
+  platform: v.optional(v.string()),
+});
+export type PresenceEntry = v.InferOutput<typeof PresenceEntrySchema>;
+
+/** The health snapshot: `health` method, `hello-ok.snapshot.health`, `clawdis health --json`. */
+export const HealthSchema = v.looseObject({
+  ok: v.boolean(),
+  ts: timestamp(),
+  uptimeMs: count(),
+  web: v.looseObject({
+    linked: v.boolean(),
+    authAgeMs: v.optional(count()),
+    connected: v.boolean(),
+  }),
+  telegram: v.looseObject({
+    configured: v.boolean(),
+  }),
+  agent: v.looseObject({
+    backend: v.string(),
+  }),
+});
+export type Health = v.InferOutput<typeof HealthSchema>;

@@ -1,0 +1,40 @@
+import * as v from "valibot";
+import { count, HealthSchema, PresenceEntrySchema, timestamp } from "./common.ts";
+
+export const AgentEventSchema = v.object({
+  runId: v.string(),
+  /** Per-run sequence, 1, 2, 3… (the frame's own `seq` is per connection). */
+  seq: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** `lifecycle` (start/end), `assistant` (text deltas), `tool`, `error`. */
+  stream: v.string(),
+  ts: timestamp(),
+  data: v.unknown(),
+});
+export type AgentEvent = v.InferOutput<typeof AgentEventSchema>;
+
+/** A presence delta: entries added or changed, and entries gone (each with its `reason`). */
+export const PresenceEventSchema = v.object({
+  upserted: v.array(PresenceEntrySchema),
+  removed: v.array(PresenceEntrySchema),
+});
+export type PresenceEvent = v.InferOutput<typeof PresenceEventSchema>;
+
+export const TickEventSchema = v.object({ ts: timestamp() });
+
+export const ShutdownEventSchema = v.object({
+  reason: v.string(),
+  restartExpectedMs: v.optional(count()),
+});
+export type ShutdownEvent = v.InferOutput<typeof ShutdownEventSchema>;
+
+/** Event name → payload schema. */
+export const EVENTS = {
+  agent: AgentEventSchema,
+  presence: PresenceEventSchema,
+  health: HealthSchema,
+  tick: TickEventSchema,
+  shutdown: ShutdownEventSchema,
+} as const;
+export type EventName = keyof typeof EVENTS;
+export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
+export type EventPayload<E extends EventName> = v.InferOutput<(typeof EVENTS)[E]>;

@@ -1,0 +1,106 @@
+import * as v from "valibot";
+import { count, HealthSchema, PresenceEntrySchema, StateVersionSchema, text, timestamp } from "./common.ts";
+
+/** Methods that take no parameters accept `params` omitted or `{}`. */
+const NoParams = v.optional(v.strictObject({}));
+
+export const StatusSchema = v.object({
+  version: v.string(),
+  commit: v.string(),
+  host: v.string(),
+  uptimeMs: count(),
+  /** Providers that are linked and can send right now. */
+  linked: v.array(v.string()),
+  providers: v.object({
+    whatsapp: v.object({ linked: v.boolean(), connected: v.boolean() }),
+    telegram: v.object({ configured: v.boolean(), connected: v.boolean() }),
+  }),
+  clients: count(),
+  agent: v.object({ backend: v.string(), running: count() }),
+});
+
+export const PresenceListSchema = v.object({
+  presence: v.array(PresenceEntrySchema),
+  stateVersion: StateVersionSchema,
+});
+
+export const SystemEventParamsSchema = v.strictObject({
+  text: text(2000),
+  tags: v.optional(v.pipe(v.array(text(64)), v.maxLength(32))),
+  /** Post for another instance (e.g. a node the caller speaks for); defaults to the caller's own entry. */
+  instanceId: v.optional(text(128)),
+  host: v.optional(text(255)),
+  mode: v.optional(text(32)),
+  version: v.optional(text(64)),
+  lastInputSeconds: v.optional(count()),
+  reason: v.optional(text(128)),
+});
+export type SystemEventParams = v.InferOutput<typeof SystemEventParamsSchema>;
+
+export const SystemEventResultSchema = v.object({
+  entry: PresenceEntrySchema,
+  stateVersion: StateVersionSchema,
+});
+
+export const PROVIDERS = ["whatsapp", "telegram"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const SendParamsSchema = v.strictObject({
+  to: text(256),
+  message: v.pipe(v.string(), v.maxLength(65_536)),
+  mediaUrl: v.optional(v.pipe(v.string(), v.url(), v.maxLength(4096))),
+  provider: v.optional(v.picklist(PROVIDERS)),
+  idempotencyKey: text(256),
+});
+export type SendParams = v.InferOutput<typeof SendParamsSchema>;
+
+export const SendResultSchema = v.object({
+  provider: v.picklist(PROVIDERS),
+  to: v.string(),
+  messageId: v.string(),
+  ts: timestamp(),
+});
+export type SendResult = v.InferOutput<typeof SendResultSchema>;
+
+export const AgentParamsSchema = v.strictObject({
+  message: text(100_000),
+  to: v.optional(text(256)),
+  sessionId: v.optional(text(128)),
+  /** Deadline in seconds; the config's `agent.timeoutMs` otherwise. */
+  timeout: v.optional(v.pipe(v.number(), v.minValue(0.001), v.maxValue(86_400))),
+  deliver: v.optional(v.boolean()),
+  idempotencyKey: text(256),
+});
+export type AgentParams = v.InferOutput<typeof AgentParamsSchema>;
+
+/** First `res` of an `agent` request. */
+export const AgentAckSchema = v.object({
+  runId: v.string(),
+  status: v.literal("accepted"),
+});
+/** Final `res` of an `agent` request, same `id` as the ack. */
+export const AgentFinalSchema = v.object({
+  runId: v.string(),
+  status: v.picklist(["ok", "error"]),
+  summary: v.string(),
+});
+export type AgentAck = v.InferOutput<typeof AgentAckSchema>;
+export type AgentFinal = v.InferOutput<typeof AgentFinalSchema>;
+
+/**
+ * THE method table: name → params schema and result schema. Handlers live in
+ * `src/gateway/methods/`, one file each, bound to these entries.
+ */
+export const METHODS = {
+  health: { params: NoParams, result: HealthSchema },
+  status: { params: NoParams, result: StatusSchema },
+  "system-presence": { params: NoParams, result: PresenceListSchema },
+  "system-event": { params: SystemEventParamsSchema, result: SystemEventResultSchema },
+  send: { params: SendParamsSchema, result: SendResultSchema },
+  agent: { params: AgentParamsSchema, result: v.union([AgentAckSchema, AgentFinalSchema]) },
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
+export type MethodParams<M extends MethodName> = v.InferOutput<(typeof METHODS)[M]["params"]>;
+export type MethodResult<M extends MethodName> = v.InferOutput<(typeof METHODS)[M]["result"]>;

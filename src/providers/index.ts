@@ -1,0 +1,57 @@
+import { GatewayError, type ProviderName, type SendParams, type SendResult } from "../protocol/index.ts";
+import type { Provider, ProviderStatus } from "./types.ts";
+
+export type { Provider, ProviderStatus } from "./types.ts";
+
+const HOW_TO_LINK: Record<ProviderName, string> = {
+  whatsapp: "WhatsApp is not linked — run `clawdis login`",
+  telegram: "Telegram is not configured — set telegram.botToken (or TELEGRAM_BOT_TOKEN)",
+};
+
+const OFFLINE: ProviderStatus = { linked: false, connected: false };
+
+/** The providers this gateway owns, and the routing of `send` between them. */
+export class Providers {
+  private readonly byName = new Map<ProviderName, Provider>();
+
+  constructor(providers: Provider[] = []) {
+    for (const p of providers) this.byName.set(p.name, p);
+  }
+
+  status(name: ProviderName): ProviderStatus {
+    return this.byName.get(name)?.status() ?? OFFLINE;
+  }
+
+  /** Names of providers that can send right now. */
+  linked(): ProviderName[] {
+    return [...this.byName.values()].filter((p) => p.status().linked).map((p) => p.name);
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([...this.byName.values()].map((p) => p.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.byName.values()].map((p) => p.stop()));
+  }
+
+  /** Route to the named provider, else WhatsApp if linked, else Telegram. */
+  send(params: SendParams, signal?: AbortSignal): Promise<SendResult> {
+    const name = params.provider ?? (this.status("whatsapp").linked ? "whatsapp" : "telegram");
+    const provider = this.byName.get(name);
+    const status = provider?.status() ?? OFFLINE;
+    if (!provider || !status.linked) {
+      const message = params.provider
+        ? HOW_TO_LINK[name]
+        : `no provider is linked: ${HOW_TO_LINK.whatsapp}, or configure Telegram (telegram.botToken)`;
+      throw new GatewayError("NOT_LINKED", message, { details: { provider: params.provider ?? null } });
+    }
+    if (!status.connected) {
+      throw new GatewayError("UNAVAILABLE", `${name} is reconnecting; try again shortly`, {
+        retryable: true,
+        retryAfterMs: 2_000,
+      });
+    }
+    return provider.send(params, signal);
+  }
+}
