@@ -41,7 +41,7 @@ export class AgentRunner {
   }
 
   start(req: RunRequest): StartedRun {
-    const runId = (this.deps.newId ?? crypto.randomUUID)();
+    const runId = this.deps.newId ? this.deps.newId() : crypto.randomUUID();
     const controller = new AbortController();
     this.running.set(runId, controller);
     let seq = 0;

@@ -1,0 +1,43 @@
+/**
+ * npm run build:
+ *   dist/clawdis        single-file executable (bun build --compile), version+commit baked in
+ *   dist/clawdis.mjs    the same CLI bundled for Node ≥ 20 (package.json bin)
+ *   dist/protocol.schema.json
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildInfo } from "./build-info.ts";
+import { renderSchema, SCHEMA_PATH } from "./protocol-gen.ts";
+
+const root = join(import.meta.dir, "..");
+const dist = join(root, "dist");
+mkdirSync(dist, { recursive: true });
+const { version, commit } = buildInfo();
+const define = [
+  "--define",
+  `__CLAWDIS_VERSION__=${JSON.stringify(version)}`,
+  "--define",
+  `__CLAWDIS_COMMIT__=${JSON.stringify(commit)}`,
+];
+
+function bun(args: string[]): void {
+  const res = spawnSync(process.execPath, ["build", ...args], { cwd: root, stdio: "inherit" });
+  if (res.status !== 0) {
+    console.error(`bun build ${args.join(" ")} failed`);
+    process.exit(res.status ?? 1);
+  }
+}
+
+// --bytecode needs ESM for top-level await; it halves start-up time.
+bun(["src/cli.ts", "--compile", "--minify", "--bytecode", "--format=esm", ...define, "--outfile", join(dist, "clawdis")]);
+bun(["src/cli.ts", "--target=node", "--format=esm", ...define, "--outfile", join(dist, "clawdis.mjs")]);
+
+// The Node bundle needs its own shebang (the source's names bun).
+const mjs = join(dist, "clawdis.mjs");
+const body = readFileSync(mjs, "utf8").replace(/^#!.*\n/, "");
+writeFileSync(mjs, `#!/usr/bin/env node\n${body}`);
+chmodSync(mjs, 0o755);
+
+writeFileSync(SCHEMA_PATH, renderSchema());
+console.log(`built clawdis ${version} (${commit}): dist/clawdis, dist/clawdis.mjs, dist/protocol.schema.json`);
