@@ -76,6 +76,8 @@ export class AgentRunner {
       controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
     });
     aborted.catch(() => {});
+    // Start on the next macrotask so the caller's ack goes out before the first event.
+    await new Promise((r) => setTimeout(r, 0));
     emit("lifecycle", { phase: "start" });
     try {
       const turn = {

@@ -56,27 +56,30 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   }
 
   const gateway = createGateway({ config, stateDir: paths.stateDir, log });
-  try {
-    await gateway.start();
-  } catch (err) {
-    await log.close();
-    if (err instanceof GatewayStartError || err instanceof LockError) throw new CliExit(Exit.FAILURE, err.message);
-    throw err;
-  }
-
+  const starting = gateway.start();
+  // Signals are handled from the first moment: a supervisor may stop us while we bind.
   const shutdown = (reason: string) => {
     log.info(`received ${reason}, shutting down`);
     setTimeout(() => {
       log.warn(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
       process.exit(Exit.OK);
     }, SHUTDOWN_DEADLINE_MS);
-    void gateway
-      .stop(reason)
+    void starting
+      .catch(() => {})
+      .then(() => gateway.stop(reason))
       .then(() => log.close())
       .finally(() => process.exit(Exit.OK));
   };
   onSignal("SIGTERM", () => shutdown("SIGTERM"));
   onSignal("SIGINT", () => shutdown("SIGINT"));
+  try {
+    await starting;
+  } catch (err) {
+    await log.close();
+    if (err instanceof GatewayStartError || err instanceof LockError) throw new CliExit(Exit.FAILURE, err.message);
+    throw err;
+  }
+
   // Background work reports through the log; it never takes the daemon down.
   process.on("unhandledRejection", (reason) => {
     log.error("unhandled rejection", { error: reason instanceof Error ? reason.stack : String(reason) });
