@@ -15,19 +15,21 @@ export function renderSchema(): string {
 
 if (import.meta.main) {
   const text = renderSchema();
+  const outIdx = process.argv.indexOf("--out");
+  const SCHEMA_FILE = outIdx > 0 ? process.argv[outIdx + 1]! : SCHEMA_PATH;
   if (process.argv.includes("--check")) {
     let current = "";
     try {
-      current = readFileSync(SCHEMA_PATH, "utf8");
+      current = readFileSync(SCHEMA_FILE, "utf8");
     } catch {}
     if (current !== text) {
-      console.error(`${SCHEMA_PATH} is stale or missing: run npm run protocol:gen`);
+      console.error(`${SCHEMA_FILE} is stale or missing: run npm run protocol:gen`);
       process.exit(1);
     }
-    console.log(`${SCHEMA_PATH} is up to date`);
+    console.log(`${SCHEMA_FILE} is up to date`);
   } else {
-    mkdirSync(dirname(SCHEMA_PATH), { recursive: true });
-    writeFileSync(SCHEMA_PATH, text);
-    console.log(`wrote ${SCHEMA_PATH}`);
+    mkdirSync(dirname(SCHEMA_FILE), { recursive: true });
+    writeFileSync(SCHEMA_FILE, text);
+    console.log(`wrote ${SCHEMA_FILE}`);
   }
 }

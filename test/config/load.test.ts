@@ -1,0 +1,61 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { assertSafeBind, ConfigError, isLoopback, loadConfig } from "../../src/config/load.ts";
+import { createLogger } from "../../src/log.ts";
+import { tempStateDir } from "../helpers/gateway.ts";
+
+describe("loadConfig", () => {
+  test("precedence: flag > env > file > default", () => {
+    const dir = tempStateDir({ gateway: { port: 1000, token: "file", bind: "127.0.0.2" } });
+    const file = join(dir, "clawdis.json");
+    const fromFile = loadConfig({ defaultFile: file, env: {} }).config.gateway;
+    expect([fromFile.port, fromFile.token, fromFile.tickIntervalMs]).toEqual([1000, "file", 30_000]);
+    expect(loadConfig({ defaultFile: file, env: { CLAWDIS_GATEWAY_TOKEN: "env" } }).config.gateway.token).toBe("env");
+    const flagged = loadConfig({
+      defaultFile: file,
+      env: { CLAWDIS_GATEWAY_TOKEN: "env" },
+      overrides: { token: "flag", port: 2000 },
+    }).config.gateway;
+    expect([flagged.token, flagged.port, flagged.bind]).toEqual(["flag", 2000, "127.0.0.2"]);
+  });
+
+  test("an empty CLAWDIS_GATEWAY_TOKEN (systemd's Environment=...=) means unset", () => {
+    const dir = tempStateDir();
+    expect(loadConfig({ defaultFile: join(dir, "clawdis.json"), env: { CLAWDIS_GATEWAY_TOKEN: "" } }).config.gateway.token).toBeUndefined();
+  });
+
+  test("a top level that is not an object is named", () => {
+    const dir = tempStateDir("[1,2]");
+    expect(() => loadConfig({ defaultFile: join(dir, "clawdis.json"), env: {} })).toThrow("expected an object at the top level");
+  });
+
+  test("non-loopback binds need a token", () => {
+    expect(isLoopback("127.0.0.1")).toBe(true);
+    expect(isLoopback("::1")).toBe(true);
+    expect(isLoopback("localhost")).toBe(true);
+    expect(isLoopback("0.0.0.0")).toBe(false);
+    expect(isLoopback("192.168.1.2")).toBe(false);
+    const dir = tempStateDir({ gateway: { bind: "0.0.0.0" } });
+    const { config } = loadConfig({ defaultFile: join(dir, "clawdis.json"), env: {} });
+    expect(() => assertSafeBind(config)).toThrow(ConfigError);
+    config.gateway.token = "t";
+    expect(() => assertSafeBind(config)).not.toThrow();
+  });
+});
+
+describe("log: secrets never reach a line", () => {
+  test("token-named fields and configured secrets are redacted in file and stdout", async () => {
+    const file = join(tempStateDir(), "logs", "gateway.log");
+    let out = "";
+    const log = createLogger({ file, write: (l) => (out += l), secrets: ["hunter2-secret"] });
+    log.info("hello from hunter2-secret", { auth: { token: "abc123token" }, apiKey: "sk-1", note: "fine" });
+    await log.close();
+    const text = readFileSync(file, "utf8") + out;
+    expect(text).not.toContain("hunter2-secret");
+    expect(text).not.toContain("abc123token");
+    expect(text).not.toContain("sk-1");
+    expect(text).toContain("fine");
+    expect(JSON.parse(readFileSync(file, "utf8").trim()).auth.token).toBe("[redacted]");
+  });
+});
