@@ -438,6 +438,24 @@ describe("Operations: flags, logs, lock, port", () => {
     expect(await g.stop()).toBe(0);
   });
 
+  test("--force fails fast, saying so, when lsof is missing", async () => {
+    const res = await runCli(["gateway", "--port", "1", "--force"], {
+      target,
+      env: { CLAWDIS_STATE_DIR: (await import("../helpers/gateway.ts")).tempStateDir(), PATH: "/nonexistent" },
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("--force needs lsof");
+  });
+
+  test("clawdis health --json prints the same object as the health method", async () => {
+    const res = await runCli(["health", "--json", "--url", gw.url, "--token", TOKEN], { target });
+    expect(res.code).toBe(0);
+    const printed = JSON.parse(res.stdout);
+    const direct = (await bystander.request("health")).payload;
+    expect(Object.keys(printed).sort()).toEqual(Object.keys(direct).sort());
+    expect({ ...printed, ts: 0, uptimeMs: 0 }).toEqual({ ...direct, ts: 0, uptimeMs: 0 });
+  });
+
   test("--force SIGTERMs the listener on the port, logs it, then starts", async () => {
     const first = await spawnGateway({ target });
     const second = await spawnGateway({ target, args: ["--port", String(first.port), "--force"] });
