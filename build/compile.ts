@@ -2,13 +2,13 @@
  * npm run build:
  *   dist/clawdis        single-file executable (bun build --compile), version+commit baked in
  *   dist/clawdis.mjs    the same CLI bundled for Node ≥ 20 (package.json bin)
- *   dist/protocol.schema.json
+ *   dist/protocol.schema.json, dist/ClawdisProtocol.swift
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildInfo } from "./build-info.ts";
-import { renderSchema, SCHEMA_PATH } from "./protocol-gen.ts";
+import { DIST_DIR, renderArtifacts } from "./protocol-gen.ts";
 
 const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");
@@ -39,5 +39,5 @@ const body = readFileSync(mjs, "utf8").replace(/^#!.*\n/, "");
 writeFileSync(mjs, `#!/usr/bin/env node\n${body}`);
 chmodSync(mjs, 0o755);
 
-writeFileSync(SCHEMA_PATH, renderSchema());
-console.log(`built clawdis ${version} (${commit}): dist/clawdis, dist/clawdis.mjs, dist/protocol.schema.json`);
+for (const [name, text] of Object.entries(await renderArtifacts())) writeFileSync(join(DIST_DIR, name), text);
+console.log(`built clawdis ${version} (${commit}): dist/clawdis, dist/clawdis.mjs, dist/protocol.schema.json, dist/ClawdisProtocol.swift`);

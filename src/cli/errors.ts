@@ -14,8 +14,9 @@ export class CliExit extends Error {
   constructor(
     readonly exitCode: number,
     message: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause !== undefined ? { cause } : undefined);
     this.name = "CliExit";
   }
 }

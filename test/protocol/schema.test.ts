@@ -59,16 +59,28 @@ describe("JSON Schema emitted from the valibot schemas", () => {
     }
   });
 
-  test("npm run protocol:gen writes it and protocol:check fails once the file drifts", () => {
-    const out = join(tempStateDir(), "protocol.schema.json");
-    const gen = spawnSync(process.execPath, [join(ROOT, "build/protocol-gen.ts"), "--out", out]);
+  test("npm run protocol:gen writes schema and Swift models; protocol:check fails once a copy drifts", async () => {
+    const dir = tempStateDir();
+    const gen = spawnSync(process.execPath, [join(ROOT, "build/protocol-gen.ts"), "--dir", dir]);
     expect(gen.status).toBe(0);
-    expect(readFileSync(out, "utf8")).toBe(renderSchema());
-    const ok = spawnSync(process.execPath, [join(ROOT, "build/protocol-gen.ts"), "--check", "--out", out]);
+    expect(readFileSync(join(dir, "protocol.schema.json"), "utf8")).toBe(renderSchema());
+    const swift = readFileSync(join(dir, "ClawdisProtocol.swift"), "utf8");
+    for (const type of ["struct HelloOk", "struct Req", "struct Res", "struct Event", "struct AgentParams", "struct PresenceEntry"]) {
+      expect(swift).toContain(`public ${type}`);
+    }
+    expect(swift).toContain("Codable");
+    const ok = spawnSync(process.execPath, [join(ROOT, "build/protocol-gen.ts"), "--check", "--dir", dir]);
     expect(ok.status).toBe(0);
-    writeFileSync(out, readFileSync(out, "utf8").replace('"hello-ok"', '"hello-okay"'));
-    const stale = spawnSync(process.execPath, [join(ROOT, "build/protocol-gen.ts"), "--check", "--out", out], { encoding: "utf8" });
+    writeFileSync(join(dir, "ClawdisProtocol.swift"), swift.replace("struct HelloOk", "struct HelloOkay"));
+    const stale = spawnSync(process.execPath, [join(ROOT, "build/protocol-gen.ts"), "--check", "--dir", dir], { encoding: "utf8" });
     expect(stale.status).toBe(1);
-    expect(stale.stderr).toContain("stale");
+    expect(stale.stderr).toContain("ClawdisProtocol.swift");
   });
+
+  test("the checked-in copies in src/protocol/generated are current", () => {
+    const check = spawnSync(process.execPath, [join(ROOT, "build/protocol-gen.ts"), "--check"], { encoding: "utf8" });
+    expect(check.stderr).toBe("");
+    expect(check.status).toBe(0);
+  });
+
 });
