@@ -15,11 +15,11 @@ function kindOf(args: { launchd?: boolean; systemd?: boolean }): Kind {
   throw new CliExit(Exit.USAGE, "say which supervisor: --launchd (macOS) or --systemd (Linux)");
 }
 
-export function serviceFile(kind: Kind): string {
+export function serviceFile(kind: Kind, userUnit: boolean): string {
   if (kind === "launchd") return join(homedir(), "Library", "LaunchAgents", `${LAUNCHD_LABEL}.plist`);
-  return process.getuid?.() === 0
-    ? "/etc/systemd/system/clawdis-gateway.service"
-    : join(homedir(), ".config", "systemd", "user", "clawdis-gateway.service");
+  return userUnit
+    ? join(homedir(), ".config", "systemd", "user", "clawdis-gateway.service")
+    : "/etc/systemd/system/clawdis-gateway.service";
 }
 
 /** The argv that runs this very clawdis: the compiled binary alone, or runtime + script. */
@@ -43,7 +43,8 @@ function atomicWrite(path: string, text: string, mode: number): void {
 
 const common = {
   launchd: { type: "boolean", description: "macOS launchd agent (~/Library/LaunchAgents)" },
-  systemd: { type: "boolean", description: "systemd unit (/etc/systemd/system as root, else the user unit dir)" },
+  systemd: { type: "boolean", description: "systemd system unit (/etc/systemd/system; needs root)" },
+  user: { type: "boolean", description: "with --systemd: a user unit (~/.config/systemd/user) instead" },
 } as const;
 
 export const install = defineCommand({
@@ -54,6 +55,7 @@ export const install = defineCommand({
       "The token is never written into it: it goes to <state>/gateway.env (mode 0600).\n\n" +
       "Examples:\n" +
       "  clawdis gateway install --systemd --print\n" +
+      "  clawdis gateway install --systemd --user\n" +
       "  clawdis gateway install --launchd --port 18789\n" +
       "  CLAWDIS_GATEWAY_TOKEN=s3cret clawdis gateway install --systemd",
   },
@@ -79,14 +81,23 @@ export const install = defineCommand({
         stateDir,
         envFile,
         workingDirectory: stateDir,
+        userUnit: Boolean(args.user),
       };
       const text = kind === "launchd" ? renderLaunchdPlist(spec) : renderSystemdUnit(spec);
       if (args.print) {
         process.stdout.write(text);
         return;
       }
-      const file = serviceFile(kind);
-      atomicWrite(file, text, 0o644);
+      const file = serviceFile(kind, Boolean(args.user));
+      try {
+        atomicWrite(file, text, 0o644);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "EACCES" || code === "EPERM") {
+          throw new CliExit(Exit.FAILURE, `cannot write ${file} (${code}): run as root, or use --systemd --user for a user unit`);
+        }
+        throw err;
+      }
       if (!existsSync(envFile)) {
         const token = process.env.CLAWDIS_GATEWAY_TOKEN;
         atomicWrite(envFile, token ? `CLAWDIS_GATEWAY_TOKEN=${token}\n` : "# CLAWDIS_GATEWAY_TOKEN=\n", 0o600);
@@ -97,9 +108,9 @@ export const install = defineCommand({
       console.log(
         kind === "launchd"
           ? `next: launchctl load -w ${file}`
-          : process.getuid?.() === 0
-            ? "next: systemctl daemon-reload && systemctl enable --now clawdis-gateway.service"
-            : "next: systemctl --user daemon-reload && systemctl --user enable --now clawdis-gateway.service",
+          : args.user
+            ? "next: systemctl --user daemon-reload && systemctl --user enable --now clawdis-gateway.service"
+            : "next: systemctl daemon-reload && systemctl enable --now clawdis-gateway.service",
       );
     }),
 });
@@ -114,7 +125,7 @@ export const uninstall = defineCommand({
   args: common,
   run: ({ args }) =>
     handled(async () => {
-      const file = serviceFile(kindOf(args));
+      const file = serviceFile(kindOf(args), Boolean(args.user));
       if (!existsSync(file)) {
         console.log(`nothing to remove: ${file} does not exist`);
         return;

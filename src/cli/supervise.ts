@@ -7,7 +7,8 @@ export interface ServiceSpec {
   /** Holds CLAWDIS_GATEWAY_TOKEN (mode 0600): the token never goes into the service file. */
   envFile: string;
   workingDirectory: string;
-  user?: string;
+  /** systemd: a per-user unit (default.target) rather than a system one (multi-user.target). */
+  userUnit?: boolean;
 }
 
 const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -28,14 +29,13 @@ export function renderSystemdUnit(spec: ServiceSpec): string {
     `ExecStart=${spec.argv.map(systemdArg).join(" ")}`,
     "Restart=on-failure",
     "RestartSec=5",
-    ...(spec.user ? [`User=${spec.user}`] : []),
     `Environment=CLAWDIS_STATE_DIR=${systemdArg(spec.stateDir)}`,
     "# The token lives in this file (mode 0600), never in the unit.",
     `EnvironmentFile=-${spec.envFile}`,
     `WorkingDirectory=${spec.workingDirectory}`,
     "",
     "[Install]",
-    "WantedBy=default.target",
+    `WantedBy=${spec.userUnit ? "default.target" : "multi-user.target"}`,
     "",
   ].join("\n");
 }

@@ -4,7 +4,7 @@ import type { Provider, ProviderStatus } from "./types.ts";
 export type { Provider, ProviderStatus } from "./types.ts";
 
 const HOW_TO_LINK: Record<ProviderName, string> = {
-  whatsapp: "WhatsApp is not linked — run `clawdis login`",
+  whatsapp: "WhatsApp is not linked — run clawdis login",
   telegram: "Telegram is not configured — set telegram.botToken (or TELEGRAM_BOT_TOKEN)",
 };
 
@@ -43,7 +43,7 @@ export class Providers {
     if (!provider || !status.linked) {
       const message = params.provider
         ? HOW_TO_LINK[name]
-        : `no provider is linked: ${HOW_TO_LINK.whatsapp}, or configure Telegram (telegram.botToken)`;
+        : `${HOW_TO_LINK.whatsapp} (or set telegram.botToken and send with provider "telegram")`;
       throw new GatewayError("NOT_LINKED", message, { details: { provider: params.provider ?? null } });
     }
     if (!status.connected) {
