@@ -1,33 +1,45 @@
 import { GatewayError, type AgentEvent, type AgentFinal } from "../protocol/index.ts";
 import type { Logger } from "../log.ts";
+import type { SessionStore } from "./sessions.ts";
 import type { AgentBackend } from "./types.ts";
 
 export interface RunRequest {
   message: string;
   to?: string;
   sessionId?: string;
-  /** Deadline for this run in ms. */
+  /** Deadline for this run in ms, counted from when it starts executing. */
   timeoutMs: number;
 }
 
 export interface StartedRun {
   runId: string;
-  /** Settles with the final payload; rejects with AGENT_TIMEOUT or UNAVAILABLE. */
+  sessionId: string;
+  /** Settles with the final payload; rejects with AGENT_TIMEOUT. */
   done: Promise<AgentFinal>;
 }
 
+/** Why a run was aborted by the gateway rather than by its deadline. */
+class Shutdown extends Error {}
+
 /**
- * Runs agent turns on one backend: assigns run ids, numbers each run's events,
- * enforces the deadline by aborting the backend, and reports every event.
+ * Runs agent turns on one backend. Runs of one session go one after another, in the
+ * order they were accepted; different sessions run side by side up to `maxConcurrent`.
+ * Each run's events are numbered; the deadline aborts the backend.
  */
 export class AgentRunner {
-  private readonly running = new Map<string, AbortController>();
+  private readonly controllers = new Map<string, AbortController>();
+  private readonly sessionTails = new Map<string, Promise<unknown>>();
+  private readonly waiters: (() => void)[] = [];
+  private executing = 0;
+  private readonly settled = new Set<Promise<unknown>>();
 
   constructor(
     private readonly deps: {
       backend: AgentBackend;
       log: Logger;
       onEvent: (event: AgentEvent) => void;
+      sessions?: SessionStore;
+      maxConcurrent?: number;
       newId?: () => string;
     },
   ) {}
@@ -36,14 +48,75 @@ export class AgentRunner {
     return this.deps.backend.name;
   }
 
+  /** Runs accepted and not yet finished (queued or executing). */
   get active(): number {
-    return this.running.size;
+    return this.controllers.size;
   }
 
-  start(req: RunRequest): StartedRun {
+  /**
+   * Accept a run: its user message is on disk when this resolves (so an acknowledged
+   * run survives a crash), and it is queued behind earlier runs of its session.
+   */
+  async start(req: RunRequest): Promise<StartedRun> {
     const runId = this.deps.newId ? this.deps.newId() : crypto.randomUUID();
+    const sessionId = req.sessionId ?? req.to ?? "main";
+    await this.deps.sessions?.append(sessionId, { runId, role: "user", content: req.message, ts: Date.now() });
     const controller = new AbortController();
-    this.running.set(runId, controller);
+    this.controllers.set(runId, controller);
+    const previous = this.sessionTails.get(sessionId) ?? Promise.resolve();
+    const done = previous
+      .catch(() => {})
+      .then(() => this.execute(runId, sessionId, req, controller))
+      .finally(() => this.controllers.delete(runId));
+    const tail = done.catch(() => {});
+    this.sessionTails.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.sessionTails.get(sessionId) === tail) this.sessionTails.delete(sessionId);
+    });
+    this.settled.add(tail);
+    void tail.then(() => this.settled.delete(tail));
+    return { runId, sessionId, done };
+  }
+
+  /** Abort every run, queued or executing; each ends with status "error", summary "shutdown". */
+  abortAll(): void {
+    for (const c of this.controllers.values()) c.abort(new Shutdown("shutdown"));
+  }
+
+  /** Resolves when every accepted run has settled (or after `timeoutMs`). */
+  async idle(timeoutMs: number): Promise<void> {
+    await Promise.race([Promise.all([...this.settled]), new Promise((r) => setTimeout(r, timeoutMs))]);
+  }
+
+  private async acquire(signal: AbortSignal): Promise<void> {
+    const max = this.deps.maxConcurrent ?? 4;
+    while (this.executing >= max) {
+      if (signal.aborted) throw signal.reason;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+        // An aborted waiter leaves the queue, so a freed slot always wakes a live one.
+        const onAbort = () => {
+          const i = this.waiters.indexOf(wake);
+          if (i >= 0) this.waiters.splice(i, 1);
+          resolve();
+        };
+        this.waiters.push(wake);
+        signal.addEventListener("abort", onAbort, { once: true });
+      });
+    }
+    if (signal.aborted) throw signal.reason;
+    this.executing += 1;
+  }
+
+  private release(): void {
+    this.executing -= 1;
+    this.waiters.shift()?.();
+  }
+
+  private async execute(runId: string, sessionId: string, req: RunRequest, controller: AbortController): Promise<AgentFinal> {
     let seq = 0;
     // A backend that ignores the abort must not keep streaming; `force` is for the runner's own last word.
     const emit = (stream: string, data: unknown, force = false) => {
@@ -51,45 +124,44 @@ export class AgentRunner {
       seq += 1;
       this.deps.onEvent({ runId, seq, stream, ts: Date.now(), data });
     };
-    const done = this.execute(runId, req, emit, controller).finally(() => this.running.delete(runId));
-    return { runId, done };
-  }
-
-  /** Abort every run (shutdown). */
-  abortAll(reason: string): void {
-    for (const c of this.running.values()) c.abort(new GatewayError("UNAVAILABLE", reason, { retryable: true }));
-  }
-
-  private async execute(
-    runId: string,
-    req: RunRequest,
-    emit: (stream: string, data: unknown, force?: boolean) => void,
-    controller: AbortController,
-  ): Promise<AgentFinal> {
-    const timeout = new GatewayError("AGENT_TIMEOUT", `agent did not finish within ${req.timeoutMs} ms`, {
-      retryable: true,
-      details: { runId, timeoutMs: req.timeoutMs },
-    });
-    const timer = setTimeout(() => controller.abort(timeout), req.timeoutMs);
-    // Settles as soon as the deadline passes, even if a backend ignores the signal.
-    const aborted = new Promise<never>((_, reject) => {
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true });
-    });
-    aborted.catch(() => {});
-    // Start on the next macrotask so the caller's ack goes out before the first event.
-    await new Promise((r) => setTimeout(r, 0));
-    emit("lifecycle", { phase: "start" });
+    const { signal } = controller;
+    let acquired = false;
+    let timer: ReturnType<typeof setTimeout> | null = null;
     try {
-      const turn = {
-        runId,
-        message: req.message,
-        sessionId: req.sessionId ?? req.to ?? "main",
-        ...(req.to !== undefined ? { to: req.to } : {}),
-      };
-      const result = await Promise.race([this.deps.backend.run(turn, emit, controller.signal), aborted]);
+      // Start on a later macrotask so the caller's ack goes out before the first event.
+      await new Promise((r) => setTimeout(r, 0));
+      await this.acquire(signal);
+      acquired = true;
+      timer = setTimeout(
+        () =>
+          controller.abort(
+            new GatewayError("AGENT_TIMEOUT", `agent did not finish within ${req.timeoutMs} ms`, {
+              retryable: true,
+              details: { runId, timeoutMs: req.timeoutMs },
+            }),
+          ),
+        req.timeoutMs,
+      );
+      // Settles as soon as the run is aborted, even if a backend ignores the signal.
+      const aborted = new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+      });
+      aborted.catch(() => {});
+      const history = (await this.deps.sessions?.history(sessionId)) ?? [];
+      emit("lifecycle", { phase: "start", sessionId });
+      const turn = { runId, message: req.message, sessionId, history, ...(req.to !== undefined ? { to: req.to } : {}) };
+      const result = await Promise.race([this.deps.backend.run(turn, emit, signal), aborted]);
+      if (signal.aborted) throw signal.reason;
+      await this.deps.sessions?.append(sessionId, { runId, role: "assistant", content: result.summary, ts: Date.now() });
       emit("lifecycle", { phase: "end" });
       return { runId, status: "ok", summary: result.summary };
     } catch (err) {
+      this.deps.sessions?.abandon(runId);
+      if (err instanceof Shutdown) {
+        emit("lifecycle", { phase: "error", reason: "shutdown" }, true);
+        return { runId, status: "error", summary: "shutdown" };
+      }
       if (err instanceof GatewayError) {
         this.deps.log.warn("agent run stopped", { runId, code: err.code, reason: err.message });
         emit("lifecycle", { phase: "error", code: err.code }, true);
@@ -97,11 +169,12 @@ export class AgentRunner {
       }
       const message = err instanceof Error ? err.message : String(err);
       this.deps.log.warn("agent run failed", { runId, error: message });
-      emit("error", { message });
-      emit("lifecycle", { phase: "end" });
+      emit("error", { message }, true);
+      emit("lifecycle", { phase: "end" }, true);
       return { runId, status: "error", summary: message };
     } finally {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
+      if (acquired) this.release();
     }
   }
 }

@@ -1,12 +1,16 @@
+import type { Turn } from "./sessions.ts";
+
 /** What a backend receives for one turn. */
 export interface AgentTurn {
   runId: string;
   message: string;
   sessionId: string;
   to?: string;
+  /** Earlier turns of this session, oldest first (bounded by `agent.historyTurns`). */
+  history: Turn[];
 }
 
-/** Emit one streamed event of the run (`stream` is e.g. "assistant", "tool"). */
+/** Emit one streamed event of the run (`stream` is e.g. "assistant", "json"). */
 export type AgentEmit = (stream: string, data: unknown) => void;
 
 /** One way of producing an assistant reply. */

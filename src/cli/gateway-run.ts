@@ -55,7 +55,14 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     }
   }
 
-  const gateway = createGateway({ config, stateDir: paths.stateDir, log });
+  let gateway;
+  try {
+    gateway = createGateway({ config, stateDir: paths.stateDir, log });
+  } catch (err) {
+    await log.close();
+    if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
+    throw err;
+  }
   const starting = gateway.start();
   // Signals are handled from the first moment: a supervisor may stop us while we bind.
   const shutdown = (reason: string) => {

@@ -36,8 +36,25 @@ export const ConfigSchema = v.strictObject({
   ),
   agent: v.optional(
     v.strictObject({
-      backend: v.optional(v.picklist(["echo"]), "echo"),
+      /** Unset: `openai` when OPENAI_API_KEY is set, else `echo`. */
+      backend: v.optional(v.picklist(["echo", "openai", "command"])),
       timeoutMs: v.optional(int(1, 86_400_000), 600_000),
+      maxConcurrent: v.optional(int(1, 256), 4),
+      /** Past turns (user + assistant pairs) sent with each openai request. */
+      historyTurns: v.optional(int(0, 1_000), 20),
+      openai: v.optional(
+        v.strictObject({
+          baseUrl: v.optional(v.pipe(v.string(), v.url()), "https://api.openai.com/v1"),
+          model: v.optional(v.pipe(v.string(), v.minLength(1)), "gpt-4o-mini"),
+          apiKeyEnv: v.optional(v.pipe(v.string(), v.minLength(1)), "OPENAI_API_KEY"),
+          systemPrompt: v.optional(v.string()),
+          temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
+        }),
+        {},
+      ),
+      /** argv for the `command` backend; `{{message}}`, `{{sessionId}}`, `{{to}}` are filled in. Never run through a shell. */
+      command: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+      commandCwd: v.optional(v.string()),
     }),
     {},
   ),

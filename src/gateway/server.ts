@@ -1,7 +1,9 @@
 import { hostname, networkInterfaces } from "node:os";
 import { Hono } from "hono";
-import { echoBackend } from "../agent/backends/echo.ts";
+import { join } from "node:path";
+import { createBackend } from "../agent/backends/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
+import { SessionStore } from "../agent/sessions.ts";
 import type { AgentBackend } from "../agent/types.ts";
 import type { Config } from "../config/schema.ts";
 import { mountGateway } from "../http/app.ts";
@@ -83,9 +85,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     publish: (delta) => broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }),
   });
   const agent = new AgentRunner({
-    backend: opts.agentBackend ?? echoBackend(),
+    backend: opts.agentBackend ?? createBackend(config, log.child("agent")),
     log: log.child("agent"),
     onEvent: (event) => broadcaster.broadcast("agent", event),
+    sessions: new SessionStore(join(opts.stateDir, "sessions"), config.agent.historyTurns),
+    maxConcurrent: config.agent.maxConcurrent,
   });
   const health: HealthState = new HealthState({
     providers,
@@ -183,9 +187,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
           auth: config.gateway.token ? "token" : "none",
           agent: agent.backendName,
         });
-        if (agent.backendName === "echo") {
-          log.info("agent backend: echo (replies with the message; configure agent.backend for a real assistant)");
-        }
+        log.info(
+          agent.backendName === "echo"
+            ? "agent backend: echo (replies with the message; set agent.backend or OPENAI_API_KEY for a real assistant)"
+            : `agent backend: ${agent.backendName}`,
+        );
         return { port: listening.port, url };
       } catch (err) {
         lock?.release();
@@ -198,10 +204,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
         shuttingDown = true;
         for (const t of timers) clearInterval(t);
         presence.stop();
+        // Runs in flight end first (final status "error", summary "shutdown"), then the event.
+        agent.abortAll();
+        await agent.idle(1_000);
+        await new Promise((r) => setTimeout(r, 0));
         const payload: ShutdownEvent = { reason };
         if (restartExpectedMs !== undefined) payload.restartExpectedMs = restartExpectedMs;
         broadcaster.broadcast("shutdown", payload);
-        agent.abortAll(`gateway shutting down (${reason})`);
         for (const conn of [...connections]) conn.close(CloseCode.GOING_AWAY, `gateway shutting down: ${reason}`);
         // Let the kernel take the queued shutdown/close frames before sockets are torn down.
         await new Promise((r) => setTimeout(r, 150));

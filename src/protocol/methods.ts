@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { count, HealthSchema, PresenceEntrySchema, StateVersionSchema, text, timestamp } from "./common.ts";
+import { ErrorShapeSchema } from "./errors.ts";
 
 /** Methods that take no parameters accept `params` omitted or `{}`. */
 const NoParams = v.optional(v.strictObject({}));
@@ -78,11 +79,20 @@ export const AgentAckSchema = v.object({
   runId: v.string(),
   status: v.literal("accepted"),
 });
+/** Outcome of `deliver:true`: the reply sent through the provider, or why not. */
+export const DeliverySchema = v.object({
+  ok: v.boolean(),
+  provider: v.optional(v.picklist(PROVIDERS)),
+  messageId: v.optional(v.string()),
+  error: v.optional(ErrorShapeSchema),
+});
+
 /** Final `res` of an `agent` request, same `id` as the ack. */
 export const AgentFinalSchema = v.object({
   runId: v.string(),
   status: v.picklist(["ok", "error"]),
   summary: v.string(),
+  delivery: v.optional(DeliverySchema),
 });
 export type AgentAck = v.InferOutput<typeof AgentAckSchema>;
 export type AgentFinal = v.InferOutput<typeof AgentFinalSchema>;

@@ -113,8 +113,8 @@ describe("AgentRunner: deadlines and failures", () => {
   test("past the deadline the run is aborted with AGENT_TIMEOUT, retryable", async () => {
     const events: string[] = [];
     const runner = new AgentRunner({ backend: slow, log: silentLogger, onEvent: (e) => events.push(`${e.stream}:${JSON.stringify(e.data)}`) });
-    const { done } = runner.start({ message: "x", timeoutMs: 50 });
-    const err = (await done.catch((e) => e)) as GatewayError;
+    const { done } = await runner.start({ message: "x", timeoutMs: 50 });
+    const err = (await done.catch((e: unknown) => e)) as GatewayError;
     expect(err).toBeInstanceOf(GatewayError);
     expect(err.code).toBe("AGENT_TIMEOUT");
     expect(err.retryable).toBe(true);
@@ -126,14 +126,14 @@ describe("AgentRunner: deadlines and failures", () => {
     const deaf: AgentBackend = { name: "deaf", run: () => new Promise((r) => setTimeout(() => r({ summary: "late" }), 2_000)) };
     const runner = new AgentRunner({ backend: deaf, log: silentLogger, onEvent: () => {} });
     const started = Date.now();
-    await expect(runner.start({ message: "x", timeoutMs: 50 }).done).rejects.toThrow("did not finish");
+    await expect((await runner.start({ message: "x", timeoutMs: 50 })).done).rejects.toThrow("did not finish");
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   test("a backend failure is a final with status error and the reason", async () => {
     const broken: AgentBackend = { name: "broken", run: async () => Promise.reject(new Error("model exploded")) };
     const runner = new AgentRunner({ backend: broken, log: silentLogger, onEvent: () => {} });
-    const { runId, done } = runner.start({ message: "x", timeoutMs: 1000 });
+    const { runId, done } = await runner.start({ message: "x", timeoutMs: 1000 });
     expect(await done).toEqual({ runId, status: "error", summary: "model exploded" });
   });
 });

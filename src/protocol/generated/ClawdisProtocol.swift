@@ -2835,17 +2835,20 @@ public extension AgentParams {
 public struct AgentResult: Codable {
     public let runID: String
     public let status: Status
+    public let delivery: Delivery?
     public let summary: String?
 
     public enum CodingKeys: String, CodingKey {
         case runID = "runId"
         case status = "status"
+        case delivery = "delivery"
         case summary = "summary"
     }
 
-    public init(runID: String, status: Status, summary: String?) {
+    public init(runID: String, status: Status, delivery: Delivery?, summary: String?) {
         self.runID = runID
         self.status = status
+        self.delivery = delivery
         self.summary = summary
     }
 }
@@ -2871,12 +2874,77 @@ public extension AgentResult {
     func with(
         runID: String? = nil,
         status: Status? = nil,
+        delivery: Delivery?? = nil,
         summary: String?? = nil
     ) -> AgentResult {
         return AgentResult(
             runID: runID ?? self.runID,
             status: status ?? self.status,
+            delivery: delivery ?? self.delivery,
             summary: summary ?? self.summary
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - Delivery
+public struct Delivery: Codable {
+    public let error: Error?
+    public let messageID: String?
+    public let ok: Bool
+    public let provider: Provider?
+
+    public enum CodingKeys: String, CodingKey {
+        case error = "error"
+        case messageID = "messageId"
+        case ok = "ok"
+        case provider = "provider"
+    }
+
+    public init(error: Error?, messageID: String?, ok: Bool, provider: Provider?) {
+        self.error = error
+        self.messageID = messageID
+        self.ok = ok
+        self.provider = provider
+    }
+}
+
+// MARK: Delivery convenience initializers and mutators
+
+public extension Delivery {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(Delivery.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        error: Error?? = nil,
+        messageID: String?? = nil,
+        ok: Bool? = nil,
+        provider: Provider?? = nil
+    ) -> Delivery {
+        return Delivery(
+            error: error ?? self.error,
+            messageID: messageID ?? self.messageID,
+            ok: ok ?? self.ok,
+            provider: provider ?? self.provider
         )
     }
 

@@ -1,0 +1,93 @@
+import { spawn } from "node:child_process";
+import type { Logger } from "../../log.ts";
+import type { AgentBackend, AgentTurn } from "../types.ts";
+
+/** How much stderr is kept for the error summary. */
+const STDERR_TAIL = 2_000;
+/** Grace period between SIGTERM and SIGKILL for a child that overstays. */
+const KILL_GRACE_MS = 2_000;
+
+export function fillTemplate(arg: string, turn: AgentTurn): string {
+  return arg.replace(/\{\{(message|sessionId|to)\}\}/g, (_m, key: string) =>
+    key === "message" ? turn.message : key === "sessionId" ? turn.sessionId : (turn.to ?? ""),
+  );
+}
+
+/**
+ * Spawns a configured argv per turn (never through a shell). Stdout lines stream as
+ * `assistant` deltas; a line that is JSON goes out as a `json` event with the parsed
+ * value; stderr goes to the log; a non-zero exit is a failed run with the exit code and
+ * the tail of stderr.
+ */
+export function commandBackend(opts: { argv: string[]; cwd?: string; log: Logger }): AgentBackend {
+  return {
+    name: "command",
+    run(turn, emit, signal) {
+      const [cmd, ...rest] = opts.argv.map((a) => fillTemplate(a, turn));
+      return new Promise((resolve, reject) => {
+        const child = spawn(cmd!, rest, {
+          cwd: opts.cwd,
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, CLAWDIS_RUN_ID: turn.runId, CLAWDIS_SESSION_ID: turn.sessionId },
+        });
+        let text = "";
+        let lastJson: unknown;
+        let stderr = "";
+        let pending = "";
+        const onLine = (line: string) => {
+          const trimmed = line.trim();
+          if ((trimmed.startsWith("{") || trimmed.startsWith("[")) && trimmed.length > 1) {
+            try {
+              lastJson = JSON.parse(trimmed);
+              emit("json", lastJson);
+              return;
+            } catch {}
+          }
+          text += `${line}\n`;
+          emit("assistant", { delta: `${line}\n` });
+        };
+        child.stdout!.setEncoding("utf8");
+        child.stdout!.on("data", (chunk: string) => {
+          pending += chunk;
+          let nl: number;
+          while ((nl = pending.indexOf("\n")) >= 0) {
+            onLine(pending.slice(0, nl).replace(/\r$/, ""));
+            pending = pending.slice(nl + 1);
+          }
+        });
+        child.stderr!.setEncoding("utf8");
+        child.stderr!.on("data", (chunk: string) => {
+          stderr = (stderr + chunk).slice(-STDERR_TAIL);
+          for (const l of chunk.split("\n")) if (l.trim()) opts.log.debug("agent command stderr", { runId: turn.runId, line: l.slice(0, 500) });
+        });
+        let killTimer: ReturnType<typeof setTimeout> | null = null;
+        const onAbort = () => {
+          child.kill("SIGTERM");
+          killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
+          killTimer.unref?.();
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        child.on("error", (err) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(new Error(`cannot run agent.command ${JSON.stringify(cmd)}: ${err.message}`));
+        });
+        child.on("close", (code, sig) => {
+          signal.removeEventListener("abort", onAbort);
+          if (killTimer) clearTimeout(killTimer);
+          if (pending) onLine(pending);
+          if (signal.aborted) return reject(signal.reason);
+          if (code !== 0) {
+            const tail = stderr.trim().split("\n").slice(-5).join("\n");
+            return reject(new Error(`agent command exited with ${code ?? sig}${tail ? `: ${tail}` : ""}`));
+          }
+          let summary = text.trim();
+          if (!summary && lastJson && typeof lastJson === "object") {
+            const j = lastJson as { result?: unknown; text?: unknown };
+            summary = typeof j.result === "string" ? j.result : typeof j.text === "string" ? j.text : "";
+          }
+          resolve({ summary });
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { Logger } from "../../log.ts";
+import type { AgentBackend } from "../types.ts";
+
+export interface OpenAiOptions {
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+  systemPrompt?: string;
+  temperature?: number;
+  log: Logger;
+}
+
+/** Read an SSE body and yield each `data:` payload (events may span chunks). */
+async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buf = "";
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buf += decoder.decode(chunk, { stream: true });
+    let sep: number;
+    while ((sep = buf.search(/\r?\n\r?\n/)) >= 0) {
+      const block = buf.slice(0, sep);
+      buf = buf.slice(sep + (buf[sep] === "\r" ? 4 : 2));
+      const data = block
+        .split(/\r?\n/)
+        .filter((l) => l.startsWith("data:"))
+        .map((l) => l.slice(5).replace(/^ /, ""))
+        .join("\n");
+      if (data) yield data;
+    }
+  }
+}
+
+/**
+ * Any OpenAI-compatible Chat Completions endpoint with streaming: OpenAI, Ollama,
+ * llama.cpp server, vLLM, LM Studio. Each delta is an `assistant` event.
+ */
+export function openAiBackend(opts: OpenAiOptions): AgentBackend {
+  const url = `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  return {
+    name: "openai",
+    async run(turn, emit, signal) {
+      const messages: { role: string; content: string }[] = [];
+      if (opts.systemPrompt) messages.push({ role: "system", content: opts.systemPrompt });
+      for (const t of turn.history) messages.push({ role: "user", content: t.user }, { role: "assistant", content: t.assistant });
+      messages.push({ role: "user", content: turn.message });
+      const res = await fetch(url, {
+        method: "POST",
+        signal,
+        headers: {
+          "content-type": "application/json",
+          accept: "text/event-stream",
+          ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
+        },
+        body: JSON.stringify({
+          model: opts.model,
+          messages,
+          stream: true,
+          ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+        }),
+      });
+      if (!res.ok || !res.body) {
+        const text = (await res.text().catch(() => "")).slice(0, 300);
+        throw new Error(`${url} answered HTTP ${res.status}${text ? `: ${text}` : ""}`);
+      }
+      let summary = "";
+      for await (const data of sseData(res.body)) {
+        if (data === "[DONE]") break;
+        let chunk: { choices?: { delta?: { content?: string | null } }[]; error?: { message?: string } };
+        try {
+          chunk = JSON.parse(data);
+        } catch {
+          opts.log.debug("openai: skipped a non-JSON SSE event", { data: data.slice(0, 200) });
+          continue;
+        }
+        if (chunk.error) throw new Error(`model error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`);
+        const delta = chunk.choices?.[0]?.delta?.content;
+        if (typeof delta === "string" && delta.length > 0) {
+          summary += delta;
+          emit("assistant", { delta });
+        }
+      }
+      return { summary };
+    },
+  };
+}
