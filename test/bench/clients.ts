@@ -7,7 +7,7 @@
  * Messages in: connect, watch, report, quiet, stats, close. Timestamps are
  * `performance.timeOrigin + performance.now()` (comparable across processes).
  */
-const now = () => performance.timeOrigin + performance.now();
+import { now } from "./shared.ts";
 
 interface Sock {
   ws: WebSocket;

@@ -8,7 +8,7 @@
  * and runs it as a child process, exactly like the gateway. Prints
  * `listening on ws://127.0.0.1:PORT`; `--version` prints a line and exits.
  */
-export const BROADCAST_PREFIX = '{"type":"req","method":"system-event"';
+import { BROADCAST_PREFIX } from "./shared.ts";
 
 if (process.argv.includes("--version")) {
   console.log("echo-baseline 1");
