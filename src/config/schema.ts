@@ -22,6 +22,10 @@ export const GatewayConfigSchema = v.strictObject({
   /** Window in which presence changes are coalesced into one event. */
   presenceCoalesceMs: v.optional(int(0, 5_000), 25),
   logLevel: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
+  /** Failed hello auth attempts per remote address per minute before `rate-limited`. */
+  authFailuresPerMinute: v.optional(int(1, 10_000), 10),
+  /** Sockets allowed to be in their handshake (before hello-ok) at once. */
+  maxPendingHandshakes: v.optional(int(1, 100_000), 256),
 });
 
 export const ConfigSchema = v.strictObject({

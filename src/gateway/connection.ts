@@ -51,6 +51,7 @@ export class Connection implements EventSink {
     private readonly sock: WireSocket,
     readonly connId: string,
     readonly remote: string,
+    private readonly origin: string | undefined,
     private readonly onGone: (conn: Connection) => void,
   ) {
     this.handshakeTimer = setTimeout(
@@ -169,12 +170,24 @@ export class Connection implements EventSink {
       );
     }
     if (this.gw.shuttingDown()) {
-      return this.helloError("unavailable", "gateway is shutting down; reconnect shortly", CloseCode.TRY_AGAIN_LATER);
+      return this.helloError("unavailable", "gateway is shutting down; reconnect shortly", CloseCode.TRY_AGAIN_LATER, {
+        retryAfterMs: 1_000,
+      });
     }
     const token = this.gw.config.gateway.token;
-    if (token !== undefined && !tokenMatches(hello.auth?.token, token)) {
-      const message = hello.auth?.token === undefined ? "token required: send hello.auth.token" : "token rejected";
-      return this.helloError("unauthorized", message, CloseCode.UNAUTHORIZED);
+    if (token !== undefined) {
+      // Past the limit nothing is compared: a brute force learns nothing more.
+      const wait = this.gw.authLimiter.retryAfter(this.remote, this.origin);
+      if (wait > 0) {
+        return this.helloError("rate-limited", `too many failed auth attempts from ${this.remote}; retry in ${Math.ceil(wait / 1000)} s`, CloseCode.RATE_LIMITED, {
+          retryAfterMs: wait,
+        });
+      }
+      if (!tokenMatches(hello.auth?.token, token)) {
+        this.gw.authLimiter.fail(this.remote, this.origin);
+        const message = hello.auth?.token === undefined ? "token required: send hello.auth.token" : "token rejected";
+        return this.helloError("unauthorized", message, CloseCode.UNAUTHORIZED);
+      }
     }
     const protocol = Math.min(hello.maxProtocol, PROTOCOL_VERSION);
     if (protocol < Math.max(hello.minProtocol, MIN_PROTOCOL_VERSION)) {

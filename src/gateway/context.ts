@@ -3,6 +3,7 @@ import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
 import type { AgentFinal, ClientInfo, SendResult, StateVersion } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
+import type { AuthLimiter } from "./auth-limit.ts";
 import type { Broadcaster } from "./broadcast.ts";
 import type { Dedupe } from "./dedupe.ts";
 import type { HealthState } from "./health.ts";
@@ -21,6 +22,7 @@ export interface GatewayContext {
   readonly providers: Providers;
   readonly agent: AgentRunner;
   readonly broadcaster: Broadcaster;
+  readonly authLimiter: AuthLimiter;
   readonly sends: Dedupe<SendResult>;
   readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
   readonly clients: () => number;

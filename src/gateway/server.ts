@@ -13,6 +13,7 @@ import { CloseCode, type AgentFinal, type SendResult, type ShutdownEvent } from 
 import { Providers } from "../providers/index.ts";
 import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
 import { COMMIT, VERSION } from "../version.ts";
+import { AuthLimiter } from "./auth-limit.ts";
 import { Broadcaster } from "./broadcast.ts";
 import { Connection } from "./connection.ts";
 import type { GatewayContext } from "./context.ts";
@@ -110,6 +111,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     providers,
     agent,
     broadcaster,
+    authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     sends: new Dedupe<SendResult>(),
     runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
@@ -139,13 +141,19 @@ export function createGateway(opts: GatewayOptions): Gateway {
         mountGateway(app, adapter, {
           allowedOrigins: config.gateway.allowedOrigins,
           onRefused: (remote, origin) => log.warn("refused browser origin", { remote, origin }),
-          accept: (remote) => {
+          accept: (remote, origin) => {
             if (shuttingDown) return null;
             const connId = `${connPrefix}-${(++nextConn).toString(36)}`;
             let conn: Connection | null = null;
             return {
               onOpen: (sock) => {
-                conn = new Connection(ctx, sock, connId, remote, (c) => connections.delete(c));
+                // Sockets that have not said hello yet are cheap to open: cap them.
+                if (connections.size - broadcaster.size >= config.gateway.maxPendingHandshakes) {
+                  log.warn("refused a socket: too many pending handshakes", { remote, max: config.gateway.maxPendingHandshakes });
+                  sock.close(CloseCode.TOO_MANY_HANDSHAKES, "too many pending handshakes; retry shortly");
+                  return;
+                }
+                conn = new Connection(ctx, sock, connId, remote, origin, (c) => connections.delete(c));
                 connections.add(conn);
                 log.debug("socket opened", { connId, remote });
               },

@@ -12,7 +12,7 @@ export interface GatewayAppOptions {
   /** Browser Origins allowed to open the socket; requests without an Origin are not browsers. */
   allowedOrigins: readonly string[];
   /** Called per upgrade; returns null to refuse (e.g. shutting down). */
-  accept(remote: string): SocketHandler | null;
+  accept(remote: string, origin: string | undefined): SocketHandler | null;
   onRefused?(remote: string, origin: string): void;
 }
 
@@ -36,7 +36,7 @@ export function mountGateway(app: Hono, adapter: RuntimeAdapter, opts: GatewayAp
       await next();
     },
     adapter.upgradeWebSocket((c) => {
-      const handler = opts.accept(adapter.remoteAddress(c));
+      const handler = opts.accept(adapter.remoteAddress(c), c.req.header("origin"));
       return {
         onOpen(_evt, ws) {
           if (!handler) return ws.close(1013, "gateway is shutting down");

@@ -27,5 +27,9 @@ export const CloseCode = {
   PROTOCOL_MISMATCH: 4002,
   /** `hello-error` reason `invalid-hello`: the hello failed validation. */
   INVALID_HELLO: 4003,
+  /** `hello-error` reason `rate-limited`: too many failed auth attempts from this address. */
+  RATE_LIMITED: 4004,
+  /** Too many sockets still in their handshake: try again later. */
+  TOO_MANY_HANDSHAKES: 4005,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

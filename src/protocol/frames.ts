@@ -65,7 +65,7 @@ export const HelloOkSchema = v.object({
 });
 export type HelloOk = v.InferOutput<typeof HelloOkSchema>;
 
-export const HELLO_ERROR_REASONS = ["invalid-hello", "unauthorized", "protocol-mismatch", "unavailable"] as const;
+export const HELLO_ERROR_REASONS = ["invalid-hello", "unauthorized", "rate-limited", "protocol-mismatch", "unavailable"] as const;
 export type HelloErrorReason = (typeof HELLO_ERROR_REASONS)[number];
 
 export const HelloErrorSchema = v.object({
@@ -74,6 +74,8 @@ export const HelloErrorSchema = v.object({
   message: v.string(),
   /** Present on `protocol-mismatch`: the range this gateway speaks. */
   supported: v.optional(v.object({ minProtocol: ProtocolNumber, maxProtocol: ProtocolNumber })),
+  /** Present on `rate-limited` and `unavailable`: when to try again. */
+  retryAfterMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 export type HelloError = v.InferOutput<typeof HelloErrorSchema>;
 

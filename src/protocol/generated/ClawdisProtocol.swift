@@ -1389,19 +1389,22 @@ public enum HelloOkType: String, Codable {
 public struct HelloError: Codable {
     public let message: String
     public let reason: Reason
+    public let retryAfterMS: Int?
     public let supported: Supported?
     public let type: HelloErrorType
 
     public enum CodingKeys: String, CodingKey {
         case message = "message"
         case reason = "reason"
+        case retryAfterMS = "retryAfterMs"
         case supported = "supported"
         case type = "type"
     }
 
-    public init(message: String, reason: Reason, supported: Supported?, type: HelloErrorType) {
+    public init(message: String, reason: Reason, retryAfterMS: Int?, supported: Supported?, type: HelloErrorType) {
         self.message = message
         self.reason = reason
+        self.retryAfterMS = retryAfterMS
         self.supported = supported
         self.type = type
     }
@@ -1428,12 +1431,14 @@ public extension HelloError {
     func with(
         message: String? = nil,
         reason: Reason? = nil,
+        retryAfterMS: Int?? = nil,
         supported: Supported?? = nil,
         type: HelloErrorType? = nil
     ) -> HelloError {
         return HelloError(
             message: message ?? self.message,
             reason: reason ?? self.reason,
+            retryAfterMS: retryAfterMS ?? self.retryAfterMS,
             supported: supported ?? self.supported,
             type: type ?? self.type
         )
@@ -1451,6 +1456,7 @@ public extension HelloError {
 public enum Reason: String, Codable {
     case invalidHello = "invalid-hello"
     case protocolMismatch = "protocol-mismatch"
+    case rateLimited = "rate-limited"
     case unauthorized = "unauthorized"
     case unavailable = "unavailable"
 }
