@@ -15,6 +15,8 @@ export function statePaths(stateDir: string) {
     lock: join(stateDir, "gateway.lock"),
     logDir: join(stateDir, "logs"),
     gatewayLog: join(stateDir, "logs", "gateway.log"),
+    idempotency: join(stateDir, "idempotency.jsonl"),
+    sessions: join(stateDir, "sessions"),
   };
 }
 export type StatePaths = ReturnType<typeof statePaths>;

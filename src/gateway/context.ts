@@ -7,6 +7,7 @@ import type { AuthLimiter } from "./auth-limit.ts";
 import type { Broadcaster } from "./broadcast.ts";
 import type { Dedupe } from "./dedupe.ts";
 import type { HealthState } from "./health.ts";
+import type { IdempotencyStore } from "./idempotency.ts";
 import type { Presence } from "./presence.ts";
 
 /** The gateway's state, created once in server.ts and passed down; no singletons. */
@@ -24,6 +25,8 @@ export interface GatewayContext {
   readonly broadcaster: Broadcaster;
   readonly authLimiter: AuthLimiter;
   readonly sends: Dedupe<SendResult>;
+  /** Idempotency keys on disk: `send` for 24 h, `agent` for 5 min. */
+  readonly idempotency: IdempotencyStore;
   readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
   readonly clients: () => number;
   readonly shuttingDown: () => boolean;

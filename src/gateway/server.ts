@@ -1,6 +1,5 @@
 import { hostname, networkInterfaces } from "node:os";
 import { Hono } from "hono";
-import { join } from "node:path";
 import { createBackend } from "../agent/backends/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
@@ -20,6 +19,7 @@ import type { GatewayContext } from "./context.ts";
 import { Dedupe } from "./dedupe.ts";
 import { listenersOnPort } from "./force.ts";
 import { HealthState } from "./health.ts";
+import { IdempotencyStore } from "./idempotency.ts";
 import { acquireLock } from "./lock.ts";
 import { Presence } from "./presence.ts";
 
@@ -89,7 +89,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     backend: opts.agentBackend ?? createBackend(config, log.child("agent")),
     log: log.child("agent"),
     onEvent: (event) => broadcaster.broadcast("agent", event),
-    sessions: new SessionStore(join(opts.stateDir, "sessions"), config.agent.historyTurns),
+    sessions: new SessionStore(statePaths(opts.stateDir).sessions, config.agent.historyTurns),
     maxConcurrent: config.agent.maxConcurrent,
   });
   const health: HealthState = new HealthState({
@@ -113,6 +113,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     broadcaster,
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     sends: new Dedupe<SendResult>(),
+    idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { send: 24 * 3_600_000, agent: 5 * 60_000 }),
     runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
     shuttingDown: () => shuttingDown,

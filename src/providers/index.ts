@@ -35,8 +35,8 @@ export class Providers {
     await Promise.allSettled([...this.byName.values()].map((p) => p.stop()));
   }
 
-  /** Route to the named provider, else WhatsApp if linked, else Telegram. */
-  send(params: SendParams, signal?: AbortSignal): Promise<SendResult> {
+  /** Route to the named provider, else WhatsApp if linked, else Telegram. Throws before anything is sent. */
+  route(params: SendParams): Provider {
     const name = params.provider ?? (this.status("whatsapp").linked ? "whatsapp" : "telegram");
     const provider = this.byName.get(name);
     const status = provider?.status() ?? OFFLINE;
@@ -52,6 +52,10 @@ export class Providers {
         retryAfterMs: 2_000,
       });
     }
-    return provider.send(params, signal);
+    return provider;
+  }
+
+  send(params: SendParams, signal?: AbortSignal): Promise<SendResult> {
+    return this.route(params).send(params, signal);
   }
 }

@@ -1,14 +1,13 @@
 import { GatewayError, type AgentFinal, type AgentParams } from "../../protocol/index.ts";
 import type { GatewayContext } from "../context.ts";
+import { sendIdempotent } from "./send.ts";
 import type { Handler } from "./types.ts";
 
 /** `deliver:true`: send the reply through the `send` path (same idempotency); report, never fail the run. */
 async function deliver(gw: GatewayContext, params: AgentParams, final: AgentFinal): Promise<AgentFinal> {
   if (!params.deliver || !params.to || final.status !== "ok") return final;
   try {
-    const sent = await gw.sends.run(`${params.idempotencyKey}:deliver`, () =>
-      gw.providers.send({ to: params.to!, message: final.summary, idempotencyKey: `${params.idempotencyKey}:deliver` }),
-    ).value;
+    const sent = await sendIdempotent(gw, { to: params.to, message: final.summary, idempotencyKey: `${params.idempotencyKey}:deliver` });
     return { ...final, delivery: { ok: true, provider: sent.provider, messageId: sent.messageId } };
   } catch (err) {
     const error =
@@ -25,14 +24,38 @@ async function deliver(gw: GatewayContext, params: AgentParams, final: AgentFina
  */
 export const agent: Handler<"agent"> = async (params, { gw, ack }) => {
   const timeoutMs = params.timeout !== undefined ? Math.ceil(params.timeout * 1000) : gw.config.agent.timeoutMs;
-  const { value } = gw.runs.run(params.idempotencyKey, async () => {
+  const key = params.idempotencyKey;
+  const { value } = gw.runs.run(key, async () => {
+    // Known from before a restart: the same runId, and its final (or why there is none).
+    const prior = gw.idempotency.get("agent", key);
+    if (prior?.runId) {
+      const final: AgentFinal =
+        prior.state === "done"
+          ? (prior.result as AgentFinal)
+          : { runId: prior.runId, status: "error", summary: "interrupted: the gateway restarted during this run" };
+      return { runId: prior.runId, done: Promise.resolve(final) };
+    }
     const run = await gw.agent.start({
       message: params.message,
       timeoutMs,
       ...(params.to !== undefined ? { to: params.to } : {}),
       ...(params.sessionId !== undefined ? { sessionId: params.sessionId } : {}),
     });
-    const done = run.done.then((final) => deliver(gw, params, final));
+    await gw.idempotency.put({ key, kind: "agent", state: "pending", runId: run.runId, ts: Date.now() });
+    const done = run.done
+      .then((final) => deliver(gw, params, final))
+      .then(
+        async (final) => {
+          // A run cut short by shutdown is not an outcome: a retry after restart runs it again.
+          const state = final.status === "error" && final.summary === "shutdown" ? "failed" : "done";
+          await gw.idempotency.put({ key, kind: "agent", state, runId: run.runId, result: final, ts: Date.now() });
+          return final;
+        },
+        async (err) => {
+          await gw.idempotency.put({ key, kind: "agent", state: "failed", runId: run.runId, ts: Date.now() });
+          throw err;
+        },
+      );
     done.catch(() => {});
     return { runId: run.runId, done };
   });
