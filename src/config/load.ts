@@ -77,6 +77,7 @@ export function loadConfig(opts: {
   const config = parsed.output;
   const envToken = env.CLAWDIS_GATEWAY_TOKEN;
   if (envToken) config.gateway.token = envToken;
+  if (env.TELEGRAM_BOT_TOKEN) config.telegram.botToken = env.TELEGRAM_BOT_TOKEN;
   const o = opts.overrides ?? {};
   if (o.port !== undefined) config.gateway.port = o.port;
   if (o.bind !== undefined) config.gateway.bind = o.bind;

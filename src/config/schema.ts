@@ -28,8 +28,30 @@ export const GatewayConfigSchema = v.strictObject({
   maxPendingHandshakes: v.optional(int(1, 100_000), 256),
 });
 
+/** Who may start agent runs by messaging: [] nobody, ["*"] everyone, else ids/names. */
+const AllowFrom = v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []);
+
 export const ConfigSchema = v.strictObject({
   $schema: v.optional(v.string()),
+  telegram: v.optional(
+    v.strictObject({
+      /** Or TELEGRAM_BOT_TOKEN. */
+      botToken: v.optional(v.pipe(v.string(), v.minLength(1))),
+      /** Bot API root: a self-hosted Bot API server (or a test's fake). */
+      apiRoot: v.optional(v.pipe(v.string(), v.url())),
+      allowFrom: AllowFrom,
+      pollTimeoutS: v.optional(int(0, 50), 30),
+    }),
+    {},
+  ),
+  whatsapp: v.optional(
+    v.strictObject({
+      allowFrom: AllowFrom,
+      /** Link WhatsApp at start-up when credentials exist (default true). */
+      enabled: v.optional(v.boolean(), true),
+    }),
+    {},
+  ),
   gateway: v.optional(GatewayConfigSchema, {}),
   webchat: v.optional(
     v.strictObject({

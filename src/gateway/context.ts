@@ -25,7 +25,7 @@ export interface GatewayContext {
   readonly broadcaster: Broadcaster;
   readonly authLimiter: AuthLimiter;
   readonly sends: Dedupe<SendResult>;
-  /** Idempotency keys on disk: `send` for 24 h, `agent` for 5 min. */
+  /** Idempotency keys on disk: `send` and inbound message ids for 24 h, `agent` for 5 min. */
   readonly idempotency: IdempotencyStore;
   readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
   readonly clients: () => number;

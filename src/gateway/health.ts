@@ -52,8 +52,9 @@ export class HealthState {
         linked: web.linked,
         connected: web.connected,
         ...(web.authAgeMs !== undefined ? { authAgeMs: web.authAgeMs } : {}),
+        ...web.detail,
       },
-      telegram: { configured: telegram.linked },
+      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail },
       agent: { backend: this.deps.agentBackend },
     };
   }

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 /** One remembered request: what it was, and how far it got. */
 export interface IdemRecord {
   key: string;
-  kind: "send" | "agent";
+  kind: "send" | "agent" | "inbound";
   /** `pending`: started, outcome not yet known; `done`: `result` holds it; `failed`: forget the key. */
   state: "pending" | "done" | "failed";
   runId?: string;
@@ -72,7 +72,7 @@ export class IdempotencyStore {
       lines += 1;
       try {
         const r = JSON.parse(raw) as IdemRecord;
-        if (typeof r.key !== "string" || (r.kind !== "send" && r.kind !== "agent")) continue;
+        if (typeof r.key !== "string" || !(r.kind in this.ttlMs)) continue;
         if (this.now() - r.ts > this.ttlMs[r.kind]) continue;
         const id = `${r.kind}:${r.key}`;
         this.records.delete(id);

@@ -21,7 +21,9 @@ import { listenersOnPort } from "./force.ts";
 import { HealthState } from "./health.ts";
 import { IdempotencyStore } from "./idempotency.ts";
 import { acquireLock } from "./lock.ts";
+import { handleInbound } from "./inbound.ts";
 import { Presence } from "./presence.ts";
+import type { ProviderDeps } from "../providers/index.ts";
 
 /** A start-up failure with a message meant for the operator. */
 export class GatewayStartError extends Error {}
@@ -113,7 +115,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     broadcaster,
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     sends: new Dedupe<SendResult>(),
-    idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { send: 24 * 3_600_000, agent: 5 * 60_000 }),
+    idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { send: 24 * 3_600_000, agent: 5 * 60_000, inbound: 24 * 3_600_000 }),
     runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
     shuttingDown: () => shuttingDown,
@@ -124,6 +126,26 @@ export function createGateway(opts: GatewayOptions): Gateway {
     { host, ip, version: VERSION, mode: "gateway", instanceId: `gateway:${host}`, ts: startedAt, reason: "start" },
     true,
   );
+
+  const providerDeps = (name: string): ProviderDeps => ({
+    stateDir: opts.stateDir,
+    log: log.child(name),
+    onInbound: (message) => handleInbound(ctx, message),
+    onStatus: () => health.refresh(),
+  });
+  /** Providers load lazily: a gateway without Telegram never imports grammY. */
+  const addConfiguredProviders = async () => {
+    const tg = config.telegram;
+    if (tg.botToken) {
+      const { TelegramProvider } = await import("../providers/telegram/index.ts");
+      providers.add(
+        new TelegramProvider(
+          { botToken: tg.botToken, pollTimeoutS: tg.pollTimeoutS, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}) },
+          providerDeps("telegram"),
+        ),
+      );
+    }
+  };
 
   let listening: Listening | null = null;
   let lock: ReturnType<typeof acquireLock> | null = null;
@@ -186,7 +208,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
             health.refresh();
           }, config.gateway.tickIntervalMs),
         );
-        await providers.start();
+        if (!opts.providers) await addConfiguredProviders();
+        health.refresh();
+        await providers.start((name, err) => log.error(`${name}: failed to start`, { error: (err as Error).message }));
         const hostPart = config.gateway.bind.includes(":") ? `[${config.gateway.bind}]` : config.gateway.bind;
         const url = `ws://${hostPart}:${listening.port}`;
         log.info(`listening on ${url}`, {

@@ -1,7 +1,7 @@
 import { GatewayError, type ProviderName, type SendParams, type SendResult } from "../protocol/index.ts";
 import type { Provider, ProviderStatus } from "./types.ts";
 
-export type { Provider, ProviderStatus } from "./types.ts";
+export type { InboundMessage, Provider, ProviderDeps, ProviderStatus } from "./types.ts";
 
 const HOW_TO_LINK: Record<ProviderName, string> = {
   whatsapp: "WhatsApp is not linked — run clawdis login",
@@ -18,6 +18,14 @@ export class Providers {
     for (const p of providers) this.byName.set(p.name, p);
   }
 
+  add(provider: Provider): void {
+    this.byName.set(provider.name, provider);
+  }
+
+  get(name: ProviderName): Provider | undefined {
+    return this.byName.get(name);
+  }
+
   status(name: ProviderName): ProviderStatus {
     return this.byName.get(name)?.status() ?? OFFLINE;
   }
@@ -27,8 +35,9 @@ export class Providers {
     return [...this.byName.values()].filter((p) => p.status().linked).map((p) => p.name);
   }
 
-  async start(): Promise<void> {
-    await Promise.all([...this.byName.values()].map((p) => p.start()));
+  /** Start every provider; one that fails to start is reported, never fatal. */
+  async start(onError: (name: ProviderName, err: unknown) => void): Promise<void> {
+    await Promise.all([...this.byName.values()].map((p) => p.start().catch((err) => onError(p.name, err))));
   }
 
   async stop(): Promise<void> {
@@ -46,7 +55,7 @@ export class Providers {
         : `${HOW_TO_LINK.whatsapp} (or set telegram.botToken and send with provider "telegram")`;
       throw new GatewayError("NOT_LINKED", message, { details: { provider: params.provider ?? null } });
     }
-    if (!status.connected) {
+    if (!(status.sendable ?? status.connected)) {
       throw new GatewayError("UNAVAILABLE", `${name} is reconnecting; try again shortly`, {
         retryable: true,
         retryAfterMs: 2_000,

@@ -1,3 +1,4 @@
+import type { Logger } from "../log.ts";
 import type { ProviderName, SendParams, SendResult } from "../protocol/index.ts";
 
 /** What a provider reports about itself; cheap to read (no probe). */
@@ -6,7 +7,34 @@ export interface ProviderStatus {
   linked: boolean;
   /** The connection is up right now. */
   connected: boolean;
+  /** Sends can go out now (default: `connected`). Telegram sends do not depend on its polling. */
+  sendable?: boolean;
   authAgeMs?: number;
+  /** Provider-specific health fields (merged into `health.web` / `health.telegram`). */
+  detail?: Record<string, unknown>;
+}
+
+/** A message that arrived from a chat. */
+export interface InboundMessage {
+  provider: ProviderName;
+  /** Where a reply goes (chat id / JID). */
+  chat: string;
+  /** Who sent it (user id, @username, phone number). */
+  sender: string;
+  senderNames: string[];
+  /** The provider's own id: inbound de-duplication key. */
+  messageId: string;
+  text: string;
+  ts: number;
+}
+
+/** What the gateway hands a provider when it builds one. Providers never import the gateway. */
+export interface ProviderDeps {
+  stateDir: string;
+  log: Logger;
+  onInbound: (message: InboundMessage) => void;
+  /** Status changed (connected, disconnected, linked…): the gateway refreshes health. */
+  onStatus: () => void;
 }
 
 /** One messaging connection owned by the gateway (WhatsApp, Telegram). */

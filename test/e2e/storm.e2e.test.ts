@@ -26,7 +26,7 @@ async function wave(url: string): Promise<number> {
       }),
     ),
   );
-  sockets.forEach((ws, i) => (i % 2 === 0 ? ws.close() : ws.terminate?.() ?? ws.close(4999)));
+  sockets.forEach((ws, i) => (i % 2 === 0 ? ws.close() : ((ws as unknown as { terminate?: () => void }).terminate?.() ?? ws.close(4999))));
   return sockets.length;
 }
 

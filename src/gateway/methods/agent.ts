@@ -1,13 +1,18 @@
-import { GatewayError, type AgentFinal, type AgentParams } from "../../protocol/index.ts";
+import { GatewayError, type AgentFinal, type AgentParams, type ProviderName } from "../../protocol/index.ts";
 import type { GatewayContext } from "../context.ts";
 import { sendIdempotent } from "./send.ts";
 import type { Handler } from "./types.ts";
 
 /** `deliver:true`: send the reply through the `send` path (same idempotency); report, never fail the run. */
-async function deliver(gw: GatewayContext, params: AgentParams, final: AgentFinal): Promise<AgentFinal> {
+async function deliver(gw: GatewayContext, params: AgentParams, final: AgentFinal, via?: ProviderName): Promise<AgentFinal> {
   if (!params.deliver || !params.to || final.status !== "ok") return final;
   try {
-    const sent = await sendIdempotent(gw, { to: params.to, message: final.summary, idempotencyKey: `${params.idempotencyKey}:deliver` });
+    const sent = await sendIdempotent(gw, {
+      to: params.to,
+      message: final.summary,
+      idempotencyKey: `${params.idempotencyKey}:deliver`,
+      ...(via ? { provider: via } : {}),
+    });
     return { ...final, delivery: { ok: true, provider: sent.provider, messageId: sent.messageId } };
   } catch (err) {
     const error =
@@ -17,15 +22,17 @@ async function deliver(gw: GatewayContext, params: AgentParams, final: AgentFina
 }
 
 /**
- * `agent`: two-stage. The ack `{runId, status:"accepted"}` goes out once the run is
- * accepted (its message on disk), the final `{runId, status, summary}` when it ends;
- * events stream to every client meanwhile. A repeated `idempotencyKey` joins the
- * first run: same runId, same final, no second run — also after a reconnect.
+ * Start (or join, by idempotency key) an agent run. Shared by the `agent` method and
+ * inbound messages (which deliver the reply through the provider they came from).
  */
-export const agent: Handler<"agent"> = async (params, { gw, ack }) => {
+export function startAgentRun(
+  gw: GatewayContext,
+  params: AgentParams,
+  via?: ProviderName,
+): Promise<{ runId: string; done: Promise<AgentFinal> }> {
   const timeoutMs = params.timeout !== undefined ? Math.ceil(params.timeout * 1000) : gw.config.agent.timeoutMs;
   const key = params.idempotencyKey;
-  const { value } = gw.runs.run(key, async () => {
+  return gw.runs.run(key, async () => {
     // Known from before a restart: the same runId, and its final (or why there is none).
     const prior = gw.idempotency.get("agent", key);
     if (prior?.runId) {
@@ -43,7 +50,7 @@ export const agent: Handler<"agent"> = async (params, { gw, ack }) => {
     });
     await gw.idempotency.put({ key, kind: "agent", state: "pending", runId: run.runId, ts: Date.now() });
     const done = run.done
-      .then((final) => deliver(gw, params, final))
+      .then((final) => deliver(gw, params, final, via))
       .then(
         async (final) => {
           // A run cut short by shutdown is not an outcome: a retry after restart runs it again.
@@ -58,8 +65,17 @@ export const agent: Handler<"agent"> = async (params, { gw, ack }) => {
       );
     done.catch(() => {});
     return { runId: run.runId, done };
-  });
-  const run = await value;
+  }).value;
+}
+
+/**
+ * `agent`: two-stage. The ack `{runId, status:"accepted"}` goes out once the run is
+ * accepted (its message on disk), the final `{runId, status, summary}` when it ends;
+ * events stream to every client meanwhile. A repeated `idempotencyKey` joins the
+ * first run: same runId, same final, no second run — also after a reconnect.
+ */
+export const agent: Handler<"agent"> = async (params, { gw, ack }) => {
+  const run = await startAgentRun(gw, params);
   ack({ runId: run.runId, status: "accepted" });
   return run.done;
 };

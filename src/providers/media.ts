@@ -1,0 +1,61 @@
+/** Media kinds a provider can send, from the Content-Type of the fetched URL. */
+export type MediaKind = "image" | "video" | "audio" | "document";
+
+export interface FetchedMedia {
+  data: Uint8Array;
+  contentType: string;
+  kind: MediaKind;
+  fileName: string;
+}
+
+export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
+const ALLOWED = /^(image|video|audio)\/|^application\/(pdf|zip|octet-stream|msword|vnd\.|json)|^text\/plain/;
+
+export class MediaError extends Error {}
+
+export function mediaKind(contentType: string): MediaKind {
+  if (contentType.startsWith("image/")) return "image";
+  if (contentType.startsWith("video/")) return "video";
+  if (contentType.startsWith("audio/")) return "audio";
+  return "document";
+}
+
+/**
+ * Fetch media by URL with a size cap (checked on the header and while reading) and a
+ * content-type check, so a send never buffers an unbounded or unexpected body.
+ */
+export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<FetchedMedia> {
+  const max = opts.maxBytes ?? MAX_MEDIA_BYTES;
+  let res: Response;
+  try {
+    res = await fetch(url, { ...(opts.signal ? { signal: opts.signal } : {}), redirect: "follow" });
+  } catch (err) {
+    throw new MediaError(`mediaUrl ${url}: fetch failed (${(err as Error).message})`);
+  }
+  if (!res.ok || !res.body) throw new MediaError(`mediaUrl ${url}: HTTP ${res.status}`);
+  const contentType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!ALLOWED.test(contentType)) {
+    await res.body.cancel().catch(() => {});
+    throw new MediaError(`mediaUrl ${url}: content type ${JSON.stringify(contentType || "none")} is not sendable media`);
+  }
+  const declared = Number(res.headers.get("content-length") ?? 0);
+  if (declared > max) {
+    await res.body.cancel().catch(() => {});
+    throw new MediaError(`mediaUrl ${url}: ${declared} bytes is over the ${max}-byte limit`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > max) throw new MediaError(`mediaUrl ${url}: body is over the ${max}-byte limit`);
+    chunks.push(chunk);
+  }
+  const data = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.byteLength;
+  }
+  const fileName = decodeURIComponent(new URL(url).pathname.split("/").pop() || "file") || "file";
+  return { data, contentType, kind: mediaKind(contentType), fileName };
+}

@@ -1,0 +1,128 @@
+/**
+ * A local Telegram Bot API server for grammY (`apiRoot`). Long-polling `getUpdates`
+ * honours `offset` and `timeout`; sends are recorded. Faults can be queued: a 409 for
+ * the next getUpdates calls, a 429 with retry_after for the next sends.
+ */
+export interface BotCall {
+  method: string;
+  params: Record<string, unknown>;
+  files: Record<string, { name: string; size: number; type: string }>;
+  at: number;
+}
+
+export interface FakeBotApi {
+  apiRoot: string;
+  token: string;
+  calls: BotCall[];
+  /** Queue a text message from a user. Returns its update_id. */
+  userSays(text: string, from?: { id: number; username?: string }, chatId?: number): number;
+  /** Every getUpdates offset seen, in order. */
+  offsets: number[];
+  conflicts: number;
+  rateLimits: { count: number; retryAfter: number };
+  sent(method?: string): BotCall[];
+  waitFor(pred: (c: BotCall) => boolean, timeoutMs?: number): Promise<BotCall>;
+  stop(): void;
+}
+
+export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
+  const updates: { update_id: number; message: Record<string, unknown> }[] = [];
+  let nextUpdate = 1000;
+  let nextMessage = 1;
+  const pollers = new Set<() => void>();
+  const state = {
+    apiRoot: "",
+    token,
+    calls: [] as BotCall[],
+    offsets: [] as number[],
+    conflicts: 0,
+    rateLimits: { count: 0, retryAfter: 1 },
+    userSays(text: string, from = { id: 4242, username: "alice" }, chatId = from.id) {
+      const id = nextUpdate++;
+      updates.push({
+        update_id: id,
+        message: { message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private" }, from: { ...from, is_bot: false, first_name: "A" }, text },
+      });
+      for (const wake of [...pollers]) wake();
+      return id;
+    },
+    sent(method?: string) {
+      return state.calls.filter((c) => c.method.startsWith("send") && (!method || c.method === method));
+    },
+    async waitFor(pred: (c: BotCall) => boolean, timeoutMs = 5_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = state.calls.find(pred);
+        if (hit) return hit;
+        if (Date.now() > end) throw new Error(`fake Bot API: no matching call in ${timeoutMs} ms; calls: ${state.calls.map((c) => c.method).join(",")}`);
+        await Bun.sleep(10);
+      }
+    },
+    stop: () => server.stop(true),
+  };
+  const ok = (result: unknown) => Response.json({ ok: true, result });
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    idleTimeout: 60,
+    async fetch(req) {
+      const m = /^\/bot([^/]+)\/(\w+)$/.exec(new URL(req.url).pathname);
+      if (!m) return new Response("not found", { status: 404 });
+      if (m[1] !== token) return Response.json({ ok: false, error_code: 401, description: "Unauthorized" }, { status: 401 });
+      const method = m[2]!;
+      const params: Record<string, unknown> = {};
+      const files: BotCall["files"] = {};
+      const type = req.headers.get("content-type") ?? "";
+      if (type.includes("multipart/form-data")) {
+        const form = await req.formData();
+        for (const [k, v] of form.entries()) {
+          if (typeof v === "string") params[k] = /^[\[{]/.test(v) ? JSON.parse(v) : v;
+          else files[k] = { name: v.name, size: v.size, type: v.type };
+        }
+      } else if (type.includes("json")) Object.assign(params, await req.json());
+      state.calls.push({ method, params, files, at: Date.now() });
+      switch (method) {
+        case "getMe":
+          return ok({ id: 1, is_bot: true, first_name: "Clawdis", username: "clawdis_test_bot" });
+        case "deleteWebhook":
+          return ok(true);
+        case "getUpdates": {
+          if (state.conflicts > 0) {
+            state.conflicts -= 1;
+            return Response.json(
+              { ok: false, error_code: 409, description: "Conflict: terminated by other getUpdates request" },
+              { status: 409 },
+            );
+          }
+          const offset = Number(params.offset ?? 0);
+          state.offsets.push(offset);
+          // Confirming an offset forgets everything before it, as the real server does.
+          while (updates.length && updates[0]!.update_id < offset) updates.shift();
+          if (updates.length === 0 && Number(params.timeout ?? 0) > 0) {
+            await new Promise<void>((resolve) => {
+              const wake = () => (pollers.delete(wake), clearTimeout(t), resolve());
+              const t = setTimeout(wake, Number(params.timeout) * 1000);
+              pollers.add(wake);
+              req.signal.addEventListener("abort", wake);
+            });
+          }
+          return ok(updates.filter((u) => u.update_id >= offset));
+        }
+        default:
+          if (method.startsWith("send")) {
+            if (state.rateLimits.count > 0) {
+              state.rateLimits.count -= 1;
+              return Response.json(
+                { ok: false, error_code: 429, description: "Too Many Requests: retry later", parameters: { retry_after: state.rateLimits.retryAfter } },
+                { status: 429 },
+              );
+            }
+            return ok({ message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: "private" }, text: params.text });
+          }
+          return Response.json({ ok: false, error_code: 400, description: `fake: ${method} not supported` }, { status: 400 });
+      }
+    },
+  });
+  state.apiRoot = `http://127.0.0.1:${server.port}`;
+  return state;
+}
