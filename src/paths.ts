@@ -17,6 +17,7 @@ export function statePaths(stateDir: string) {
     gatewayLog: join(stateDir, "logs", "gateway.log"),
     idempotency: join(stateDir, "idempotency.jsonl"),
     sessions: join(stateDir, "sessions"),
+    whatsappCreds: join(stateDir, "credentials", "whatsapp"),
   };
 }
 export type StatePaths = ReturnType<typeof statePaths>;

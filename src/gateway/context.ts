@@ -29,6 +29,8 @@ export interface GatewayContext {
   readonly idempotency: IdempotencyStore;
   readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
   readonly clients: () => number;
+  /** The WhatsApp provider, created (and Baileys imported) on first use. */
+  readonly whatsapp: () => Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider>;
   readonly shuttingDown: () => boolean;
   stateVersion(): StateVersion;
 }

@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
+import { join } from "node:path";
 import { Hono } from "hono";
 import { createBackend } from "../agent/backends/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
@@ -37,6 +39,8 @@ export interface GatewayOptions {
   agentBackend?: AgentBackend;
   /** Take the state-dir lock (default true). */
   lock?: boolean;
+  /** WhatsApp overrides: the socket-factory seam (tests inject a fake peer), URL, backoff. */
+  whatsapp?: Omit<import("../providers/whatsapp/index.ts").WhatsAppOptions, "credsDir">;
 }
 
 export interface Gateway {
@@ -118,6 +122,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { send: 24 * 3_600_000, agent: 5 * 60_000, inbound: 24 * 3_600_000 }),
     runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
+    whatsapp: () => (whatsappProvider ??= createWhatsApp()),
     shuttingDown: () => shuttingDown,
     stateVersion: () => ({ presence: presence.version, health: health.version }),
   };
@@ -133,8 +138,22 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onInbound: (message) => handleInbound(ctx, message),
     onStatus: () => health.refresh(),
   });
-  /** Providers load lazily: a gateway without Telegram never imports grammY. */
+  let whatsappProvider: Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider> | undefined;
+  const createWhatsApp = async () => {
+    const { WhatsAppProvider } = await import("../providers/whatsapp/index.ts");
+    const wa = new WhatsAppProvider(
+      { ...opts.whatsapp, credsDir: statePaths(opts.stateDir).whatsappCreds },
+      providerDeps("whatsapp"),
+    );
+    providers.add(wa);
+    health.refresh();
+    return wa;
+  };
+  /** Providers load lazily: no grammY without Telegram, no Baileys until WhatsApp is linked or linking. */
   const addConfiguredProviders = async () => {
+    if (config.whatsapp.enabled && existsSync(join(statePaths(opts.stateDir).whatsappCreds, "creds.json"))) {
+      await ctx.whatsapp();
+    }
     const tg = config.telegram;
     if (tg.botToken) {
       const { TelegramProvider } = await import("../providers/telegram/index.ts");

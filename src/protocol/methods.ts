@@ -97,6 +97,23 @@ export const AgentFinalSchema = v.object({
 export type AgentAck = v.InferOutput<typeof AgentAckSchema>;
 export type AgentFinal = v.InferOutput<typeof AgentFinalSchema>;
 
+export const WebLoginStartParamsSchema = v.strictObject({
+  /** Link by pairing code for this phone number instead of a QR code. */
+  pairingPhone: v.optional(text(32)),
+});
+export const WebLoginStartResultSchema = v.object({
+  /** Render this as a QR code and scan it in WhatsApp → Linked devices. */
+  qr: v.optional(v.string()),
+  /** Enter this in WhatsApp → Linked devices → Link with phone number. */
+  pairingCode: v.optional(v.string()),
+  alreadyLinked: v.optional(v.boolean()),
+});
+export const WebLoginWaitParamsSchema = v.strictObject({
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(600_000))),
+});
+export const WebLoginWaitResultSchema = v.object({ linked: v.boolean(), qr: v.optional(v.string()) });
+export const WebLogoutResultSchema = v.object({ linked: v.literal(false) });
+
 /**
  * THE method table: name → params schema and result schema. Handlers live in
  * `src/gateway/methods/`, one file each, bound to these entries.
@@ -108,6 +125,9 @@ export const METHODS = {
   "system-event": { params: SystemEventParamsSchema, result: SystemEventResultSchema },
   send: { params: SendParamsSchema, result: SendResultSchema },
   agent: { params: AgentParamsSchema, result: v.union([AgentAckSchema, AgentFinalSchema]) },
+  "web.login.start": { params: WebLoginStartParamsSchema, result: WebLoginStartResultSchema },
+  "web.login.wait": { params: WebLoginWaitParamsSchema, result: WebLoginWaitResultSchema },
+  "web.logout": { params: NoParams, result: WebLogoutResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -105,7 +105,7 @@ export class TestClient {
   private checkResult(frame: Frame): void {
     const method = this.methodsById.get(frame.id);
     if (!method) return;
-    const name = method.replace(/(^|-)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+    const name = method.replace(/(^|[-_.])([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
     const validate = schemaValidators().def(`${name}Result`);
     if (!validate(frame.payload)) {
       throw new Error(`${method} result violates the schema: ${JSON.stringify(validate.errors)}`);

@@ -77,7 +77,10 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
         const form = await req.formData();
         for (const [k, v] of form.entries()) {
           if (typeof v === "string") params[k] = /^[\[{]/.test(v) ? JSON.parse(v) : v;
-          else files[k] = { name: v.name, size: v.size, type: v.type };
+          else {
+            const f = v as unknown as File;
+            files[k] = { name: f.name, size: f.size, type: f.type };
+          }
         }
       } else if (type.includes("json")) Object.assign(params, await req.json());
       state.calls.push({ method, params, files, at: Date.now() });

@@ -7,6 +7,7 @@ import { status } from "./status.ts";
 import { systemEvent } from "./system-event.ts";
 import { systemPresence } from "./system-presence.ts";
 import type { Call, Handler } from "./types.ts";
+import { webLoginStart, webLoginWait, webLogout } from "./web-login.ts";
 
 export type { Call } from "./types.ts";
 
@@ -17,6 +18,9 @@ const HANDLERS: { [M in MethodName]: Handler<M> } = {
   "system-event": systemEvent,
   send,
   agent,
+  "web.login.start": webLoginStart,
+  "web.login.wait": webLoginWait,
+  "web.logout": webLogout,
 };
 
 function isMethod(name: string): name is MethodName {

@@ -24,6 +24,12 @@
 //   let sendResult = try SendResult(json)
 //   let agentParams = try AgentParams(json)
 //   let agentResult = try AgentResult(json)
+//   let webLoginStartParams = try WebLoginStartParams(json)
+//   let webLoginStartResult = try WebLoginStartResult(json)
+//   let webLoginWaitParams = try WebLoginWaitParams(json)
+//   let webLoginWaitResult = try WebLoginWaitResult(json)
+//   let webLogoutParams = try WebLogoutParams(json)
+//   let webLogoutResult = try WebLogoutResult(json)
 //   let agentEventPayload = try AgentEventPayload(json)
 //   let presenceEventPayload = try PresenceEventPayload(json)
 //   let healthEventPayload = try HealthEventPayload(json)
@@ -2967,6 +2973,301 @@ public enum Status: String, Codable {
     case accepted = "accepted"
     case error = "error"
     case ok = "ok"
+}
+
+// MARK: - WebLoginStartParams
+public struct WebLoginStartParams: Codable {
+    public let pairingPhone: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case pairingPhone = "pairingPhone"
+    }
+
+    public init(pairingPhone: String?) {
+        self.pairingPhone = pairingPhone
+    }
+}
+
+// MARK: WebLoginStartParams convenience initializers and mutators
+
+public extension WebLoginStartParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebLoginStartParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        pairingPhone: String?? = nil
+    ) -> WebLoginStartParams {
+        return WebLoginStartParams(
+            pairingPhone: pairingPhone ?? self.pairingPhone
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - WebLoginStartResult
+public struct WebLoginStartResult: Codable {
+    public let alreadyLinked: Bool?
+    public let pairingCode: String?
+    public let qr: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case alreadyLinked = "alreadyLinked"
+        case pairingCode = "pairingCode"
+        case qr = "qr"
+    }
+
+    public init(alreadyLinked: Bool?, pairingCode: String?, qr: String?) {
+        self.alreadyLinked = alreadyLinked
+        self.pairingCode = pairingCode
+        self.qr = qr
+    }
+}
+
+// MARK: WebLoginStartResult convenience initializers and mutators
+
+public extension WebLoginStartResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebLoginStartResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        alreadyLinked: Bool?? = nil,
+        pairingCode: String?? = nil,
+        qr: String?? = nil
+    ) -> WebLoginStartResult {
+        return WebLoginStartResult(
+            alreadyLinked: alreadyLinked ?? self.alreadyLinked,
+            pairingCode: pairingCode ?? self.pairingCode,
+            qr: qr ?? self.qr
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - WebLoginWaitParams
+public struct WebLoginWaitParams: Codable {
+    public let timeoutMS: Int?
+
+    public enum CodingKeys: String, CodingKey {
+        case timeoutMS = "timeoutMs"
+    }
+
+    public init(timeoutMS: Int?) {
+        self.timeoutMS = timeoutMS
+    }
+}
+
+// MARK: WebLoginWaitParams convenience initializers and mutators
+
+public extension WebLoginWaitParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebLoginWaitParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        timeoutMS: Int?? = nil
+    ) -> WebLoginWaitParams {
+        return WebLoginWaitParams(
+            timeoutMS: timeoutMS ?? self.timeoutMS
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - WebLoginWaitResult
+public struct WebLoginWaitResult: Codable {
+    public let linked: Bool
+    public let qr: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case linked = "linked"
+        case qr = "qr"
+    }
+
+    public init(linked: Bool, qr: String?) {
+        self.linked = linked
+        self.qr = qr
+    }
+}
+
+// MARK: WebLoginWaitResult convenience initializers and mutators
+
+public extension WebLoginWaitResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebLoginWaitResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        linked: Bool? = nil,
+        qr: String?? = nil
+    ) -> WebLoginWaitResult {
+        return WebLoginWaitResult(
+            linked: linked ?? self.linked,
+            qr: qr ?? self.qr
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - WebLogoutParams
+public struct WebLogoutParams: Codable {
+
+    public init() {
+    }
+}
+
+// MARK: WebLogoutParams convenience initializers and mutators
+
+public extension WebLogoutParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebLogoutParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+    ) -> WebLogoutParams {
+        return WebLogoutParams(
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - WebLogoutResult
+public struct WebLogoutResult: Codable {
+    public let linked: Bool
+
+    public enum CodingKeys: String, CodingKey {
+        case linked = "linked"
+    }
+
+    public init(linked: Bool) {
+        self.linked = linked
+    }
+}
+
+// MARK: WebLogoutResult convenience initializers and mutators
+
+public extension WebLogoutResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebLogoutResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        linked: Bool? = nil
+    ) -> WebLogoutResult {
+        return WebLogoutResult(
+            linked: linked ?? self.linked
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
 }
 
 // MARK: - AgentEventPayload

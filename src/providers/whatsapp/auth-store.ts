@@ -1,0 +1,135 @@
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdir, readFile, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from "@whiskeysockets/baileys";
+import { writeAtomic } from "../state-file.ts";
+
+const CREDS = "creds.json";
+const BACKUP = "creds.json.bak";
+
+/** Key file names from Baileys ids: nothing that could leave the directory. */
+const fileName = (name: string) => name.replace(/\//g, "__").replace(/:/g, "-");
+
+function parseCreds(text: string): AuthenticationCreds {
+  const creds = JSON.parse(text, BufferJSON.reviver) as AuthenticationCreds;
+  if (!creds || typeof creds !== "object" || !creds.noiseKey) throw new Error("not a Baileys creds file");
+  return creds;
+}
+
+/**
+ * WhatsApp credentials under `<state>/credentials/whatsapp/` (dir 0700, files 0600).
+ * Every write is atomic (temp + rename) and all writes go through one queue, so they
+ * land in order; `creds.json` has a backup that is restored if the main file is ever
+ * unreadable. A kill -9 at any moment leaves a readable link behind.
+ */
+export class WhatsAppAuthStore {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly dir: string) {}
+
+  /** Credentials exist and belong to a linked account. */
+  isLinked(): boolean {
+    try {
+      return Boolean(this.readCreds()?.me?.id);
+    } catch {
+      return false;
+    }
+  }
+
+  /** When the link was made (creds file time), for `authAgeMs`. */
+  linkedAt(): number | undefined {
+    try {
+      return statSync(join(this.dir, CREDS)).mtimeMs;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Main file, else the backup (restored in place), else null. */
+  readCreds(): AuthenticationCreds | null {
+    for (const name of [CREDS, BACKUP]) {
+      const path = join(this.dir, name);
+      if (!existsSync(path)) continue;
+      try {
+        const creds = parseCreds(readFileSync(path, "utf8"));
+        if (name === BACKUP) void this.enqueue(() => writeAtomic(join(this.dir, CREDS), readFileSync(path, "utf8")));
+        return creds;
+      } catch {
+        // Corrupt: fall through to the backup.
+      }
+    }
+    return null;
+  }
+
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  async saveCreds(creds: AuthenticationCreds): Promise<void> {
+    const text = JSON.stringify(creds, BufferJSON.replacer);
+    await this.enqueue(async () => {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      // The previous good file becomes the backup before the new one replaces it.
+      if (existsSync(join(this.dir, CREDS))) {
+        try {
+          const current = await readFile(join(this.dir, CREDS), "utf8");
+          parseCreds(current);
+          await writeAtomic(join(this.dir, BACKUP), current);
+        } catch {}
+      }
+      await writeAtomic(join(this.dir, CREDS), text);
+    });
+  }
+
+  /** Baileys' auth state backed by this store. */
+  async state(): Promise<{ state: AuthenticationState; saveCreds: () => Promise<void> }> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const creds = this.readCreds() ?? initAuthCreds();
+    const read = async (name: string) => {
+      try {
+        return JSON.parse(await readFile(join(this.dir, fileName(name)), "utf8"), BufferJSON.reviver);
+      } catch {
+        return null;
+      }
+    };
+    return {
+      state: {
+        creds,
+        keys: {
+          get: async <T extends keyof SignalDataTypeMap>(type: T, ids: string[]) => {
+            const out: { [id: string]: SignalDataTypeMap[T] } = {};
+            await Promise.all(
+              ids.map(async (id) => {
+                let value = await read(`${type}-${id}.json`);
+                if (type === "app-state-sync-key" && value) value = proto.Message.AppStateSyncKeyData.fromObject(value);
+                out[id] = value;
+              }),
+            );
+            return out;
+          },
+          set: async (data) => {
+            await this.enqueue(async () => {
+              for (const category in data) {
+                const entries = data[category as keyof typeof data] ?? {};
+                for (const id in entries) {
+                  const value = (entries as Record<string, unknown>)[id];
+                  const path = join(this.dir, fileName(`${category}-${id}.json`));
+                  if (value) await writeAtomic(path, JSON.stringify(value, BufferJSON.replacer));
+                  else await unlink(path).catch(() => {});
+                }
+              }
+            });
+          },
+        },
+      },
+      saveCreds: () => this.saveCreds(creds),
+    };
+  }
+
+  /** Unlink: remove every credential file. */
+  async clear(): Promise<void> {
+    await this.enqueue(async () => rmSync(this.dir, { recursive: true, force: true }));
+  }
+}
