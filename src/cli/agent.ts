@@ -67,6 +67,6 @@ export default defineCommand({
         if (streamed) process.stdout.write("\n");
         console.log(`[${final.status}] runId ${final.runId}: ${final.summary}`);
         if (final.status === "error") throw new CliExit(Exit.FAILURE, `agent run failed: ${final.summary}`);
-      });
+      }, { reconnect: args.wait });
     }),
 });

@@ -36,7 +36,11 @@ export function exitFor(err: GatewayClientError): CliExit {
  * Connect (never spawning a gateway), run `fn`, close; map failures to the documented
  * exit codes: 1 gateway error, 3 connect/handshake.
  */
-export async function withClient(flags: ConnectFlags, fn: (client: GatewayClient, timeoutMs: number) => Promise<void>): Promise<void> {
+export async function withClient(
+  flags: ConnectFlags,
+  fn: (client: GatewayClient, timeoutMs: number) => Promise<void>,
+  opts: { reconnect?: boolean } = {},
+): Promise<void> {
   const timeoutMs = parseTimeout(flags.timeout);
   const WS = globalThis.WebSocket ?? ((await import("ws")).WebSocket as unknown as typeof WebSocket);
   const token = flags.token ?? process.env.CLAWDIS_GATEWAY_TOKEN;
@@ -45,7 +49,9 @@ export async function withClient(flags: ConnectFlags, fn: (client: GatewayClient
     ...(token ? { token } : {}),
     timeoutMs,
     connectTimeoutMs: timeoutMs,
-    reconnect: false,
+    // Long-running helpers (agent) ride out a dropped link: resume + agent.wait.
+    reconnect: opts.reconnect ?? false,
+    backoff: { initialMs: 250, maxMs: 5_000 },
     WebSocket: WS,
     client: { name: "clawdis-cli", version: VERSION, mode: "cli" },
   });

@@ -53,8 +53,13 @@ export interface GatewayClientOptions {
   reconnect?: boolean;
   /** Exponential backoff bounds for reconnects: 1 s → 30 s by default, with jitter. */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Called when `seq` skips; the default refreshes health and presence. */
-  onGap?: (gap: { expected: number; received: number }, client: GatewayClient) => void | Promise<void>;
+  /**
+   * Called on a real gap — `seq` skipped, or a reconnect the gateway could not resume
+   * (`reason` says why); the default refreshes health and presence.
+   */
+  onGap?: (gap: { expected: number; received: number; reason?: string }, client: GatewayClient) => void | Promise<void>;
+  /** Resume from the last cursor after a reconnect (default true). */
+  resume?: boolean;
   /** After every handshake (first and reconnects). */
   onHello?: (hello: HelloOk) => void;
   onStateChange?: (state: ClientState, detail?: string) => void;
@@ -92,6 +97,8 @@ export class GatewayClient {
   private readonly instanceId: string;
   private _state: ClientState = "idle";
   private presenceVersion = 0;
+  /** Cursor of the last journaled event seen: where a reconnect resumes from. */
+  lastCursor: string | null = null;
   /** The last `hello-ok`. */
   hello: HelloOk | null = null;
   /** Presence kept current from the snapshot, `presence` events and refreshes. */
@@ -181,15 +188,26 @@ export class GatewayClient {
       else if (ev.runId === runId) opts.onEvent?.(ev);
     });
     try {
-      const final = await this.request("agent", params, {
-        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-        onAck: (ack) => {
-          runId = (ack as { runId: string }).runId;
-          opts.onAccepted?.(runId);
-          for (const ev of early.splice(0)) if (ev.runId === runId) opts.onEvent?.(ev);
-        },
-      });
-      return final as AgentFinal;
+      try {
+        const final = await this.request("agent", params, {
+          ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+          onAck: (ack) => {
+            runId = (ack as { runId: string }).runId;
+            opts.onAccepted?.(runId);
+            for (const ev of early.splice(0)) if (ev.runId === runId) opts.onEvent?.(ev);
+          },
+        });
+        return final as AgentFinal;
+      } catch (err) {
+        // The link dropped mid-run: the run goes on in the gateway. Reconnect (resuming the
+        // event stream), then ask for the outcome by runId.
+        if (!(err instanceof GatewayClientError) || err.kind !== "closed" || runId === null || this.userClosed || this.opts.reconnect === false) {
+          throw err;
+        }
+        const id: string = runId;
+        await this.waitOpen(opts.timeoutMs ?? 60_000);
+        return await this.request("agent.wait", { runId: id }, opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {});
+      }
     } finally {
       off();
     }
@@ -316,6 +334,7 @@ export class GatewayClient {
       },
       caps: this.opts.caps ?? [],
       ...(this.opts.token ? { auth: { token: this.opts.token } } : {}),
+      ...(this.lastCursor && this.opts.resume !== false ? { resume: { cursor: this.lastCursor } } : {}),
     };
   }
 
@@ -327,9 +346,30 @@ export class GatewayClient {
     this.presence.clear();
     for (const e of hello.snapshot.presence) this.presence.set(e.instanceId ?? e.host, e);
     this.presenceVersion = hello.snapshot.stateVersion.presence;
+    // Resumed: the replay that follows moves the cursor on. Otherwise start from the snapshot.
+    if (!hello.resume?.ok && hello.snapshot.cursor) this.lastCursor = hello.snapshot.cursor;
     this.setState("open");
     this.startWatchdog(hello.policy.tickIntervalMs);
     this.opts.onHello?.(hello);
+    // Events were lost for good: the runbook's answer is a refresh.
+    if (hello.resume && !hello.resume.ok) this.onGap(0, 0, hello.resume.reason ?? "resume refused");
+  }
+
+  /** Resolves once the connection is open (again), or rejects after `timeoutMs` or on close(). */
+  waitOpen(timeoutMs: number): Promise<void> {
+    if (this._state === "open") return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const end = Date.now() + timeoutMs;
+      const check = setInterval(() => {
+        if (this._state === "open") {
+          clearInterval(check);
+          resolve();
+        } else if (this._state === "closed" || Date.now() > end) {
+          clearInterval(check);
+          reject(new GatewayClientError("closed", `not reconnected within ${timeoutMs} ms`));
+        }
+      }, 20);
+    });
   }
 
   /** The link dropped after a handshake: fail what was pending, then reconnect. */
@@ -382,6 +422,7 @@ export class GatewayClient {
     if (frame.type === "res") return this.onRes(frame);
     if (frame.type !== "event") return;
     const ev = frame as unknown as EventFrame;
+    if (ev.cursor) this.lastCursor = ev.cursor;
     if (ev.seq !== undefined) {
       const expected = this.lastSeq + 1;
       this.lastSeq = ev.seq;
@@ -402,10 +443,10 @@ export class GatewayClient {
     }
   }
 
-  private onGap(expected: number, received: number): void {
+  private onGap(expected: number, received: number, reason?: string): void {
     const handler = this.opts.onGap ?? ((_gap, client) => client.refresh());
     void Promise.resolve()
-      .then(() => handler({ expected, received }, this))
+      .then(() => handler({ expected, received, ...(reason ? { reason } : {}) }, this))
       .catch(() => {});
   }
 

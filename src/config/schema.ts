@@ -24,6 +24,15 @@ export const GatewayConfigSchema = v.strictObject({
   logLevel: v.optional(v.picklist(["debug", "info", "warn", "error"]), "info"),
   /** Failed hello auth attempts per remote address per minute before `rate-limited`. */
   authFailuresPerMinute: v.optional(int(1, 10_000), 10),
+  /** Recent broadcast events kept for `hello.resume`. */
+  journal: v.optional(
+    v.strictObject({
+      maxEvents: v.optional(int(0, 1_000_000), 10_000),
+      maxBytes: v.optional(int(0, 1024 * 1024 * 1024), 8 * 1024 * 1024),
+      maxAgeMs: v.optional(int(0, 86_400_000), 10 * 60_000),
+    }),
+    {},
+  ),
   /** Sockets allowed to be in their handshake (before hello-ok) at once. */
   maxPendingHandshakes: v.optional(int(1, 100_000), 256),
 });

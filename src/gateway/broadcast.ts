@@ -1,4 +1,8 @@
 import type { EventName, StateVersion } from "../protocol/index.ts";
+import type { Journal } from "./journal.ts";
+
+/** Liveness and the goodbye are never replayed, so they carry no cursor. */
+const UNJOURNALED = new Set<EventName>(["tick", "shutdown"]);
 
 /** The part of a connection the broadcaster drives. */
 export interface EventSink {
@@ -18,6 +22,8 @@ export interface BroadcastOptions {
 export class Broadcaster {
   private readonly sinks = new Set<EventSink>();
 
+  constructor(private readonly journal?: Journal) {}
+
   add(sink: EventSink): void {
     this.sinks.add(sink);
   }
@@ -32,7 +38,8 @@ export class Broadcaster {
 
   /** Serialize once, then stamp each connection's own `seq`. */
   broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}): void {
-    const prefix = eventPrefix(event, payload, opts.stateVersion);
+    let prefix = eventPrefix(event, payload, opts.stateVersion);
+    if (this.journal && !UNJOURNALED.has(event)) prefix = this.journal.append(prefix);
     const sendOpts = { seq: opts.seq ?? true, droppable: opts.droppable ?? false };
     for (const sink of this.sinks) sink.sendEvent(prefix, sendOpts);
   }

@@ -200,10 +200,10 @@ export class Connection implements EventSink {
     }
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
-    this.accept(hello.client, protocol);
+    this.accept(hello.client, protocol, hello.resume?.cursor);
   }
 
-  private accept(client: ClientInfo, protocol: number): void {
+  private accept(client: ClientInfo, protocol: number, resumeFrom?: string): void {
     const gw = this.gw;
     this.caller = { connId: this.connId, instanceId: client.instanceId, client, remote: this.remote };
     gw.presence.upsert(
@@ -230,12 +230,20 @@ export class Connection implements EventSink {
         health: gw.health.snapshot(),
         stateVersion: gw.stateVersion(),
         uptimeMs: Date.now() - gw.startedAt,
+        cursor: gw.journal.cursor,
       },
       policy: { maxPayload, maxBufferedBytes, tickIntervalMs },
     };
+    const resumed = resumeFrom !== undefined ? gw.journal.since(resumeFrom) : null;
+    if (resumed) {
+      helloOk.resume = resumed.ok ? { ok: true, replayed: resumed.entries.length } : { ok: false, reason: resumed.reason };
+    }
     this.state = "open";
     this.write(JSON.stringify(helloOk), false);
-    // Only now: no event may reach a client before its hello-ok.
+    // Missed events first, in order, numbered on with this connection's seq; all in this
+    // same turn of the event loop, so no live event can come between them.
+    if (resumed?.ok) for (const prefix of resumed.entries) this.sendEvent(prefix, { seq: true, droppable: false });
+    // Only now: no live event may reach a client before its hello-ok (and its replay).
     gw.broadcaster.add(this);
     gw.log.info("client connected", {
       connId: this.connId,

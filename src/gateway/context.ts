@@ -7,6 +7,8 @@ import type { AuthLimiter } from "./auth-limit.ts";
 import type { Broadcaster } from "./broadcast.ts";
 import type { Dedupe } from "./dedupe.ts";
 import type { HealthState } from "./health.ts";
+import type { Journal } from "./journal.ts";
+import type { RunRegistry } from "./runs.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import type { Presence } from "./presence.ts";
 
@@ -23,6 +25,9 @@ export interface GatewayContext {
   readonly providers: Providers;
   readonly agent: AgentRunner;
   readonly broadcaster: Broadcaster;
+  readonly journal: Journal;
+  /** Runs by runId, running and recently finished, for `agent.wait`. */
+  readonly runRegistry: RunRegistry;
   readonly authLimiter: AuthLimiter;
   readonly sends: Dedupe<SendResult>;
   /** Idempotency keys on disk: `send` and inbound message ids for 24 h, `agent` for 5 min. */

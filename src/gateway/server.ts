@@ -22,6 +22,8 @@ import { Dedupe } from "./dedupe.ts";
 import { listenersOnPort } from "./force.ts";
 import { HealthState } from "./health.ts";
 import { IdempotencyStore } from "./idempotency.ts";
+import { Journal } from "./journal.ts";
+import { RunRegistry } from "./runs.ts";
 import { acquireLock } from "./lock.ts";
 import { handleInbound } from "./inbound.ts";
 import { Presence } from "./presence.ts";
@@ -79,7 +81,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const startedAt = Date.now();
   const host = hostname();
   const ip = primaryIp(config.gateway.bind);
-  const broadcaster = new Broadcaster();
+  const journal = new Journal(config.gateway.journal);
+  const broadcaster = new Broadcaster(journal);
   const providers = opts.providers ?? new Providers();
   const connections = new Set<Connection>();
   let shuttingDown = false;
@@ -117,6 +120,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     providers,
     agent,
     broadcaster,
+    journal,
+    runRegistry: new RunRegistry(),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     sends: new Dedupe<SendResult>(),
     idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { send: 24 * 3_600_000, agent: 5 * 60_000, inbound: 24 * 3_600_000 }),

@@ -29,6 +29,8 @@ export const HelloSchema = v.looseObject({
   auth: v.optional(v.looseObject({ token: v.optional(v.pipe(v.string(), v.maxLength(4096))) })),
   locale: v.optional(v.pipe(v.string(), v.maxLength(64))),
   userAgent: v.optional(v.pipe(v.string(), v.maxLength(512))),
+  /** Replay the broadcast events this client missed since `cursor` (additive to v1). */
+  resume: v.optional(v.looseObject({ cursor: text(128) })),
 });
 export type Hello = v.InferOutput<typeof HelloSchema>;
 
@@ -44,6 +46,8 @@ export const SnapshotSchema = v.object({
   health: HealthSchema,
   stateVersion: StateVersionSchema,
   uptimeMs: count(),
+  /** The event journal's position at this snapshot: resume from here after a reconnect. */
+  cursor: v.optional(v.string()),
 });
 export type Snapshot = v.InferOutput<typeof SnapshotSchema>;
 
@@ -62,6 +66,14 @@ export const HelloOkSchema = v.object({
   }),
   snapshot: SnapshotSchema,
   policy: PolicySchema,
+  /** Present when the hello asked to resume: `ok` with the number of replayed events, or why not. */
+  resume: v.optional(
+    v.object({
+      ok: v.boolean(),
+      replayed: v.optional(count()),
+      reason: v.optional(v.string()),
+    }),
+  ),
 });
 export type HelloOk = v.InferOutput<typeof HelloOkSchema>;
 
@@ -109,6 +121,8 @@ export const EventFrameSchema = v.object({
   /** Per-connection sequence: 1, 2, 3… with no gaps. `tick` carries none. */
   seq: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   stateVersion: v.optional(StateVersionSchema),
+  /** Gateway-wide position of a journaled broadcast event (not on `tick`/`shutdown`): pass it back in `hello.resume`. */
+  cursor: v.optional(v.string()),
 });
 export type EventFrame = v.InferOutput<typeof EventFrameSchema>;
 

@@ -97,6 +97,11 @@ export const AgentFinalSchema = v.object({
 export type AgentAck = v.InferOutput<typeof AgentAckSchema>;
 export type AgentFinal = v.InferOutput<typeof AgentFinalSchema>;
 
+export const AgentWaitParamsSchema = v.strictObject({
+  runId: text(128),
+  timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86_400_000))),
+});
+
 export const WebLoginStartParamsSchema = v.strictObject({
   /** Link by pairing code for this phone number instead of a QR code. */
   pairingPhone: v.optional(text(32)),
@@ -125,6 +130,7 @@ export const METHODS = {
   "system-event": { params: SystemEventParamsSchema, result: SystemEventResultSchema },
   send: { params: SendParamsSchema, result: SendResultSchema },
   agent: { params: AgentParamsSchema, result: v.union([AgentAckSchema, AgentFinalSchema]) },
+  "agent.wait": { params: AgentWaitParamsSchema, result: AgentFinalSchema },
   "web.login.start": { params: WebLoginStartParamsSchema, result: WebLoginStartResultSchema },
   "web.login.wait": { params: WebLoginWaitParamsSchema, result: WebLoginWaitResultSchema },
   "web.logout": { params: NoParams, result: WebLogoutResultSchema },

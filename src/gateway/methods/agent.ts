@@ -64,9 +64,35 @@ export function startAgentRun(
         },
       );
     done.catch(() => {});
+    gw.runRegistry.add(run.runId, done);
     return { runId: run.runId, done };
   }).value;
 }
+
+/** `agent.wait`: the final of a run, at once if it finished, else when it does (AGENT_TIMEOUT at `timeoutMs`). */
+export const agentWait: Handler<"agent.wait"> = async (params, { gw }) => {
+  const entry = gw.runRegistry.get(params.runId);
+  if (!entry) {
+    throw new GatewayError("INVALID_REQUEST", `unknown runId "${params.runId}" (finished runs are kept 10 minutes)`, {
+      details: { field: "params.runId" },
+    });
+  }
+  if (entry.final) return entry.final;
+  if (entry.error) throw entry.error;
+  if (params.timeoutMs === undefined) return entry.done;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new GatewayError("AGENT_TIMEOUT", `run ${params.runId} did not finish within ${params.timeoutMs} ms`, { retryable: true })),
+      params.timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([entry.done, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 /**
  * `agent`: two-stage. The ack `{runId, status:"accepted"}` goes out once the run is

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { GatewayError, METHODS, type MethodName } from "../../protocol/index.ts";
-import { agent } from "./agent.ts";
+import { agent, agentWait } from "./agent.ts";
 import { health } from "./health.ts";
 import { send } from "./send.ts";
 import { status } from "./status.ts";
@@ -18,6 +18,7 @@ const HANDLERS: { [M in MethodName]: Handler<M> } = {
   "system-event": systemEvent,
   send,
   agent,
+  "agent.wait": agentWait,
   "web.login.start": webLoginStart,
   "web.login.wait": webLoginWait,
   "web.logout": webLogout,

@@ -24,6 +24,8 @@
 //   let sendResult = try SendResult(json)
 //   let agentParams = try AgentParams(json)
 //   let agentResult = try AgentResult(json)
+//   let agentWaitParams = try AgentWaitParams(json)
+//   let agentWaitResult = try AgentWaitResult(json)
 //   let webLoginStartParams = try WebLoginStartParams(json)
 //   let webLoginStartResult = try WebLoginStartResult(json)
 //   let webLoginWaitParams = try WebLoginWaitParams(json)
@@ -499,6 +501,7 @@ public struct Hello: Codable {
     public let locale: String?
     public let maxProtocol: Int
     public let minProtocol: Int
+    public let resume: HelloResume?
     public let type: HelloType
     public let userAgent: String?
 
@@ -509,17 +512,19 @@ public struct Hello: Codable {
         case locale = "locale"
         case maxProtocol = "maxProtocol"
         case minProtocol = "minProtocol"
+        case resume = "resume"
         case type = "type"
         case userAgent = "userAgent"
     }
 
-    public init(auth: Auth?, caps: [String], client: Client, locale: String?, maxProtocol: Int, minProtocol: Int, type: HelloType, userAgent: String?) {
+    public init(auth: Auth?, caps: [String], client: Client, locale: String?, maxProtocol: Int, minProtocol: Int, resume: HelloResume?, type: HelloType, userAgent: String?) {
         self.auth = auth
         self.caps = caps
         self.client = client
         self.locale = locale
         self.maxProtocol = maxProtocol
         self.minProtocol = minProtocol
+        self.resume = resume
         self.type = type
         self.userAgent = userAgent
     }
@@ -550,6 +555,7 @@ public extension Hello {
         locale: String?? = nil,
         maxProtocol: Int? = nil,
         minProtocol: Int? = nil,
+        resume: HelloResume?? = nil,
         type: HelloType? = nil,
         userAgent: String?? = nil
     ) -> Hello {
@@ -560,6 +566,7 @@ public extension Hello {
             locale: locale ?? self.locale,
             maxProtocol: maxProtocol ?? self.maxProtocol,
             minProtocol: minProtocol ?? self.minProtocol,
+            resume: resume ?? self.resume,
             type: type ?? self.type,
             userAgent: userAgent ?? self.userAgent
         )
@@ -695,6 +702,54 @@ public extension Client {
     }
 }
 
+// MARK: - HelloResume
+public struct HelloResume: Codable {
+    public let cursor: String
+
+    public enum CodingKeys: String, CodingKey {
+        case cursor = "cursor"
+    }
+
+    public init(cursor: String) {
+        self.cursor = cursor
+    }
+}
+
+// MARK: HelloResume convenience initializers and mutators
+
+public extension HelloResume {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HelloResume.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        cursor: String? = nil
+    ) -> HelloResume {
+        return HelloResume(
+            cursor: cursor ?? self.cursor
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 public enum HelloType: String, Codable {
     case hello = "hello"
 }
@@ -704,6 +759,7 @@ public struct HelloOk: Codable {
     public let features: Features
     public let policy: Policy
     public let helloOkProtocol: Int
+    public let resume: HelloOkResume?
     public let server: Server
     public let snapshot: Snapshot
     public let type: HelloOkType
@@ -712,15 +768,17 @@ public struct HelloOk: Codable {
         case features = "features"
         case policy = "policy"
         case helloOkProtocol = "protocol"
+        case resume = "resume"
         case server = "server"
         case snapshot = "snapshot"
         case type = "type"
     }
 
-    public init(features: Features, policy: Policy, helloOkProtocol: Int, server: Server, snapshot: Snapshot, type: HelloOkType) {
+    public init(features: Features, policy: Policy, helloOkProtocol: Int, resume: HelloOkResume?, server: Server, snapshot: Snapshot, type: HelloOkType) {
         self.features = features
         self.policy = policy
         self.helloOkProtocol = helloOkProtocol
+        self.resume = resume
         self.server = server
         self.snapshot = snapshot
         self.type = type
@@ -749,6 +807,7 @@ public extension HelloOk {
         features: Features? = nil,
         policy: Policy? = nil,
         helloOkProtocol: Int? = nil,
+        resume: HelloOkResume?? = nil,
         server: Server? = nil,
         snapshot: Snapshot? = nil,
         type: HelloOkType? = nil
@@ -757,6 +816,7 @@ public extension HelloOk {
             features: features ?? self.features,
             policy: policy ?? self.policy,
             helloOkProtocol: helloOkProtocol ?? self.helloOkProtocol,
+            resume: resume ?? self.resume,
             server: server ?? self.server,
             snapshot: snapshot ?? self.snapshot,
             type: type ?? self.type
@@ -883,6 +943,64 @@ public extension Policy {
     }
 }
 
+// MARK: - HelloOkResume
+public struct HelloOkResume: Codable {
+    public let ok: Bool
+    public let reason: String?
+    public let replayed: Int?
+
+    public enum CodingKeys: String, CodingKey {
+        case ok = "ok"
+        case reason = "reason"
+        case replayed = "replayed"
+    }
+
+    public init(ok: Bool, reason: String?, replayed: Int?) {
+        self.ok = ok
+        self.reason = reason
+        self.replayed = replayed
+    }
+}
+
+// MARK: HelloOkResume convenience initializers and mutators
+
+public extension HelloOkResume {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HelloOkResume.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        ok: Bool? = nil,
+        reason: String?? = nil,
+        replayed: Int?? = nil
+    ) -> HelloOkResume {
+        return HelloOkResume(
+            ok: ok ?? self.ok,
+            reason: reason ?? self.reason,
+            replayed: replayed ?? self.replayed
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - Server
 public struct Server: Codable {
     public let commit: String
@@ -948,19 +1066,22 @@ public extension Server {
 
 // MARK: - Snapshot
 public struct Snapshot: Codable {
+    public let cursor: String?
     public let health: HealthClass
     public let presence: [Something]
     public let stateVersion: StateVersionClass
     public let uptimeMS: Int
 
     public enum CodingKeys: String, CodingKey {
+        case cursor = "cursor"
         case health = "health"
         case presence = "presence"
         case stateVersion = "stateVersion"
         case uptimeMS = "uptimeMs"
     }
 
-    public init(health: HealthClass, presence: [Something], stateVersion: StateVersionClass, uptimeMS: Int) {
+    public init(cursor: String?, health: HealthClass, presence: [Something], stateVersion: StateVersionClass, uptimeMS: Int) {
+        self.cursor = cursor
         self.health = health
         self.presence = presence
         self.stateVersion = stateVersion
@@ -987,12 +1108,14 @@ public extension Snapshot {
     }
 
     func with(
+        cursor: String?? = nil,
         health: HealthClass? = nil,
         presence: [Something]? = nil,
         stateVersion: StateVersionClass? = nil,
         uptimeMS: Int? = nil
     ) -> Snapshot {
         return Snapshot(
+            cursor: cursor ?? self.cursor,
             health: health ?? self.health,
             presence: presence ?? self.presence,
             stateVersion: stateVersion ?? self.stateVersion,
@@ -1733,6 +1856,7 @@ public enum ResType: String, Codable {
 
 // MARK: - Event
 public struct Event: Codable {
+    public let cursor: String?
     public let event: String
     public let payload: JSONAny
     public let seq: Int?
@@ -1740,6 +1864,7 @@ public struct Event: Codable {
     public let type: EventType
 
     public enum CodingKeys: String, CodingKey {
+        case cursor = "cursor"
         case event = "event"
         case payload = "payload"
         case seq = "seq"
@@ -1747,7 +1872,8 @@ public struct Event: Codable {
         case type = "type"
     }
 
-    public init(event: String, payload: JSONAny, seq: Int?, stateVersion: StateVersionClass?, type: EventType) {
+    public init(cursor: String?, event: String, payload: JSONAny, seq: Int?, stateVersion: StateVersionClass?, type: EventType) {
+        self.cursor = cursor
         self.event = event
         self.payload = payload
         self.seq = seq
@@ -1775,6 +1901,7 @@ public extension Event {
     }
 
     func with(
+        cursor: String?? = nil,
         event: String? = nil,
         payload: JSONAny? = nil,
         seq: Int?? = nil,
@@ -1782,6 +1909,7 @@ public extension Event {
         type: EventType? = nil
     ) -> Event {
         return Event(
+            cursor: cursor ?? self.cursor,
             event: event ?? self.event,
             payload: payload ?? self.payload,
             seq: seq ?? self.seq,
@@ -2846,8 +2974,8 @@ public extension AgentParams {
 // MARK: - AgentResult
 public struct AgentResult: Codable {
     public let runID: String
-    public let status: Status
-    public let delivery: Delivery?
+    public let status: AgentResultStatus
+    public let delivery: AgentResultDelivery?
     public let summary: String?
 
     public enum CodingKeys: String, CodingKey {
@@ -2857,7 +2985,7 @@ public struct AgentResult: Codable {
         case summary = "summary"
     }
 
-    public init(runID: String, status: Status, delivery: Delivery?, summary: String?) {
+    public init(runID: String, status: AgentResultStatus, delivery: AgentResultDelivery?, summary: String?) {
         self.runID = runID
         self.status = status
         self.delivery = delivery
@@ -2885,8 +3013,8 @@ public extension AgentResult {
 
     func with(
         runID: String? = nil,
-        status: Status? = nil,
-        delivery: Delivery?? = nil,
+        status: AgentResultStatus? = nil,
+        delivery: AgentResultDelivery?? = nil,
         summary: String?? = nil
     ) -> AgentResult {
         return AgentResult(
@@ -2906,8 +3034,8 @@ public extension AgentResult {
     }
 }
 
-// MARK: - Delivery
-public struct Delivery: Codable {
+// MARK: - AgentResultDelivery
+public struct AgentResultDelivery: Codable {
     public let error: Error?
     public let messageID: String?
     public let ok: Bool
@@ -2928,11 +3056,11 @@ public struct Delivery: Codable {
     }
 }
 
-// MARK: Delivery convenience initializers and mutators
+// MARK: AgentResultDelivery convenience initializers and mutators
 
-public extension Delivery {
+public extension AgentResultDelivery {
     init(data: Data) throws {
-        self = try newJSONDecoder().decode(Delivery.self, from: data)
+        self = try newJSONDecoder().decode(AgentResultDelivery.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {
@@ -2951,8 +3079,8 @@ public extension Delivery {
         messageID: String?? = nil,
         ok: Bool? = nil,
         provider: Provider?? = nil
-    ) -> Delivery {
-        return Delivery(
+    ) -> AgentResultDelivery {
+        return AgentResultDelivery(
             error: error ?? self.error,
             messageID: messageID ?? self.messageID,
             ok: ok ?? self.ok,
@@ -2969,8 +3097,192 @@ public extension Delivery {
     }
 }
 
-public enum Status: String, Codable {
+public enum AgentResultStatus: String, Codable {
     case accepted = "accepted"
+    case error = "error"
+    case ok = "ok"
+}
+
+// MARK: - AgentWaitParams
+public struct AgentWaitParams: Codable {
+    public let runID: String
+    public let timeoutMS: Int?
+
+    public enum CodingKeys: String, CodingKey {
+        case runID = "runId"
+        case timeoutMS = "timeoutMs"
+    }
+
+    public init(runID: String, timeoutMS: Int?) {
+        self.runID = runID
+        self.timeoutMS = timeoutMS
+    }
+}
+
+// MARK: AgentWaitParams convenience initializers and mutators
+
+public extension AgentWaitParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(AgentWaitParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        runID: String? = nil,
+        timeoutMS: Int?? = nil
+    ) -> AgentWaitParams {
+        return AgentWaitParams(
+            runID: runID ?? self.runID,
+            timeoutMS: timeoutMS ?? self.timeoutMS
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - AgentWaitResult
+public struct AgentWaitResult: Codable {
+    public let delivery: AgentWaitResultDelivery?
+    public let runID: String
+    public let status: AgentWaitResultStatus
+    public let summary: String
+
+    public enum CodingKeys: String, CodingKey {
+        case delivery = "delivery"
+        case runID = "runId"
+        case status = "status"
+        case summary = "summary"
+    }
+
+    public init(delivery: AgentWaitResultDelivery?, runID: String, status: AgentWaitResultStatus, summary: String) {
+        self.delivery = delivery
+        self.runID = runID
+        self.status = status
+        self.summary = summary
+    }
+}
+
+// MARK: AgentWaitResult convenience initializers and mutators
+
+public extension AgentWaitResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(AgentWaitResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        delivery: AgentWaitResultDelivery?? = nil,
+        runID: String? = nil,
+        status: AgentWaitResultStatus? = nil,
+        summary: String? = nil
+    ) -> AgentWaitResult {
+        return AgentWaitResult(
+            delivery: delivery ?? self.delivery,
+            runID: runID ?? self.runID,
+            status: status ?? self.status,
+            summary: summary ?? self.summary
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - AgentWaitResultDelivery
+public struct AgentWaitResultDelivery: Codable {
+    public let error: Error?
+    public let messageID: String?
+    public let ok: Bool
+    public let provider: Provider?
+
+    public enum CodingKeys: String, CodingKey {
+        case error = "error"
+        case messageID = "messageId"
+        case ok = "ok"
+        case provider = "provider"
+    }
+
+    public init(error: Error?, messageID: String?, ok: Bool, provider: Provider?) {
+        self.error = error
+        self.messageID = messageID
+        self.ok = ok
+        self.provider = provider
+    }
+}
+
+// MARK: AgentWaitResultDelivery convenience initializers and mutators
+
+public extension AgentWaitResultDelivery {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(AgentWaitResultDelivery.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        error: Error?? = nil,
+        messageID: String?? = nil,
+        ok: Bool? = nil,
+        provider: Provider?? = nil
+    ) -> AgentWaitResultDelivery {
+        return AgentWaitResultDelivery(
+            error: error ?? self.error,
+            messageID: messageID ?? self.messageID,
+            ok: ok ?? self.ok,
+            provider: provider ?? self.provider
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public enum AgentWaitResultStatus: String, Codable {
     case error = "error"
     case ok = "ok"
 }
