@@ -2,9 +2,11 @@ import { assertSafeBind, ConfigError, loadConfig } from "../config/load.ts";
 import { ForceError, freePort } from "../gateway/force.ts";
 import { LockError } from "../gateway/lock.ts";
 import { createGateway, GatewayStartError } from "../gateway/server.ts";
-import { createLogger } from "../log.ts";
+import { createLogger, type Logger } from "../log.ts";
 import { resolveStateDir, statePaths } from "../paths.ts";
 import { onSignal } from "../runtime/process.ts";
+import type { Config } from "../config/schema.ts";
+import type { WebChat } from "../webchat/server.ts";
 import { CliExit, Exit } from "./errors.ts";
 
 export interface GatewayFlags {
@@ -14,6 +16,8 @@ export interface GatewayFlags {
   config?: string;
   verbose: boolean;
   force: boolean;
+  /** WebChat port instead of `webchat.port` (0 = any free port). */
+  webchatPort?: number;
 }
 
 /** Shutdown must finish within this, whatever hangs. */
@@ -42,7 +46,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     file: paths.gatewayLog,
     fileLevel: flags.verbose ? "debug" : config.gateway.logLevel,
     stdoutLevel: flags.verbose ? "debug" : "info",
-    secrets: config.gateway.token ? [config.gateway.token] : [],
+    secrets: [config.gateway.token, config.telegram.botToken].filter((s): s is string => Boolean(s)),
   });
   log.info(`config: ${loaded.file ?? "none found, using embedded defaults"}`, { stateDir: paths.stateDir });
 
@@ -64,6 +68,11 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     throw err;
   }
   const starting = gateway.start();
+  // WebChat starts once the gateway listens; a signal during start-up waits for it too.
+  const webchatStarting: Promise<WebChat | null> = starting.then(
+    ({ port }) => (config.webchat.enabled ? startWebChat(config, port, flags.webchatPort, log) : null),
+    () => null,
+  );
   // Signals are handled from the first moment: a supervisor may stop us while we bind.
   const shutdown = (reason: string) => {
     log.info(`received ${reason}, shutting down`);
@@ -71,8 +80,8 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
       log.warn(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
       process.exit(Exit.OK);
     }, SHUTDOWN_DEADLINE_MS);
-    void starting
-      .catch(() => {})
+    void webchatStarting
+      .then((webchat) => webchat?.stop())
       .then(() => gateway.stop(reason))
       .then(() => log.close())
       .finally(() => process.exit(Exit.OK));
@@ -86,9 +95,36 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     if (err instanceof GatewayStartError || err instanceof LockError) throw new CliExit(Exit.FAILURE, err.message);
     throw err;
   }
+  await webchatStarting;
 
   // Background work reports through the log; it never takes the daemon down.
   process.on("unhandledRejection", (reason) => {
     log.error("unhandled rejection", { error: reason instanceof Error ? reason.stack : String(reason) });
   });
+}
+
+/**
+ * WebChat beside the gateway: the same bind (so the same loopback/token rule) and the
+ * gateway's token for its one connection. It is an extra, so a failure (its port taken)
+ * is logged and the gateway keeps running.
+ */
+async function startWebChat(config: Config, gatewayPort: number, portFlag: number | undefined, log: Logger): Promise<WebChat | null> {
+  const port = portFlag ?? config.webchat.port;
+  try {
+    const { createWebChat, gatewayUrlFor, gatewayWebSocket } = await import("../webchat/server.ts");
+    const webchat = createWebChat({
+      gatewayUrl: gatewayUrlFor(config.gateway.bind, gatewayPort),
+      ...(config.gateway.token ? { token: config.gateway.token } : {}),
+      bind: config.gateway.bind,
+      port,
+      log: log.child("webchat"),
+      WebSocket: await gatewayWebSocket(),
+    });
+    const { url } = await webchat.start();
+    log.info(`webchat on ${url}`);
+    return webchat;
+  } catch (err) {
+    log.error(`webchat not started (the gateway runs without it): ${(err as Error).message}`, { port });
+    return null;
+  }
 }

@@ -34,6 +34,7 @@ export default defineCommand({
     config: { type: "string", description: "Config file (default <state>/clawdis.json)" },
     verbose: { type: "boolean", description: "Mirror debug logs (handshakes, req/res, events) to stdout" },
     force: { type: "boolean", description: "Kill listeners on the port (via lsof) before starting" },
+    "webchat-port": { type: "string", description: "WebChat port (config webchat.port, default 18788; 0 = any free port)" },
   },
   subCommands,
   run: ({ args }) =>
@@ -48,6 +49,7 @@ export default defineCommand({
         config: args.config,
         verbose: Boolean(args.verbose),
         force: Boolean(args.force),
+        webchatPort: parsePort(args["webchat-port"], "--webchat-port"),
       });
     }),
 });

@@ -280,6 +280,8 @@ export class GatewayClient {
         return fail(new GatewayClientError("connect", `cannot connect to ${this.opts.url}: ${(err as Error).message}`));
       }
       this.ws = ws;
+      // `ws` (Node 20) throws on an error event nobody listens to; close follows anyway.
+      ws.onerror = () => {};
       ws.onopen = () => {
         opened = true;
         ws.send(JSON.stringify(this.helloFrame()));

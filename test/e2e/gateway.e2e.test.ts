@@ -341,7 +341,11 @@ describe("Backpressure: a slow consumer is closed and never slows the others", (
     const instanceId = `slow-${crypto.randomUUID()}`;
     raw.sendText(JSON.stringify(helloFrame({ ...auth, client: { ...helloFrame().client, instanceId } })));
     const { c } = await TestClient.connect(gw.url, auth);
-    await c.next((f) => f.event === "presence" && f.payload.upserted.some((e: any) => e.instanceId === instanceId));
+    for (let i = 0; i < 100; i++) {
+      const list = await c.request("system-presence");
+      if (list.payload.presence.some((e: any) => e.instanceId === instanceId)) break;
+      await Bun.sleep(20);
+    }
     raw.sock.pause(); // stop reading: the kernel buffers fill, then the gateway's
     const big = "y".repeat(60_000);
     let runs = 0;

@@ -82,7 +82,9 @@ export async function spawnGateway(
 ): Promise<RunningGateway> {
   const stateDir = opts.stateDir ?? tempStateDir(opts.config);
   const [cmd, ...pre] = cliCommand(opts.target ?? "binary");
-  const args = [...pre, "gateway", ...(opts.args ?? ["--port", "0"])];
+  const given = opts.args ?? ["--port", "0"];
+  // Each test gateway's WebChat takes any free port, so gateways never race for 18788.
+  const args = [...pre, "gateway", ...given, ...(given.includes("--webchat-port") ? [] : ["--webchat-port", "0"])];
   const proc = track(
     spawn(cmd!, args, {
       env: { ...process.env, CLAWDIS_STATE_DIR: stateDir, CLAWDIS_GATEWAY_TOKEN: "", ...opts.env },

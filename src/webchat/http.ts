@@ -1,0 +1,151 @@
+import type { Context, Hono } from "hono";
+import type { RuntimeAdapter } from "../runtime/types.ts";
+import { ASSETS } from "./assets/index.ts";
+import { isLoopback, type WebAuth } from "./auth.ts";
+import type { Relay, TabHandler } from "./relay.ts";
+
+/**
+ * Strict CSP: only this origin's script, style and sockets; no inline code, no plugins,
+ * no framing. Trusted Types with no policy makes any `innerHTML = string` throw, so the
+ * page can only build DOM from text nodes.
+ */
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "require-trusted-types-for 'script'",
+  "trusted-types 'none'",
+].join("; ");
+
+const SECURITY_HEADERS: Record<string, string> = {
+  "Content-Security-Policy": CSP,
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+};
+
+export interface WebChatAppOptions {
+  relay: Relay;
+  /** Sign-in required (bound beyond loopback); null on loopback. */
+  auth: WebAuth | null;
+  /** Bound to loopback: answer only to loopback host names (defeats DNS rebinding). */
+  loopbackOnly: boolean;
+  onRefused?(why: string, detail: Record<string, unknown>): void;
+}
+
+function hostName(hostHeader: string): string {
+  // "[::1]:18788" → "::1"; "127.0.0.1:18788" → "127.0.0.1".
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader) ?? /^([^:]+)(?::\d+)?$/.exec(hostHeader);
+  return m?.[1] ?? hostHeader;
+}
+
+/** The request's Origin is this very server (scheme aside: a TLS proxy may front it). */
+function sameOrigin(c: Context): boolean {
+  const origin = c.req.header("origin");
+  const host = c.req.header("host");
+  if (!origin || !host) return false;
+  try {
+    const u = new URL(origin);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.host === host;
+  } catch {
+    return false;
+  }
+}
+
+/** Mount the page, its assets, sign-in and the relay socket on `app`. */
+export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAppOptions): Hono {
+  const { relay, auth } = opts;
+
+  app.use("*", async (c, next) => {
+    if (opts.loopbackOnly && !isLoopback(hostName(c.req.header("host") ?? ""))) {
+      opts.onRefused?.("host", { host: c.req.header("host") });
+      return c.text("WebChat answers to 127.0.0.1 / localhost only\n", 403, SECURITY_HEADERS);
+    }
+    await next();
+    // An upgrade's 101 belongs to the runtime (Deno's headers are immutable).
+    if (c.res.status === 101) return;
+    try {
+      for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    } catch {}
+  });
+
+  for (const [path, asset] of Object.entries(ASSETS)) {
+    app.get(path, (c) => c.body(asset.body, 200, { "Content-Type": asset.type, "Cache-Control": "no-cache" }));
+  }
+
+  app.get("/api/session", (c) =>
+    c.json({ auth: auth ? "token" : "none", authenticated: auth ? auth.check(c.req.header("cookie")) : true }, 200, {
+      "Cache-Control": "no-store",
+    }),
+  );
+
+  app.post("/api/login", async (c) => {
+    if (!auth) return c.json({ ok: true }, 200);
+    if (!sameOrigin(c)) return c.json({ error: "cross-origin sign-in refused" }, 403);
+    if (auth.limited) return c.json({ error: "too many wrong tokens: wait a minute" }, 429);
+    const body = await c.req.text();
+    if (body.length > 4096) return c.json({ error: "request too large" }, 413);
+    let token: unknown;
+    try {
+      token = (JSON.parse(body) as { token?: unknown }).token;
+    } catch {
+      return c.json({ error: "expected JSON {token}" }, 400);
+    }
+    const id = typeof token === "string" && token.length > 0 ? auth.login(token) : null;
+    if (!id) {
+      opts.onRefused?.("login", {});
+      return c.json({ error: "wrong token" }, 401);
+    }
+    return c.json({ ok: true }, 200, { "Set-Cookie": auth.cookie(id), "Cache-Control": "no-store" });
+  });
+
+  app.post("/api/logout", (c) => {
+    if (!sameOrigin(c)) return c.json({ error: "cross-origin request refused" }, 403);
+    auth?.logout(c.req.header("cookie"));
+    return c.json({ ok: true }, 200, { "Set-Cookie": `clawdis_webchat=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
+  });
+
+  app.get(
+    "/ws",
+    async (c, next) => {
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return c.text("WebChat relay: WebSocket only\n", 426);
+      // Same-origin only: another site's page must not drive the gateway through us.
+      if (!sameOrigin(c)) {
+        opts.onRefused?.("origin", { origin: c.req.header("origin") ?? null });
+        return c.text("cross-origin WebSocket refused\n", 403);
+      }
+      if (auth && !auth.check(c.req.header("cookie"))) return c.text("sign in first\n", 401);
+      await next();
+    },
+    adapter.upgradeWebSocket(() => {
+      let tab: TabHandler | null = null;
+      return {
+        onOpen(_evt, ws) {
+          tab = relay.attach(adapter.wrap(ws.raw));
+        },
+        onMessage(evt) {
+          tab?.onMessage(evt.data);
+        },
+        onClose() {
+          tab?.onClose();
+          tab = null;
+        },
+        onError() {
+          tab?.onClose();
+          tab = null;
+        },
+      };
+    }),
+  );
+
+  app.notFound((c) => c.text("not found\n", 404));
+  return app;
+}

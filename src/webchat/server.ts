@@ -1,0 +1,133 @@
+import { hostname } from "node:os";
+import { Hono } from "hono";
+import { silentLogger, type Logger } from "../log.ts";
+import type { HelloOk } from "../protocol/index.ts";
+import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
+import { isLoopback, WebAuth } from "./auth.ts";
+import { mountWebChat } from "./http.ts";
+import { Relay, type RelayLimits } from "./relay.ts";
+
+/** A start-up failure with a message meant for the operator. */
+export class WebChatStartError extends Error {}
+
+export interface WebChatOptions {
+  /** The gateway to relay to, e.g. ws://127.0.0.1:18789. */
+  gatewayUrl: string;
+  /** The gateway token: sent in `hello`, and the sign-in secret when bound beyond loopback. */
+  token?: string;
+  bind: string;
+  /** 0 = any free port. */
+  port: number;
+  log?: Logger;
+  runtime?: RuntimeName;
+  limits?: Partial<RelayLimits>;
+  /** Alternative WebSocket constructor for the gateway link (`ws` on Node 20). */
+  WebSocket?: typeof WebSocket;
+}
+
+export interface WebChat {
+  readonly relay: Relay;
+  /** Bind and serve, then connect to the gateway in the background. */
+  start(): Promise<{ port: number; url: string }>;
+  /** Resolves on the first `hello-ok`; rejects if the gateway refuses the handshake. */
+  readonly connected: Promise<HelloOk>;
+  /** Close every tab and the gateway link, stop serving. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function isAddrInUse(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string };
+  return e?.code === "EADDRINUSE" || e?.name === "AddrInUse" || /EADDRINUSE|address already in use/i.test(e?.message ?? "");
+}
+
+/** The URL a person opens; a wildcard bind is shown as loopback. */
+export function pageUrl(bind: string, port: number): string {
+  const host = bind === "0.0.0.0" ? "127.0.0.1" : bind === "::" ? "[::1]" : bind.includes(":") ? `[${bind}]` : bind;
+  return `http://${host}:${port}`;
+}
+
+/** Where WebChat beside a gateway reaches it: a wildcard bind is reached on loopback. */
+export function gatewayUrlFor(bind: string, port: number): string {
+  const host = bind === "0.0.0.0" ? "127.0.0.1" : bind === "::" ? "[::1]" : bind.includes(":") ? `[${bind}]` : bind;
+  return `ws://${host}:${port}`;
+}
+
+/** Compose WebChat: the page, the relay socket, one gateway connection. Nothing runs until `start()`. */
+export function createWebChat(opts: WebChatOptions): WebChat {
+  const log = opts.log ?? silentLogger;
+  const loopbackOnly = isLoopback(opts.bind);
+  if (!loopbackOnly && !opts.token) {
+    throw new WebChatStartError(
+      `refusing to serve WebChat on ${opts.bind} without a token: anyone who can reach it could drive your accounts. ` +
+        `Set a token (the page then asks for it), or bind 127.0.0.1 and use an SSH tunnel.`,
+    );
+  }
+  const relay = new Relay({
+    url: opts.gatewayUrl,
+    ...(opts.token ? { token: opts.token } : {}),
+    log,
+    host: hostname(),
+    ...(opts.limits ? { limits: opts.limits } : {}),
+    ...(opts.WebSocket ? { WebSocket: opts.WebSocket } : {}),
+  });
+  let listening: Listening | null = null;
+  let stopping: Promise<void> | null = null;
+  let resolveConnected!: (h: HelloOk) => void;
+  let rejectConnected!: (e: Error) => void;
+  const connected = new Promise<HelloOk>((res, rej) => {
+    resolveConnected = res;
+    rejectConnected = rej;
+  });
+  connected.catch(() => {});
+
+  return {
+    relay,
+    connected,
+    async start() {
+      const app = new Hono();
+      const adapter = await createAdapter(app, opts.runtime);
+      mountWebChat(app, adapter, {
+        relay,
+        auth: loopbackOnly ? null : new WebAuth(opts.token!),
+        loopbackOnly,
+        onRefused: (why, detail) => log.warn(`refused a WebChat request (${why})`, detail),
+      });
+      try {
+        listening = await adapter.listen({ hostname: opts.bind, port: opts.port, maxPayload: relay.maxMessageBytes });
+      } catch (err) {
+        if (isAddrInUse(err)) {
+          throw new WebChatStartError(`WebChat port ${opts.port} on ${opts.bind} is already in use: pick another port`);
+        }
+        throw new WebChatStartError(`WebChat cannot listen on ${opts.bind}:${opts.port}: ${(err as Error).message}`);
+      }
+      relay.start().then(resolveConnected, rejectConnected);
+      return { port: listening.port, url: pageUrl(opts.bind, listening.port) };
+    },
+    stop() {
+      stopping ??= (async () => {
+        relay.stop();
+        const closing = listening?.close() ?? Promise.resolve();
+        await Promise.race([closing, new Promise((r) => setTimeout(r, 1_000))]);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * The WebSocket for the gateway link: the standard one where the runtime has it, else
+ * `ws` (Node 20) with an error listener, because an `error` event without a listener
+ * throws there, and a refused reconnect would take the process down. The close event
+ * that follows drives the client's reconnect as usual.
+ */
+export async function gatewayWebSocket(): Promise<typeof WebSocket> {
+  if (globalThis.WebSocket) return globalThis.WebSocket;
+  const { WebSocket: NodeWs } = await import("ws");
+  class QuietWebSocket extends NodeWs {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      this.on("error", () => {});
+    }
+  }
+  return QuietWebSocket as unknown as typeof WebSocket;
+}
