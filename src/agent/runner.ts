@@ -31,7 +31,6 @@ export class AgentRunner {
   private readonly sessionTails = new Map<string, Promise<unknown>>();
   private readonly waiters: (() => void)[] = [];
   private executing = 0;
-  private readonly settled = new Set<Promise<unknown>>();
 
   constructor(
     private readonly deps: {
@@ -73,19 +72,12 @@ export class AgentRunner {
     void tail.then(() => {
       if (this.sessionTails.get(sessionId) === tail) this.sessionTails.delete(sessionId);
     });
-    this.settled.add(tail);
-    void tail.then(() => this.settled.delete(tail));
     return { runId, sessionId, done };
   }
 
   /** Abort every run, queued or executing; each ends with status "error", summary "shutdown". */
   abortAll(): void {
     for (const c of this.controllers.values()) c.abort(new Shutdown("shutdown"));
-  }
-
-  /** Resolves when every accepted run has settled (or after `timeoutMs`). */
-  async idle(timeoutMs: number): Promise<void> {
-    await Promise.race([Promise.all([...this.settled]), new Promise((r) => setTimeout(r, timeoutMs))]);
   }
 
   private async acquire(signal: AbortSignal): Promise<void> {

@@ -31,6 +31,14 @@ export class RunRegistry {
     );
   }
 
+  /** Resolves when every run still going has settled, or after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<void> {
+    const going = [...this.runs.values()].filter((e) => e.finishedAt === undefined).map((e) => e.done.catch(() => {}));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.all(going), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
   get(runId: string): RunEntry | undefined {
     this.evict();
     return this.runs.get(runId);

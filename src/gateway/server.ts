@@ -263,7 +263,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
         presence.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();
-        await agent.idle(1_000);
+        // The whole run chain (delivery, idempotency record) settles, then its final res goes out.
+        await ctx.runRegistry.settled(1_500);
         await new Promise((r) => setTimeout(r, 0));
         const payload: ShutdownEvent = { reason };
         if (restartExpectedMs !== undefined) payload.restartExpectedMs = restartExpectedMs;
