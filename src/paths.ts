@@ -18,6 +18,7 @@ export function statePaths(stateDir: string) {
     idempotency: join(stateDir, "idempotency.jsonl"),
     sessions: join(stateDir, "sessions"),
     whatsappCreds: join(stateDir, "credentials", "whatsapp"),
+    ledger: join(stateDir, "ledger"),
   };
 }
 export type StatePaths = ReturnType<typeof statePaths>;

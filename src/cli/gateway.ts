@@ -8,6 +8,7 @@ const subCommands = {
   send: () => import("./send.ts").then((m) => m.default),
   agent: () => import("./agent.ts").then((m) => m.default),
   call: () => import("./call.ts").then((m) => m.default),
+  trace: () => import("./trace.ts").then((m) => m.default),
   install: () => import("./install.ts").then((m) => m.install),
   uninstall: () => import("./install.ts").then((m) => m.uninstall),
 };

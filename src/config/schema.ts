@@ -53,6 +53,16 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
+  ledger: v.optional(
+    v.strictObject({
+      /** Copy message text into the ledger (off: it explains what happened, it is not an archive). */
+      storeText: v.optional(v.boolean(), false),
+      maxAgeMs: v.optional(int(60_000, 365 * 86_400_000), 7 * 86_400_000),
+      maxFileBytes: v.optional(int(64 * 1024, 1024 * 1024 * 1024), 16 * 1024 * 1024),
+      maxRecords: v.optional(int(100, 10_000_000), 100_000),
+    }),
+    {},
+  ),
   whatsapp: v.optional(
     v.strictObject({
       allowFrom: AllowFrom,

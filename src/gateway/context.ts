@@ -8,6 +8,7 @@ import type { Broadcaster } from "./broadcast.ts";
 import type { Dedupe } from "./dedupe.ts";
 import type { HealthState } from "./health.ts";
 import type { Journal } from "./journal.ts";
+import type { Ledger } from "./ledger.ts";
 import type { RunRegistry } from "./runs.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import type { Presence } from "./presence.ts";
@@ -30,8 +31,10 @@ export interface GatewayContext {
   readonly runRegistry: RunRegistry;
   readonly authLimiter: AuthLimiter;
   readonly sends: Dedupe<SendResult>;
-  /** Idempotency keys on disk: `send` and inbound message ids for 24 h, `agent` for 5 min. */
+  /** Agent idempotency keys on disk (5 min), so a retry after a restart joins the first run. */
   readonly idempotency: IdempotencyStore;
+  /** Every message's record; also send idempotency and inbound de-duplication. */
+  readonly ledger: Ledger;
   readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
   readonly clients: () => number;
   /** The WhatsApp provider, created (and Baileys imported) on first use. */

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 /** One remembered request: what it was, and how far it got. */
 export interface IdemRecord {
   key: string;
-  kind: "send" | "agent" | "inbound";
+  kind: "agent";
   /** `pending`: started, outcome not yet known; `done`: `result` holds it; `failed`: forget the key. */
   state: "pending" | "done" | "failed";
   runId?: string;
@@ -14,7 +14,7 @@ export interface IdemRecord {
 }
 
 /**
- * Idempotency keys on disk (`<state>/idempotency.jsonl`), so a retry after a gateway
+ * Agent idempotency keys on disk (`<state>/idempotency.jsonl`), so a retry after a gateway
  * restart — even after kill -9 — is answered from what happened instead of doing the
  * work again. A key is written as `pending` before its work starts and as `done` with
  * the result before the result is acknowledged. Bounded by TTL and entry count; the

@@ -23,6 +23,7 @@ import { listenersOnPort } from "./force.ts";
 import { HealthState } from "./health.ts";
 import { IdempotencyStore } from "./idempotency.ts";
 import { Journal } from "./journal.ts";
+import { Ledger } from "./ledger.ts";
 import { RunRegistry } from "./runs.ts";
 import { acquireLock } from "./lock.ts";
 import { handleInbound } from "./inbound.ts";
@@ -121,10 +122,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agent,
     broadcaster,
     journal,
+    ledger: new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger }),
     runRegistry: new RunRegistry(),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     sends: new Dedupe<SendResult>(),
-    idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { send: 24 * 3_600_000, agent: 5 * 60_000, inbound: 24 * 3_600_000 }),
+    idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { agent: 5 * 60_000 }),
     runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
     whatsapp: () => (whatsappProvider ??= createWhatsApp()),

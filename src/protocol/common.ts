@@ -7,6 +7,9 @@ export const count = () => v.pipe(v.number(), v.integer(), v.minValue(0));
 /** Milliseconds since the Unix epoch. */
 export const timestamp = () => v.pipe(v.number(), v.integer(), v.minValue(0));
 
+export const PROVIDERS = ["whatsapp", "telegram"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
 /** Versions of the gateway's state, so a client can order snapshots and deltas. */
 export const StateVersionSchema = v.object({
   presence: count(),

@@ -5,3 +5,4 @@ export * from "./close-codes.ts";
 export * from "./frames.ts";
 export * from "./methods.ts";
 export * from "./events.ts";
+export * from "./ledger.ts";

@@ -1,6 +1,7 @@
 import * as v from "valibot";
-import { count, HealthSchema, PresenceEntrySchema, StateVersionSchema, text, timestamp } from "./common.ts";
+import { count, HealthSchema, PresenceEntrySchema, PROVIDERS, StateVersionSchema, text, timestamp } from "./common.ts";
 import { ErrorShapeSchema } from "./errors.ts";
+import { LedgerGetParamsSchema, LedgerGetResultSchema, LedgerListParamsSchema, LedgerListResultSchema } from "./ledger.ts";
 
 /** Methods that take no parameters accept `params` omitted or `{}`. */
 const NoParams = v.optional(v.strictObject({}));
@@ -43,8 +44,6 @@ export const SystemEventResultSchema = v.object({
   stateVersion: StateVersionSchema,
 });
 
-export const PROVIDERS = ["whatsapp", "telegram"] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
 
 export const SendParamsSchema = v.strictObject({
   to: text(256),
@@ -134,6 +133,8 @@ export const METHODS = {
   "web.login.start": { params: WebLoginStartParamsSchema, result: WebLoginStartResultSchema },
   "web.login.wait": { params: WebLoginWaitParamsSchema, result: WebLoginWaitResultSchema },
   "web.logout": { params: NoParams, result: WebLogoutResultSchema },
+  "ledger.list": { params: v.optional(LedgerListParamsSchema), result: LedgerListResultSchema },
+  "ledger.get": { params: LedgerGetParamsSchema, result: LedgerGetResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

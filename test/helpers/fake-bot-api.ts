@@ -16,6 +16,8 @@ export interface FakeBotApi {
   calls: BotCall[];
   /** Queue a text message from a user. Returns its update_id. */
   userSays(text: string, from?: { id: number; username?: string }, chatId?: number): number;
+  /** Deliver an update's message again (as a provider replay would), under a new update id. */
+  replay(updateId: number): number;
   /** Every getUpdates offset seen, in order. */
   offsets: number[];
   conflicts: number;
@@ -27,6 +29,7 @@ export interface FakeBotApi {
 
 export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
   const updates: { update_id: number; message: Record<string, unknown> }[] = [];
+  const history = new Map<number, Record<string, unknown>>();
   let nextUpdate = 1000;
   let nextMessage = 1;
   const pollers = new Set<() => void>();
@@ -39,10 +42,15 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
     rateLimits: { count: 0, retryAfter: 1 },
     userSays(text: string, from = { id: 4242, username: "alice" }, chatId = from.id) {
       const id = nextUpdate++;
-      updates.push({
-        update_id: id,
-        message: { message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private" }, from: { ...from, is_bot: false, first_name: "A" }, text },
-      });
+      const message = { message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private" }, from: { ...from, is_bot: false, first_name: "A" }, text };
+      history.set(id, message);
+      updates.push({ update_id: id, message });
+      for (const wake of [...pollers]) wake();
+      return id;
+    },
+    replay(updateId: number) {
+      const id = nextUpdate++;
+      updates.push({ update_id: id, message: history.get(updateId)! });
       for (const wake of [...pollers]) wake();
       return id;
     },
@@ -113,6 +121,9 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
         }
         default:
           if (method.startsWith("send")) {
+            if (String(params.chat_id) === "400") {
+              return Response.json({ ok: false, error_code: 400, description: "Bad Request: chat not found" }, { status: 400 });
+            }
             if (state.rateLimits.count > 0) {
               state.rateLimits.count -= 1;
               return Response.json(

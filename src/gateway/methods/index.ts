@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { GatewayError, METHODS, type MethodName } from "../../protocol/index.ts";
 import { agent, agentWait } from "./agent.ts";
 import { health } from "./health.ts";
+import { ledgerGet, ledgerList } from "./ledger.ts";
 import { send } from "./send.ts";
 import { status } from "./status.ts";
 import { systemEvent } from "./system-event.ts";
@@ -22,6 +23,8 @@ const HANDLERS: { [M in MethodName]: Handler<M> } = {
   "web.login.start": webLoginStart,
   "web.login.wait": webLoginWait,
   "web.logout": webLogout,
+  "ledger.list": ledgerList,
+  "ledger.get": ledgerGet,
 };
 
 function isMethod(name: string): name is MethodName {

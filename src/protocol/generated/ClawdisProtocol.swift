@@ -32,6 +32,10 @@
 //   let webLoginWaitResult = try WebLoginWaitResult(json)
 //   let webLogoutParams = try WebLogoutParams(json)
 //   let webLogoutResult = try WebLogoutResult(json)
+//   let ledgerListParams = try LedgerListParams(json)
+//   let ledgerListResult = try LedgerListResult(json)
+//   let ledgerGetParams = try LedgerGetParams(json)
+//   let ledgerGetResult = try LedgerGetResult(json)
 //   let agentEventPayload = try AgentEventPayload(json)
 //   let presenceEventPayload = try PresenceEventPayload(json)
 //   let healthEventPayload = try HealthEventPayload(json)
@@ -3570,6 +3574,542 @@ public extension WebLogoutResult {
     ) -> WebLogoutResult {
         return WebLogoutResult(
             linked: linked ?? self.linked
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - LedgerListParams
+public struct LedgerListParams: Codable {
+    public let direction: Direction?
+    public let limit: Int?
+    public let since: Int?
+    public let status: LedgerListParamsStatus?
+
+    public enum CodingKeys: String, CodingKey {
+        case direction = "direction"
+        case limit = "limit"
+        case since = "since"
+        case status = "status"
+    }
+
+    public init(direction: Direction?, limit: Int?, since: Int?, status: LedgerListParamsStatus?) {
+        self.direction = direction
+        self.limit = limit
+        self.since = since
+        self.status = status
+    }
+}
+
+// MARK: LedgerListParams convenience initializers and mutators
+
+public extension LedgerListParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(LedgerListParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        direction: Direction?? = nil,
+        limit: Int?? = nil,
+        since: Int?? = nil,
+        status: LedgerListParamsStatus?? = nil
+    ) -> LedgerListParams {
+        return LedgerListParams(
+            direction: direction ?? self.direction,
+            limit: limit ?? self.limit,
+            since: since ?? self.since,
+            status: status ?? self.status
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public enum Direction: String, Codable {
+    case inbound = "inbound"
+    case outbound = "outbound"
+}
+
+public enum LedgerListParamsStatus: String, Codable {
+    case duplicate = "duplicate"
+    case failed = "failed"
+    case received = "received"
+    case replied = "replied"
+    case sending = "sending"
+    case sent = "sent"
+    case skipped = "skipped"
+}
+
+// MARK: - LedgerListResult
+public struct LedgerListResult: Codable {
+    public let records: [RecordElement]
+
+    public enum CodingKeys: String, CodingKey {
+        case records = "records"
+    }
+
+    public init(records: [RecordElement]) {
+        self.records = records
+    }
+}
+
+// MARK: LedgerListResult convenience initializers and mutators
+
+public extension LedgerListResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(LedgerListResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        records: [RecordElement]? = nil
+    ) -> LedgerListResult {
+        return LedgerListResult(
+            records: records ?? self.records
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - RecordElement
+public struct RecordElement: Codable {
+    public let chat: String
+    public let direction: Direction
+    public let id: String
+    public let idempotencyKey: String?
+    public let provider: Provider
+    public let providerMessageID: String?
+    public let reason: String?
+    public let runID: String?
+    public let status: LedgerListParamsStatus
+    public let text: String?
+    public let ts: Int
+    public let updatedAt: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case chat = "chat"
+        case direction = "direction"
+        case id = "id"
+        case idempotencyKey = "idempotencyKey"
+        case provider = "provider"
+        case providerMessageID = "providerMessageId"
+        case reason = "reason"
+        case runID = "runId"
+        case status = "status"
+        case text = "text"
+        case ts = "ts"
+        case updatedAt = "updatedAt"
+    }
+
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.chat = chat
+        self.direction = direction
+        self.id = id
+        self.idempotencyKey = idempotencyKey
+        self.provider = provider
+        self.providerMessageID = providerMessageID
+        self.reason = reason
+        self.runID = runID
+        self.status = status
+        self.text = text
+        self.ts = ts
+        self.updatedAt = updatedAt
+    }
+}
+
+// MARK: RecordElement convenience initializers and mutators
+
+public extension RecordElement {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(RecordElement.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        chat: String? = nil,
+        direction: Direction? = nil,
+        id: String? = nil,
+        idempotencyKey: String?? = nil,
+        provider: Provider? = nil,
+        providerMessageID: String?? = nil,
+        reason: String?? = nil,
+        runID: String?? = nil,
+        status: LedgerListParamsStatus? = nil,
+        text: String?? = nil,
+        ts: Int? = nil,
+        updatedAt: Int? = nil
+    ) -> RecordElement {
+        return RecordElement(
+            chat: chat ?? self.chat,
+            direction: direction ?? self.direction,
+            id: id ?? self.id,
+            idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            provider: provider ?? self.provider,
+            providerMessageID: providerMessageID ?? self.providerMessageID,
+            reason: reason ?? self.reason,
+            runID: runID ?? self.runID,
+            status: status ?? self.status,
+            text: text ?? self.text,
+            ts: ts ?? self.ts,
+            updatedAt: updatedAt ?? self.updatedAt
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - LedgerGetParams
+public struct LedgerGetParams: Codable {
+    public let id: String
+
+    public enum CodingKeys: String, CodingKey {
+        case id = "id"
+    }
+
+    public init(id: String) {
+        self.id = id
+    }
+}
+
+// MARK: LedgerGetParams convenience initializers and mutators
+
+public extension LedgerGetParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(LedgerGetParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        id: String? = nil
+    ) -> LedgerGetParams {
+        return LedgerGetParams(
+            id: id ?? self.id
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - LedgerGetResult
+public struct LedgerGetResult: Codable {
+    public let record: LedgerGetResultRecord
+    public let related: [Related]
+
+    public enum CodingKeys: String, CodingKey {
+        case record = "record"
+        case related = "related"
+    }
+
+    public init(record: LedgerGetResultRecord, related: [Related]) {
+        self.record = record
+        self.related = related
+    }
+}
+
+// MARK: LedgerGetResult convenience initializers and mutators
+
+public extension LedgerGetResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(LedgerGetResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        record: LedgerGetResultRecord? = nil,
+        related: [Related]? = nil
+    ) -> LedgerGetResult {
+        return LedgerGetResult(
+            record: record ?? self.record,
+            related: related ?? self.related
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - LedgerGetResultRecord
+public struct LedgerGetResultRecord: Codable {
+    public let chat: String
+    public let direction: Direction
+    public let id: String
+    public let idempotencyKey: String?
+    public let provider: Provider
+    public let providerMessageID: String?
+    public let reason: String?
+    public let runID: String?
+    public let status: LedgerListParamsStatus
+    public let text: String?
+    public let ts: Int
+    public let updatedAt: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case chat = "chat"
+        case direction = "direction"
+        case id = "id"
+        case idempotencyKey = "idempotencyKey"
+        case provider = "provider"
+        case providerMessageID = "providerMessageId"
+        case reason = "reason"
+        case runID = "runId"
+        case status = "status"
+        case text = "text"
+        case ts = "ts"
+        case updatedAt = "updatedAt"
+    }
+
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.chat = chat
+        self.direction = direction
+        self.id = id
+        self.idempotencyKey = idempotencyKey
+        self.provider = provider
+        self.providerMessageID = providerMessageID
+        self.reason = reason
+        self.runID = runID
+        self.status = status
+        self.text = text
+        self.ts = ts
+        self.updatedAt = updatedAt
+    }
+}
+
+// MARK: LedgerGetResultRecord convenience initializers and mutators
+
+public extension LedgerGetResultRecord {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(LedgerGetResultRecord.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        chat: String? = nil,
+        direction: Direction? = nil,
+        id: String? = nil,
+        idempotencyKey: String?? = nil,
+        provider: Provider? = nil,
+        providerMessageID: String?? = nil,
+        reason: String?? = nil,
+        runID: String?? = nil,
+        status: LedgerListParamsStatus? = nil,
+        text: String?? = nil,
+        ts: Int? = nil,
+        updatedAt: Int? = nil
+    ) -> LedgerGetResultRecord {
+        return LedgerGetResultRecord(
+            chat: chat ?? self.chat,
+            direction: direction ?? self.direction,
+            id: id ?? self.id,
+            idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            provider: provider ?? self.provider,
+            providerMessageID: providerMessageID ?? self.providerMessageID,
+            reason: reason ?? self.reason,
+            runID: runID ?? self.runID,
+            status: status ?? self.status,
+            text: text ?? self.text,
+            ts: ts ?? self.ts,
+            updatedAt: updatedAt ?? self.updatedAt
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - Related
+public struct Related: Codable {
+    public let chat: String
+    public let direction: Direction
+    public let id: String
+    public let idempotencyKey: String?
+    public let provider: Provider
+    public let providerMessageID: String?
+    public let reason: String?
+    public let runID: String?
+    public let status: LedgerListParamsStatus
+    public let text: String?
+    public let ts: Int
+    public let updatedAt: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case chat = "chat"
+        case direction = "direction"
+        case id = "id"
+        case idempotencyKey = "idempotencyKey"
+        case provider = "provider"
+        case providerMessageID = "providerMessageId"
+        case reason = "reason"
+        case runID = "runId"
+        case status = "status"
+        case text = "text"
+        case ts = "ts"
+        case updatedAt = "updatedAt"
+    }
+
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.chat = chat
+        self.direction = direction
+        self.id = id
+        self.idempotencyKey = idempotencyKey
+        self.provider = provider
+        self.providerMessageID = providerMessageID
+        self.reason = reason
+        self.runID = runID
+        self.status = status
+        self.text = text
+        self.ts = ts
+        self.updatedAt = updatedAt
+    }
+}
+
+// MARK: Related convenience initializers and mutators
+
+public extension Related {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(Related.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        chat: String? = nil,
+        direction: Direction? = nil,
+        id: String? = nil,
+        idempotencyKey: String?? = nil,
+        provider: Provider? = nil,
+        providerMessageID: String?? = nil,
+        reason: String?? = nil,
+        runID: String?? = nil,
+        status: LedgerListParamsStatus? = nil,
+        text: String?? = nil,
+        ts: Int? = nil,
+        updatedAt: Int? = nil
+    ) -> Related {
+        return Related(
+            chat: chat ?? self.chat,
+            direction: direction ?? self.direction,
+            id: id ?? self.id,
+            idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            provider: provider ?? self.provider,
+            providerMessageID: providerMessageID ?? self.providerMessageID,
+            reason: reason ?? self.reason,
+            runID: runID ?? self.runID,
+            status: status ?? self.status,
+            text: text ?? self.text,
+            ts: ts ?? self.ts,
+            updatedAt: updatedAt ?? self.updatedAt
         )
     }
 

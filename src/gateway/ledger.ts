@@ -1,0 +1,175 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { LedgerRecord, LedgerStatus, ProviderName } from "../protocol/index.ts";
+
+export interface LedgerOptions {
+  dir: string;
+  /** Keep message text in records (off by default: the ledger is not a message archive). */
+  storeText: boolean;
+  /** Records older than this are dropped (at start-up and rotation). */
+  maxAgeMs: number;
+  /** The active file rotates to `ledger.1.jsonl` past this size; one rotated file is kept. */
+  maxFileBytes: number;
+  /** Records held in memory (newest kept). */
+  maxRecords: number;
+  now?: () => number;
+}
+
+const FILE = "ledger.jsonl";
+const ROTATED = "ledger.1.jsonl";
+
+/**
+ * What happened to every message: inbound ones (received → replied, skipped, duplicate,
+ * failed) and outbound sends (sending → sent or failed), with the reason whenever one is
+ * not handled. Append-only JSON lines under `<state>/ledger/` (the newest line of an id
+ * wins; a torn last line is ignored), rotated by size and age. It is also the single
+ * source for send idempotency and inbound de-duplication.
+ */
+export class Ledger {
+  private readonly records = new Map<string, LedgerRecord>();
+  private readonly byKey = new Map<string, string>();
+  private readonly byProviderMessage = new Map<string, string>();
+  private chain: Promise<void> = Promise.resolve();
+  private written = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: LedgerOptions) {
+    this.now = opts.now ?? Date.now;
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    for (const name of [ROTATED, FILE]) this.load(join(opts.dir, name));
+    this.recoverInterrupted();
+    try {
+      this.written = statSync(join(opts.dir, FILE)).size;
+    } catch {
+      this.written = 0;
+    }
+  }
+
+  get(id: string): LedgerRecord | undefined {
+    return this.records.get(id);
+  }
+
+  byIdempotencyKey(key: string): LedgerRecord | undefined {
+    const id = this.byKey.get(key);
+    return id ? this.records.get(id) : undefined;
+  }
+
+  /** The inbound record of a provider message, if it was seen before. */
+  inbound(provider: ProviderName, providerMessageId: string): LedgerRecord | undefined {
+    const id = this.byProviderMessage.get(`${provider}:${providerMessageId}`);
+    return id ? this.records.get(id) : undefined;
+  }
+
+  /** Newest first, filtered. */
+  list(filter: { limit?: number; since?: number; status?: LedgerStatus; direction?: "inbound" | "outbound" } = {}): LedgerRecord[] {
+    const out: LedgerRecord[] = [];
+    const all = [...this.records.values()].sort((a, b) => b.updatedAt - a.updatedAt || b.ts - a.ts);
+    for (const r of all) {
+      if (filter.since !== undefined && r.updatedAt < filter.since) continue;
+      if (filter.status && r.status !== filter.status) continue;
+      if (filter.direction && r.direction !== filter.direction) continue;
+      out.push(r);
+      if (out.length >= (filter.limit ?? 50)) break;
+    }
+    return out;
+  }
+
+  /** Records on the same path as `r`: same run, the reply to an inbound message, the message a reply answered. */
+  related(r: LedgerRecord): LedgerRecord[] {
+    return [...this.records.values()]
+      .filter(
+        (x) =>
+          x.id !== r.id &&
+          ((r.runId !== undefined && x.runId === r.runId) ||
+            (r.idempotencyKey !== undefined && x.idempotencyKey?.startsWith(`${r.idempotencyKey}:`)) ||
+            (x.idempotencyKey !== undefined && r.idempotencyKey?.startsWith(`${x.idempotencyKey}:`))),
+      )
+      .sort((a, b) => a.ts - b.ts);
+  }
+
+  /** Create a record; resolves once it is on disk. */
+  create(fields: Omit<LedgerRecord, "id" | "ts" | "updatedAt">, text?: string): Promise<LedgerRecord> {
+    const ts = this.now();
+    const record: LedgerRecord = { id: `${ts.toString(36)}-${Math.random().toString(36).slice(2, 8)}`, ts, updatedAt: ts, ...fields };
+    if (this.opts.storeText && text !== undefined) record.text = text;
+    return this.write(record);
+  }
+
+  /** Move a record on (status, reason, runId…); resolves once it is on disk. */
+  update(id: string, patch: Partial<Omit<LedgerRecord, "id" | "ts">>): Promise<LedgerRecord> {
+    const current = this.records.get(id);
+    if (!current) return Promise.reject(new Error(`ledger: no record ${id}`));
+    const next: LedgerRecord = { ...current, ...patch, updatedAt: this.now() };
+    if (patch.reason === undefined && patch.status && patch.status !== "failed" && patch.status !== "skipped") delete next.reason;
+    return this.write(next);
+  }
+
+  private index(r: LedgerRecord): void {
+    this.records.delete(r.id);
+    this.records.set(r.id, r);
+    if (r.idempotencyKey && r.direction === "outbound") this.byKey.set(r.idempotencyKey, r.id);
+    if (r.providerMessageId && r.direction === "inbound" && r.status !== "duplicate") {
+      this.byProviderMessage.set(`${r.provider}:${r.providerMessageId}`, r.id);
+    }
+    while (this.records.size > this.opts.maxRecords) {
+      const oldest = this.records.keys().next().value!;
+      const o = this.records.get(oldest)!;
+      this.records.delete(oldest);
+      if (o.idempotencyKey && this.byKey.get(o.idempotencyKey) === oldest) this.byKey.delete(o.idempotencyKey);
+      if (o.providerMessageId) {
+        const k = `${o.provider}:${o.providerMessageId}`;
+        if (this.byProviderMessage.get(k) === oldest) this.byProviderMessage.delete(k);
+      }
+    }
+  }
+
+  private write(record: LedgerRecord): Promise<LedgerRecord> {
+    this.index(record);
+    const line = `${JSON.stringify(record)}\n`;
+    const run = this.chain.then(async () => {
+      if (this.written + line.length > this.opts.maxFileBytes) this.rotate();
+      await appendFile(join(this.opts.dir, FILE), line, { mode: 0o600 });
+      this.written += line.length;
+    });
+    this.chain = run.catch(() => {});
+    return run.then(() => record);
+  }
+
+  /** The active file becomes `ledger.1.jsonl`; live records go on in a fresh file. */
+  private rotate(): void {
+    const dir = this.opts.dir;
+    renameSync(join(dir, FILE), join(dir, ROTATED));
+    const cutoff = this.now() - this.opts.maxAgeMs;
+    // Records still open (or young) are carried over so nothing current lives only in the rotated file.
+    const carry = [...this.records.values()].filter((r) => r.updatedAt >= cutoff);
+    const text = carry.map((r) => `${JSON.stringify(r)}\n`).join("");
+    writeFileSync(join(dir, FILE), text, { mode: 0o600 });
+    this.written = text.length;
+  }
+
+  private load(path: string): void {
+    if (!existsSync(path)) return;
+    const cutoff = this.now() - this.opts.maxAgeMs;
+    for (const line of readFileSync(path, "utf8").split("\n")) {
+      if (!line) continue;
+      try {
+        const r = JSON.parse(line) as LedgerRecord;
+        if (typeof r.id === "string" && typeof r.updatedAt === "number" && r.updatedAt >= cutoff) this.index(r);
+      } catch {
+        // A torn last line (kill -9 mid-write) is not fatal: skip it.
+      }
+    }
+  }
+
+  /** Sends in flight when the gateway died: their outcome is unknown, and they are not retried. */
+  private recoverInterrupted(): void {
+    for (const r of [...this.records.values()]) {
+      if (r.status === "sending") {
+        const fixed: LedgerRecord = { ...r, status: "failed", reason: "interrupted: the gateway stopped before the provider answered (outcome unknown)", updatedAt: this.now() };
+        this.index(fixed);
+        appendFileSync(join(this.opts.dir, FILE), `${JSON.stringify(fixed)}\n`, { mode: 0o600 });
+      }
+    }
+  }
+}

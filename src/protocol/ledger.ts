@@ -1,0 +1,38 @@
+import * as v from "valibot";
+import { count, PROVIDERS, text, timestamp } from "./common.ts";
+
+export const LEDGER_STATUSES = ["received", "replied", "sending", "sent", "skipped", "duplicate", "failed"] as const;
+export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
+
+/** One message's record: what happened to it and why. */
+export const LedgerRecordSchema = v.object({
+  id: v.string(),
+  ts: timestamp(),
+  updatedAt: timestamp(),
+  direction: v.picklist(["inbound", "outbound"]),
+  provider: v.picklist(PROVIDERS),
+  chat: v.string(),
+  providerMessageId: v.optional(v.string()),
+  status: v.picklist(LEDGER_STATUSES),
+  reason: v.optional(v.string()),
+  runId: v.optional(v.string()),
+  idempotencyKey: v.optional(v.string()),
+  /** Only with `ledger.storeText: true`. */
+  text: v.optional(v.string()),
+});
+export type LedgerRecord = v.InferOutput<typeof LedgerRecordSchema>;
+
+export const LedgerListParamsSchema = v.strictObject({
+  limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000))),
+  /** Records updated at or after this time (ms since epoch). */
+  since: v.optional(count()),
+  status: v.optional(v.picklist(LEDGER_STATUSES)),
+  direction: v.optional(v.picklist(["inbound", "outbound"])),
+});
+export const LedgerListResultSchema = v.object({ records: v.array(LedgerRecordSchema) });
+export const LedgerGetParamsSchema = v.strictObject({ id: text(128) });
+export const LedgerGetResultSchema = v.object({
+  record: LedgerRecordSchema,
+  /** Records on the same path: the inbound message, its run's reply, and so on. */
+  related: v.array(LedgerRecordSchema),
+});
