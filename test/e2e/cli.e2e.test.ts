@@ -116,7 +116,7 @@ describe("CLI exit codes and messages", () => {
   });
 
   test("--help of the root and of every subcommand shows examples", async () => {
-    for (const args of [[], ["gateway"], ["health"], ...["health", "status", "send", "agent", "call", "install", "uninstall"].map((s) => ["gateway", s])]) {
+    for (const args of [[], ["gateway"], ["health"], ["login"], ["logout"], ["webchat"], ...["health", "status", "send", "agent", "call", "trace", "install", "uninstall"].map((s) => ["gateway", s])]) {
       const res = await cli([...args, "--help"]);
       expect(res.code).toBe(0);
       expect(res.stdout).toContain("Examples:");
