@@ -1,4 +1,5 @@
 /** GatewayClient against real gateways: two-stage agent, timeouts, reconnect, gaps, dead links. */
+import { lossyWebSocket } from "../helpers/sockets.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GatewayClient, GatewayClientError } from "../../src/client/index.ts";
 import { createGateway } from "../../src/gateway/server.ts";
@@ -161,22 +162,6 @@ describe("GatewayClient: reconnect", () => {
 });
 
 describe("GatewayClient: seq gaps", () => {
-  /** A WebSocket that loses chosen incoming frames, like a network that dropped them. */
-  function lossyWebSocket(drop: (frame: any) => boolean): typeof WebSocket {
-    return class extends WebSocket {
-      set onmessage(fn: ((ev: MessageEvent) => void) | null) {
-        super.onmessage = fn
-          ? (ev: MessageEvent) => {
-              if (!drop(JSON.parse(String(ev.data)))) fn.call(this, ev);
-            }
-          : null;
-      }
-      get onmessage() {
-        return super.onmessage;
-      }
-    } as unknown as typeof WebSocket;
-  }
-
   test("a forced gap fires onGap once, and the default refresh makes presence right again", async () => {
     const g = await spawnGateway({ config: fastConfig });
     let dropped = 0;
@@ -199,8 +184,8 @@ describe("GatewayClient: seq gaps", () => {
     await other.request("system-event", { text: "hello" });
     await until(() => gaps.length === 1, 3_000, "gap detection");
     expect(gaps[0]!.received).toBe(gaps[0]!.expected + 1);
-    await until(() => watching.presence.has("other-1"), 3_000, "refreshed presence");
-    expect(watching.presence.get("other-1")?.text).toBe("hello");
+    await until(() => watching.presence.get("other-1")?.text === "hello", 3_000, "refreshed presence");
+    expect(watching.presence.get("other-1")).toMatchObject({ mode: "app", text: "hello" });
     other.close();
     watching.close();
     await g.stop();

@@ -1,4 +1,5 @@
 /** No event lost across a reconnect: cursors, the journal, resume, agent.wait (additive to protocol v1). */
+import { cuttableWebSocket } from "../helpers/sockets.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { GatewayClient } from "../../src/client/index.ts";
@@ -17,18 +18,6 @@ afterAll(async () => {
   await gw.stop();
 });
 
-/** A WebSocket the test can cut, as a network would. */
-function cuttable() {
-  const sockets: WebSocket[] = [];
-  const WS = class extends WebSocket {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      sockets.push(this);
-    }
-  } as unknown as typeof WebSocket;
-  return { WS, cut: () => sockets.at(-1)!.close(4999, "cut") };
-}
-
 describe("Cursor and resume", () => {
   test("broadcast events carry a cursor; tick does not", async () => {
     const { c, ok } = await TestClient.connect(gw.url);
@@ -42,7 +31,7 @@ describe("Cursor and resume", () => {
   });
 
   test("a client whose connection is cut while events stream ends with every event exactly once, in order", async () => {
-    const { WS, cut } = cuttable();
+    const { WS, cut } = cuttableWebSocket();
     const gaps: unknown[] = [];
     const consumer = new GatewayClient({ url: gw.url, WebSocket: WS, backoff: { initialMs: 20, maxMs: 50 }, onGap: (g) => void gaps.push(g) });
     await consumer.connect();
@@ -170,7 +159,7 @@ describe("agent.wait", () => {
   test("GatewayClient.agent survives a dropped connection mid-run (resume + agent.wait)", async () => {
     const log = join(tempStateDir(), "runs.log");
     const g = await spawnGateway({ target, config: { agent: { backend: "command", command: [join(FIXTURES, "timed.sh"), log, "s", "{{message}}"] } } });
-    const { WS, cut } = cuttable();
+    const { WS, cut } = cuttableWebSocket();
     const client = new GatewayClient({ url: g.url, WebSocket: WS, backoff: { initialMs: 20, maxMs: 50 } });
     await client.connect();
     const deltas: string[] = [];

@@ -2,6 +2,7 @@
  * WebChat in real headless Chromium (Debian chromium through playwright-core) against the
  * compiled binary: the issue's "done when", one describe per rule.
  */
+import { lossyWebSocket } from "../helpers/sockets.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
@@ -352,22 +353,6 @@ function fakeTab(buffered = 0) {
 }
 
 describe("the relay: gaps refresh every tab; browser input is validated and bounded", () => {
-  /** A WebSocket that loses chosen incoming frames, like a network that dropped them. */
-  function lossyWebSocket(drop: (frame: any) => boolean): typeof WebSocket {
-    return class extends WebSocket {
-      set onmessage(fn: ((ev: MessageEvent) => void) | null) {
-        super.onmessage = fn
-          ? (ev: MessageEvent) => {
-              if (!drop(JSON.parse(String(ev.data)))) fn.call(this, ev);
-            }
-          : null;
-      }
-      get onmessage() {
-        return super.onmessage;
-      }
-    } as unknown as typeof WebSocket;
-  }
-
   test("on a seq gap the relay re-reads health and presence and pushes the snapshot to the tabs", async () => {
     let dropped = 0;
     const relay = new Relay({
