@@ -10,11 +10,12 @@ export const DENO = join(ROOT, "node_modules", ".bin", "deno");
 
 export type Target = "binary" | "node" | "deno" | "source";
 
-/** Every process a test spawns dies with the test run, even when a test fails midway. */
+/** Every process a test spawns dies with the test run, even when a test fails midway (see setup.ts). */
 const children = new Set<ChildProcess>();
-process.on("exit", () => {
+export function killSpawned(): void {
   for (const c of children) c.kill("SIGKILL");
-});
+  children.clear();
+}
 function track(proc: ChildProcess): ChildProcess {
   children.add(proc);
   proc.on("exit", () => children.delete(proc));
