@@ -120,8 +120,9 @@ export class AgentRunner {
     let acquired = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
     try {
-      // Start on a later macrotask so the caller's ack goes out before the first event.
-      await new Promise((r) => setTimeout(r, 0));
+      // Start on a later macrotask so the caller's ack goes out before the first event
+      // (setImmediate: setTimeout(0) is clamped to a millisecond or more).
+      await new Promise((r) => setImmediate(r));
       await this.acquire(signal);
       acquired = true;
       timer = setTimeout(

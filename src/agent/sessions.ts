@@ -37,12 +37,15 @@ export class SessionStore {
     private readonly maxTurns: number,
   ) {}
 
+  private made: Promise<void> | undefined;
   /** User messages of runs still without a reply, by runId. */
   private readonly pendingUser = new Map<string, string>();
 
   /** Append a line durably (the promise settles after the write). */
   async append(sessionId: string, line: SessionLine): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // The directory is made once per store, not on every append.
+    this.made ??= mkdir(this.dir, { recursive: true, mode: 0o700 }).then(() => {});
+    await this.made;
     await appendFile(join(this.dir, sessionFileName(sessionId)), `${JSON.stringify(line)}\n`, { mode: 0o600 });
     if (line.role === "user") {
       this.pendingUser.set(line.runId, line.content);

@@ -101,7 +101,8 @@ export class Connection implements EventSink {
       const why =
         code === CloseCode.SLOW_CONSUMER ? "slow-consumer" : code === CloseCode.GOING_AWAY ? "shutdown" : "disconnect";
       this.gw.presence.release(this.caller.instanceId, why);
-      this.gw.log.info("client disconnected", { connId: this.connId, code, reason, instanceId: this.caller.instanceId });
+      this.gw.log.debug("client disconnected", { connId: this.connId, code, reason, instanceId: this.caller.instanceId });
+      this.gw.clientStats.left += 1;
     }
     this.caller = null;
     this.onGone(this);
@@ -245,7 +246,8 @@ export class Connection implements EventSink {
     if (resumed?.ok) for (const prefix of resumed.entries) this.sendEvent(prefix, { seq: true, droppable: false });
     // Only now: no live event may reach a client before its hello-ok (and its replay).
     gw.broadcaster.add(this);
-    gw.log.info("client connected", {
+    gw.clientStats.joined += 1;
+    gw.log.debug("client connected", {
       connId: this.connId,
       remote: this.remote,
       client: `${client.name}/${client.version}`,
@@ -273,10 +275,10 @@ export class Connection implements EventSink {
         }),
       );
     }
-    void this.dispatch(parsed.output.id, parsed.output.method, parsed.output.params);
+    this.dispatch(parsed.output.id, parsed.output.method, parsed.output.params);
   }
 
-  private async dispatch(id: string, method: string, params: unknown): Promise<void> {
+  private dispatch(id: string, method: string, params: unknown): void {
     const gw = this.gw;
     if (gw.shuttingDown()) {
       return this.respondError(id, new GatewayError("UNAVAILABLE", "gateway is shutting down", { retryable: true }));
@@ -290,22 +292,28 @@ export class Connection implements EventSink {
         }),
       );
     }
-    this.inFlight += 1;
     if (gw.log.debugEnabled) gw.log.debug("req", { connId: this.connId, id, method });
+    let result: unknown;
     try {
-      const payload = await invoke(method, params, {
-        gw,
-        caller: this.caller!,
-        ack: (ackPayload) => this.respond(id, ackPayload),
-      });
-      this.respond(id, payload);
+      result = invoke(method, params, { gw, caller: this.caller!, ack: (ackPayload) => this.respond(id, ackPayload) });
     } catch (err) {
-      if (err instanceof GatewayError) return this.respondError(id, err);
-      gw.log.error("method failed", { connId: this.connId, method, error: err instanceof Error ? err.stack : String(err) });
-      this.respondError(id, new GatewayError("UNAVAILABLE", `internal error in ${method}; see the gateway log`));
-    } finally {
-      this.inFlight -= 1;
+      return this.fail(id, method, err);
     }
+    // Synchronous methods answer in the same turn: no promise, no microtask.
+    if (!(result instanceof Promise)) return this.respond(id, result);
+    this.inFlight += 1;
+    result.then(
+      (payload) => this.respond(id, payload),
+      (err) => this.fail(id, method, err),
+    ).finally(() => {
+      this.inFlight -= 1;
+    });
+  }
+
+  private fail(id: string, method: string, err: unknown): void {
+    if (err instanceof GatewayError) return this.respondError(id, err);
+    this.gw.log.error("method failed", { connId: this.connId, method, error: err instanceof Error ? err.stack : String(err) });
+    this.respondError(id, new GatewayError("UNAVAILABLE", `internal error in ${method}; see the gateway log`));
   }
 
   private respond(id: string, payload: unknown): void {

@@ -37,6 +37,8 @@ export interface GatewayContext {
   readonly ledger: Ledger;
   readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
   readonly clients: () => number;
+  /** Joins and leaves since the last summary line (per-connection lines are debug). */
+  readonly clientStats: { joined: number; left: number };
   /** The WhatsApp provider, created (and Baileys imported) on first use. */
   readonly whatsapp: () => Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider>;
   readonly shuttingDown: () => boolean;

@@ -28,6 +28,7 @@ export class Presence {
   private pendingRemovals = new Map<string, PresenceEntry>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private _version = 0;
+  private lastFlush = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: PresenceOptions) {
@@ -97,8 +98,8 @@ export class Presence {
 
   /** Send pending changes now (shutdown, tests). */
   flush(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = null;
+    this.clearTimer();
+    this.lastFlush = this.now();
     if (this.pendingUpserts.size === 0 && this.pendingRemovals.size === 0) return;
     const delta: PresenceEvent = {
       upserted: [...this.pendingUpserts.values()],
@@ -110,7 +111,14 @@ export class Presence {
   }
 
   stop(): void {
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.clearTimer();
+  }
+
+  private clearTimer(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      clearImmediate(this.flushTimer as unknown as ReturnType<typeof setImmediate>);
+    }
     this.flushTimer = null;
   }
 
@@ -136,6 +144,12 @@ export class Presence {
       this.pendingRemovals.set(key, removed);
     }
     if (this.opts.coalesceMs <= 0) return this.flush();
-    this.flushTimer ??= setTimeout(() => this.flush(), this.opts.coalesceMs);
+    if (this.flushTimer) return;
+    // Leading edge: a change after a quiet window goes out on the next turn; changes
+    // that follow within the window wait for its end, so a storm is one frame a window.
+    const quiet = this.now() - this.lastFlush >= this.opts.coalesceMs;
+    this.flushTimer = quiet
+      ? (setImmediate(() => this.flush()) as unknown as ReturnType<typeof setTimeout>)
+      : setTimeout(() => this.flush(), this.opts.coalesceMs);
   }
 }

@@ -129,6 +129,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { agent: 5 * 60_000 }),
     runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
+    clientStats: { joined: 0, left: 0 },
     whatsapp: () => (whatsappProvider ??= createWhatsApp()),
     shuttingDown: () => shuttingDown,
     stateVersion: () => ({ presence: presence.version, health: health.version }),
@@ -228,6 +229,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
         }
         lock?.update({ port: listening.port });
         timers.push(
+          // One info line a minute about client churn; each connect/disconnect is a debug record.
+          setInterval(() => {
+            const { joined, left } = ctx.clientStats;
+            if (joined === 0 && left === 0) return;
+            log.info(`clients: ${broadcaster.size} connected (+${joined} −${left} in the last minute)`);
+            ctx.clientStats.joined = ctx.clientStats.left = 0;
+          }, 60_000),
           setInterval(() => {
             broadcaster.broadcast("tick", { ts: Date.now() }, { seq: false, droppable: true });
             presence.sweep();

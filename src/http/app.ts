@@ -1,12 +1,7 @@
 import { Hono } from "hono";
-import type { RuntimeAdapter, WireSocket } from "../runtime/types.ts";
+import type { RuntimeAdapter, SocketHandler } from "../runtime/types.ts";
 
-/** What the HTTP edge hands each accepted WebSocket to. */
-export interface SocketHandler {
-  onOpen(sock: WireSocket): void;
-  onMessage(data: unknown): void;
-  onClose(code: number, reason: string): void;
-}
+export type { SocketHandler } from "../runtime/types.ts";
 
 export interface GatewayAppOptions {
   /** Browser Origins allowed to open the socket; requests without an Origin are not browsers. */
@@ -22,37 +17,19 @@ export interface GatewayAppOptions {
  */
 export function mountGateway(app: Hono, adapter: RuntimeAdapter, opts: GatewayAppOptions): Hono {
   const allowed = new Set(opts.allowedOrigins);
-  app.get(
-    "/",
-    async (c, next) => {
-      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-        return c.text("clawdis gateway: connect with a WebSocket client (see README, Protocol)\n", 426);
-      }
-      const origin = c.req.header("origin");
-      if (origin !== undefined && !allowed.has(origin)) {
-        opts.onRefused?.(adapter.remoteAddress(c), origin);
-        return c.text(`origin ${origin} is not allowed: add it to gateway.allowedOrigins\n`, 403);
-      }
-      await next();
-    },
-    adapter.upgradeWebSocket((c) => {
-      const handler = opts.accept(adapter.remoteAddress(c), c.req.header("origin"));
-      return {
-        onOpen(_evt, ws) {
-          if (!handler) return ws.close(1013, "gateway is shutting down");
-          handler.onOpen(adapter.wrap(ws.raw));
-        },
-        onMessage(evt) {
-          handler?.onMessage(evt.data);
-        },
-        onClose(evt) {
-          handler?.onClose(evt.code, evt.reason);
-        },
-        onError() {
-          handler?.onClose(1006, "socket error");
-        },
-      };
-    }),
-  );
+  app.get("/", (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      return c.text("clawdis gateway: connect with a WebSocket client (see README, Protocol)\n", 426);
+    }
+    const origin = c.req.header("origin");
+    const remote = adapter.remoteAddress(c);
+    if (origin !== undefined && !allowed.has(origin)) {
+      opts.onRefused?.(remote, origin);
+      return c.text(`origin ${origin} is not allowed: add it to gateway.allowedOrigins\n`, 403);
+    }
+    const handler = opts.accept(remote, origin);
+    if (!handler) return c.text("gateway is shutting down\n", 503);
+    return adapter.upgrade(c, handler);
+  });
   return app;
 }

@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import type { RuntimeAdapter, RuntimeName } from "./types.ts";
 
-export type { RuntimeAdapter, RuntimeName, WireSocket, Listening } from "./types.ts";
+export type { RuntimeAdapter, RuntimeName, SocketHandler, WireSocket, Listening } from "./types.ts";
 
 /** The runtime this process is on. */
 export function detectRuntime(): RuntimeName {

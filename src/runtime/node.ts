@@ -4,22 +4,23 @@ import { serve } from "@hono/node-server";
 import { createNodeWebSocket } from "@hono/node-ws";
 import type { Hono } from "hono";
 import type { WebSocket } from "ws";
-import type { RuntimeAdapter } from "./types.ts";
+import { honoUpgrade } from "./hono-upgrade.ts";
+import type { RuntimeAdapter, WireSocket } from "./types.ts";
 
 /** Node: @hono/node-server + @hono/node-ws (the `ws` package underneath). */
 export function createNodeAdapter(app: Hono): RuntimeAdapter {
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app });
+  const wrap = (raw: unknown): WireSocket => {
+    const ws = raw as WebSocket;
+    return {
+      send: (data) => ws.send(data),
+      close: (code, reason) => ws.close(code, reason),
+      bufferedAmount: () => ws.bufferedAmount,
+    };
+  };
   return {
     name: "node",
-    upgradeWebSocket,
-    wrap(raw) {
-      const ws = raw as WebSocket;
-      return {
-        send: (data) => ws.send(data),
-        close: (code, reason) => ws.close(code, reason),
-        bufferedAmount: () => ws.bufferedAmount,
-      };
-    },
+    upgrade: honoUpgrade(upgradeWebSocket, wrap),
     remoteAddress: (c) => (c.env as { incoming?: IncomingMessage }).incoming?.socket.remoteAddress ?? "unknown",
     listen({ hostname, port, maxPayload }) {
       // ws reads this per upgrade and closes oversize frames with 1009.

@@ -1,5 +1,4 @@
 import type { Context, Hono } from "hono";
-import type { UpgradeWebSocket } from "hono/ws";
 
 export type RuntimeName = "bun" | "node" | "deno";
 
@@ -9,6 +8,14 @@ export interface WireSocket {
   close(code: number, reason: string): void;
   /** Bytes queued by the runtime and not yet written to the network. */
   bufferedAmount(): number;
+}
+
+/** What an accepted WebSocket's events go to. */
+export interface SocketHandler {
+  onOpen(sock: WireSocket): void;
+  /** A string for text frames; anything else is binary. */
+  onMessage(data: unknown): void;
+  onClose(code: number, reason: string): void;
 }
 
 export interface ListenOptions {
@@ -26,9 +33,8 @@ export interface Listening {
 /** A runtime adapter: serve a hono app with WebSocket upgrades. The only place that names a runtime. */
 export interface RuntimeAdapter {
   readonly name: RuntimeName;
-  readonly upgradeWebSocket: UpgradeWebSocket;
-  /** Wrap the raw socket hono hands to `onOpen`. */
-  wrap(raw: unknown): WireSocket;
+  /** Upgrade this request to a WebSocket whose events go to `handler` (call from a route). */
+  upgrade(c: Context, handler: SocketHandler): Response | Promise<Response>;
   remoteAddress(c: Context): string;
   listen(opts: ListenOptions): Promise<Listening>;
 }

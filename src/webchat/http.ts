@@ -113,38 +113,28 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
     return c.json({ ok: true }, 200, { "Set-Cookie": `clawdis_webchat=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
   });
 
-  app.get(
-    "/ws",
-    async (c, next) => {
-      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return c.text("WebChat relay: WebSocket only\n", 426);
-      // Same-origin only: another site's page must not drive the gateway through us.
-      if (!sameOrigin(c)) {
-        opts.onRefused?.("origin", { origin: c.req.header("origin") ?? null });
-        return c.text("cross-origin WebSocket refused\n", 403);
-      }
-      if (auth && !auth.check(c.req.header("cookie"))) return c.text("sign in first\n", 401);
-      await next();
-    },
-    adapter.upgradeWebSocket(() => {
-      let tab: TabHandler | null = null;
-      return {
-        onOpen(_evt, ws) {
-          tab = relay.attach(adapter.wrap(ws.raw));
-        },
-        onMessage(evt) {
-          tab?.onMessage(evt.data);
-        },
-        onClose() {
-          tab?.onClose();
-          tab = null;
-        },
-        onError() {
-          tab?.onClose();
-          tab = null;
-        },
-      };
-    }),
-  );
+  app.get("/ws", (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return c.text("WebChat relay: WebSocket only\n", 426);
+    // Same-origin only: another site's page must not drive the gateway through us.
+    if (!sameOrigin(c)) {
+      opts.onRefused?.("origin", { origin: c.req.header("origin") ?? null });
+      return c.text("cross-origin WebSocket refused\n", 403);
+    }
+    if (auth && !auth.check(c.req.header("cookie"))) return c.text("sign in first\n", 401);
+    let tab: TabHandler | null = null;
+    return adapter.upgrade(c, {
+      onOpen(sock) {
+        tab = relay.attach(sock);
+      },
+      onMessage(data) {
+        tab?.onMessage(data);
+      },
+      onClose() {
+        tab?.onClose();
+        tab = null;
+      },
+    });
+  });
 
   app.notFound((c) => c.text("not found\n", 404));
   return app;

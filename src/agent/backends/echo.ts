@@ -27,7 +27,7 @@ export function echoBackend(): AgentBackend {
         if (signal.aborted) throw signal.reason;
         emit("assistant", { delta });
         // Yield between deltas so they go out as separate frames, like a real stream.
-        await new Promise((r) => setTimeout(r, 0));
+        await new Promise((r) => setImmediate(r));
       }
       return { summary: turn.message };
     },

@@ -31,8 +31,11 @@ function isMethod(name: string): name is MethodName {
   return Object.hasOwn(HANDLERS, name);
 }
 
-/** Validate params against the method's schema, then run its handler. Throws GatewayError. */
-export async function invoke(method: string, rawParams: unknown, call: Call): Promise<unknown> {
+/**
+ * Validate params against the method's schema, then run its handler. Throws GatewayError
+ * synchronously; returns the handler's value, a Promise only for asynchronous methods.
+ */
+export function invoke(method: string, rawParams: unknown, call: Call): unknown {
   if (!isMethod(method)) {
     throw new GatewayError("INVALID_REQUEST", `unknown method "${method}"`, {
       details: { field: "method", expected: Object.keys(HANDLERS) },

@@ -1,0 +1,22 @@
+import type { Context } from "hono";
+import type { UpgradeWebSocket } from "hono/ws";
+import type { SocketHandler, WireSocket } from "./types.ts";
+
+/** For runtimes served through hono's WebSocket helper (Node, Deno): its events → a SocketHandler. */
+export function honoUpgrade(upgradeWebSocket: UpgradeWebSocket, wrap: (raw: unknown) => WireSocket) {
+  return async (c: Context, handler: SocketHandler): Promise<Response> => {
+    let closed = false;
+    const close = (code: number, reason: string) => {
+      if (closed) return;
+      closed = true;
+      handler.onClose(code, reason);
+    };
+    const middleware = upgradeWebSocket(() => ({
+      onOpen: (_evt, ws) => handler.onOpen(wrap(ws.raw)),
+      onMessage: (evt) => handler.onMessage(evt.data),
+      onClose: (evt) => close(evt.code, evt.reason),
+      onError: () => close(1006, "socket error"),
+    }));
+    return (await middleware(c, async () => {})) ?? new Response(null, { status: 500 });
+  };
+}
