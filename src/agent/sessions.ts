@@ -1,5 +1,6 @@
 import { appendFile, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
+import { endTornLine } from "../jsonl.ts";
 
 /** One line of a session file. */
 export interface SessionLine {
@@ -38,6 +39,7 @@ export class SessionStore {
   ) {}
 
   private made: Promise<void> | undefined;
+  private readonly checked = new Set<string>();
   /** User messages of runs still without a reply, by runId. */
   private readonly pendingUser = new Map<string, string>();
 
@@ -46,7 +48,14 @@ export class SessionStore {
     // The directory is made once per store, not on every append.
     this.made ??= mkdir(this.dir, { recursive: true, mode: 0o700 }).then(() => {});
     await this.made;
-    await appendFile(join(this.dir, sessionFileName(sessionId)), `${JSON.stringify(line)}\n`, { mode: 0o600 });
+    const file = join(this.dir, sessionFileName(sessionId));
+    if (!this.checked.has(sessionId)) {
+      // First write to this session since start: do not glue onto a line torn by a crash.
+      endTornLine(file);
+      this.checked.add(sessionId);
+      if (this.checked.size > MAX_CACHED * 4) this.checked.clear();
+    }
+    await appendFile(file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
     if (line.role === "user") {
       this.pendingUser.set(line.runId, line.content);
       return;

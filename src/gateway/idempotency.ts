@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { endTornLine } from "../jsonl.ts";
 
 /** One remembered request: what it was, and how far it got. */
 export interface IdemRecord {
@@ -89,6 +90,6 @@ export class IdempotencyStore {
       renameSync(tmp, this.file);
     } else if (lines === 0) {
       appendFileSync(this.file, "", { mode: 0o600 });
-    }
+    } else endTornLine(this.file);
   }
 }

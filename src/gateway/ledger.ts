@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
+import { endTornLine } from "../jsonl.ts";
 import type { LedgerRecord, LedgerStatus, ProviderName } from "../protocol/index.ts";
 
 export interface LedgerOptions {
@@ -38,6 +39,7 @@ export class Ledger {
     this.now = opts.now ?? Date.now;
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     for (const name of [ROTATED, FILE]) this.load(join(opts.dir, name));
+    endTornLine(join(opts.dir, FILE));
     this.recoverInterrupted();
     try {
       this.written = statSync(join(opts.dir, FILE)).size;

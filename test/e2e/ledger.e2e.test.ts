@@ -115,4 +115,23 @@ describe("Ledger: survives kill -9", () => {
     expect(bot.sent().filter((x) => x.params.text === "ledger send").length).toBe(1);
     c.close();
   });
+
+  test("a send cut short by kill -9 is not sent again after the restart: the retry says its outcome is unknown", async () => {
+    const { c } = await TestClient.connect(gw.url);
+    c.send({ type: "req", id: "s", method: "send", params: { to: "hang", message: "maybe sent", provider: "telegram", idempotencyKey: "ledger-hang" } });
+    await bot.waitFor((x) => x.method === "sendMessage" && String(x.params.chat_id) === "hang");
+    const port = String(gw.port);
+    gw.proc.kill("SIGKILL");
+    await gw.exited;
+    gw = await start(port);
+    const { c: c2 } = await TestClient.connect(gw.url);
+    const retry = await c2.request("send", { to: "hang", message: "maybe sent", provider: "telegram", idempotencyKey: "ledger-hang" });
+    expect(retry.error.code).toBe("UNAVAILABLE");
+    expect(retry.error.message).toContain("interrupted");
+    expect(retry.error.retryable).toBe(false);
+    expect(bot.calls.filter((x) => x.method === "sendMessage" && String(x.params.chat_id) === "hang").length).toBe(1);
+    const rec = (await c2.request("ledger.list", { status: "failed", limit: 100 })).payload.records.find((r: any) => r.idempotencyKey === "ledger-hang");
+    expect(rec.reason).toContain("interrupted");
+    c2.close();
+  });
 });

@@ -121,6 +121,11 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
         }
         default:
           if (method.startsWith("send")) {
+            if (String(params.chat_id) === "hang") {
+              // A provider that never answers: the client gives up or dies first.
+              await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve()));
+              return new Response("gone", { status: 499 });
+            }
             if (String(params.chat_id) === "400") {
               return Response.json({ ok: false, error_code: 400, description: "Bad Request: chat not found" }, { status: 400 });
             }
