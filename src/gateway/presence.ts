@@ -28,7 +28,7 @@ export class Presence {
   private pendingRemovals = new Map<string, PresenceEntry>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private _version = 0;
-  private lastFlush = 0;
+  private lastChange = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
 
   constructor(private readonly opts: PresenceOptions) {
@@ -99,7 +99,6 @@ export class Presence {
   /** Send pending changes now (shutdown, tests). */
   flush(): void {
     this.clearTimer();
-    this.lastFlush = this.now();
     if (this.pendingUpserts.size === 0 && this.pendingRemovals.size === 0) return;
     const delta: PresenceEvent = {
       upserted: [...this.pendingUpserts.values()],
@@ -143,11 +142,14 @@ export class Presence {
       this.pendingUpserts.delete(key);
       this.pendingRemovals.set(key, removed);
     }
+    const now = this.now();
+    // Quiet means no *change* for a whole window (not "no flush"): during a storm every
+    // change lands inside the window, so the storm is one frame per window.
+    const quiet = now - this.lastChange >= this.opts.coalesceMs;
+    this.lastChange = now;
     if (this.opts.coalesceMs <= 0) return this.flush();
     if (this.flushTimer) return;
-    // Leading edge: a change after a quiet window goes out on the next turn; changes
-    // that follow within the window wait for its end, so a storm is one frame a window.
-    const quiet = this.now() - this.lastFlush >= this.opts.coalesceMs;
+    // Leading edge: a change after a quiet window goes out on the next turn.
     this.flushTimer = quiet
       ? (setImmediate(() => this.flush()) as unknown as ReturnType<typeof setTimeout>)
       : setTimeout(() => this.flush(), this.opts.coalesceMs);

@@ -147,3 +147,27 @@ describe("Auth: token comparison", () => {
     expect(tokenMatches("", "")).toBe(true);
   });
 });
+
+describe("Presence: leading edge without a storm of frames", () => {
+  const entry = (id: string) => ({ host: "h", ip: "127.0.0.1", version: "1", mode: "cli", ts: 1, instanceId: id });
+
+  test("an isolated change goes out at once; a steady stream of changes is one frame per window", async () => {
+    const published: number[] = [];
+    const p = new Presence({ ttlMs: 1000, maxEntries: 10_000, coalesceMs: 50, publish: (d) => published.push(d.upserted.length + d.removed.length) });
+    const t0 = Date.now();
+    p.upsert(entry("first"), true);
+    await Bun.sleep(5);
+    expect(published).toEqual([1]);
+    // 100 changes, one every ~2 ms for ~200 ms: never quiet for a window.
+    for (let i = 0; i < 100; i++) {
+      p.upsert(entry(`c${i}`), true);
+      await Bun.sleep(2);
+    }
+    await Bun.sleep(80);
+    const elapsed = Date.now() - t0;
+    expect(published.reduce((a, b) => a + b, 0)).toBe(101);
+    // At most one frame per 50 ms window (plus the leading one), not one per change.
+    expect(published.length).toBeLessThanOrEqual(Math.ceil(elapsed / 50) + 2);
+    p.stop();
+  });
+});
