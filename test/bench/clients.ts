@@ -1,16 +1,17 @@
 /**
  * A benchmark client process: holds many WebSocket connections so that the bench can
  * reach thousands of clients without one process doing all the receiving. Driven over
- * Bun's IPC by test/bench/run.ts; does the least work per frame it can (string checks,
- * no JSON parsing) so the CPU goes to the server under test.
+ * Bun's IPC by test/bench/run.ts. Uses the raw client (rawws.ts) and does the least work
+ * per frame it can (a byte search, no decoding) so the CPU goes to the server under test.
  *
- * Messages in: connect, watch, report, quiet, stats, close. Timestamps are
- * `performance.timeOrigin + performance.now()` (comparable across processes).
+ * Messages in: connect, watch, report, quiet, stats, close. Timestamps come from
+ * shared.ts `now()` (comparable across processes).
  */
+import { RawWs, startsWithAscii } from "./rawws.ts";
 import { now } from "./shared.ts";
 
 interface Sock {
-  ws: WebSocket;
+  ws: RawWs;
   ready: boolean;
   seenAt: number;
 }
@@ -21,21 +22,10 @@ let bytes = 0;
 let lastFrameAt = now();
 const closes = new Map<number, number>();
 const errors: string[] = [];
-let watch: { marker: string; pending: number; times: number[]; done: boolean } | null = null;
+let watch: { marker: Buffer; pending: number; times: number[]; done: boolean } | null = null;
 
 function send(msg: unknown): void {
   process.send!(msg);
-}
-
-function onFrame(s: Sock, data: string): void {
-  frames += 1;
-  bytes += data.length;
-  lastFrameAt = now();
-  if (watch && !watch.done && s.seenAt === 0 && data.includes(watch.marker)) {
-    s.seenAt = lastFrameAt;
-    watch.times.push(lastFrameAt);
-    if (--watch.pending === 0) finishWatch();
-  }
 }
 
 function finishWatch(): void {
@@ -44,51 +34,73 @@ function finishWatch(): void {
   send({ op: "seen", times: watch.times, missing: watch.pending });
 }
 
-function openOne(url: string, hello: string, expect: string, timeoutMs: number): Promise<Sock | null> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(url);
-    const s: Sock = { ws, ready: false, seenAt: 0 };
-    const timer = setTimeout(() => {
-      errors.push("handshake timeout");
-      try {
-        ws.close();
-      } catch {}
-      resolve(null);
-    }, timeoutMs);
-    ws.onopen = () => ws.send(hello.replace("%ID%", crypto.randomUUID()));
-    ws.onmessage = (e) => {
-      const data = typeof e.data === "string" ? e.data : String(e.data);
-      if (!s.ready) {
-        clearTimeout(timer);
-        if (data.startsWith(expect)) {
-          s.ready = true;
-          resolve(s);
-        } else {
-          errors.push(`unexpected first frame ${data.slice(0, 120)}`);
-          resolve(null);
-        }
-        return;
-      }
-      onFrame(s, data);
-    };
-    ws.onerror = () => {
-      if (!s.ready) {
-        clearTimeout(timer);
-        errors.push("socket error before handshake");
-        resolve(null);
-      }
-    };
-    ws.onclose = (e) => {
-      closes.set(e.code, (closes.get(e.code) ?? 0) + 1);
-      if (s.ready) {
-        s.ready = false;
-        if (watch && !watch.done && s.seenAt === 0 && --watch.pending === 0) finishWatch();
-      }
-    };
-  });
+function onFrame(s: Sock, buf: Uint8Array, start: number, end: number): void {
+  frames += 1;
+  bytes += end - start;
+  lastFrameAt = now();
+  if (watch && !watch.done && s.seenAt === 0 && Buffer.from(buf.buffer, buf.byteOffset + start, end - start).includes(watch.marker)) {
+    s.seenAt = lastFrameAt;
+    watch.times.push(lastFrameAt);
+    if (--watch.pending === 0) finishWatch();
+  }
 }
 
-async function connect(msg: { url: string; count: number; hello: string; expect: string; concurrency: number }) {
+async function openOne(port: number, hello: string, expect: string, timeoutMs: number): Promise<Sock | null> {
+  let sock: Sock | null = null;
+  let settle: (ok: boolean) => void = () => {};
+  const handshaken = new Promise<boolean>((r) => (settle = r));
+  try {
+    const ws = await RawWs.connect(
+      "127.0.0.1",
+      port,
+      {
+        onFrame(_w, buf, start, end) {
+          if (!sock) return;
+          if (!sock.ready) {
+            if (startsWithAscii(buf, start, end, expect)) {
+              sock.ready = true;
+              settle(true);
+            } else {
+              errors.push(`unexpected first frame ${RawWs.text(buf, start, Math.min(end, start + 120))}`);
+              settle(false);
+            }
+            return;
+          }
+          onFrame(sock, buf, start, end);
+        },
+        onClose(_w, code) {
+          closes.set(code, (closes.get(code) ?? 0) + 1);
+          if (!sock) return;
+          if (!sock.ready) {
+            errors.push(`closed ${code} before the hello reply`);
+            return settle(false);
+          }
+          sock.ready = false;
+          if (watch && !watch.done && sock.seenAt === 0 && --watch.pending === 0) finishWatch();
+        },
+      },
+      timeoutMs,
+    );
+    sock = { ws, ready: false, seenAt: 0 };
+    ws.send(hello.replace("%ID%", crypto.randomUUID()));
+  } catch (err) {
+    errors.push(String((err as Error).message));
+    return null;
+  }
+  const timer = setTimeout(() => {
+    errors.push("handshake timeout");
+    settle(false);
+  }, timeoutMs);
+  const ok = await handshaken;
+  clearTimeout(timer);
+  if (!ok) {
+    sock.ws.close();
+    return null;
+  }
+  return sock;
+}
+
+async function connect(msg: { port: number; count: number; hello: string; expect: string; concurrency: number }) {
   const t0 = now();
   let ok = 0;
   let failed = 0;
@@ -96,7 +108,7 @@ async function connect(msg: { url: string; count: number; hello: string; expect:
   const worker = async () => {
     while (next < msg.count) {
       next += 1;
-      const s = await openOne(msg.url, msg.hello, msg.expect, 30_000);
+      const s = await openOne(msg.port, msg.hello, msg.expect, 30_000);
       if (s) {
         socks.push(s);
         ok += 1;
@@ -115,7 +127,7 @@ process.on("message", (msg: any) => {
     case "watch": {
       const live = socks.filter((s) => s.ready);
       for (const s of socks) s.seenAt = 0;
-      watch = { marker: msg.marker, pending: live.length, times: [], done: false };
+      watch = { marker: Buffer.from(msg.marker), pending: live.length, times: [], done: false };
       send({ op: "armed", live: live.length });
       if (live.length === 0) finishWatch();
       break;
@@ -139,16 +151,14 @@ process.on("message", (msg: any) => {
         frames,
         bytes,
         open: socks.filter((s) => s.ready).length,
+        oddFrames: socks.reduce((a, s) => a + s.ws.oddFrames, 0),
         closes: Object.fromEntries(closes),
         errors: errors.slice(0, 5),
       });
       break;
     case "close": {
-      for (const s of socks) {
-        try {
-          s.ws.close();
-        } catch {}
-      }
+      for (const s of socks) s.ready = false;
+      for (const s of socks) s.ws.close();
       setTimeout(() => {
         send({ op: "closed" });
         setTimeout(() => process.exit(0), 50);
