@@ -9,7 +9,7 @@
  * stops itself (about 2.5 minutes on 2 cores). Not part of `bun test` on purpose.
  *
  *   BENCH_QUICK=1        smaller counts and shorter windows (a smoke run of the bench itself)
- *   BENCH_ONLY=a,b       run only these sections: binary, handshake, reqres, agent, fanout
+ *   BENCH_ONLY=a,b       run only these sections: binary, handshake, reqres, agent, fanout, journal
  *   BENCH_GATEWAY_CMD=…  run the gateway with this command instead of dist/clawdis, e.g.
  *                        "bun --cpu-prof-md --cpu-prof-dir=/tmp/prof src/cli.ts" (profiling)
  *                        or "node dist/clawdis.mjs" (another runtime); `gateway --port 0` is appended
@@ -159,7 +159,7 @@ function helloFrame(id = "%ID%"): string {
 /** The first frame each server answers a hello with. */
 const HELLO_REPLY: Record<Kind, string> = { gateway: '{"type":"hello-ok"', echo: '{"type":"hello"' };
 
-async function startServer(kind: Kind): Promise<Server> {
+async function startServer(kind: Kind, coalesceMs = COALESCE_MS): Promise<Server> {
   let cmd: string[];
   let env: Record<string, string | undefined> = { ...process.env };
   if (kind === "gateway") {
@@ -168,7 +168,7 @@ async function startServer(kind: Kind): Promise<Server> {
     writeFileSync(
       join(stateDir, "clawdis.json"),
       // WebChat off: it binds a fixed port (18788) even with --port 0 and is not what is measured here.
-      `// written by test/bench/run.ts\n{ gateway: { tickIntervalMs: 30000, presenceCoalesceMs: ${COALESCE_MS} }, webchat: { enabled: false }, agent: { backend: "echo" } }\n`,
+      `// written by test/bench/run.ts\n{ gateway: { tickIntervalMs: 30000, presenceCoalesceMs: ${coalesceMs} }, webchat: { enabled: false }, agent: { backend: "echo" } }\n`,
     );
     cmd = [...(GATEWAY_CMD ?? [BINARY]), "gateway", "--port", "0"];
     env = { ...env, CLAWDIS_STATE_DIR: stateDir, CLAWDIS_GATEWAY_TOKEN: "" };
@@ -458,6 +458,136 @@ async function startWorker(): Promise<Worker> {
 }
 
 // ---------------------------------------------------------------- 6. binary
+
+// ---------------------------------------------------------------- 7. event journal (resume)
+
+/** Open a standard WebSocket, send `hello` (optionally resuming), collect frames. */
+function journalClient(url: string, resume?: string) {
+  const ws = new WebSocket(url);
+  const frames: string[] = [];
+  let onFrame: ((f: string) => void) | null = null;
+  ws.onmessage = (e) => {
+    const f = String(e.data);
+    frames.push(f);
+    onFrame?.(f);
+  };
+  const opened = new Promise<void>((r) => (ws.onopen = () => r()));
+  const hello = async () => {
+    await opened;
+    const t0 = now();
+    ws.send(
+      JSON.stringify({
+        type: "hello",
+        minProtocol: 1,
+        maxProtocol: 1,
+        client: { name: "bench", version: "1", platform: "linux", mode: "bench", instanceId: crypto.randomUUID() },
+        caps: [],
+        ...(resume ? { resume: { cursor: resume } } : {}),
+      }),
+    );
+    return t0;
+  };
+  let seen = 0;
+  const until = (pred: (f: string) => boolean, timeoutMs = 60_000) =>
+    new Promise<number>((resolve, reject) => {
+      // Frames that arrived before this wait began count too (each frame is looked at once).
+      for (; seen < frames.length; seen++) {
+        if (pred(frames[seen]!)) {
+          seen += 1;
+          return resolve(now());
+        }
+      }
+      const timer = setTimeout(() => reject(new Error("journal: timed out waiting for frames")), timeoutMs);
+      onFrame = (f) => {
+        seen = frames.length;
+        if (pred(f)) {
+          clearTimeout(timer);
+          onFrame = null;
+          resolve(now());
+        }
+      };
+    });
+  return { ws, frames, hello, until };
+}
+
+/** Fill the journal with `n` presence events (one per system-event; coalescing is off on this gateway). */
+async function fillJournal(url: string, n: number, textBytes: number): Promise<void> {
+  const c = journalClient(url);
+  await c.hello();
+  await c.until((f) => f.startsWith('{"type":"hello-ok"'));
+  const text = "j".repeat(textBytes);
+  let answered = 0;
+  const done = c.until((f) => f.startsWith('{"type":"res"') && ++answered >= n, 120_000);
+  for (let i = 0; i < n; i++) {
+    c.ws.send(`{"type":"req","id":"j${i}","method":"system-event","params":{"text":"${text}","instanceId":"bench-${i % 500}"}}`);
+    if (i % 500 === 499) await sleep(0);
+  }
+  await done;
+  c.ws.close();
+}
+
+async function benchJournal(): Promise<void> {
+  // The journal holds 10,000 events by default: fill it almost to the brim (joins and
+  // leaves of the bench's own clients are events too) so the cursor is still in it.
+  const N = 9_990;
+  const g = await startServer("gateway", 0);
+  // A client that was there, then went away: its cursor is the snapshot's.
+  const first = journalClient(g.url);
+  await first.hello();
+  await first.until((f) => f.startsWith('{"type":"hello-ok"'));
+  const cursor = (JSON.parse(first.frames[0]!) as { snapshot: { cursor: string } }).snapshot.cursor;
+  first.ws.close();
+  const rss0 = rssKiB(g.pid);
+  await fillJournal(g.url, N, 64);
+  await sleep(300);
+  const rssFull = rssKiB(g.pid);
+  // The resuming client gets exactly the N missed events before anything live.
+  const back = journalClient(g.url, cursor);
+  let replayed = 0;
+  const t0 = await back.hello();
+  await back.until((f) => f.startsWith('{"type":"hello-ok"'));
+  const ok = JSON.parse(back.frames[0]!) as { resume?: { ok: boolean; replayed?: number; reason?: string } };
+  if (!ok.resume?.ok) throw new Error(`resume refused: ${ok.resume?.reason}`);
+  const total = ok.resume.replayed ?? 0;
+  const tEnd = await back.until(() => ++replayed >= total);
+  back.ws.close();
+  const eventBytes = back.frames.slice(1, total + 1).reduce((a, f) => a + f.length, 0);
+  await stopChecked(g, "journal");
+
+  // Baseline: the echo server returning the same N frames' worth of bytes, all sent at once.
+  const e = await startServer("echo");
+  const ec = journalClient(e.url);
+  await ec.hello();
+  await ec.until(() => true);
+  const frame = "x".repeat(Math.round(eventBytes / total));
+  let echoed = 0;
+  const e0 = now();
+  const eDone = ec.until(() => ++echoed >= total);
+  for (let i = 0; i < total; i++) ec.ws.send(frame);
+  const eEnd = await eDone;
+  ec.ws.close();
+  await stopChecked(e, "journal echo");
+  row(
+    `7a. resume: ${total.toLocaleString("en")} journaled events replayed to a reconnecting client (hello → last event)`,
+    `${ms(tEnd - t0)} (${(eventBytes / 1024 / 1024).toFixed(1)} MB)`,
+    `${ms(eEnd - e0)} (same bytes echoed)`,
+    ratio(tEnd - t0, eEnd - e0),
+  );
+
+  // Memory at the limits: maxEvents (10,000 small events) and maxBytes (8 MiB of larger ones).
+  const g2 = await startServer("gateway", 0);
+  const base = rssKiB(g2.pid);
+  await fillJournal(g2.url, 5_000, 2_000);
+  await sleep(300);
+  const atBytes = rssKiB(g2.pid);
+  await stopChecked(g2, "journal bytes");
+  row(
+    "7b. journal memory at its limits: RSS growth after ~10,000 small events (maxEvents) / 5,000 × 2 KB events (maxBytes 8 MiB)",
+    `${((rssFull - rss0) / 1024).toFixed(1)} MiB / ${((atBytes - base) / 1024).toFixed(1)} MiB`,
+    "– (the echo keeps nothing)",
+    "–",
+  );
+}
 
 async function benchBinary(): Promise<void> {
   log("binary: --version, start-up, size");
@@ -1099,6 +1229,7 @@ await section("handshake", "1. handshake", benchHandshake, 10_000);
 await section("reqres", "2. request/response", benchReqRes, 25_000);
 await section("agent", "5. agent streaming", benchAgent, 15_000);
 await section("fanout", "3/4. fan-out and memory", benchFanoutMemory, 30_000);
+await section("journal", "7. event journal", benchJournal, 20_000);
 clearTimeout(watchdog);
 
 // Order the rows by figure number for reading.
