@@ -15,6 +15,8 @@ export const GatewayConfigSchema = v.strictObject({
   handshakeTimeoutMs: v.optional(int(50, 600_000), 10_000),
   maxPayload: v.optional(int(1024, 64 * 1024 * 1024), 512 * 1024),
   maxBufferedBytes: v.optional(int(1024, 1024 * 1024 * 1024), 1.5 * 1024 * 1024),
+  /** Queued bytes across all clients past which ticks and presence are dropped (clients see a seq gap). */
+  maxBufferedTotalBytes: v.optional(int(1024, 16 * 1024 * 1024 * 1024), 64 * 1024 * 1024),
   allowedOrigins: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
   /** How long a presence entry without a live connection stays listed. */
   presenceTtlMs: v.optional(int(1_000, 86_400_000), 5 * 60_000),

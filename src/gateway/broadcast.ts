@@ -5,9 +5,22 @@ import type { Journal } from "./journal.ts";
 const UNJOURNALED = new Set<EventName>(["tick", "shutdown"]);
 
 /** The part of a connection the broadcaster drives. */
+/** Bytes queued across all clients during one broadcast, for droppable events. */
+export interface SendBudget {
+  limit: number;
+  used: number;
+}
+
+export interface SendOptions {
+  seq: boolean;
+  droppable: boolean;
+  /** Droppable events stop going out once the clients' queues together pass this. */
+  budget?: SendBudget;
+}
+
 export interface EventSink {
   /** Send an event frame; the sink appends its own `seq`. Returns false if not delivered. */
-  sendEvent(prefix: string, opts: { seq: boolean; droppable: boolean }): boolean;
+  sendEvent(prefix: string, opts: SendOptions): boolean;
 }
 
 export interface BroadcastOptions {
@@ -22,7 +35,11 @@ export interface BroadcastOptions {
 export class Broadcaster {
   private readonly sinks = new Set<EventSink>();
 
-  constructor(private readonly journal?: Journal) {}
+  constructor(
+    private readonly journal?: Journal,
+    /** Total queued bytes past which droppable events are not queued (see SendBudget). */
+    private readonly droppableBudget = 64 * 1024 * 1024,
+  ) {}
 
   add(sink: EventSink): void {
     this.sinks.add(sink);
@@ -40,7 +57,10 @@ export class Broadcaster {
   broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}): void {
     let prefix = eventPrefix(event, payload, opts.stateVersion);
     if (this.journal && !UNJOURNALED.has(event)) prefix = this.journal.append(prefix);
-    const sendOpts = { seq: opts.seq ?? true, droppable: opts.droppable ?? false };
+    const droppable = opts.droppable ?? false;
+    // A mass disconnect makes every client's queue grow at once (each leave is news to all
+    // the others): bound the total, not just each queue. Those past it see a seq gap.
+    const sendOpts: SendOptions = { seq: opts.seq ?? true, droppable, ...(droppable ? { budget: { limit: this.droppableBudget, used: 0 } } : {}) };
     for (const sink of this.sinks) sink.sendEvent(prefix, sendOpts);
   }
 

@@ -14,7 +14,7 @@ import {
 } from "../protocol/index.ts";
 import type { WireSocket } from "../runtime/types.ts";
 import { tokenMatches } from "./auth.ts";
-import type { EventSink } from "./broadcast.ts";
+import type { EventSink, SendBudget, SendOptions } from "./broadcast.ts";
 import type { Caller, GatewayContext } from "./context.ts";
 import { invoke } from "./methods/index.ts";
 
@@ -118,14 +118,14 @@ export class Connection implements EventSink {
     this.onClosed(code, reason);
   }
 
-  sendEvent(prefix: string, opts: { seq: boolean; droppable: boolean }): boolean {
+  sendEvent(prefix: string, opts: SendOptions): boolean {
     if (this.state !== "open") return false;
     // Number the event even if it is dropped: the gap tells the client to refresh.
     const frame = opts.seq ? `${prefix},"seq":${++this.seq}}` : `${prefix}}`;
-    return this.write(frame, opts.droppable);
+    return this.write(frame, opts.droppable, opts.budget);
   }
 
-  private write(frame: string, droppable: boolean): boolean {
+  private write(frame: string, droppable: boolean, budget?: SendBudget): boolean {
     const { maxBufferedBytes } = this.gw.config.gateway;
     const buffered = this.sock.bufferedAmount();
     if (buffered > maxBufferedBytes) {
@@ -133,6 +133,10 @@ export class Connection implements EventSink {
       return false;
     }
     if (droppable && buffered > maxBufferedBytes / 2) return false;
+    if (budget) {
+      if (budget.used + buffered + frame.length > budget.limit) return false;
+      budget.used += buffered + frame.length;
+    }
     try {
       this.sock.send(frame);
       return true;

@@ -83,7 +83,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const host = hostname();
   const ip = primaryIp(config.gateway.bind);
   const journal = new Journal(config.gateway.journal);
-  const broadcaster = new Broadcaster(journal);
+  const broadcaster = new Broadcaster(journal, config.gateway.maxBufferedTotalBytes);
   const providers = opts.providers ?? new Providers();
   const connections = new Set<Connection>();
   let shuttingDown = false;
