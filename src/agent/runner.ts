@@ -53,25 +53,39 @@ export class AgentRunner {
   }
 
   /**
-   * Accept a run: its user message is on disk when this resolves (so an acknowledged
-   * run survives a crash), and it is queued behind earlier runs of its session.
+   * Accept a run: it is queued behind earlier runs of its session (in arrival order), and
+   * its user message is on disk when this resolves (so an acknowledged run survives a crash).
    */
   async start(req: RunRequest): Promise<StartedRun> {
     const runId = this.deps.newId ? this.deps.newId() : crypto.randomUUID();
     const sessionId = req.sessionId ?? req.to ?? "main";
-    await this.deps.sessions?.append(sessionId, { runId, role: "user", content: req.message, ts: Date.now() });
     const controller = new AbortController();
     this.controllers.set(runId, controller);
+    // Take the session's place in line now, in arrival order — before any await.
+    let accepted!: (failure?: unknown) => void;
+    const acceptance = new Promise<unknown>((resolve) => (accepted = resolve));
     const previous = this.sessionTails.get(sessionId) ?? Promise.resolve();
     const done = previous
       .catch(() => {})
-      .then(() => this.execute(runId, sessionId, req, controller))
+      .then(() => acceptance)
+      .then((failure) => {
+        if (failure !== undefined) throw failure;
+        return this.execute(runId, sessionId, req, controller);
+      })
       .finally(() => this.controllers.delete(runId));
     const tail = done.catch(() => {});
     this.sessionTails.set(sessionId, tail);
     void tail.then(() => {
       if (this.sessionTails.get(sessionId) === tail) this.sessionTails.delete(sessionId);
     });
+    try {
+      await this.deps.sessions?.append(sessionId, { runId, role: "user", content: req.message, ts: Date.now() });
+    } catch (err) {
+      accepted(err);
+      done.catch(() => {});
+      throw err;
+    }
+    accepted();
     return { runId, sessionId, done };
   }
 
