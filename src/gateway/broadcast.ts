@@ -63,14 +63,6 @@ export class Broadcaster {
     const sendOpts: SendOptions = { seq: opts.seq ?? true, droppable, ...(droppable ? { budget: { limit: this.droppableBudget, used: 0 } } : {}) };
     for (const sink of this.sinks) sink.sendEvent(prefix, sendOpts);
   }
-
-  /** Send to one client only. */
-  unicast(sink: EventSink, event: EventName, payload: unknown, opts: BroadcastOptions = {}): boolean {
-    return sink.sendEvent(eventPrefix(event, payload, opts.stateVersion), {
-      seq: opts.seq ?? true,
-      droppable: opts.droppable ?? false,
-    });
-  }
 }
 
 /** The event frame up to (not including) its `seq` and closing brace. */

@@ -1,4 +1,4 @@
-import { GatewayError, type ProviderName, type SendParams, type SendResult } from "../protocol/index.ts";
+import { GatewayError, type ProviderName, type SendParams } from "../protocol/index.ts";
 import type { Provider, ProviderStatus } from "./types.ts";
 
 export type { InboundMessage, Provider, ProviderDeps, ProviderStatus } from "./types.ts";
@@ -64,7 +64,4 @@ export class Providers {
     return provider;
   }
 
-  send(params: SendParams, signal?: AbortSignal): Promise<SendResult> {
-    return this.route(params).send(params, signal);
-  }
 }
