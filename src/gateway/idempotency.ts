@@ -1,5 +1,5 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { appendFile } from "node:fs/promises";
+import { appendFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { endTornLine } from "../jsonl.ts";
 
@@ -24,6 +24,8 @@ export interface IdemRecord {
 export class IdempotencyStore {
   private readonly records = new Map<string, IdemRecord>();
   private chain: Promise<void> = Promise.resolve();
+  /** Lines in the file, live or dead, to know when to compact it. */
+  private lines = 0;
 
   constructor(
     private readonly file: string,
@@ -48,11 +50,30 @@ export class IdempotencyStore {
     const id = `${record.kind}:${record.key}`;
     this.records.delete(id);
     if (record.state !== "failed") this.records.set(id, record);
-    while (this.records.size > this.maxEntries) this.records.delete(this.records.keys().next().value!);
+    this.evict();
     const line = `${JSON.stringify(record)}\n`;
-    const write = this.chain.then(() => appendFile(this.file, line, { mode: 0o600 }));
+    this.lines += 1;
+    // A long-running gateway would grow the file forever: rewrite it once it is mostly dead lines.
+    const compact = this.lines > 10_000 && this.lines > 4 * this.records.size;
+    const write = this.chain.then(() => (compact ? this.compact() : appendFile(this.file, line, { mode: 0o600 })));
     this.chain = write.catch(() => {});
     return write;
+  }
+
+  /** Expired records go first (insertion order is time order), then the oldest past the cap. */
+  private evict(): void {
+    const now = this.now();
+    for (const [id, r] of this.records) {
+      if (now - r.ts <= this.ttlMs[r.kind] && this.records.size <= this.maxEntries) break;
+      this.records.delete(id);
+    }
+  }
+
+  private async compact(): Promise<void> {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    await writeFile(tmp, [...this.records.values()].map((r) => `${JSON.stringify(r)}\n`).join(""), { mode: 0o600 });
+    await rename(tmp, this.file);
+    this.lines = this.records.size;
   }
 
   get size(): number {
@@ -83,6 +104,7 @@ export class IdempotencyStore {
       }
     }
     while (this.records.size > this.maxEntries) this.records.delete(this.records.keys().next().value!);
+    this.lines = this.records.size;
     if (lines > this.records.size) {
       // Compact: write the live records to a temp file, then rename over the old one.
       const tmp = `${this.file}.${process.pid}.tmp`;

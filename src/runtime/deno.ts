@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import { honoUpgrade } from "./hono-upgrade.ts";
-import type { RuntimeAdapter, WireSocket } from "./types.ts";
+import type { RuntimeAdapter } from "./types.ts";
 
 interface DenoServer {
   addr: { port: number };
@@ -17,17 +17,9 @@ interface DenoNs {
 /** Deno: `Deno.serve` + hono/deno. Deno has no frame-size option; the connection checks maxPayload. */
 export function createDenoAdapter(app: Hono): RuntimeAdapter {
   const Deno = (globalThis as unknown as { Deno: DenoNs }).Deno;
-  const wrap = (raw: unknown): WireSocket => {
-    const ws = raw as WebSocket;
-    return {
-      send: (data) => ws.send(data),
-      close: (code, reason) => ws.close(code, reason),
-      bufferedAmount: () => ws.bufferedAmount,
-    };
-  };
   return {
     name: "deno",
-    upgrade: honoUpgrade(upgradeWebSocket, wrap),
+    upgrade: honoUpgrade(upgradeWebSocket),
     remoteAddress: (c) => {
       const addr = (c.env as { remoteAddr?: { hostname?: string } } | undefined)?.remoteAddr;
       return addr?.hostname ?? "unknown";

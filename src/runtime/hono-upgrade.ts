@@ -2,8 +2,18 @@ import type { Context } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import type { SocketHandler, WireSocket } from "./types.ts";
 
+/** A server socket with the standard WebSocket surface (Deno's, and `ws` on Node). */
+function wrap(raw: unknown): WireSocket {
+  const ws = raw as WebSocket;
+  return {
+    send: (data) => ws.send(data),
+    close: (code, reason) => ws.close(code, reason),
+    bufferedAmount: () => ws.bufferedAmount,
+  };
+}
+
 /** For runtimes served through hono's WebSocket helper (Node, Deno): its events → a SocketHandler. */
-export function honoUpgrade(upgradeWebSocket: UpgradeWebSocket, wrap: (raw: unknown) => WireSocket) {
+export function honoUpgrade(upgradeWebSocket: UpgradeWebSocket) {
   return async (c: Context, handler: SocketHandler): Promise<Response> => {
     let closed = false;
     const close = (code: number, reason: string) => {

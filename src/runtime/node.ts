@@ -3,24 +3,15 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createNodeWebSocket } from "@hono/node-ws";
 import type { Hono } from "hono";
-import type { WebSocket } from "ws";
 import { honoUpgrade } from "./hono-upgrade.ts";
-import type { RuntimeAdapter, WireSocket } from "./types.ts";
+import type { RuntimeAdapter } from "./types.ts";
 
 /** Node: @hono/node-server + @hono/node-ws (the `ws` package underneath). */
 export function createNodeAdapter(app: Hono): RuntimeAdapter {
   const { injectWebSocket, upgradeWebSocket, wss } = createNodeWebSocket({ app });
-  const wrap = (raw: unknown): WireSocket => {
-    const ws = raw as WebSocket;
-    return {
-      send: (data) => ws.send(data),
-      close: (code, reason) => ws.close(code, reason),
-      bufferedAmount: () => ws.bufferedAmount,
-    };
-  };
   return {
     name: "node",
-    upgrade: honoUpgrade(upgradeWebSocket, wrap),
+    upgrade: honoUpgrade(upgradeWebSocket),
     remoteAddress: (c) => (c.env as { incoming?: IncomingMessage }).incoming?.socket.remoteAddress ?? "unknown",
     listen({ hostname, port, maxPayload }) {
       // ws reads this per upgrade and closes oversize frames with 1009.

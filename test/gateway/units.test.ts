@@ -171,3 +171,25 @@ describe("Presence: leading edge without a storm of frames", () => {
     p.stop();
   });
 });
+
+describe("IdempotencyStore: bounded in memory and on disk", () => {
+  test("expired keys leave memory, and the file is compacted while the gateway runs", async () => {
+    const { IdempotencyStore } = await import("../../src/gateway/idempotency.ts");
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tempStateDir } = await import("../helpers/gateway.ts");
+    let now = 0;
+    const file = join(tempStateDir(), "idempotency.jsonl");
+    const store = new IdempotencyStore(file, { agent: 1_000 }, 100_000, () => now);
+    for (let i = 0; i < 12_000; i++) {
+      now += 10;
+      await store.put({ key: `k${i}`, kind: "agent", state: "done", runId: `r${i}`, ts: now });
+    }
+    // Only the last second's keys are alive (1,000 ms / 10 ms = 100).
+    expect(store.size).toBeLessThanOrEqual(101);
+    expect(store.get("agent", "k11999")?.runId).toBe("r11999");
+    expect(store.get("agent", "k0")).toBeUndefined();
+    const lines = readFileSync(file, "utf8").trim().split("\n").length;
+    expect(lines).toBeLessThan(12_000);
+  });
+});
