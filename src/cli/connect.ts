@@ -1,3 +1,4 @@
+import { clientWebSocket } from "../runtime/websocket.ts";
 import { GatewayClient, GatewayClientError } from "../client/index.ts";
 import { VERSION } from "../version.ts";
 import { CliExit, Exit } from "./errors.ts";
@@ -42,7 +43,7 @@ export async function withClient(
   opts: { reconnect?: boolean } = {},
 ): Promise<void> {
   const timeoutMs = parseTimeout(flags.timeout);
-  const WS = globalThis.WebSocket ?? ((await import("ws")).WebSocket as unknown as typeof WebSocket);
+  const WS = await clientWebSocket();
   const token = flags.token ?? process.env.CLAWDIS_GATEWAY_TOKEN;
   const client = new GatewayClient({
     url: flags.url ?? "ws://127.0.0.1:18789",

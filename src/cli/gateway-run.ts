@@ -1,3 +1,4 @@
+import { clientWebSocket } from "../runtime/websocket.ts";
 import { assertSafeBind, ConfigError, loadConfig } from "../config/load.ts";
 import { ForceError, freePort } from "../gateway/force.ts";
 import { LockError } from "../gateway/lock.ts";
@@ -111,14 +112,14 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
 async function startWebChat(config: Config, gatewayPort: number, portFlag: number | undefined, log: Logger): Promise<WebChat | null> {
   const port = portFlag ?? config.webchat.port;
   try {
-    const { createWebChat, gatewayUrlFor, gatewayWebSocket } = await import("../webchat/server.ts");
+    const { createWebChat, gatewayUrlFor } = await import("../webchat/server.ts");
     const webchat = createWebChat({
       gatewayUrl: gatewayUrlFor(config.gateway.bind, gatewayPort),
       ...(config.gateway.token ? { token: config.gateway.token } : {}),
       bind: config.gateway.bind,
       port,
       log: log.child("webchat"),
-      WebSocket: await gatewayWebSocket(),
+      WebSocket: await clientWebSocket(),
     });
     const { url } = await webchat.start();
     log.info(`webchat on ${url}`);

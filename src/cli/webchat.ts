@@ -1,3 +1,4 @@
+import { clientWebSocket } from "../runtime/websocket.ts";
 import { defineCommand } from "citty";
 import { CliExit, Exit, handled, parsePort } from "./errors.ts";
 
@@ -31,7 +32,7 @@ export default defineCommand({
       const port = parsePort(args.port) ?? 18788;
       const token = args.token || process.env.CLAWDIS_GATEWAY_TOKEN || undefined;
       const { createLogger } = await import("../log.ts");
-      const { createWebChat, gatewayWebSocket, WebChatStartError } = await import("../webchat/server.ts");
+      const { createWebChat, WebChatStartError } = await import("../webchat/server.ts");
       const { onSignal } = await import("../runtime/process.ts");
       const log = createLogger({ stdoutLevel: args.verbose ? "debug" : "info", secrets: token ? [token] : [] }).child("webchat");
 
@@ -43,7 +44,7 @@ export default defineCommand({
           bind: args.bind ?? "127.0.0.1",
           port,
           log,
-          WebSocket: await gatewayWebSocket(),
+          WebSocket: await clientWebSocket(),
         });
       } catch (err) {
         if (err instanceof WebChatStartError) throw new CliExit(Exit.USAGE, err.message);

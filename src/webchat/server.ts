@@ -113,21 +113,3 @@ export function createWebChat(opts: WebChatOptions): WebChat {
     },
   };
 }
-
-/**
- * The WebSocket for the gateway link: the standard one where the runtime has it, else
- * `ws` (Node 20) with an error listener, because an `error` event without a listener
- * throws there, and a refused reconnect would take the process down. The close event
- * that follows drives the client's reconnect as usual.
- */
-export async function gatewayWebSocket(): Promise<typeof WebSocket> {
-  if (globalThis.WebSocket) return globalThis.WebSocket;
-  const { WebSocket: NodeWs } = await import("ws");
-  class QuietWebSocket extends NodeWs {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      this.on("error", () => {});
-    }
-  }
-  return QuietWebSocket as unknown as typeof WebSocket;
-}
