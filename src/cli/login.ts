@@ -4,15 +4,10 @@ import { CliExit, Exit, handled } from "./errors.ts";
 
 /** A gateway running for this state dir, from its lock file. */
 async function runningGateway(): Promise<{ url: string } | null> {
-  const { readFileSync } = await import("node:fs");
+  const { liveHolder } = await import("../gateway/lock.ts");
   const { resolveStateDir, statePaths } = await import("../paths.ts");
-  try {
-    const lock = JSON.parse(readFileSync(statePaths(resolveStateDir()).lock, "utf8")) as { pid: number; port?: number };
-    process.kill(lock.pid, 0);
-    return lock.port ? { url: `ws://127.0.0.1:${lock.port}` } : null;
-  } catch {
-    return null;
-  }
+  const lock = liveHolder(statePaths(resolveStateDir()).lock);
+  return lock?.port ? { url: `ws://127.0.0.1:${lock.port}` } : null;
 }
 
 async function printQr(qr: string): Promise<void> {

@@ -36,6 +36,12 @@ function readLock(path: string): LockInfo | null {
   }
 }
 
+/** The lock's holder if it is a live process (the gateway running for this state dir), else null. */
+export function liveHolder(path: string): LockInfo | null {
+  const holder = readLock(path);
+  return holder && alive(holder.pid) ? holder : null;
+}
+
 /**
  * One gateway per state dir: an exclusive lock file holding pid and start time. A lock
  * left by a dead process is taken over. Returns the release function.
