@@ -29,7 +29,7 @@ export const INDEX_HTML = `<!doctype html>
 <section id="login" class="login" hidden aria-labelledby="login-title">
   <form id="login-form" class="panel">
     <h2 id="login-title">Sign in</h2>
-    <p>This WebChat is reachable from other machines. Enter the gateway token to continue.</p>
+    <p>This gateway has a token. Enter it to continue, or open a fresh sign-in link from <code>clawdis webchat --link</code>.</p>
     <label for="login-token">Gateway token</label>
     <input id="login-token" type="password" autocomplete="current-password" required>
     <button type="submit">Sign in</button>

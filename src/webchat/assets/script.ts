@@ -561,7 +561,22 @@ function init() {
   });
 
   setLink("connecting", "");
-  start();
+  var link = /^#code=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!link) return start();
+  // A one-time sign-in link: trade its code for the session cookie, and drop it from
+  // the address bar and history (it is spent either way).
+  history.replaceState(null, "", location.pathname + location.search);
+  fetch("/api/login", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ code: link[1] })
+  }).then(function (r) {
+    if (r.ok) return;
+    return r.json().catch(function () { return {}; }).then(function (j) {
+      $("login-error").textContent = j.error || "this sign-in link did not work (" + r.status + ")";
+    });
+  }).catch(function () {}).then(start);
 }
 
 init();
