@@ -9,7 +9,8 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { runCli, spawnGateway, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { spawn } from "node:child_process";
+import { cliCommand, runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
 import { until, webchatUrlFrom } from "../helpers/webchat.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
@@ -231,6 +232,33 @@ describe("with a token, WebChat on loopback lets nobody past it without a sign-i
     await ctx.close();
     expect(pageErrors).toEqual([]);
   }, 60_000);
+});
+
+describe("`clawdis webchat` alone prints its own link", () => {
+  test("a standalone WebChat prints a working one-time link; --link for a gateway without WebChat says why (exit 1)", async () => {
+    const g = await spawnGateway({ target, config: { gateway: { token: TOKEN }, webchat: { enabled: false } } });
+    const [cmd, ...pre] = cliCommand(target);
+    const proc = spawn(cmd!, [...pre, "webchat", "--url", g.url, "--port", "0"], {
+      env: { ...process.env, CLAWDIS_GATEWAY_TOKEN: TOKEN, CLAWDIS_STATE_DIR: tempStateDir() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    proc.stdout!.on("data", (d) => (out += d));
+    try {
+      const link = await linkFrom(() => out);
+      const ctx = await newContext();
+      const page = await newPage(ctx, link);
+      await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+      expect(await chat(page, "standalone, signed in by link")).toBe("standalone, signed in by link");
+      await ctx.close();
+      const none = await runCli(["webchat", "--link"], { target, env: { CLAWDIS_STATE_DIR: g.stateDir, CLAWDIS_GATEWAY_TOKEN: "" } });
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain("this gateway serves no WebChat");
+    } finally {
+      proc.kill("SIGTERM");
+      await g.stop();
+    }
+  });
 });
 
 describe("without a token on loopback, WebChat needs no sign-in (as before)", () => {
