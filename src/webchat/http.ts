@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import type { RuntimeAdapter } from "../runtime/types.ts";
-import { ASSETS } from "./assets/index.ts";
+import { ASSETS } from "./assets.generated.ts";
 import { isLoopback, type Session, type WebAuth } from "./auth.ts";
 import type { Relay, TabHandler } from "./relay.ts";
 
