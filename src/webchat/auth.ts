@@ -63,6 +63,7 @@ export class WebAuth {
   private readonly codeTtlMs: number;
   private readonly failuresPerMinute: number;
   private macKey: Buffer;
+  private token: string;
   private failures: number[] = [];
   /** sha256(code) → expiry: the plain code is never kept. */
   private readonly codes = new Map<string, number>();
@@ -76,11 +77,12 @@ export class WebAuth {
     this.ttlMs = opts.ttlMs ?? 7 * 24 * 3_600_000;
     this.codeTtlMs = opts.codeTtlMs ?? 5 * 60_000;
     this.failuresPerMinute = opts.failuresPerMinute ?? 10;
+    this.token = opts.token;
     this.macKey = this.deriveKey(opts.keyFile ? keyFile.load(opts.keyFile) : randomBytes(32));
   }
 
   private deriveKey(stored: Buffer): Buffer {
-    return createHmac("sha256", stored).update("clawdis webchat session\0").update(this.opts.token).digest();
+    return createHmac("sha256", stored).update("clawdis webchat session\0").update(this.token).digest();
   }
 
   /** Too many wrong tokens or codes in the last minute: refuse further tries for now. */
@@ -98,7 +100,7 @@ export class WebAuth {
 
   /** A session cookie value for the right token, null otherwise. */
   login(presented: string): string | null {
-    return sameSecret(presented, this.opts.token) ? this.issue() : this.fail();
+    return sameSecret(presented, this.token) ? this.issue() : this.fail();
   }
 
   /** A fresh one-time sign-in code (≥ 256 bits, single use, short-lived). */
@@ -155,9 +157,11 @@ export class WebAuth {
 
   /**
    * End every session and every socket now: a new signing key (written to the key file,
-   * so old cookies stay dead after a restart) and no outstanding codes. For token rotation.
+   * so old cookies stay dead after a restart) and no outstanding codes. For token rotation:
+   * with `newToken`, sign-in takes that token from now on.
    */
-  revokeAll(): void {
+  revokeAll(newToken?: string): void {
+    if (newToken) this.token = newToken;
     const fresh = randomBytes(32);
     if (this.opts.keyFile) keyFile.replace(this.opts.keyFile, fresh);
     this.macKey = this.deriveKey(fresh);

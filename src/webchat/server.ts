@@ -41,8 +41,12 @@ export interface WebChat {
    * page URL when no sign-in is needed. Only after `start()`.
    */
   signInLink(): SignInLink;
-  /** End every sign-in and close every tab's socket now (e.g. the token changed). */
-  revokeAll(): void;
+  /**
+   * End every sign-in and close every tab's socket now; with `newToken` (live token
+   * rotation) the page's sign-in takes the new token. The relay's own gateway
+   * connection keeps the token it was created with.
+   */
+  revokeAll(newToken?: string): void;
   /** Close every tab and the gateway link, stop serving. Idempotent. */
   stop(): Promise<void>;
 }
@@ -139,8 +143,8 @@ export function createWebChat(opts: WebChatOptions): WebChat {
       const { code, expiresAt } = auth.issueCode();
       return { url: `${page}/#code=${code}`, expiresAt };
     },
-    revokeAll() {
-      auth?.revokeAll();
+    revokeAll(newToken) {
+      auth?.revokeAll(newToken);
     },
     stop() {
       stopping ??= (async () => {

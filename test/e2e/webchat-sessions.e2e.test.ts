@@ -74,6 +74,11 @@ describe("a socket whose session ends is closed", () => {
     await expect(openTab(again.url, b.cookie!).hello).rejects.toThrow("refused");
     const fresh = await login(again.url, { token: TOKEN });
     expect(await openTab(again.url, fresh.cookie!).hello).toMatchObject({ type: "hello" });
+    // Rotation: the old token stops signing in, the new one works.
+    again.webchat.revokeAll("rotated-token");
+    expect((await login(again.url, { token: TOKEN })).status).toBe(401);
+    const rotated = await login(again.url, { token: "rotated-token" });
+    expect(await openTab(again.url, rotated.cookie!).hello).toMatchObject({ type: "hello" });
   });
 });
 
