@@ -9,6 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildInfo } from "./build-info.ts";
 import { DIST_DIR, renderArtifacts } from "./protocol-gen.ts";
+import { writeAssets } from "./webchat-page.ts";
 
 const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");
@@ -20,6 +21,9 @@ const define = [
   "--define",
   `__CLAWDIS_COMMIT__=${JSON.stringify(commit)}`,
 ];
+
+// The WebChat page is bundled first: the binary embeds the generated assets module.
+if (await writeAssets()) console.log("bundled the WebChat page into src/webchat/assets.generated.ts");
 
 function bun(args: string[]): void {
   const res = spawnSync(process.execPath, ["build", ...args], { cwd: root, stdio: "inherit" });

@@ -71,7 +71,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   const starting = gateway.start();
   // WebChat starts once the gateway listens; a signal during start-up waits for it too.
   const webchatStarting: Promise<WebChat | null> = starting.then(
-    ({ port }) => (config.webchat.enabled ? startWebChat(config, port, flags.webchatPort, log) : null),
+    ({ port }) => (config.webchat.enabled ? startWebChat(config, paths.stateDir, port, flags.webchatPort, log) : null),
     () => null,
   );
   // Signals are handled from the first moment: a supervisor may stop us while we bind.
@@ -96,7 +96,11 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     if (err instanceof GatewayStartError || err instanceof LockError) throw new CliExit(Exit.FAILURE, err.message);
     throw err;
   }
-  await webchatStarting;
+  const webchat = await webchatStarting;
+  if (webchat) {
+    const { provideWebChatLink } = await import("../gateway/methods/webchat-link.ts");
+    provideWebChatLink(gateway.ctx, () => webchat.signInLink());
+  }
 
   // Background work reports through the log; it never takes the daemon down.
   process.on("unhandledRejection", (reason) => {
@@ -109,13 +113,20 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
  * gateway's token for its one connection. It is an extra, so a failure (its port taken)
  * is logged and the gateway keeps running.
  */
-async function startWebChat(config: Config, gatewayPort: number, portFlag: number | undefined, log: Logger): Promise<WebChat | null> {
+async function startWebChat(
+  config: Config,
+  stateDir: string,
+  gatewayPort: number,
+  portFlag: number | undefined,
+  log: Logger,
+): Promise<WebChat | null> {
   const port = portFlag ?? config.webchat.port;
   try {
-    const { createWebChat, gatewayUrlFor } = await import("../webchat/server.ts");
+    const { createWebChat, gatewayUrlFor, printSignInLink } = await import("../webchat/server.ts");
     const webchat = createWebChat({
       gatewayUrl: gatewayUrlFor(config.gateway.bind, gatewayPort),
       ...(config.gateway.token ? { token: config.gateway.token } : {}),
+      stateDir,
       bind: config.gateway.bind,
       port,
       log: log.child("webchat"),
@@ -123,6 +134,7 @@ async function startWebChat(config: Config, gatewayPort: number, portFlag: numbe
     });
     const { url } = await webchat.start();
     log.info(`webchat on ${url}`);
+    if (config.gateway.token) printSignInLink(webchat, log);
     return webchat;
   } catch (err) {
     log.error(`webchat not started (the gateway runs without it): ${(err as Error).message}`, { port });

@@ -16,7 +16,8 @@ export default defineCommand({
       "  clawdis webchat\n" +
       "  clawdis webchat --url ws://127.0.0.1:18789 --token s3cret --port 18788\n" +
       "  ssh -N -L 18789:127.0.0.1:18789 me@server & clawdis webchat --url ws://127.0.0.1:18789\n" +
-      "  CLAWDIS_GATEWAY_TOKEN=s3cret clawdis webchat --bind 0.0.0.0   # the page asks for the token",
+      "  CLAWDIS_GATEWAY_TOKEN=s3cret clawdis webchat --bind 0.0.0.0   # the page asks for the token\n" +
+      "  clawdis webchat --link   # a fresh one-time sign-in link for the running gateway's WebChat",
   },
   args: {
     url: { type: "string", description: "Gateway URL (default ws://127.0.0.1:18789)" },
@@ -24,9 +25,14 @@ export default defineCommand({
     port: { type: "string", description: "WebChat port (default 18788; 0 = any free port)" },
     bind: { type: "string", description: "Address to bind (default 127.0.0.1; anything else requires a token)" },
     verbose: { type: "boolean", description: "Debug logging on stdout" },
+    link: {
+      type: "boolean",
+      description: "Print a fresh one-time sign-in link for the WebChat of the running gateway (token from --token, the environment or the config) and exit",
+    },
   },
   run: ({ args }) =>
     handled(async () => {
+      if (args.link) return printLink(args);
       const url = args.url ?? "ws://127.0.0.1:18789";
       if (!/^wss?:\/\/[^/]/.test(url)) throw new CliExit(Exit.USAGE, `--url: expected ws://host:port or wss://…, got ${JSON.stringify(url)}`);
       const port = parsePort(args.port) ?? 18788;
@@ -41,6 +47,7 @@ export default defineCommand({
         webchat = createWebChat({
           gatewayUrl: url,
           ...(token ? { token } : {}),
+          stateDir: (await import("../paths.ts")).resolveStateDir(),
           bind: args.bind ?? "127.0.0.1",
           port,
           log,
@@ -60,6 +67,7 @@ export default defineCommand({
       try {
         const { url: page } = await webchat.start();
         log.info(`webchat on ${page}`, { gateway: url });
+        if (token) (await import("../webchat/server.ts")).printSignInLink(webchat, log);
       } catch (err) {
         if (err instanceof WebChatStartError) throw new CliExit(Exit.FAILURE, err.message);
         throw err;
@@ -73,3 +81,32 @@ export default defineCommand({
       });
     }),
 });
+
+/**
+ * `--link`: ask the running gateway (it holds the WebChat's sign-in state) for a fresh
+ * link. Needs what any client needs: the token, here also read from the state dir's config.
+ */
+async function printLink(args: { url?: string; token?: string }): Promise<void> {
+  const { loadConfig, ConfigError } = await import("../config/load.ts");
+  const { resolveStateDir, statePaths } = await import("../paths.ts");
+  const { liveHolder } = await import("../gateway/lock.ts");
+  const { gatewayUrlFor } = await import("../webchat/server.ts");
+  const paths = statePaths(resolveStateDir());
+  let config;
+  try {
+    config = loadConfig({ defaultFile: paths.config }).config;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
+    throw err;
+  }
+  const port = liveHolder(paths.lock)?.port ?? config.gateway.port;
+  const url = args.url ?? gatewayUrlFor(config.gateway.bind, port);
+  const token = args.token || config.gateway.token;
+  const { withClient } = await import("./connect.ts");
+  await withClient({ url, ...(token ? { token } : {}) }, async (client) => {
+    const link = await client.request("webchat.link");
+    // The link alone on stdout (for scripts); what it is on stderr.
+    console.log(link.url);
+    console.error(link.expiresAt ? "One use, valid for 5 minutes: open it in the browser to sign in." : "No sign-in needed: no gateway token is set.");
+  });
+}

@@ -118,6 +118,14 @@ export const WebLoginWaitParamsSchema = v.strictObject({
 export const WebLoginWaitResultSchema = v.object({ linked: v.boolean(), qr: v.optional(v.string()) });
 export const WebLogoutResultSchema = v.object({ linked: v.literal(false) });
 
+/** `webchat.link`: a one-time sign-in link to the WebChat served beside this gateway. */
+export const WebChatLinkResultSchema = v.object({
+  /** Open it in a browser: it signs in once (single use), then the page keeps a session cookie. */
+  url: v.string(),
+  /** When the link's one-time code expires; absent when WebChat needs no sign-in (no token). */
+  expiresAt: v.optional(timestamp()),
+});
+
 /**
  * THE method table: name → params schema and result schema. Handlers live in
  * `src/gateway/methods/`, one file each, bound to these entries.
@@ -135,6 +143,7 @@ export const METHODS = {
   "web.logout": { params: NoParams, result: WebLogoutResultSchema },
   "ledger.list": { params: v.optional(LedgerListParamsSchema), result: LedgerListResultSchema },
   "ledger.get": { params: LedgerGetParamsSchema, result: LedgerGetResultSchema },
+  "webchat.link": { params: NoParams, result: WebChatLinkResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -1,12 +1,46 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { keyFile } from "./session-key.ts";
 
 export const SESSION_COOKIE = "clawdis_webchat";
+
+/**
+ * The cookie name for the WebChat on `port`: browsers send a host's cookies to every
+ * port, so two WebChats on one host (beside the gateway and a `clawdis webchat` for
+ * another) would otherwise overwrite each other's sign-in.
+ */
+export const sessionCookieName = (port: number) => `${SESSION_COOKIE}_${port}`;
 
 /** True for addresses only this host can reach. */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
   return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
 }
+
+/** A signed-in browser: the id its sockets are filed under, and when the sign-in ends. */
+export interface Session {
+  id: string;
+  expiresAt: number;
+}
+
+export interface WebAuthOptions {
+  /** The gateway token: the secret a person types, and part of the cookie's MAC key. */
+  token: string;
+  /** The signing key's file (survives restarts, mode 0600); a key in memory only without it. */
+  keyFile?: string;
+  /** How long a sign-in lasts (default 7 days). */
+  ttlMs?: number;
+  /** How long a one-time sign-in code stays usable (default 5 minutes). */
+  codeTtlMs?: number;
+  /** Wrong tokens or codes per minute before sign-in is refused for a while (default 10). */
+  failuresPerMinute?: number;
+}
+
+/** One-time codes waiting to be used at once; the oldest go first. */
+const MAX_CODES = 32;
+/** Signed-out sessions remembered (until their expiry) so a copied cookie stays dead. */
+const MAX_REVOKED = 4096;
+/** setTimeout's ceiling; a longer session is re-checked when the timer fires. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function sameSecret(presented: string, expected: string): boolean {
   // Hash first: equal lengths, so neither length nor content leaks through timing.
@@ -15,61 +49,171 @@ function sameSecret(presented: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+const sha256 = (s: string) => createHash("sha256").update(s).digest("base64url");
+
 /**
- * Sign-in for a WebChat reachable from other machines: whoever opens the page types the
- * gateway token once and gets an HttpOnly session cookie. The backend never sends the
- * token anywhere but the gateway's `hello`. Sessions and failures are bounded.
+ * WebChat sign-in when a gateway token is set: whoever opens the page types the token once
+ * (or follows a one-time link) and gets an HttpOnly session cookie. The cookie is signed
+ * (HMAC-SHA256), not looked up, so it survives a restart; the MAC key is derived from a
+ * random key in the state dir AND the token, so a new token ends every session. The token
+ * itself never leaves the backend except in the gateway's `hello`.
  */
 export class WebAuth {
-  private readonly sessions = new Map<string, number>();
+  private readonly ttlMs: number;
+  private readonly codeTtlMs: number;
+  private readonly failuresPerMinute: number;
+  private macKey: Buffer;
+  private token: string;
   private failures: number[] = [];
+  /** sha256(code) → expiry: the plain code is never kept. */
+  private readonly codes = new Map<string, number>();
+  private readonly revoked = new Map<string, number>();
+  /** Live sockets by session id, each with its close function. */
+  private readonly sockets = new Map<string, Set<() => void>>();
+  /** Set once the port is known (see sessionCookieName). */
+  cookieName = SESSION_COOKIE;
 
-  constructor(
-    private readonly token: string,
-    private readonly opts = { maxSessions: 256, ttlMs: 7 * 24 * 3_600_000, failuresPerMinute: 10 },
-  ) {}
+  constructor(private readonly opts: WebAuthOptions) {
+    this.ttlMs = opts.ttlMs ?? 7 * 24 * 3_600_000;
+    this.codeTtlMs = opts.codeTtlMs ?? 5 * 60_000;
+    this.failuresPerMinute = opts.failuresPerMinute ?? 10;
+    this.token = opts.token;
+    this.macKey = this.deriveKey(opts.keyFile ? keyFile.load(opts.keyFile) : randomBytes(32));
+  }
 
-  /** Too many wrong tokens in the last minute: refuse further tries for now. */
+  private deriveKey(stored: Buffer): Buffer {
+    return createHmac("sha256", stored).update("clawdis webchat session\0").update(this.token).digest();
+  }
+
+  /** Too many wrong tokens or codes in the last minute: refuse further tries for now. */
   get limited(): boolean {
     const since = Date.now() - 60_000;
     this.failures = this.failures.filter((t) => t > since);
-    return this.failures.length >= this.opts.failuresPerMinute;
+    return this.failures.length >= this.failuresPerMinute;
   }
 
-  /** A new session id for the right token, null otherwise. */
+  private fail(): null {
+    this.failures.push(Date.now());
+    if (this.failures.length > this.failuresPerMinute * 2) this.failures.shift();
+    return null;
+  }
+
+  /** A session cookie value for the right token, null otherwise. */
   login(presented: string): string | null {
-    if (!sameSecret(presented, this.token)) {
-      this.failures.push(Date.now());
-      if (this.failures.length > this.opts.failuresPerMinute * 2) this.failures.shift();
-      return null;
-    }
-    const id = randomBytes(32).toString("base64url");
-    this.sessions.set(id, Date.now() + this.opts.ttlMs);
-    // Oldest sign-ins go first when the table is full.
-    while (this.sessions.size > this.opts.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
-    return id;
+    return sameSecret(presented, this.token) ? this.issue() : this.fail();
   }
 
+  /** A fresh one-time sign-in code (≥ 256 bits, single use, short-lived). */
+  issueCode(): { code: string; expiresAt: number } {
+    const code = randomBytes(32).toString("base64url");
+    const expiresAt = Date.now() + this.codeTtlMs;
+    this.codes.set(sha256(code), expiresAt);
+    while (this.codes.size > MAX_CODES) this.codes.delete(this.codes.keys().next().value!);
+    return { code, expiresAt };
+  }
+
+  /** Trade a one-time code for a session cookie value; a used, expired or unknown code gets null. */
+  redeem(code: string): string | null {
+    const key = sha256(code);
+    const expires = this.codes.get(key);
+    this.codes.delete(key);
+    return expires !== undefined && expires >= Date.now() ? this.issue() : this.fail();
+  }
+
+  private issue(): string {
+    const id = randomBytes(16).toString("base64url");
+    const exp = Date.now() + this.ttlMs;
+    const body = `v1.${id}.${exp}`;
+    return `${body}.${this.mac(body)}`;
+  }
+
+  private mac(body: string): string {
+    return createHmac("sha256", this.macKey).update(body).digest("base64url");
+  }
+
+  /** The live session this request's cookie proves, or null. */
+  check(cookieHeader: string | undefined): Session | null {
+    const value = readCookie(cookieHeader, this.cookieName);
+    const m = value ? /^(v1\.([\w-]{22})\.(\d{13}))\.([\w-]{43})$/.exec(value) : null;
+    if (!m) return null;
+    const [, body, id, exp, mac] = m as unknown as [string, string, string, string, string];
+    const expected = Buffer.from(this.mac(body));
+    if (!timingSafeEqual(Buffer.from(mac), expected)) return null;
+    const expiresAt = Number(exp);
+    if (expiresAt < Date.now() || this.revoked.has(id)) return null;
+    return { id, expiresAt };
+  }
+
+  /** Sign out the request's session: its cookie stops working and its sockets close. */
   logout(cookieHeader: string | undefined): void {
-    const id = readCookie(cookieHeader, SESSION_COOKIE);
-    if (id) this.sessions.delete(id);
+    const session = this.check(cookieHeader);
+    if (!session) return;
+    const now = Date.now();
+    for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
+    this.revoked.set(session.id, session.expiresAt);
+    while (this.revoked.size > MAX_REVOKED) this.revoked.delete(this.revoked.keys().next().value!);
+    this.closeSockets(session.id);
   }
 
-  /** The request carries a live session cookie. */
-  check(cookieHeader: string | undefined): boolean {
-    const id = readCookie(cookieHeader, SESSION_COOKIE);
-    if (!id) return false;
-    const expires = this.sessions.get(id);
-    if (expires === undefined) return false;
-    if (expires < Date.now()) {
-      this.sessions.delete(id);
-      return false;
-    }
-    return true;
+  /**
+   * End every session and every socket now: a new signing key (written to the key file,
+   * so old cookies stay dead after a restart) and no outstanding codes. For token rotation:
+   * with `newToken`, sign-in takes that token from now on.
+   */
+  revokeAll(newToken?: string): void {
+    if (newToken) this.token = newToken;
+    const fresh = randomBytes(32);
+    if (this.opts.keyFile) keyFile.replace(this.opts.keyFile, fresh);
+    this.macKey = this.deriveKey(fresh);
+    this.codes.clear();
+    this.revoked.clear();
+    for (const id of [...this.sockets.keys()]) this.closeSockets(id);
   }
 
-  cookie(id: string): string {
-    return `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(this.opts.ttlMs / 1000)}`;
+  /** File a socket under its session: `close` runs when the session ends or expires. Returns the untrack function. */
+  track(session: Session, close: () => void): () => void {
+    let set = this.sockets.get(session.id);
+    if (!set) this.sockets.set(session.id, (set = new Set()));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const end = () => {
+      untrack();
+      close();
+    };
+    const arm = () => {
+      const left = session.expiresAt - Date.now();
+      if (left <= 0) return end();
+      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      (timer as { unref?: () => void }).unref?.();
+    };
+    const untrack = () => {
+      clearTimeout(timer);
+      set.delete(end);
+      if (set.size === 0 && this.sockets.get(session.id) === set) this.sockets.delete(session.id);
+    };
+    set.add(end);
+    arm();
+    return untrack;
+  }
+
+  private closeSockets(id: string): void {
+    for (const end of [...(this.sockets.get(id) ?? [])]) end();
+  }
+
+  /** Sockets open under some session (for tests and diagnostics). */
+  get socketCount(): number {
+    let n = 0;
+    for (const set of this.sockets.values()) n += set.size;
+    return n;
+  }
+
+  /** The Set-Cookie header for a session cookie value. */
+  cookie(value: string): string {
+    return `${this.cookieName}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(this.ttlMs / 1000)}`;
+  }
+
+  /** The Set-Cookie header that drops the session cookie. */
+  get clearCookie(): string {
+    return `${this.cookieName}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`;
   }
 }
 
@@ -81,3 +225,4 @@ function readCookie(header: string | undefined, name: string): string | null {
   }
   return null;
 }
+

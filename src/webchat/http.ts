@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import type { RuntimeAdapter } from "../runtime/types.ts";
-import { ASSETS } from "./assets/index.ts";
-import { isLoopback, type WebAuth } from "./auth.ts";
+import { ASSETS } from "./assets.generated.ts";
+import { isLoopback, type Session, type WebAuth } from "./auth.ts";
 import type { Relay, TabHandler } from "./relay.ts";
 
 /**
@@ -32,9 +32,12 @@ const SECURITY_HEADERS: Record<string, string> = {
   "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 };
 
+/** Close code for a tab whose sign-in ended (signed out, revoked, expired). */
+export const CLOSE_SESSION_ENDED = 4401;
+
 export interface WebChatAppOptions {
   relay: Relay;
-  /** Sign-in required (bound beyond loopback); null on loopback. */
+  /** Sign-in required (a gateway token is set); null without a token on loopback. */
   auth: WebAuth | null;
   /** Bound to loopback: answer only to loopback host names (defeats DNS rebinding). */
   loopbackOnly: boolean;
@@ -82,7 +85,7 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
   }
 
   app.get("/api/session", (c) =>
-    c.json({ auth: auth ? "token" : "none", authenticated: auth ? auth.check(c.req.header("cookie")) : true }, 200, {
+    c.json({ auth: auth ? "token" : "none", authenticated: auth ? auth.check(c.req.header("cookie")) !== null : true }, 200, {
       "Cache-Control": "no-store",
     }),
   );
@@ -90,27 +93,34 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
   app.post("/api/login", async (c) => {
     if (!auth) return c.json({ ok: true }, 200);
     if (!sameOrigin(c)) return c.json({ error: "cross-origin sign-in refused" }, 403);
-    if (auth.limited) return c.json({ error: "too many wrong tokens: wait a minute" }, 429);
+    if (auth.limited) return c.json({ error: "too many failed sign-ins: wait a minute" }, 429);
     const body = await c.req.text();
     if (body.length > 4096) return c.json({ error: "request too large" }, 413);
-    let token: unknown;
+    let creds: { token?: unknown; code?: unknown };
     try {
-      token = (JSON.parse(body) as { token?: unknown }).token;
+      creds = JSON.parse(body) ?? {};
     } catch {
-      return c.json({ error: "expected JSON {token}" }, 400);
+      return c.json({ error: "expected JSON {token} or {code}" }, 400);
     }
-    const id = typeof token === "string" && token.length > 0 ? auth.login(token) : null;
-    if (!id) {
-      opts.onRefused?.("login", {});
-      return c.json({ error: "wrong token" }, 401);
+    const given = (x: unknown): x is string => typeof x === "string" && x.length > 0;
+    // A one-time code from a sign-in link, or the token typed into the form.
+    const session = given(creds.code) ? auth.redeem(creds.code) : given(creds.token) ? auth.login(creds.token) : undefined;
+    if (session === undefined) return c.json({ error: "expected JSON {token} or {code}" }, 400);
+    if (!session) {
+      opts.onRefused?.("login", { with: given(creds.code) ? "code" : "token" });
+      const error = given(creds.code)
+        ? "this sign-in link was already used or has expired: sign in with the token, or run `clawdis webchat --link` for a new link"
+        : "wrong token";
+      return c.json({ error }, 401);
     }
-    return c.json({ ok: true }, 200, { "Set-Cookie": auth.cookie(id), "Cache-Control": "no-store" });
+    return c.json({ ok: true }, 200, { "Set-Cookie": auth.cookie(session), "Cache-Control": "no-store" });
   });
 
   app.post("/api/logout", (c) => {
     if (!sameOrigin(c)) return c.json({ error: "cross-origin request refused" }, 403);
-    auth?.logout(c.req.header("cookie"));
-    return c.json({ ok: true }, 200, { "Set-Cookie": `clawdis_webchat=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0` });
+    if (!auth) return c.json({ ok: true }, 200);
+    auth.logout(c.req.header("cookie"));
+    return c.json({ ok: true }, 200, { "Set-Cookie": auth.clearCookie });
   });
 
   app.get("/ws", (c) => {
@@ -120,16 +130,25 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
       opts.onRefused?.("origin", { origin: c.req.header("origin") ?? null });
       return c.text("cross-origin WebSocket refused\n", 403);
     }
-    if (auth && !auth.check(c.req.header("cookie"))) return c.text("sign in first\n", 401);
+    // Refused before the upgrade: no socket, so not one frame reaches the relay.
+    let session: Session | null = null;
+    if (auth && !(session = auth.check(c.req.header("cookie")))) {
+      opts.onRefused?.("session", {});
+      return c.text("sign in first\n", 401);
+    }
     let tab: TabHandler | null = null;
+    let untrack = () => {};
     return adapter.upgrade(c, {
       onOpen(sock) {
         tab = relay.attach(sock);
+        // Signed out elsewhere, revoked or expired: the socket goes, the page shows the sign-in form.
+        if (tab && auth && session) untrack = auth.track(session, () => sock.close(CLOSE_SESSION_ENDED, "session ended: sign in again"));
       },
       onMessage(data) {
         tab?.onMessage(data);
       },
       onClose() {
+        untrack();
         tab?.onClose();
         tab = null;
       },

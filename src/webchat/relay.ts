@@ -1,29 +1,13 @@
-import * as v from "valibot";
-import { GatewayClient, GatewayClientError, type ClientState } from "../client/index.ts";
+import { GatewayClient, type ClientState } from "../client/index.ts";
 import type { Logger } from "../log.ts";
-import type { AgentEvent, AgentFinal, Health, HelloOk, PresenceEvent } from "../protocol/index.ts";
+import { CloseCode, type AgentEvent, type AgentFinal, type Health, type HelloOk, type PresenceEvent } from "../protocol/index.ts";
 import type { WireSocket } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
-import { BrowserMessageSchema, type BrowserMessage, type LinkState, type RelayError, type RelayMessage } from "./messages.ts";
+import type { BrowserMessage, LinkState, RelayMessage } from "./messages.ts";
 import { RecentRuns } from "./runs.ts";
+import { decodeTabMessage, DEFAULT_LIMITS, Tab, toRelayError, type RelayLimits, type TabHandler } from "./tab.ts";
 
-export interface RelayLimits {
-  /** Browser connections at once (every tab is one). */
-  maxTabs: number;
-  /** Largest message a browser may send. */
-  maxMessageBytes: number;
-  /** Unread bytes queued to a tab before it is closed as a slow consumer. */
-  maxBufferedBytes: number;
-  /** Requests one tab may have waiting on the gateway. */
-  maxInFlightPerTab: number;
-}
-
-export const DEFAULT_LIMITS: RelayLimits = {
-  maxTabs: 64,
-  maxMessageBytes: 256 * 1024,
-  maxBufferedBytes: 4 * 1024 * 1024,
-  maxInFlightPerTab: 16,
-};
+export { DEFAULT_LIMITS, type RelayLimits, type TabHandler } from "./tab.ts";
 
 export interface RelayOptions {
   /** Gateway URL, e.g. ws://127.0.0.1:18789. */
@@ -42,73 +26,6 @@ export interface RelayOptions {
 const REFUSED_RETRY_MS = 10_000;
 /** An agent run may take the gateway's whole deadline (10 min by default). */
 const AGENT_REQUEST_TIMEOUT_MS = 15 * 60_000;
-
-// Browser close codes (WebSocket standard range).
-const CLOSE_GOING_AWAY = 1001;
-const CLOSE_UNSUPPORTED = 1003;
-const CLOSE_INVALID_JSON = 1007;
-const CLOSE_SLOW = 1008;
-const CLOSE_TOO_BIG = 1009;
-const CLOSE_TRY_LATER = 1013;
-
-function toRelayError(err: unknown): RelayError {
-  if (err instanceof GatewayClientError) {
-    const wire = err.detail.error;
-    if (err.kind === "remote" && wire) {
-      const field = (wire.details as { field?: unknown } | undefined)?.field;
-      return {
-        code: wire.code,
-        message: wire.message,
-        ...(wire.retryable ? { retryable: true } : {}),
-        ...(typeof field === "string" ? { field } : {}),
-      };
-    }
-    if (err.kind === "timeout") return { code: "UNAVAILABLE", message: "the gateway did not answer in time", retryable: true };
-    return { code: "UNAVAILABLE", message: `not connected to the gateway (${err.message})`, retryable: true };
-  }
-  return { code: "INTERNAL", message: "internal error in the WebChat backend" };
-}
-
-/** One browser connection. */
-class Tab {
-  inFlight = 0;
-  open = true;
-
-  constructor(
-    private readonly sock: WireSocket,
-    private readonly maxBufferedBytes: number,
-  ) {}
-
-  send(msg: RelayMessage): void {
-    this.sendRaw(JSON.stringify(msg));
-  }
-
-  /** Queue a frame unless the tab has stopped reading; then it goes (it reconnects and gets a fresh hello). */
-  sendRaw(frame: string): void {
-    if (!this.open) return;
-    const buffered = this.sock.bufferedAmount();
-    if (buffered > this.maxBufferedBytes) return this.close(CLOSE_SLOW, "slow consumer: reload the page");
-    try {
-      this.sock.send(frame);
-    } catch {
-      this.close(CLOSE_GOING_AWAY, "send failed");
-    }
-  }
-
-  close(code: number, reason: string): void {
-    if (!this.open) return;
-    this.open = false;
-    try {
-      this.sock.close(code, reason);
-    } catch {}
-  }
-}
-
-/** What the HTTP edge calls for one accepted browser socket. */
-export interface TabHandler {
-  onMessage(data: unknown): void;
-  onClose(): void;
-}
 
 /**
  * The WebChat backend: exactly one GatewayClient, shared by every tab. Browser messages
@@ -207,7 +124,7 @@ export class Relay {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    for (const tab of this.tabs) tab.close(CLOSE_GOING_AWAY, "webchat shutting down");
+    for (const tab of this.tabs) tab.close(CloseCode.GOING_AWAY, "webchat shutting down");
     this.tabs.clear();
     this.client.close();
   }
@@ -216,12 +133,12 @@ export class Relay {
   attach(sock: WireSocket): TabHandler | null {
     const tab = new Tab(sock, this.limits.maxBufferedBytes);
     if (this.stopped) {
-      tab.close(CLOSE_TRY_LATER, "webchat shutting down");
+      tab.close(CloseCode.TRY_AGAIN_LATER, "webchat shutting down");
       return null;
     }
     if (this.tabs.size >= this.limits.maxTabs) {
       this.log.warn("refused a browser connection: too many open", { max: this.limits.maxTabs });
-      tab.close(CLOSE_TRY_LATER, `too many WebChat connections (max ${this.limits.maxTabs})`);
+      tab.close(CloseCode.TRY_AGAIN_LATER, `too many WebChat connections (max ${this.limits.maxTabs})`);
       return null;
     }
     this.tabs.add(tab);
@@ -276,7 +193,7 @@ export class Relay {
 
   private onClientState(state: ClientState, detail?: string): void {
     if (this.stopped) return;
-    if (state === "connecting") this.setLink("connecting", `waiting for the gateway at ${this.clientUrl()}`);
+    if (state === "connecting") this.setLink("connecting", `waiting for the gateway at ${this.url}`);
     else if (state === "reconnecting") {
       // A `shutdown` event already said why; keep that wording.
       // Runs in flight keep going: the client resumes the event stream on reconnect.
@@ -290,7 +207,7 @@ export class Relay {
 
   private onHello(hello: HelloOk): void {
     this.presenceVersion = hello.snapshot.stateVersion.presence;
-    this.log.info(`connected to the gateway at ${this.clientUrl()}`, { host: hello.server.host, version: hello.server.version });
+    this.log.info(`connected to the gateway at ${this.url}`, { host: hello.server.host, version: hello.server.version });
     this.broadcast(this.snapshot());
     this.setLink("connected");
   }
@@ -308,33 +225,10 @@ export class Relay {
     }, REFUSED_RETRY_MS);
   }
 
-  private clientUrl(): string {
-    return this.url;
-  }
-
   private onTabMessage(tab: Tab, data: unknown): void {
     if (!tab.open) return;
-    if (typeof data !== "string") return tab.close(CLOSE_UNSUPPORTED, "send JSON text");
-    // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need counting.
-    if (data.length * 3 > this.limits.maxMessageBytes && new TextEncoder().encode(data).length > this.limits.maxMessageBytes) {
-      return tab.close(CLOSE_TOO_BIG, `message larger than ${this.limits.maxMessageBytes} bytes`);
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(data);
-    } catch {
-      return tab.close(CLOSE_INVALID_JSON, "malformed JSON");
-    }
-    const parsed = v.safeParse(BrowserMessageSchema, raw);
-    if (!parsed.success) {
-      const id = (raw as { id?: unknown } | null)?.id;
-      const issue = parsed.issues[0];
-      const field = (issue && v.getDotPath(issue)) ?? "type";
-      const error: RelayError = { code: "INVALID_REQUEST", message: `invalid ${field}: ${issue?.message ?? "bad message"}`, field };
-      if (typeof id === "string" && id.length <= 64) return tab.send({ type: "res", id, ok: false, error });
-      return tab.send({ type: "error", message: error.message });
-    }
-    const msg = parsed.output;
+    const msg = decodeTabMessage(tab, data, this.limits.maxMessageBytes);
+    if (!msg) return;
     if (tab.inFlight >= this.limits.maxInFlightPerTab) {
       return tab.send({
         type: "res",

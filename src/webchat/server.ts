@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import { silentLogger, type Logger } from "../log.ts";
 import type { HelloOk } from "../protocol/index.ts";
 import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
-import { isLoopback, WebAuth } from "./auth.ts";
+import { isLoopback, sessionCookieName, WebAuth } from "./auth.ts";
+import { sessionKeyPath } from "./session-key.ts";
 import { mountWebChat } from "./http.ts";
 import { Relay, type RelayLimits } from "./relay.ts";
 
@@ -13,8 +14,12 @@ export class WebChatStartError extends Error {}
 export interface WebChatOptions {
   /** The gateway to relay to, e.g. ws://127.0.0.1:18789. */
   gatewayUrl: string;
-  /** The gateway token: sent in `hello`, and the sign-in secret when bound beyond loopback. */
+  /** The gateway token: sent in `hello`, and the page's sign-in secret (on any bind). */
   token?: string;
+  /** The state dir: the session signing key lives there, so sign-ins survive a restart. */
+  stateDir?: string;
+  /** How long a sign-in lasts (default 7 days). */
+  sessionTtlMs?: number;
   bind: string;
   /** 0 = any free port. */
   port: number;
@@ -31,8 +36,25 @@ export interface WebChat {
   start(): Promise<{ port: number; url: string }>;
   /** Resolves on the first `hello-ok`; rejects if the gateway refuses the handshake. */
   readonly connected: Promise<HelloOk>;
+  /**
+   * A one-time sign-in link to the page (`…/#code=…`, single use, 5 minutes); the plain
+   * page URL when no sign-in is needed. Only after `start()`.
+   */
+  signInLink(): SignInLink;
+  /**
+   * End every sign-in and close every tab's socket now; with `newToken` (live token
+   * rotation) the page's sign-in takes the new token. The relay's own gateway
+   * connection keeps the token it was created with.
+   */
+  revokeAll(newToken?: string): void;
   /** Close every tab and the gateway link, stop serving. Idempotent. */
   stop(): Promise<void>;
+}
+
+export interface SignInLink {
+  url: string;
+  /** When the link's code expires (ms since epoch); absent when WebChat needs no sign-in. */
+  expiresAt?: number;
 }
 
 function isAddrInUse(err: unknown): boolean {
@@ -70,7 +92,17 @@ export function createWebChat(opts: WebChatOptions): WebChat {
     ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.WebSocket ? { WebSocket: opts.WebSocket } : {}),
   });
+  // With a token, every browser signs in, whatever the bind: a local process without
+  // the token must not reach the gateway through the relay.
+  const auth = opts.token
+    ? new WebAuth({
+        token: opts.token,
+        ...(opts.stateDir ? { keyFile: sessionKeyPath(opts.stateDir) } : {}),
+        ...(opts.sessionTtlMs ? { ttlMs: opts.sessionTtlMs } : {}),
+      })
+    : null;
   let listening: Listening | null = null;
+  let page: string | null = null;
   let stopping: Promise<void> | null = null;
   let resolveConnected!: (h: HelloOk) => void;
   let rejectConnected!: (e: Error) => void;
@@ -88,7 +120,7 @@ export function createWebChat(opts: WebChatOptions): WebChat {
       const adapter = await createAdapter(app, opts.runtime);
       mountWebChat(app, adapter, {
         relay,
-        auth: loopbackOnly ? null : new WebAuth(opts.token!),
+        auth,
         loopbackOnly,
         onRefused: (why, detail) => log.warn(`refused a WebChat request (${why})`, detail),
       });
@@ -100,8 +132,19 @@ export function createWebChat(opts: WebChatOptions): WebChat {
         }
         throw new WebChatStartError(`WebChat cannot listen on ${opts.bind}:${opts.port}: ${(err as Error).message}`);
       }
+      if (auth) auth.cookieName = sessionCookieName(listening.port);
       relay.start().then(resolveConnected, rejectConnected);
-      return { port: listening.port, url: pageUrl(opts.bind, listening.port) };
+      page = pageUrl(opts.bind, listening.port);
+      return { port: listening.port, url: page };
+    },
+    signInLink() {
+      if (!page) throw new Error("WebChat is not started");
+      if (!auth) return { url: `${page}/` };
+      const { code, expiresAt } = auth.issueCode();
+      return { url: `${page}/#code=${code}`, expiresAt };
+    },
+    revokeAll(newToken) {
+      auth?.revokeAll(newToken);
     },
     stop() {
       stopping ??= (async () => {
@@ -112,4 +155,14 @@ export function createWebChat(opts: WebChatOptions): WebChat {
       return stopping;
     },
   };
+}
+
+/**
+ * Print a one-time sign-in link on stdout only: the log file gets just the fact, since
+ * the code in the link works for 5 minutes.
+ */
+export function printSignInLink(webchat: WebChat, log: Logger, write: (line: string) => void = (l) => void process.stdout.write(l)): void {
+  const { url } = webchat.signInLink();
+  write(`WebChat sign-in link (one use, valid 5 minutes): ${url}\n`);
+  log.info("webchat: printed a one-time sign-in link on stdout; `clawdis webchat --link` prints a fresh one");
 }

@@ -11,6 +11,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { silentLogger } from "../../src/log.ts";
 import { Relay } from "../../src/webchat/relay.ts";
 import { TestClient } from "../helpers/client.ts";
+import { until, webchatUrlFrom } from "../helpers/webchat.ts";
 import { cliCommand, ROOT, runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
@@ -31,21 +32,6 @@ let context: BrowserContext;
 let gw: RunningGateway;
 let chatUrl: string;
 
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
-
-/** The URL from the "webchat on http://…" log line. */
-async function webchatUrlFrom(out: () => string): Promise<string> {
-  let url = "";
-  await until(() => !!(url = /webchat on (http:\/\/\S+)/.exec(out())?.[1] ?? ""), 10_000, `the webchat line in:\n${out()}`);
-  return url;
-}
-
 interface StandaloneWebChat {
   url: string;
   proc: ChildProcess;
@@ -57,7 +43,7 @@ interface StandaloneWebChat {
 async function spawnWebChat(args: string[], env: Record<string, string> = {}): Promise<StandaloneWebChat> {
   const [cmd, ...pre] = cliCommand(target);
   const proc = spawn(cmd!, [...pre, "webchat", ...args], {
-    env: { ...process.env, CLAWDIS_GATEWAY_TOKEN: "", ...env },
+    env: { ...process.env, CLAWDIS_GATEWAY_TOKEN: "", CLAWDIS_STATE_DIR: tempStateDir(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(proc);
@@ -89,8 +75,20 @@ async function openPage(url: string): Promise<Page> {
     ws.on("framesent", (f) => wsFrames.push(String(f.payload)));
   });
   await page.goto(url, { waitUntil: "domcontentloaded" });
+  // With a gateway token the page asks for it first (issue 12); the cookie then lasts.
+  await page.waitForSelector("#link[data-state=connected], #login:not([hidden])", { timeout: 10_000 });
+  if (await page.locator("#login").isVisible()) {
+    await page.fill("#login-token", TOKEN);
+    await page.press("#login-token", "Enter");
+  }
   await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
   return page;
+}
+
+/** Sign a browser context in to a WebChat, as the page's form does (same-origin POST). */
+async function signIn(ctx: BrowserContext, url: string): Promise<void> {
+  const res = await ctx.request.post(`${url}/api/login`, { headers: { Origin: url }, data: { token: TOKEN } });
+  if (!res.ok()) throw new Error(`sign-in failed: ${res.status()}`);
 }
 
 /** Type into the composer and press Enter; resolves with the reply bubble once it is done. */
@@ -155,9 +153,12 @@ describe("`clawdis gateway` serves WebChat beside the gateway", () => {
 
   test("the relay socket is same-origin only, and answers only to loopback host names", async () => {
     const ws = chatUrl.replace("http:", "ws:") + "/ws";
-    await expect(TestClient.open(ws, { Origin: "http://evil.example" })).rejects.toThrow();
-    await expect(TestClient.open(ws)).rejects.toThrow(); // no Origin: not a browser page of ours
-    const ok = await TestClient.open(ws, { Origin: chatUrl });
+    const login = await fetch(chatUrl + "/api/login", { method: "POST", headers: { Origin: chatUrl }, body: JSON.stringify({ token: TOKEN }) });
+    const Cookie = login.headers.get("set-cookie")!.split(";")[0]!;
+    await expect(TestClient.open(ws, { Origin: "http://evil.example", Cookie })).rejects.toThrow();
+    await expect(TestClient.open(ws, { Cookie })).rejects.toThrow(); // no Origin: not a browser page of ours
+    await expect(TestClient.open(ws, { Origin: chatUrl })).rejects.toThrow(); // not signed in (issue 12)
+    const ok = await TestClient.open(ws, { Origin: chatUrl, Cookie });
     ok.close();
     const rebound = await fetch(chatUrl, { headers: { Host: "attacker.example" } });
     expect(rebound.status).toBe(403);
@@ -303,6 +304,7 @@ describe("chat with the agent", () => {
 
   test("usable at phone width and by keyboard alone; respects dark mode", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark", hasTouch: true });
+    await signIn(phone, chatUrl);
     const p = await phone.newPage();
     p.on("pageerror", (err) => pageErrors.push(String(err)));
     await p.goto(chatUrl);
@@ -449,10 +451,11 @@ describe("`clawdis webchat` alone: the page recovers when the gateway restarts",
   test("a wrong token is refused at once (exit 3); a non-loopback bind needs a token (exit 2)", async () => {
     const g = await spawnGateway({ target, config: { gateway: { token: TOKEN }, webchat: { enabled: false } } });
     try {
-      const wrong = await runCli(["webchat", "--url", g.url, "--token", "not-the-token", "--port", "0"], { target, env: { CLAWDIS_GATEWAY_TOKEN: "" } });
+      const env = { CLAWDIS_GATEWAY_TOKEN: "", CLAWDIS_STATE_DIR: g.stateDir };
+      const wrong = await runCli(["webchat", "--url", g.url, "--token", "not-the-token", "--port", "0"], { target, env });
       expect(wrong.code).toBe(3);
       expect(wrong.stderr).toContain("handshake refused");
-      const open = await runCli(["webchat", "--url", g.url, "--bind", "0.0.0.0", "--port", "0"], { target, env: { CLAWDIS_GATEWAY_TOKEN: "" } });
+      const open = await runCli(["webchat", "--url", g.url, "--bind", "0.0.0.0", "--port", "0"], { target, env });
       expect(open.code).toBe(2);
       expect(open.stderr).toContain("refusing to serve WebChat on 0.0.0.0 without a token");
     } finally {
@@ -478,7 +481,7 @@ describe("`clawdis webchat` alone: the page recovers when the gateway restarts",
       await page.press("#login-token", "Enter");
       await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
       const cookies = await context.cookies(origin);
-      expect(cookies.find((c) => c.name === "clawdis_webchat")?.httpOnly).toBe(true);
+      expect(cookies.find((c) => c.name === `clawdis_webchat_${new URL(origin).port}`)?.httpOnly).toBe(true);
       expect(await page.evaluate(() => document.cookie)).toBe("");
       await chat(page, "signed in");
       await page.close();

@@ -9,6 +9,7 @@ import { systemEvent } from "./system-event.ts";
 import { systemPresence } from "./system-presence.ts";
 import type { Call, Handler } from "./types.ts";
 import { webLoginStart, webLoginWait, webLogout } from "./web-login.ts";
+import { webchatLink } from "./webchat-link.ts";
 
 export type { Call } from "./types.ts";
 
@@ -25,6 +26,7 @@ const HANDLERS: { [M in MethodName]: Handler<M> } = {
   "web.logout": webLogout,
   "ledger.list": ledgerList,
   "ledger.get": ledgerGet,
+  "webchat.link": webchatLink,
 };
 
 function isMethod(name: string): name is MethodName {

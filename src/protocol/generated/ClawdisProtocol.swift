@@ -36,6 +36,8 @@
 //   let ledgerListResult = try LedgerListResult(json)
 //   let ledgerGetParams = try LedgerGetParams(json)
 //   let ledgerGetResult = try LedgerGetResult(json)
+//   let webchatLinkParams = try WebchatLinkParams(json)
+//   let webchatLinkResult = try WebchatLinkResult(json)
 //   let agentEventPayload = try AgentEventPayload(json)
 //   let presenceEventPayload = try PresenceEventPayload(json)
 //   let healthEventPayload = try HealthEventPayload(json)
@@ -4110,6 +4112,99 @@ public extension Related {
             text: text ?? self.text,
             ts: ts ?? self.ts,
             updatedAt: updatedAt ?? self.updatedAt
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - WebchatLinkParams
+public struct WebchatLinkParams: Codable {
+
+    public init() {
+    }
+}
+
+// MARK: WebchatLinkParams convenience initializers and mutators
+
+public extension WebchatLinkParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebchatLinkParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+    ) -> WebchatLinkParams {
+        return WebchatLinkParams(
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - WebchatLinkResult
+public struct WebchatLinkResult: Codable {
+    public let expiresAt: Int?
+    public let url: String
+
+    public enum CodingKeys: String, CodingKey {
+        case expiresAt = "expiresAt"
+        case url = "url"
+    }
+
+    public init(expiresAt: Int?, url: String) {
+        self.expiresAt = expiresAt
+        self.url = url
+    }
+}
+
+// MARK: WebchatLinkResult convenience initializers and mutators
+
+public extension WebchatLinkResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebchatLinkResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        expiresAt: Int?? = nil,
+        url: String? = nil
+    ) -> WebchatLinkResult {
+        return WebchatLinkResult(
+            expiresAt: expiresAt ?? self.expiresAt,
+            url: url ?? self.url
         )
     }
 

@@ -1,0 +1,88 @@
+/// <reference lib="dom" />
+/** The socket to the WebChat backend (never to the gateway itself), and signing in. */
+import type { BrowserMessage } from "../messages.ts";
+import { onMessage, onRes } from "./inbox.ts";
+import { $, state } from "./state.ts";
+import { setLink } from "./status.ts";
+
+export function wsOpen(): boolean {
+  return state.ws !== null && state.ws.readyState === WebSocket.OPEN;
+}
+
+/** Send one message to the backend; false when the socket is not open. */
+export function send(msg: BrowserMessage): boolean {
+  if (!wsOpen()) return false;
+  state.ws!.send(JSON.stringify(msg));
+  return true;
+}
+
+function failPending(why: string): void {
+  for (const id of [...state.pending.keys()]) onRes({ type: "res", id, ok: false, error: { code: "UNAVAILABLE", message: why } });
+}
+
+function connect(): void {
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss://" : "ws://"}${location.host}/ws`);
+  state.ws = ws;
+  ws.onopen = () => {
+    state.retry = 0;
+  };
+  ws.onmessage = (e) => {
+    let m;
+    try {
+      m = JSON.parse(String(e.data));
+    } catch {
+      return;
+    }
+    onMessage(m);
+  };
+  ws.onclose = () => {
+    if (state.ws !== ws) return;
+    state.ws = null;
+    failPending("the connection to WebChat was lost");
+    setLink("reconnecting", "lost the connection to the WebChat server");
+    retryLater();
+  };
+}
+
+function retryLater(): void {
+  const delay = Math.min(5000, 500 * 2 ** state.retry++) * (0.5 + Math.random() / 2);
+  setTimeout(start, delay);
+}
+
+/** Ask whether a sign-in is needed; then show the form, or connect. */
+export function start(): void {
+  fetch("/api/session", { cache: "no-store", credentials: "same-origin" })
+    .then((r) => r.json() as Promise<{ auth: "token" | "none"; authenticated: boolean }>)
+    .then((info) => {
+      if (info.auth === "token" && !info.authenticated) {
+        $("app").hidden = true;
+        $("login").hidden = false;
+        setLink("disconnected", "sign in first");
+        $("login-token").focus();
+        return;
+      }
+      $("login").hidden = true;
+      $("app").hidden = false;
+      connect();
+    })
+    .catch(() => {
+      setLink("reconnecting", "the WebChat server is not answering");
+      retryLater();
+    });
+}
+
+/** POST /api/login with the token or a one-time code; resolves with the error to show, or null. */
+export function signIn(creds: { token: string } | { code: string }): Promise<string | null> {
+  return fetch("/api/login", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(creds),
+  }).then((r) => {
+    if (r.ok) return null;
+    return r
+      .json()
+      .catch(() => ({}))
+      .then((j: { error?: string }) => j.error || `sign-in failed (${r.status})`);
+  });
+}

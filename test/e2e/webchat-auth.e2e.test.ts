@@ -1,0 +1,285 @@
+/**
+ * Issue 12: the gateway token guards WebChat too. Against the compiled binary with a token
+ * set and WebChat on its loopback bind, in real headless Chromium: nothing reaches the
+ * relay without a sign-in; the token, a one-time link or `clawdis webchat --link` signs in;
+ * the sign-in survives a restart; a new token ends it. Without a token: no sign-in.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { spawn } from "node:child_process";
+import { cliCommand, runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { until, webchatUrlFrom } from "../helpers/webchat.ts";
+
+const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
+const CHROMIUM = process.env.CLAWDIS_CHROMIUM ?? "/usr/bin/chromium";
+const TOKEN = "webchat-auth-e2e-token-91c2";
+
+let browser: Browser;
+let gw: RunningGateway;
+let chatUrl: string;
+const pageErrors: string[] = [];
+
+/** The last sign-in link a process printed. */
+async function linkFrom(out: () => string): Promise<string> {
+  const find = () => [...out().matchAll(/sign-in link \([^)]*\): (http:\/\/\S+)/g)].at(-1)?.[1] ?? "";
+  await until(() => find() !== "", 10_000, `a sign-in link in:\n${out()}`);
+  return find();
+}
+
+/**
+ * A WebSocket upgrade by hand, so the test sees the HTTP answer itself (a browser or the
+ * WebSocket API only says "failed"). Resolves with the status line.
+ */
+function upgradeStatus(pageUrl: string, headers: Record<string, string>): Promise<string> {
+  const { hostname, port, host } = new URL(pageUrl);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), hostname);
+    let buf = "";
+    const timer = setTimeout(() => reject(new Error("no answer to the upgrade")), 5_000);
+    sock.once("error", reject);
+    sock.on("connect", () => {
+      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+      sock.write(
+        `GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64")}\r\n` +
+          `Sec-WebSocket-Version: 13\r\n${extra}\r\n`,
+      );
+    });
+    sock.on("data", (d) => {
+      buf += d.toString("latin1");
+      if (!buf.includes("\r\n")) return;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(buf.slice(0, buf.indexOf("\r\n")));
+    });
+  });
+}
+
+async function newPage(ctx: BrowserContext, url: string): Promise<Page> {
+  const page = await ctx.newPage();
+  page.on("pageerror", (err) => pageErrors.push(String(err)));
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+  return page;
+}
+
+async function chat(page: Page, message: string): Promise<string | null> {
+  const before = await page.locator(".transcript:not([hidden]) .msg.bot").count();
+  await page.fill("#composer-input", message);
+  await page.press("#composer-input", "Enter");
+  const reply = page.locator(".transcript:not([hidden]) .msg.bot").nth(before);
+  await reply.and(page.locator("[data-status=ok]")).waitFor({ timeout: 10_000 });
+  return reply.locator(".body").textContent();
+}
+
+/** `clawdis webchat --link` for the running gateway. */
+async function freshLink(): Promise<string> {
+  const res = await runCli(["webchat", "--link"], { target, env: { CLAWDIS_STATE_DIR: gw.stateDir, CLAWDIS_GATEWAY_TOKEN: "" } });
+  if (res.code !== 0) throw new Error(`webchat --link failed: ${res.stderr}`);
+  return res.stdout.trim();
+}
+
+const newContext = () => browser.newContext({ viewport: { width: 1100, height: 800 } });
+/** This WebChat's cookie is named after its port (cookies do not tell ports apart). */
+const cookieName = () => `clawdis_webchat_${new URL(chatUrl).port}`;
+const sessionCookie = async (ctx: BrowserContext) => (await ctx.cookies(chatUrl)).find((c) => c.name === cookieName());
+
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  gw = await spawnGateway({ target, config: { gateway: { token: TOKEN } } });
+  chatUrl = await webchatUrlFrom(gw.stdout);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await gw?.stop();
+});
+
+describe("with a token, WebChat on loopback lets nobody past it without a sign-in", () => {
+  test("a tokenless socket with a forged same-origin Origin is refused before the upgrade (401)", async () => {
+    expect(chatUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(await upgradeStatus(chatUrl, { Origin: chatUrl })).toBe("HTTP/1.1 401 Unauthorized");
+    // A made-up or tampered cookie is no better than none.
+    const forged = `v1.${"A".repeat(22)}.${Date.now() + 60_000}.${"B".repeat(43)}`;
+    expect(await upgradeStatus(chatUrl, { Origin: chatUrl, Cookie: `${cookieName()}=${forged}` })).toBe("HTTP/1.1 401 Unauthorized");
+
+    // The issue's exploit, as a plain WebSocket client: it never gets a frame, so no ack or res.
+    const frames: string[] = [];
+    const ws = new WebSocket(chatUrl.replace("http:", "ws:") + "/ws", { headers: { Origin: chatUrl } } as any);
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "agent", id: "a1", message: "drive the owner's account" }));
+      ws.send(JSON.stringify({ type: "send", id: "s1", to: "+15551234567", message: "hi" }));
+    };
+    ws.onmessage = (e) => void frames.push(String(e.data));
+    const outcome = await new Promise<string>((r) => {
+      ws.onerror = () => r("error");
+      ws.onclose = () => r("closed");
+    });
+    expect(["error", "closed"]).toContain(outcome);
+    expect(frames).toEqual([]);
+    expect(readFileSync(join(gw.stateDir, "logs", "gateway.log"), "utf8")).toContain("refused a WebChat request (session)");
+  });
+
+  test("the page shows its sign-in form; the token signs it in with an HttpOnly, SameSite=Strict cookie", async () => {
+    const ctx = await newContext();
+    const page = await newPage(ctx, chatUrl);
+    await page.waitForSelector("#login:not([hidden])");
+    expect(await page.locator("#app").isHidden()).toBe(true);
+    await page.fill("#login-token", "not-the-token");
+    await page.press("#login-token", "Enter");
+    await page.locator("#login-error", { hasText: "wrong token" }).waitFor();
+    await page.fill("#login-token", TOKEN);
+    await page.press("#login-token", "Enter");
+    await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+    const cookie = await sessionCookie(ctx);
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe("Strict");
+    expect(cookie?.value).not.toContain(TOKEN);
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    expect(await chat(page, "signed in with the token")).toBe("signed in with the token");
+    await ctx.close();
+  });
+
+  test("the one-time link `clawdis gateway` printed signs in once; a second use of it fails", async () => {
+    const link = await linkFrom(gw.stdout);
+    expect(link).toStartWith(`${chatUrl}/#code=`);
+    const code = link.split("#code=")[1]!;
+    expect(code.length).toBeGreaterThanOrEqual(22); // ≥ 128 bits in base64url
+    // The log file only says a link was made: the usable code went to stdout alone.
+    const logFile = readFileSync(join(gw.stateDir, "logs", "gateway.log"), "utf8");
+    expect(logFile).toContain("printed a one-time sign-in link");
+    expect(logFile).not.toContain(code);
+
+    const first = await newContext();
+    const page = await newPage(first, link);
+    await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+    expect(await page.locator("#login").isHidden()).toBe(true);
+    expect(page.url()).toBe(`${chatUrl}/`); // the spent code left the address bar
+    expect(await chat(page, "signed in by link")).toBe("signed in by link");
+
+    const second = await newContext();
+    const again = await newPage(second, link);
+    await again.waitForSelector("#login:not([hidden])");
+    await again.locator("#login-error", { hasText: "already used or has expired" }).waitFor();
+    expect(await sessionCookie(second)).toBeUndefined();
+    await Promise.all([first.close(), second.close()]);
+  });
+
+  test("`clawdis webchat --link` gets a fresh link through the running gateway (token from the state dir)", async () => {
+    const env = { CLAWDIS_STATE_DIR: gw.stateDir, CLAWDIS_GATEWAY_TOKEN: "" };
+    const res = await runCli(["webchat", "--link"], { target, env });
+    expect(res.code).toBe(0);
+    const link = res.stdout.trim();
+    expect(link).toMatch(new RegExp(`^${chatUrl.replace(/\./g, "\\.")}/#code=[\\w-]{43}$`));
+    expect(res.stderr).toContain("One use, valid for 5 minutes");
+    const ctx = await newContext();
+    const page = await newPage(ctx, link);
+    await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+    await ctx.close();
+    expect(readFileSync(join(gw.stateDir, "logs", "gateway.log"), "utf8")).not.toContain(link.split("#code=")[1]!);
+    // Without the token nobody gets a link.
+    const refused = await runCli(["webchat", "--link", "--token", "wrong"], { target, env });
+    expect(refused.code).toBe(3);
+    expect(refused.stdout).toBe("");
+  });
+
+  test("signing out closes the tab's socket, and that cookie stops working", async () => {
+    const ctx = await newContext();
+    const page = await newPage(ctx, await freshLink());
+    await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+    const cookie = (await sessionCookie(ctx))!.value;
+    expect(await upgradeStatus(chatUrl, { Origin: chatUrl, Cookie: `${cookieName()}=${cookie}` })).toBe("HTTP/1.1 101 Switching Protocols");
+    // Another tab of the same browser signs out: this tab's socket closes and it asks for the token.
+    const status = await page.evaluate(() => fetch("/api/logout", { method: "POST" }).then((r) => r.status));
+    expect(status).toBe(200);
+    await page.waitForSelector("#login:not([hidden])", { timeout: 10_000 });
+    expect(await upgradeStatus(chatUrl, { Origin: chatUrl, Cookie: `${cookieName()}=${cookie}` })).toBe("HTTP/1.1 401 Unauthorized");
+    await ctx.close();
+  });
+
+  test("a signed-in page keeps working across a gateway restart, without signing in again", async () => {
+    const ctx = await newContext();
+    const page = await newPage(ctx, await freshLink());
+    await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+    await chat(page, "before the restart");
+    // The signing key lives in the state dir, readable by its owner only.
+    expect(statSync(join(gw.stateDir, "webchat-session.key")).mode & 0o777).toBe(0o600);
+
+    expect(await gw.stop()).toBe(0);
+    await page.waitForSelector("#link:not([data-state=connected])", { timeout: 5_000 });
+    gw = await spawnGateway({ target, stateDir: gw.stateDir, args: ["--port", String(gw.port), "--webchat-port", new URL(chatUrl).port] });
+    expect(await webchatUrlFrom(gw.stdout)).toBe(chatUrl);
+    await page.waitForSelector("#link[data-state=connected]", { timeout: 15_000 });
+    expect(await page.locator("#login").isHidden()).toBe(true);
+    expect(await chat(page, "after the restart")).toBe("after the restart");
+
+    // A new token ends every sign-in: the same page asks for it after the next restart.
+    expect(await gw.stop()).toBe(0);
+    writeFileSync(join(gw.stateDir, "clawdis.json"), JSON.stringify({ gateway: { token: `${TOKEN}-rotated` } }));
+    gw = await spawnGateway({ target, stateDir: gw.stateDir, args: ["--port", String(gw.port), "--webchat-port", new URL(chatUrl).port] });
+    await page.waitForSelector("#login:not([hidden])", { timeout: 15_000 });
+    const cookie = (await sessionCookie(ctx))!.value;
+    expect(await upgradeStatus(chatUrl, { Origin: chatUrl, Cookie: `${cookieName()}=${cookie}` })).toBe("HTTP/1.1 401 Unauthorized");
+    await page.fill("#login-token", `${TOKEN}-rotated`);
+    await page.press("#login-token", "Enter");
+    await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+    await ctx.close();
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});
+
+describe("`clawdis webchat` alone prints its own link", () => {
+  test("a standalone WebChat prints a working one-time link; --link for a gateway without WebChat says why (exit 1)", async () => {
+    const g = await spawnGateway({ target, config: { gateway: { token: TOKEN }, webchat: { enabled: false } } });
+    const [cmd, ...pre] = cliCommand(target);
+    const proc = spawn(cmd!, [...pre, "webchat", "--url", g.url, "--port", "0"], {
+      env: { ...process.env, CLAWDIS_GATEWAY_TOKEN: TOKEN, CLAWDIS_STATE_DIR: tempStateDir() },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    proc.stdout!.on("data", (d) => (out += d));
+    try {
+      const link = await linkFrom(() => out);
+      const ctx = await newContext();
+      const page = await newPage(ctx, link);
+      await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+      expect(await chat(page, "standalone, signed in by link")).toBe("standalone, signed in by link");
+      await ctx.close();
+      const none = await runCli(["webchat", "--link"], { target, env: { CLAWDIS_STATE_DIR: g.stateDir, CLAWDIS_GATEWAY_TOKEN: "" } });
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain("this gateway serves no WebChat");
+    } finally {
+      proc.kill("SIGTERM");
+      await g.stop();
+    }
+  });
+});
+
+describe("without a token on loopback, WebChat needs no sign-in (as before)", () => {
+  test("the page connects at once; /api/session says none; nothing is printed to sign in with", async () => {
+    const open = await spawnGateway({ target, config: {} });
+    try {
+      const url = await webchatUrlFrom(open.stdout);
+      const info = await fetch(`${url}/api/session`).then((r) => r.json());
+      expect(info).toEqual({ auth: "none", authenticated: true });
+      const ctx = await newContext();
+      const page = await newPage(ctx, url);
+      await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+      expect(await page.locator("#login").isHidden()).toBe(true);
+      expect(await chat(page, "no token here")).toBe("no token here");
+      await ctx.close();
+      expect(open.stdout()).not.toContain("sign-in link");
+      const link = await runCli(["webchat", "--link"], { target, env: { CLAWDIS_STATE_DIR: open.stateDir } });
+      expect(link.code).toBe(0);
+      expect(link.stdout.trim()).toBe(`${url}/`);
+    } finally {
+      await open.stop();
+    }
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * WebChat sign-in sessions, in process over real sockets: what the binary tests cannot
+ * wait for (a session expiring) or reach (revokeAll for token rotation), plus the signing
+ * key's file and the sign-in failure limit.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { chmodSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { silentLogger } from "../../src/log.ts";
+import { WebAuth } from "../../src/webchat/auth.ts";
+import { createWebChat, type WebChat } from "../../src/webchat/server.ts";
+import { sessionKeyPath } from "../../src/webchat/session-key.ts";
+import { tempStateDir } from "../helpers/gateway.ts";
+
+const TOKEN = "sessions-test-token";
+const started: WebChat[] = [];
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((w) => w.stop()));
+});
+
+/** WebChat with a token, relaying to a gateway that is not there (the tab still gets its hello). */
+async function serve(opts: { stateDir?: string; sessionTtlMs?: number } = {}) {
+  const webchat = createWebChat({ gatewayUrl: "ws://127.0.0.1:9", token: TOKEN, bind: "127.0.0.1", port: 0, log: silentLogger, ...opts });
+  started.push(webchat);
+  const { url } = await webchat.start();
+  return { webchat, url };
+}
+
+async function login(url: string, body: Record<string, string>): Promise<{ status: number; cookie: string | null }> {
+  const res = await fetch(`${url}/api/login`, { method: "POST", headers: { Origin: url, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  const set = res.headers.get("set-cookie");
+  return { status: res.status, cookie: set ? set.split(";")[0]! : null };
+}
+
+/** A tab's socket with a cookie: resolves once the relay's hello arrived; `closed` has the close code. */
+function openTab(url: string, cookie: string) {
+  const ws = new WebSocket(`${url.replace("http:", "ws:")}/ws`, { headers: { Origin: url, Cookie: cookie } } as any);
+  const closed = new Promise<number>((r) => ws.addEventListener("close", (e) => r(e.code)));
+  const hello = new Promise<unknown>((resolve, reject) => {
+    ws.addEventListener("message", (e) => resolve(JSON.parse(String(e.data))), { once: true });
+    ws.addEventListener("error", () => reject(new Error("refused")));
+  });
+  return { ws, closed, hello };
+}
+
+describe("a socket whose session ends is closed", () => {
+  test("an expired session closes its socket (4401), and its cookie is refused after", async () => {
+    const { url } = await serve({ sessionTtlMs: 1_200 });
+    const { cookie } = await login(url, { token: TOKEN });
+    expect(cookie).toStartWith(`clawdis_webchat_${new URL(url).port}=v1.`);
+    const tab = openTab(url, cookie!);
+    expect(await tab.hello).toMatchObject({ type: "hello" });
+    const t0 = Date.now();
+    expect(await tab.closed).toBe(4401);
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    await expect(openTab(url, cookie!).hello).rejects.toThrow("refused");
+  });
+
+  test("revokeAll ends every session at once and for good (new key in the state dir)", async () => {
+    const stateDir = tempStateDir();
+    const { webchat, url } = await serve({ stateDir });
+    const keyBefore = readFileSync(sessionKeyPath(stateDir), "utf8");
+    const a = await login(url, { token: TOKEN });
+    const b = await login(url, { code: webchat.signInLink().url.split("#code=")[1]! });
+    const tabs = [openTab(url, a.cookie!), openTab(url, a.cookie!), openTab(url, b.cookie!)];
+    await Promise.all(tabs.map((t) => t.hello));
+    webchat.revokeAll();
+    expect(await Promise.all(tabs.map((t) => t.closed))).toEqual([4401, 4401, 4401]);
+    expect(readFileSync(sessionKeyPath(stateDir), "utf8")).not.toBe(keyBefore);
+    await expect(openTab(url, a.cookie!).hello).rejects.toThrow("refused");
+    // A restarted WebChat on the same state dir still refuses the old cookies.
+    await webchat.stop();
+    const again = await serve({ stateDir });
+    await expect(openTab(again.url, b.cookie!).hello).rejects.toThrow("refused");
+    const fresh = await login(again.url, { token: TOKEN });
+    expect(await openTab(again.url, fresh.cookie!).hello).toMatchObject({ type: "hello" });
+    // Rotation: the old token stops signing in, the new one works.
+    again.webchat.revokeAll("rotated-token");
+    expect((await login(again.url, { token: TOKEN })).status).toBe(401);
+    const rotated = await login(again.url, { token: "rotated-token" });
+    expect(await openTab(again.url, rotated.cookie!).hello).toMatchObject({ type: "hello" });
+  });
+});
+
+describe("the signing key and the sign-in limits", () => {
+  test("the key file is created 0600, shared by a second WebChat, and tightened if loosened", async () => {
+    const stateDir = tempStateDir();
+    const first = await serve({ stateDir });
+    const path = sessionKeyPath(stateDir);
+    expect(path).toBe(join(stateDir, "webchat-session.key"));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const { cookie } = await login(first.url, { token: TOKEN });
+    chmodSync(path, 0o644);
+    // Another WebChat on the same state dir (and token) trusts the first one's signature
+    // (as a restart on the same port does); only the cookie's name differs by port.
+    const second = await serve({ stateDir });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const value = cookie!.split("=")[1]!;
+    expect(await openTab(second.url, `clawdis_webchat_${new URL(second.url).port}=${value}`).hello).toMatchObject({ type: "hello" });
+    // A different token derives a different MAC key: the cookie is worthless there.
+    const check = (token: string) => new WebAuth({ token, keyFile: path }).check(`clawdis_webchat=${value}`);
+    expect(check("another-token")).toBeNull();
+    expect(check(TOKEN)).not.toBeNull();
+  });
+
+  test("codes are single use and expire; wrong codes and tokens count toward the limit (429)", async () => {
+    const auth = new WebAuth({ token: TOKEN, codeTtlMs: 50, failuresPerMinute: 3 });
+    const { code } = auth.issueCode();
+    expect(Buffer.from(code, "base64url").length).toBeGreaterThanOrEqual(16);
+    const stale = auth.issueCode();
+    expect(auth.redeem(code)).toStartWith("v1.");
+    expect(auth.redeem(code)).toBeNull();
+    await Bun.sleep(80);
+    expect(auth.redeem(stale.code)).toBeNull();
+    expect(auth.limited).toBe(false);
+    expect(auth.login("wrong")).toBeNull();
+    expect(auth.limited).toBe(true);
+
+    const { url } = await serve();
+    const tries = [];
+    for (let i = 0; i < 11; i++) tries.push((await login(url, { code: `guess-${i}` })).status);
+    expect(tries.slice(0, 10)).toEqual(Array(10).fill(401));
+    expect(tries[10]).toBe(429);
+    // Even the right token waits out the limit.
+    expect((await login(url, { token: TOKEN })).status).toBe(429);
+  });
+
+  test("sign-in is same-origin only, and a body with neither token nor code is a clear 400", async () => {
+    const { url } = await serve();
+    const cross = await fetch(`${url}/api/login`, { method: "POST", headers: { Origin: "http://evil.example" }, body: JSON.stringify({ token: TOKEN }) });
+    expect(cross.status).toBe(403);
+    const empty = await fetch(`${url}/api/login`, { method: "POST", headers: { Origin: url }, body: "{}" });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: string }).error).toBe("expected JSON {token} or {code}");
+  });
+});
