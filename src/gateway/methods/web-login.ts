@@ -59,7 +59,7 @@ export const webLoginStart: Handler<"web.login.start"> = async (params, { gw }) 
     params.pairingPhone,
   );
   if (pairingCode) return { pairingCode };
-  if (!s.qr && !s.ended && !(await waitChange(s, 20_000))) {
+  if (!s.qr && !s.ended && !s.linked && !(await waitChange(s, 20_000))) {
     throw new GatewayError("UNAVAILABLE", "WhatsApp sent no QR code within 20 s; check the network and try again", { retryable: true });
   }
   if (s.linked) return { alreadyLinked: true };

@@ -125,6 +125,8 @@ export class WhatsAppProvider implements Provider {
   private login: LoginListener | null = null;
   private pairing: Pairing | null = null;
   private linked: boolean;
+  /** When the link was made (read once from the store, or set when a new link opens). */
+  private linkedAt: number | undefined;
   private readonly recentSent = new RecentSent();
   private readonly registered = new RegisteredCache();
 
@@ -137,7 +139,8 @@ export class WhatsAppProvider implements Provider {
   }
 
   status(): ProviderStatus {
-    const linkedAt = this.linked ? this.store.linkedAt() : undefined;
+    if (this.linked) this.linkedAt ??= this.store.linkedAt();
+    const linkedAt = this.linked ? this.linkedAt : undefined;
     return {
       linked: this.linked,
       connected: this.connected,
@@ -206,6 +209,7 @@ export class WhatsAppProvider implements Provider {
     this.dropSocket();
     await this.store.clear();
     this.linked = false;
+    this.linkedAt = undefined;
     this.stopReason = { stopped: "logged out by clawdis logout" };
     this.setConnected(false);
   }
@@ -251,7 +255,10 @@ export class WhatsAppProvider implements Provider {
     sock.ev.on("connection.update", (u: { connection?: string; qr?: string; isNewLogin?: boolean; lastDisconnect?: { error?: unknown } }) => {
       if (!mine()) return;
       if (u.qr) this.onQr(sock, u.qr);
-      if (u.isNewLogin) void this.store.markLinked();
+      if (u.isNewLogin) {
+        this.linkedAt = Date.now();
+        void this.store.markLinked(this.linkedAt);
+      }
       if (u.connection === "open") this.onOpen(state.creds.me?.id);
       if (u.connection === "close") this.onClose(u.lastDisconnect?.error);
     });
@@ -324,6 +331,7 @@ export class WhatsAppProvider implements Provider {
     if (stop) {
       if (stop.clearCredentials) {
         this.linked = false;
+        this.linkedAt = undefined;
         void this.store.clear().then(() => this.deps.onStatus());
       }
       return this.stopWith(stop, code === DisconnectReason.loggedOut ? "warn" : "error");
