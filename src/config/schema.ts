@@ -52,6 +52,8 @@ export const ConfigSchema = v.strictObject({
       apiRoot: v.optional(v.pipe(v.string(), v.url())),
       allowFrom: AllowFrom,
       pollTimeoutS: v.optional(int(0, 50), 30),
+      /** Timeout of one send (uploads included); a long poll gets pollTimeoutS + 15 s. */
+      sendTimeoutS: v.optional(int(1, 600), 60),
     }),
     {},
   ),

@@ -44,28 +44,28 @@ const isShutdown = (reason: string | undefined) => reason === "agent run failed:
  * be answered (status, broadcast, channel, group, sender not allowed, too old) is
  * `skipped` with the reason; an allowed one starts an agent run in its own session and
  * ends `replied` (the reply went back to the same chat) or `failed` with the reason.
+ * Resolves once the message is on disk, before its run ends.
  */
-export function handleInbound(gw: GatewayContext, msg: InboundMessage): void {
+export async function handleInbound(gw: GatewayContext, msg: InboundMessage): Promise<void> {
   const log = gw.log.child("inbound");
   const base = { direction: "inbound" as const, provider: msg.provider, chat: msg.chat, providerMessageId: msg.messageId };
   const prior = gw.ledger.inbound(msg.provider, msg.messageId);
   if (prior) {
     log.info("ignored a duplicate message", { provider: msg.provider, messageId: msg.messageId, of: prior.id });
-    void gw.ledger.create({ ...base, status: "duplicate", reason: `duplicate of ${prior.id}` });
+    await gw.ledger.create({ ...base, status: "duplicate", reason: `duplicate of ${prior.id}` });
     return;
   }
   const reason = refusal(gw, msg);
   if (reason) {
     log.info(`ignored a message: ${reason}`, { provider: msg.provider, sender: msg.sender, chat: msg.chat });
-    void gw.ledger.create({ ...base, status: "skipped", reason }, msg.text);
+    await gw.ledger.create({ ...base, status: "skipped", reason }, msg.text);
     return;
   }
-  void (async () => {
-    const rec = await gw.ledger.create({ ...base, status: "received", idempotencyKey: runKey(msg) }, msg.text);
-    const pending: PendingInbound = { recordId: rec.id, message: msg, at: Date.now() };
-    await gw.inboundPending.add(pending).catch((err) => log.warn("could not keep the message for a restart", { error: (err as Error).message }));
-    await runInbound(gw, pending, runKey(msg));
-  })();
+  const rec = await gw.ledger.create({ ...base, status: "received", idempotencyKey: runKey(msg) }, msg.text);
+  const pending: PendingInbound = { recordId: rec.id, message: msg, at: Date.now() };
+  await gw.inboundPending.add(pending).catch((err) => log.warn("could not keep the message for a restart", { error: (err as Error).message }));
+  // The run goes on in the background; the caller only waited for the message to be safe on disk.
+  void runInbound(gw, pending, runKey(msg));
 }
 
 /** Run the agent for a taken-in message and ledger the outcome; the pending file goes once the run really ended. */

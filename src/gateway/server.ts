@@ -145,7 +145,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const providerDeps = (name: string): ProviderDeps => ({
     stateDir: opts.stateDir,
     log: log.child(name),
-    onInbound: (message) => handleInbound(ctx, message),
+    onInbound: (message) =>
+      handleInbound(ctx, message).catch((err) => log.error("could not record an inbound message", { error: (err as Error).message })),
     onStatus: () => health.refresh(),
   });
   let whatsappProvider: Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider> | undefined;
@@ -173,7 +174,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       const { TelegramProvider } = await import("../providers/telegram/index.ts");
       providers.add(
         new TelegramProvider(
-          { botToken: tg.botToken, pollTimeoutS: tg.pollTimeoutS, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}) },
+          { botToken: tg.botToken, pollTimeoutS: tg.pollTimeoutS, sendTimeoutS: tg.sendTimeoutS, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}) },
           providerDeps("telegram"),
         ),
       );

@@ -38,7 +38,8 @@ export interface InboundMessage {
 export interface ProviderDeps {
   stateDir: string;
   log: Logger;
-  onInbound: (message: InboundMessage) => void;
+  /** Resolves once the message is on disk (ledger, and kept for a restart): only then may a provider confirm it upstream. */
+  onInbound: (message: InboundMessage) => void | Promise<void>;
   /** Status changed (connected, disconnected, linked…): the gateway refreshes health. */
   onStatus: () => void;
 }

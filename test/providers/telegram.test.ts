@@ -2,6 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { getEventListeners } from "node:events";
 import * as v from "valibot";
+import type { AgentBackend } from "../../src/agent/types.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { senderAllowed } from "../../src/gateway/inbound.ts";
 import { createGateway, type Gateway } from "../../src/gateway/server.ts";
@@ -52,7 +53,7 @@ function provider(opts: Partial<TelegramOptions> = {}) {
   const inbound: InboundMessage[] = [];
   const p = new TelegramProvider(
     { botToken: bot.token, apiRoot: bot.apiRoot, pollTimeoutS: 1, ...opts },
-    { stateDir: tempStateDir(), log: silentLogger, onInbound: (m) => inbound.push(m), onStatus: () => {} },
+    { stateDir: tempStateDir(), log: silentLogger, onInbound: (m) => void inbound.push(m), onStatus: () => {} },
   );
   cleanup.push(() => p.stop());
   return { p, inbound };
@@ -165,6 +166,33 @@ describe("forum topics", () => {
     const call = bot.sent().find((c) => c.at >= t0)!;
     expect(call.params).toMatchObject({ chat_id: "-1001234567890", message_thread_id: 45, text: "answer" });
   });
+});
+
+describe("no inbound message lost across a restart", () => {
+  test("a restart during the agent run: the offset was confirmed, yet the message is answered once after the restart", async () => {
+    const stateDir = tempStateDir();
+    const config = v.parse(ConfigSchema, { gateway: { port: 0 }, telegram: { botToken: bot.token, apiRoot: bot.apiRoot, pollTimeoutS: 1, allowFrom: ["@carol"] } });
+    let started = false;
+    const stuck: AgentBackend = {
+      name: "stuck",
+      run: (_t, _e, signal) => new Promise((_, reject) => ((started = true), signal.addEventListener("abort", () => reject(new Error("aborted"))))),
+    };
+    const first = createGateway({ config, stateDir, lock: false, agentBackend: stuck });
+    await first.start();
+    const update = bot.userSays("answer me after the restart", { id: 777, username: "carol" });
+    await until(() => started, 5_000, "the run to start");
+    // The offset past this update is confirmed before the run ends.
+    await until(() => bot.offsets.includes(update + 1), 5_000, "the offset confirmation");
+    await first.stop("restart");
+    const t0 = Date.now();
+    const second = createGateway({ config, stateDir, lock: false });
+    cleanup.push(() => second.stop("test over"));
+    await second.start();
+    await bot.waitFor((c) => c.method === "sendMessage" && c.at >= t0 && c.params.text === "answer me after the restart");
+    await Bun.sleep(1_500);
+    expect(bot.sent("sendMessage").filter((c) => c.params.text === "answer me after the restart")).toHaveLength(1);
+    expect(second.ctx.ledger.list({ direction: "inbound" }).find((r) => r.chat === "777")?.status).toBe("replied");
+  }, 20_000);
 });
 
 describe("defects (issue 15)", () => {

@@ -136,7 +136,7 @@ export class TelegramProvider implements Provider {
           if (m && typeof text === "string") {
             // A reply to a forum-topic message goes back into that topic, not General.
             const topic = m.is_topic_message && m.message_thread_id !== undefined ? `:${m.message_thread_id}` : "";
-            this.deps.onInbound({
+            await this.deps.onInbound({
               provider: "telegram",
               chat: `${m.chat.id}${topic}`,
               sender: String(m.from?.id ?? m.chat.id),
@@ -149,8 +149,9 @@ export class TelegramProvider implements Provider {
           }
           this.offset = u.update_id + 1;
         }
-        // Persisted after handling: a crash in between replays the batch, and inbound
-        // de-duplication by message id absorbs the replay.
+        // Confirmed only once every message of the batch is on disk (ledger + kept for a
+        // restart): a crash in between replays the batch, and inbound de-duplication by
+        // message id absorbs the replay.
         if (updates.length > 0) await writeAtomic(this.offsetFile, JSON.stringify({ offset: this.offset }));
       } catch (err) {
         if (signal.aborted) break;

@@ -284,7 +284,7 @@ export class WhatsAppProvider implements Provider {
         const pn = await sock.signalRepository?.lidMapping.getPNForLID(lid);
         return pn ? jidNormalizedUser(pn) : null;
       });
-      if (msg && this.sock === sock) this.deps.onInbound(msg);
+      if (msg && this.sock === sock) await this.deps.onInbound(msg);
     } catch (err) {
       this.deps.log.warn("whatsapp: could not read an incoming message", { id: m.key.id, error: (err as Error).message });
     }

@@ -38,14 +38,19 @@ export class RecentSent {
   get = async (key: WAMessageKey): Promise<proto.IMessage | undefined> => (key.id ? this.cache.get(key.id) : undefined);
 }
 
-/** `onWhatsApp` answers, cached (1,000 numbers, 6 hours): a number's registration rarely changes. */
+/**
+ * `onWhatsApp` answers, cached (1,000 numbers, 6 hours): a number's registration rarely
+ * changes. Baileys lists only registered numbers; a failed lookup (no answer) is not a
+ * "no" — the send goes ahead and nothing is cached.
+ */
 export class RegisteredCache {
   private readonly cache = new BoundedCache<boolean>(1_000, 6 * 3_600_000);
   async check(jid: string, lookup: (jid: string) => Promise<{ exists: unknown }[] | undefined>): Promise<boolean> {
     const known = this.cache.get(jid);
     if (known !== undefined) return known;
-    const [hit] = (await lookup(jid)) ?? [];
-    const exists = Boolean(hit?.exists);
+    const list = await lookup(jid).catch(() => undefined);
+    if (!list) return true;
+    const exists = list.some((hit) => Boolean(hit.exists));
     this.cache.set(jid, exists);
     return exists;
   }
