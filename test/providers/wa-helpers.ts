@@ -29,13 +29,13 @@ export async function startWa(
   dir: string,
   peer: FakeWaPeer,
   config: Record<string, unknown> = {},
-  extra: { agentBackend?: AgentBackend; backoff?: { initialMs: number; maxMs: number } } = {},
+  extra: { agentBackend?: AgentBackend; backoff?: { initialMs: number; maxMs: number }; lock?: boolean } = {},
 ) {
   const cfg = v.parse(ConfigSchema, { gateway: { port: 0, presenceCoalesceMs: 0 }, ...config });
   const g = createGateway({
     config: cfg,
     stateDir: dir,
-    lock: false,
+    lock: extra.lock ?? false,
     ...(extra.agentBackend ? { agentBackend: extra.agentBackend } : {}),
     whatsapp: { makeSocket: peer.factory, backoff: extra.backoff ?? { initialMs: 50, maxMs: 200 }, healthyAfterMs: 300, pairingTimeoutMs: 3_000 },
   });

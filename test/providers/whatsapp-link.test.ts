@@ -1,5 +1,6 @@
 /** WhatsApp linking, stop codes, sockets and sends, against the fake peer that behaves as rc14 and WhatsApp do. */
 import { describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
 import { existsSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import { initAuthCreds } from "@whiskeysockets/baileys";
@@ -7,7 +8,7 @@ import { statePaths } from "../../src/paths.ts";
 import { WhatsAppAuthStore } from "../../src/providers/whatsapp/auth-store.ts";
 import { TestClient } from "../helpers/client.ts";
 import { FakeWaPeer, FakeWaSocket } from "../helpers/fake-baileys.ts";
-import { tempStateDir } from "../helpers/gateway.ts";
+import { BINARY, tempStateDir } from "../helpers/gateway.ts";
 import { health, linkedStateDir, openGateway, startWa, until } from "./wa-helpers.ts";
 
 describe("pairing-code login", () => {
@@ -46,6 +47,26 @@ describe("pairing-code login", () => {
     expect((await health(url)).web).toMatchObject({ linked: true, connected: true });
     c.close();
   });
+});
+
+describe("clawdis login --pairing-code (compiled binary, through the running gateway)", () => {
+  test("prints the code WhatsApp gave after the handshake and exits 0 once the phone links", async () => {
+    const peer = new FakeWaPeer();
+    peer.onSocket = (s) => setTimeout(() => s.qr("2@ref"), 50);
+    const dir = tempStateDir();
+    await startWa(dir, peer, {}, { lock: true });
+    const proc = spawn(BINARY, ["login", "--pairing-code", "+15551234567"], { env: { ...process.env, CLAWDIS_STATE_DIR: dir }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    proc.stdout!.on("data", (d) => (out += d));
+    proc.stderr!.on("data", (d) => (out += d));
+    await until(() => out.includes("ABCDEFGH"), 10_000, "the pairing code");
+    expect(out).toContain("Link with phone number: ABCDEFGH");
+    expect(peer.last.pairingRequests).toEqual([{ phone: "15551234567", accepted: true }]);
+    peer.last.link("15551234567:9@s.whatsapp.net");
+    const code = await new Promise<number | null>((r) => proc.on("exit", r));
+    expect(out).toContain("WhatsApp linked");
+    expect(code).toBe(0);
+  }, 20_000);
 });
 
 describe("codes that never heal stop, keep the credentials and say what to do", () => {
