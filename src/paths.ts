@@ -19,6 +19,7 @@ export function statePaths(stateDir: string) {
     sessions: join(stateDir, "sessions"),
     whatsappCreds: join(stateDir, "credentials", "whatsapp"),
     ledger: join(stateDir, "ledger"),
+    inboundPending: join(stateDir, "inbound"),
   };
 }
 export type StatePaths = ReturnType<typeof statePaths>;

@@ -66,7 +66,7 @@ export const login = defineCommand({
         { credsDir: statePaths(resolveStateDir()).whatsappCreds },
         { stateDir: resolveStateDir(), log, onInbound: () => {}, onStatus: () => {} },
       );
-      const { pairingCode } = await wa.beginLogin({ onQr: (qr) => void printQr(qr), onLinked: () => linked() }, phone);
+      const { pairingCode } = await wa.beginLogin({ onQr: (qr) => void printQr(qr), onLinked: () => linked(), onEnded: () => linked() }, phone);
       if (pairingCode) console.log(`Enter this code in WhatsApp → Linked devices → Link with phone number: ${pairingCode}`);
       const timer = setTimeout(() => linked(), waitMs);
       await done;

@@ -52,6 +52,8 @@ export const ConfigSchema = v.strictObject({
       apiRoot: v.optional(v.pipe(v.string(), v.url())),
       allowFrom: AllowFrom,
       pollTimeoutS: v.optional(int(0, 50), 30),
+      /** Timeout of one send (uploads included); a long poll gets pollTimeoutS + 15 s. */
+      sendTimeoutS: v.optional(int(1, 600), 60),
     }),
     {},
   ),
@@ -70,6 +72,16 @@ export const ConfigSchema = v.strictObject({
       allowFrom: AllowFrom,
       /** Link WhatsApp at start-up when credentials exist (default true). */
       enabled: v.optional(v.boolean(), true),
+      /** WhatsApp Web version to announce, e.g. [2, 3000, 1023223821], when the bundled one is refused (405). */
+      waVersion: v.optional(v.tuple([int(1, 1_000), int(0, 1_000_000), int(0, 2_000_000_000)])),
+    }),
+    {},
+  ),
+  /** Inbound messages: what happens to ones caught by a restart or delivered late. */
+  inbound: v.optional(
+    v.strictObject({
+      /** Messages left unanswered by a restart (or delivered late, e.g. WhatsApp's offline queue) younger than this are answered; older ones are ledgered `skipped`. */
+      retryWindowMs: v.optional(int(0, 7 * 86_400_000), 10 * 60_000),
     }),
     {},
   ),

@@ -12,6 +12,7 @@ import type { Ledger } from "./ledger.ts";
 import type { RunRegistry } from "./runs.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import type { Presence } from "./presence.ts";
+import type { PendingInboundStore } from "./inbound-pending.ts";
 
 /** The gateway's state, created once in server.ts and passed down; no singletons. */
 export interface GatewayContext {
@@ -35,6 +36,8 @@ export interface GatewayContext {
   readonly idempotency: IdempotencyStore;
   /** Every message's record; also send idempotency and inbound de-duplication. */
   readonly ledger: Ledger;
+  /** Inbound messages whose run has not ended (kept for a restart). */
+  readonly inboundPending: PendingInboundStore;
   readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
   readonly clients: () => number;
   /** Joins and leaves since the last summary line (per-connection lines are debug). */

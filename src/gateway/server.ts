@@ -26,7 +26,8 @@ import { Journal } from "./journal.ts";
 import { Ledger } from "./ledger.ts";
 import { RunRegistry } from "./runs.ts";
 import { acquireLock } from "./lock.ts";
-import { handleInbound } from "./inbound.ts";
+import { handleInbound, resumeInbound } from "./inbound.ts";
+import { PendingInboundStore } from "./inbound-pending.ts";
 import { Presence } from "./presence.ts";
 import type { ProviderDeps } from "../providers/index.ts";
 
@@ -123,6 +124,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     broadcaster,
     journal,
     ledger: new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger }),
+    inboundPending: new PendingInboundStore(statePaths(opts.stateDir).inboundPending),
     runRegistry: new RunRegistry(),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     sends: new Dedupe<SendResult>(),
@@ -143,14 +145,19 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const providerDeps = (name: string): ProviderDeps => ({
     stateDir: opts.stateDir,
     log: log.child(name),
-    onInbound: (message) => handleInbound(ctx, message),
+    onInbound: (message) =>
+      handleInbound(ctx, message).catch((err) => log.error("could not record an inbound message", { error: (err as Error).message })),
     onStatus: () => health.refresh(),
   });
   let whatsappProvider: Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider> | undefined;
   const createWhatsApp = async () => {
     const { WhatsAppProvider } = await import("../providers/whatsapp/index.ts");
     const wa = new WhatsAppProvider(
-      { ...opts.whatsapp, credsDir: statePaths(opts.stateDir).whatsappCreds },
+      {
+        ...(config.whatsapp.waVersion ? { waVersion: config.whatsapp.waVersion } : {}),
+        ...opts.whatsapp,
+        credsDir: statePaths(opts.stateDir).whatsappCreds,
+      },
       providerDeps("whatsapp"),
     );
     providers.add(wa);
@@ -167,7 +174,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       const { TelegramProvider } = await import("../providers/telegram/index.ts");
       providers.add(
         new TelegramProvider(
-          { botToken: tg.botToken, pollTimeoutS: tg.pollTimeoutS, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}) },
+          { botToken: tg.botToken, pollTimeoutS: tg.pollTimeoutS, sendTimeoutS: tg.sendTimeoutS, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}) },
           providerDeps("telegram"),
         ),
       );
@@ -244,6 +251,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
         );
         if (!opts.providers) await addConfiguredProviders();
         health.refresh();
+        // Taken before any provider delivers: only what the last run left behind.
+        void resumeInbound(ctx).catch((err) => log.error("could not resume unanswered messages", { error: (err as Error).message }));
         await providers.start((name, err) => log.error(`${name}: failed to start`, { error: (err as Error).message }));
         const hostPart = config.gateway.bind.includes(":") ? `[${config.gateway.bind}]` : config.gateway.bind;
         const url = `ws://${hostPart}:${listening.port}`;

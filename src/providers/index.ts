@@ -22,10 +22,6 @@ export class Providers {
     this.byName.set(provider.name, provider);
   }
 
-  get(name: ProviderName): Provider | undefined {
-    return this.byName.get(name);
-  }
-
   status(name: ProviderName): ProviderStatus {
     return this.byName.get(name)?.status() ?? OFFLINE;
   }

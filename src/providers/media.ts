@@ -20,12 +20,33 @@ export function mediaKind(contentType: string): MediaKind {
   return "document";
 }
 
+/** The file name a URL names (its last path segment, percent-decoded); a MediaError for a URL that cannot be fetched or decoded. */
+export function mediaFileName(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new MediaError(`mediaUrl ${JSON.stringify(url)} is not a URL: pass an absolute http(s) URL`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new MediaError(`mediaUrl ${url}: only http and https URLs can be fetched (got ${parsed.protocol})`);
+  }
+  const last = parsed.pathname.split("/").pop() ?? "";
+  try {
+    return decodeURIComponent(last) || "file";
+  } catch {
+    throw new MediaError(`mediaUrl ${url}: the path has a malformed percent-escape (${JSON.stringify(last)}); encode it with encodeURIComponent`);
+  }
+}
+
 /**
  * Fetch media by URL with a size cap (checked on the header and while reading) and a
  * content-type check, so a send never buffers an unbounded or unexpected body.
  */
 export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<FetchedMedia> {
   const max = opts.maxBytes ?? MAX_MEDIA_BYTES;
+  // Everything about the URL is checked before a byte is downloaded.
+  const fileName = mediaFileName(url);
   let res: Response;
   try {
     res = await fetch(url, { ...(opts.signal ? { signal: opts.signal } : {}), redirect: "follow" });
@@ -56,6 +77,5 @@ export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?
     data.set(c, at);
     at += c.byteLength;
   }
-  const fileName = decodeURIComponent(new URL(url).pathname.split("/").pop() || "file") || "file";
   return { data, contentType, kind: mediaKind(contentType), fileName };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
@@ -8,13 +8,6 @@ export async function writeAtomic(path: string, data: string | Uint8Array, mode 
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile(tmp, data, { mode });
   await rename(tmp, path);
-}
-
-export function writeAtomicSync(path: string, data: string, mode = 0o600): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, path);
 }
 
 /** Read a small JSON file, or `fallback` when it is missing or unreadable. */

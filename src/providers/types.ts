@@ -26,13 +26,20 @@ export interface InboundMessage {
   messageId: string;
   text: string;
   ts: number;
+  /** A group chat: answered only where a group policy allows it (none yet: groups are off). */
+  group?: boolean;
+  /** Delivered late, from the provider's offline queue (WhatsApp `append` after a reconnect). */
+  offline?: boolean;
+  /** The provider never answers this kind of chat (status, broadcast list, channel); the reason is ledgered. */
+  refused?: string;
 }
 
 /** What the gateway hands a provider when it builds one. Providers never import the gateway. */
 export interface ProviderDeps {
   stateDir: string;
   log: Logger;
-  onInbound: (message: InboundMessage) => void;
+  /** Resolves once the message is on disk (ledger, and kept for a restart): only then may a provider confirm it upstream. */
+  onInbound: (message: InboundMessage) => void | Promise<void>;
   /** Status changed (connected, disconnected, linked…): the gateway refreshes health. */
   onStatus: () => void;
 }
@@ -43,5 +50,5 @@ export interface Provider {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): ProviderStatus;
-  send(params: SendParams, signal?: AbortSignal): Promise<SendResult>;
+  send(params: SendParams): Promise<SendResult>;
 }

@@ -1,7 +1,8 @@
 /**
  * A local Telegram Bot API server for grammY (`apiRoot`). Long-polling `getUpdates`
  * honours `offset` and `timeout`; sends are recorded. Faults can be queued: a 409 for
- * the next getUpdates calls, a 429 with retry_after for the next sends.
+ * the next getUpdates calls, a 429 with retry_after for the next sends or polls, polls
+ * that never answer (a dead connection).
  */
 export interface BotCall {
   method: string;
@@ -14,14 +15,18 @@ export interface FakeBotApi {
   apiRoot: string;
   token: string;
   calls: BotCall[];
-  /** Queue a text message from a user. Returns its update_id. */
-  userSays(text: string, from?: { id: number; username?: string }, chatId?: number): number;
+  /** Queue a text message from a user (`extra` is merged into the message, e.g. a forum chat and thread). Returns its update_id. */
+  userSays(text: string, from?: { id: number; username?: string }, chatId?: number, extra?: Record<string, unknown>): number;
   /** Deliver an update's message again (as a provider replay would), under a new update id. */
   replay(updateId: number): number;
   /** Every getUpdates offset seen, in order. */
   offsets: number[];
   conflicts: number;
   rateLimits: { count: number; retryAfter: number };
+  /** 429s with retry_after for the next getUpdates calls. */
+  pollRateLimits: { count: number; retryAfter: number };
+  /** The next getUpdates calls never answer (until the client gives up). */
+  stalledPolls: number;
   sent(method?: string): BotCall[];
   waitFor(pred: (c: BotCall) => boolean, timeoutMs?: number): Promise<BotCall>;
   stop(): void;
@@ -40,9 +45,11 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
     offsets: [] as number[],
     conflicts: 0,
     rateLimits: { count: 0, retryAfter: 1 },
-    userSays(text: string, from = { id: 4242, username: "alice" }, chatId = from.id) {
+    pollRateLimits: { count: 0, retryAfter: 1 },
+    stalledPolls: 0,
+    userSays(text: string, from = { id: 4242, username: "alice" }, chatId = from.id, extra: Record<string, unknown> = {}) {
       const id = nextUpdate++;
-      const message = { message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private" }, from: { ...from, is_bot: false, first_name: "A" }, text };
+      const message = { message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private" }, from: { ...from, is_bot: false, first_name: "A" }, text, ...extra };
       history.set(id, message);
       updates.push({ update_id: id, message });
       for (const wake of [...pollers]) wake();
@@ -104,6 +111,18 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
               { ok: false, error_code: 409, description: "Conflict: terminated by other getUpdates request" },
               { status: 409 },
             );
+          }
+          if (state.pollRateLimits.count > 0) {
+            state.pollRateLimits.count -= 1;
+            return Response.json(
+              { ok: false, error_code: 429, description: "Too Many Requests: retry later", parameters: { retry_after: state.pollRateLimits.retryAfter } },
+              { status: 429 },
+            );
+          }
+          if (state.stalledPolls > 0) {
+            state.stalledPolls -= 1;
+            await new Promise<void>((resolve) => req.signal.addEventListener("abort", () => resolve()));
+            return new Response("gone", { status: 499 });
           }
           const offset = Number(params.offset ?? 0);
           state.offsets.push(offset);

@@ -3,14 +3,14 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import makeWASocket, { initAuthCreds } from "@whiskeysockets/baileys";
+import makeWASocket from "@whiskeysockets/baileys";
 import * as v from "valibot";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { createGateway, type Gateway } from "../../src/gateway/server.ts";
 import { statePaths } from "../../src/paths.ts";
 import { WhatsAppAuthStore } from "../../src/providers/whatsapp/auth-store.ts";
 import { TestClient } from "../helpers/client.ts";
-import { FakeWaPeer } from "../helpers/fake-baileys.ts";
+import { FakeWaPeer, linkedCreds } from "../helpers/fake-baileys.ts";
 import { BINARY, tempStateDir } from "../helpers/gateway.ts";
 
 const ME = "15559990000:7@s.whatsapp.net";
@@ -22,8 +22,7 @@ afterEach(async () => {
 
 async function linkedStateDir(): Promise<string> {
   const dir = tempStateDir();
-  const creds = initAuthCreds();
-  creds.me = { id: ME, name: "Test" };
+  const creds = linkedCreds(ME);
   await new WhatsAppAuthStore(statePaths(dir).whatsappCreds).saveCreds(creds);
   return dir;
 }

@@ -11,6 +11,8 @@ interface LoginSession {
   qr: string | null;
   qrVersion: number;
   linked: boolean;
+  /** Why the login ended without a link (QR codes ran out, WhatsApp refused…). */
+  ended: string | null;
   waiters: Set<() => void>;
 }
 
@@ -36,7 +38,7 @@ function waitChange(s: LoginSession, timeoutMs: number): Promise<boolean> {
 export const webLoginStart: Handler<"web.login.start"> = async (params, { gw }) => {
   const wa = await gw.whatsapp();
   if (wa.status().linked && wa.status().connected) return { alreadyLinked: true };
-  const s: LoginSession = { qr: null, qrVersion: 0, linked: false, waiters: new Set() };
+  const s: LoginSession = { qr: null, qrVersion: 0, linked: false, ended: null, waiters: new Set() };
   sessions.set(gw, s);
   const { pairingCode } = await wa.beginLogin(
     {
@@ -49,15 +51,24 @@ export const webLoginStart: Handler<"web.login.start"> = async (params, { gw }) 
         s.linked = true;
         wake(s);
       },
+      onEnded: (reason) => {
+        s.ended = reason;
+        wake(s);
+      },
     },
     params.pairingPhone,
   );
   if (pairingCode) return { pairingCode };
-  if (!s.qr && !(await waitChange(s, 20_000))) {
+  if (!s.qr && !s.ended && !s.linked && !(await waitChange(s, 20_000))) {
     throw new GatewayError("UNAVAILABLE", "WhatsApp sent no QR code within 20 s; check the network and try again", { retryable: true });
   }
-  return s.linked ? { alreadyLinked: true } : { qr: s.qr! };
+  if (s.linked) return { alreadyLinked: true };
+  if (!s.qr) throw loginEnded(s);
+  return { qr: s.qr };
 };
+
+const loginEnded = (s: LoginSession) =>
+  new GatewayError("UNAVAILABLE", `WhatsApp login ended: ${s.ended ?? "no QR code"}; run clawdis login again`, { retryable: true });
 
 export const webLoginWait: Handler<"web.login.wait"> = async (params, { gw }) => {
   const s = sessions.get(gw);
@@ -65,8 +76,9 @@ export const webLoginWait: Handler<"web.login.wait"> = async (params, { gw }) =>
   if (s.linked) return { linked: true };
   const version = s.qrVersion;
   const end = Date.now() + (params.timeoutMs ?? 60_000);
-  while (!s.linked && s.qrVersion === version && Date.now() < end) await waitChange(s, end - Date.now());
+  while (!s.linked && !s.ended && s.qrVersion === version && Date.now() < end) await waitChange(s, end - Date.now());
   if (s.linked) return { linked: true };
+  if (s.ended) throw loginEnded(s);
   return s.qrVersion !== version && s.qr ? { linked: false, qr: s.qr } : { linked: false };
 };
 

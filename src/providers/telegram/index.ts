@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { Api, GrammyError, HttpError, InputFile } from "grammy";
 import { GatewayError, type SendParams, type SendResult } from "../../protocol/index.ts";
-import { fetchMedia, MediaError } from "../media.ts";
+import { fetchMedia, MediaError, type FetchedMedia } from "../media.ts";
 import { readJson, writeAtomic } from "../state-file.ts";
 import type { Provider, ProviderDeps, ProviderStatus } from "../types.ts";
 
@@ -10,6 +10,19 @@ export interface TelegramOptions {
   apiRoot?: string;
   /** Long-poll timeout in seconds. */
   pollTimeoutS?: number;
+  /** A long poll is given up this long after its poll timeout (a dead connection, not a quiet chat). */
+  pollMarginS?: number;
+  /** Timeout of one send request (uploads included). */
+  sendTimeoutS?: number;
+}
+
+/** Telegram's limit for `sendPhoto` uploads; bigger images go as documents. */
+const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+
+/** `"<chat>:<topic>"` addresses a forum topic (chat ids and @names never hold a colon). */
+export function parseChat(to: string): { chat: string; thread?: number } {
+  const m = /^(-?\d+):(\d+)$/.exec(to);
+  return m ? { chat: m[1]!, thread: Number(m[2]) } : { chat: to };
 }
 
 /** Attempts of one send when Telegram answers 429 with retry_after. */
@@ -17,11 +30,27 @@ const SEND_ATTEMPTS = 3;
 /** A retry_after longer than this is not waited for: the send fails retryable instead. */
 const MAX_RETRY_AFTER_S = 30;
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Wait `ms`, or less when `signal` aborts; the abort listener never outlives the wait. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
   });
+
+/** The grammY call for a fetched file: photos within Telegram's limits, GIFs as animations, the rest as documents. */
+function mediaMethod(media: FetchedMedia): "sendPhoto" | "sendAnimation" | "sendVideo" | "sendAudio" | "sendDocument" {
+  if (media.contentType === "image/gif") return "sendAnimation";
+  if (media.kind === "image") return media.contentType !== "image/svg+xml" && media.data.byteLength <= MAX_PHOTO_BYTES ? "sendPhoto" : "sendDocument";
+  if (media.kind === "video") return "sendVideo";
+  if (media.kind === "audio") return "sendAudio";
+  return "sendDocument";
+}
 
 /**
  * Telegram through grammY's Bot API client, with our own long-polling loop so the
@@ -30,7 +59,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  */
 export class TelegramProvider implements Provider {
   readonly name = "telegram" as const;
+  /** Long polls: timeout = poll timeout + margin. */
   private readonly api: Api;
+  /** Sends: their own timeout, so a stuck upload neither waits 500 s nor shares the poll's. */
+  private readonly sendApi: Api;
   private readonly offsetFile: string;
   private offset: number;
   private connected = false;
@@ -43,7 +75,9 @@ export class TelegramProvider implements Provider {
     private readonly opts: TelegramOptions,
     private readonly deps: ProviderDeps,
   ) {
-    this.api = new Api(opts.botToken, opts.apiRoot ? { apiRoot: opts.apiRoot } : {});
+    const root = opts.apiRoot ? { apiRoot: opts.apiRoot } : {};
+    this.api = new Api(opts.botToken, { ...root, timeoutSeconds: (opts.pollTimeoutS ?? 30) + (opts.pollMarginS ?? 15) });
+    this.sendApi = new Api(opts.botToken, { ...root, timeoutSeconds: opts.sendTimeoutS ?? 60 });
     this.offsetFile = join(deps.stateDir, "telegram", "offset.json");
     this.offset = readJson<{ offset?: number }>(this.offsetFile, {}).offset ?? 0;
   }
@@ -98,21 +132,26 @@ export class TelegramProvider implements Provider {
         failures = 0;
         for (const u of updates) {
           const m = u.message;
-          if (m && typeof m.text === "string") {
-            this.deps.onInbound({
+          const text = m?.text ?? m?.caption;
+          if (m && typeof text === "string") {
+            // A reply to a forum-topic message goes back into that topic, not General.
+            const topic = m.is_topic_message && m.message_thread_id !== undefined ? `:${m.message_thread_id}` : "";
+            await this.deps.onInbound({
               provider: "telegram",
-              chat: String(m.chat.id),
+              chat: `${m.chat.id}${topic}`,
               sender: String(m.from?.id ?? m.chat.id),
               senderNames: m.from?.username ? [`@${m.from.username}`] : [],
               messageId: `${m.chat.id}:${m.message_id}`,
-              text: m.text,
+              text,
               ts: m.date * 1000,
+              ...(m.chat.type !== "private" ? { group: true } : {}),
             });
           }
           this.offset = u.update_id + 1;
         }
-        // Persisted after handling: a crash in between replays the batch, and inbound
-        // de-duplication by message id absorbs the replay.
+        // Confirmed only once every message of the batch is on disk (ledger + kept for a
+        // restart): a crash in between replays the batch, and inbound de-duplication by
+        // message id absorbs the replay.
         if (updates.length > 0) await writeAtomic(this.offsetFile, JSON.stringify({ offset: this.offset }));
       } catch (err) {
         if (signal.aborted) break;
@@ -131,48 +170,44 @@ export class TelegramProvider implements Provider {
           this.deps.log.error("telegram: the bot token was rejected (401); polling stopped — fix telegram.botToken");
           return;
         }
-        const delay = Math.min(60_000, 1_000 * 2 ** Math.min(failures - 1, 6)) * (0.5 + Math.random() / 2);
+        // A 429 says how long to stay away; waiting less only earns another 429.
+        const retryAfter = err instanceof GrammyError && err.error_code === 429 ? (err.parameters.retry_after ?? 0) * 1000 : 0;
+        const delay = Math.max(retryAfter, Math.min(60_000, 1_000 * 2 ** Math.min(failures - 1, 6)) * (0.5 + Math.random() / 2));
         this.deps.log.warn(`telegram: polling failed (${why}); retrying in ${Math.round(delay)} ms`);
         await sleep(delay, signal);
       }
     }
   }
 
-  async send(params: SendParams, signal?: AbortSignal): Promise<SendResult> {
-    let media: Awaited<ReturnType<typeof fetchMedia>> | undefined;
+  async send(params: SendParams): Promise<SendResult> {
+    let media: FetchedMedia | undefined;
     if (params.mediaUrl) {
       try {
-        media = await fetchMedia(params.mediaUrl, signal ? { signal } : {});
+        media = await fetchMedia(params.mediaUrl);
       } catch (err) {
         if (err instanceof MediaError) throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl" } });
         throw err;
       }
     }
-    const chat = params.to;
+    const { chat, thread } = parseChat(params.to);
+    const where = thread !== undefined ? { message_thread_id: thread } : {};
     for (let attempt = 1; ; attempt++) {
       try {
         let sent: { message_id: number };
         if (media) {
           const file = new InputFile(media.data, media.fileName);
-          const caption = params.message ? { caption: params.message } : {};
-          sent =
-            media.kind === "image"
-              ? await this.api.sendPhoto(chat, file, caption, signal as never)
-              : media.kind === "video"
-                ? await this.api.sendVideo(chat, file, caption, signal as never)
-                : media.kind === "audio"
-                  ? await this.api.sendAudio(chat, file, caption, signal as never)
-                  : await this.api.sendDocument(chat, file, caption, signal as never);
+          const extra = { ...where, ...(params.message ? { caption: params.message } : {}) };
+          sent = await this.sendApi[mediaMethod(media)](chat, file, extra);
         } else {
-          sent = await this.api.sendMessage(chat, params.message, {}, signal as never);
+          sent = await this.sendApi.sendMessage(chat, params.message, where);
         }
-        return { provider: "telegram", to: chat, messageId: String(sent.message_id), ts: Date.now() };
+        return { provider: "telegram", to: params.to, messageId: String(sent.message_id), ts: Date.now() };
       } catch (err) {
         if (err instanceof GrammyError && err.error_code === 429) {
           const wait = err.parameters.retry_after ?? 1;
           if (attempt < SEND_ATTEMPTS && wait <= MAX_RETRY_AFTER_S) {
             this.deps.log.warn(`telegram: 429 on send, waiting retry_after=${wait}s`);
-            await sleep(wait * 1000, signal);
+            await sleep(wait * 1000);
             continue;
           }
           throw new GatewayError("UNAVAILABLE", `telegram is rate limiting sends (retry after ${wait} s)`, {
@@ -186,10 +221,8 @@ export class TelegramProvider implements Provider {
             details: { provider: "telegram", code: err.error_code },
           });
         }
-        if (err instanceof HttpError) {
-          throw new GatewayError("UNAVAILABLE", `telegram unreachable: ${err.message}`, { retryable: true });
-        }
-        throw err;
+        // Transport failures and grammY's own request timeout: nothing reached Telegram for sure.
+        throw new GatewayError("UNAVAILABLE", `telegram unreachable: ${(err as Error).message}`, { retryable: true });
       }
     }
   }

@@ -2,10 +2,18 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { mkdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from "@whiskeysockets/baileys";
-import { writeAtomic } from "../state-file.ts";
+import { readJson, writeAtomic } from "../state-file.ts";
 
 const CREDS = "creds.json";
 const BACKUP = "creds.json.bak";
+/** When the link was made: Baileys rewrites creds.json on every connect, so its mtime cannot say. */
+const LINK = "link.json";
+
+/**
+ * A link exists only once WhatsApp confirmed the pairing (pair-success gives `account`).
+ * `me` alone is not enough: a pairing-code request stores `me` before anything is linked.
+ */
+const linkedCreds = (creds: AuthenticationCreds | null) => Boolean(creds?.me?.id && creds.account);
 
 /** Key file names from Baileys ids: nothing that could leave the directory. */
 const fileName = (name: string) => name.replace(/\//g, "__").replace(/:/g, "-");
@@ -30,19 +38,31 @@ export class WhatsAppAuthStore {
   /** Credentials exist and belong to a linked account. */
   isLinked(): boolean {
     try {
-      return Boolean(this.readCreds()?.me?.id);
+      return linkedCreds(this.readCreds());
     } catch {
       return false;
     }
   }
 
-  /** When the link was made (creds file time), for `authAgeMs`. */
+  /**
+   * When the link was made, for `authAgeMs`. Stored once at link time; a link made before
+   * that file existed gets its creds file's time, recorded once so it stops moving.
+   */
   linkedAt(): number | undefined {
+    const stored = readJson<{ linkedAt?: number }>(join(this.dir, LINK), {}).linkedAt;
+    if (typeof stored === "number") return stored;
     try {
-      return statSync(join(this.dir, CREDS)).mtimeMs;
+      const at = statSync(join(this.dir, CREDS)).mtimeMs;
+      void this.markLinked(at);
+      return at;
     } catch {
       return undefined;
     }
+  }
+
+  /** Record when the link was made (once per link). */
+  markLinked(at = Date.now()): Promise<void> {
+    return this.enqueue(() => writeAtomic(join(this.dir, LINK), JSON.stringify({ linkedAt: Math.round(at) })));
   }
 
   /** Main file, else the backup (restored in place), else null. */
@@ -85,8 +105,15 @@ export class WhatsAppAuthStore {
 
   /** Baileys' auth state backed by this store. */
   async state(): Promise<{ state: AuthenticationState; saveCreds: () => Promise<void> }> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    // Writes still queued (pair-success just before a 515 restart) land before the read.
+    await this.enqueue(() => mkdir(this.dir, { recursive: true, mode: 0o700 }));
     const creds = this.readCreds() ?? initAuthCreds();
+    // A half-done pairing-code login left `me` behind: with it Baileys would try to log in
+    // instead of registering again.
+    if (!linkedCreds(creds)) {
+      delete (creds as Partial<AuthenticationCreds>).me;
+      delete creds.pairingCode;
+    }
     const read = async (name: string) => {
       try {
         return JSON.parse(await readFile(join(this.dir, fileName(name)), "utf8"), BufferJSON.reviver);

@@ -1,73 +1,36 @@
-import makeWASocket, { Browsers, type UserFacingSocketConfig, type WAMessage } from "@whiskeysockets/baileys";
+import { Browsers, DisconnectReason, jidNormalizedUser, type WAMessage, type WAVersion } from "@whiskeysockets/baileys";
 import { GatewayError, type SendParams, type SendResult } from "../../protocol/index.ts";
-import type { Logger } from "../../log.ts";
-import { fetchMedia, MediaError } from "../media.ts";
 import type { Provider, ProviderDeps, ProviderStatus } from "../types.ts";
 import { WhatsAppAuthStore } from "./auth-store.ts";
+import { toInbound } from "./inbound.ts";
+import { messageContent, RecentSent, RegisteredCache } from "./outbox.ts";
+import { baileysLogger, defaultSocketFactory, STOP, toJid, type SocketFactory, type WaSocketLike } from "./socket.ts";
 
-/** The part of a Baileys socket the provider uses. */
-export interface WaSocketLike {
-  ev: { on(event: string, listener: (arg: any) => void): void };
-  sendMessage(jid: string, content: Record<string, unknown>): Promise<{ key: { id?: string | null } } | undefined>;
-  end(error: Error | undefined): void;
-  logout(msg?: string): Promise<void>;
-  requestPairingCode(phone: string): Promise<string>;
-}
-
-/** The seam: builds the socket. Production passes Baileys' `makeWASocket`; tests pass a fake peer. */
-export type SocketFactory = (config: UserFacingSocketConfig) => WaSocketLike;
-
-export const defaultSocketFactory: SocketFactory = (config) => makeWASocket(config) as unknown as WaSocketLike;
-
-/** Baileys' disconnect codes this provider acts on. */
-export const WaCode = { loggedOut: 401, connectionReplaced: 440, restartRequired: 515 } as const;
+export { BUNDLED_WA_VERSION, toJid, type SocketFactory, type WaSocketLike } from "./socket.ts";
 
 export interface WhatsAppOptions {
   credsDir: string;
   makeSocket?: SocketFactory;
   /** Baileys' WebSocket URL (tests point it at an unreachable loopback port). */
   waWebSocketUrl?: string;
+  /** WhatsApp Web version to announce, when the one bundled with Baileys is stale (405). */
+  waVersion?: WAVersion;
   /** Reconnect backoff bounds. */
   backoff?: { initialMs?: number; maxMs?: number };
   /** A connection up this long resets the reconnect counter. */
   healthyAfterMs?: number;
+  /** How long `web.login.start` waits for a pairing code. */
+  pairingTimeoutMs?: number;
 }
 
-/** Baileys wants a pino-like logger; its chatter goes to our debug level. */
-function baileysLogger(log: Logger): UserFacingSocketConfig["logger"] {
-  const text = (obj: unknown, msg?: string) => msg ?? (typeof obj === "string" ? obj : JSON.stringify(obj)?.slice(0, 500) ?? "");
-  const make = (): any => ({
-    level: log.debugEnabled ? "debug" : "warn",
-    child: () => make(),
-    trace: () => {},
-    debug: (o: unknown, m?: string) => log.debug(`baileys: ${text(o, m)}`),
-    info: (o: unknown, m?: string) => log.debug(`baileys: ${text(o, m)}`),
-    warn: (o: unknown, m?: string) => log.debug(`baileys warn: ${text(o, m)}`),
-    error: (o: unknown, m?: string) => log.warn(`baileys: ${text(o, m)}`),
-    fatal: (o: unknown, m?: string) => log.error(`baileys: ${text(o, m)}`),
-  });
-  return make();
-}
-
-/** `+1 (555) 123-4567` → `15551234567@s.whatsapp.net`; a JID passes through. */
-export function toJid(to: string): string {
-  if (to.includes("@")) return to;
-  const digits = to.replace(/[^0-9]/g, "");
-  if (digits.length < 5) throw new GatewayError("INVALID_REQUEST", `to: ${JSON.stringify(to)} is not a phone number or WhatsApp JID`, { details: { field: "params.to" } });
-  return `${digits}@s.whatsapp.net`;
-}
-
-function messageText(m: WAMessage): string | null {
-  const msg = m.message;
-  return msg?.conversation ?? msg?.extendedTextMessage?.text ?? msg?.imageMessage?.caption ?? null;
-}
-
-type LoginListener = { onQr?: (qr: string) => void; onLinked?: () => void };
+type LoginListener = { onQr?: (qr: string) => void; onLinked?: () => void; onEnded?: (reason: string) => void };
+type Pairing = { phone: string; requested: boolean; resolve: (code: string) => void; reject: (err: Error) => void };
 
 /**
  * WhatsApp through Baileys: the only socket to WhatsApp on this host. Reconnects with
- * backoff and jitter; 515 reconnects at once; 401 (logged out) clears the credentials
- * and stops; 440 (replaced by another session) stops without a retry loop.
+ * backoff and jitter; 515 reconnects at once; the codes in `STOP` stop for good. Every
+ * listener first checks that its socket is still the current one, so a replaced
+ * socket's late events change nothing.
  */
 export class WhatsAppProvider implements Provider {
   readonly name = "whatsapp" as const;
@@ -78,11 +41,16 @@ export class WhatsAppProvider implements Provider {
   private attempts = 0;
   private lastConnectedAt: number | undefined;
   private lastDisconnect: { code: number; reason: string; at: number } | undefined;
-  private stopReason: string | undefined;
+  private stopReason: { stopped: string; action?: string } | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private healthyTimer: ReturnType<typeof setTimeout> | null = null;
   private login: LoginListener | null = null;
+  private pairing: Pairing | null = null;
   private linked: boolean;
+  /** When the link was made (read once from the store, or set when a new link opens). */
+  private linkedAt: number | undefined;
+  private readonly recentSent = new RecentSent();
+  private readonly registered = new RegisteredCache();
 
   constructor(
     private readonly opts: WhatsAppOptions,
@@ -93,7 +61,8 @@ export class WhatsAppProvider implements Provider {
   }
 
   status(): ProviderStatus {
-    const linkedAt = this.linked ? this.store.linkedAt() : undefined;
+    if (this.linked) this.linkedAt ??= this.store.linkedAt();
+    const linkedAt = this.linked ? this.linkedAt : undefined;
     return {
       linked: this.linked,
       connected: this.connected,
@@ -102,7 +71,7 @@ export class WhatsAppProvider implements Provider {
         reconnectAttempts: this.attempts,
         ...(this.lastConnectedAt ? { lastConnectedAt: this.lastConnectedAt } : {}),
         ...(this.lastDisconnect ? { lastDisconnect: this.lastDisconnect } : {}),
-        ...(this.stopReason ? { stopped: this.stopReason } : {}),
+        ...(this.stopReason ?? {}),
       },
     };
   }
@@ -116,28 +85,37 @@ export class WhatsAppProvider implements Provider {
   async stop(): Promise<void> {
     this.stopped = true;
     this.clearTimers();
-    const sock = this.sock;
-    this.sock = null;
-    sock?.end(undefined);
+    this.dropSocket();
     this.setConnected(false);
   }
 
-  /** Begin linking: a QR code (or a pairing code for `phone`) arrives through the listener. */
+  /**
+   * Begin linking. A QR code arrives through the listener; with `phone`, a pairing code is
+   * requested instead, once the socket's first `qr` update shows the handshake is done
+   * (WhatsApp refuses the request earlier, with 428), and returned here.
+   */
   async beginLogin(listener: LoginListener, phone?: string): Promise<{ pairingCode?: string }> {
     if (this.linked && this.connected) throw new GatewayError("INVALID_REQUEST", "WhatsApp is already linked; run clawdis logout first");
+    this.pairing?.reject(new GatewayError("UNAVAILABLE", "a newer login replaced this one", { retryable: true }));
     this.login = listener;
     this.stopped = false;
     this.stopReason = undefined;
-    if (!this.sock) await this.connect();
-    if (phone) {
-      const code = await this.sock!.requestPairingCode(phone.replace(/[^0-9]/g, ""));
-      return { pairingCode: code };
-    }
-    return {};
+    this.clearTimers();
+    const code = phone ? this.awaitPairing(phone.replace(/[^0-9]/g, "")) : null;
+    if (!this.sock || phone) await this.connect();
+    return code ? { pairingCode: await code } : {};
   }
 
-  endLogin(): void {
-    this.login = null;
+  private awaitPairing(phone: string): Promise<string> {
+    const ms = this.opts.pairingTimeoutMs ?? 30_000;
+    return new Promise<string>((resolve, reject) => {
+      const t = setTimeout(
+        () => reject(new GatewayError("UNAVAILABLE", `WhatsApp sent no pairing code within ${ms / 1000} s; check the network and try again`, { retryable: true })),
+        ms,
+      );
+      const settle = () => (clearTimeout(t), (this.pairing = null));
+      this.pairing = { phone, requested: false, resolve: (c) => (settle(), resolve(c)), reject: (e) => (settle(), reject(e)) };
+    });
   }
 
   /** Unlink: tell WhatsApp (best effort), then remove the credentials. */
@@ -150,11 +128,11 @@ export class WhatsAppProvider implements Provider {
     } catch (err) {
       this.deps.log.warn("whatsapp: logout request failed; removing local credentials anyway", { error: (err as Error).message });
     }
-    this.sock = null;
-    sock?.end(undefined);
+    this.dropSocket();
     await this.store.clear();
     this.linked = false;
-    this.stopReason = "logged out by clawdis logout";
+    this.linkedAt = undefined;
+    this.stopReason = { stopped: "logged out by clawdis logout" };
     this.setConnected(false);
   }
 
@@ -164,6 +142,13 @@ export class WhatsAppProvider implements Provider {
     this.reconnectTimer = this.healthyTimer = null;
   }
 
+  /** Forget the current socket first (its listeners go quiet), then close it. */
+  private dropSocket(): void {
+    const sock = this.sock;
+    this.sock = null;
+    sock?.end(undefined);
+  }
+
   private setConnected(connected: boolean): void {
     this.connected = connected;
     this.deps.onStatus();
@@ -171,6 +156,7 @@ export class WhatsAppProvider implements Provider {
 
   private async connect(): Promise<void> {
     const { state, saveCreds } = await this.store.state();
+    this.dropSocket();
     const factory = this.opts.makeSocket ?? defaultSocketFactory;
     const sock = factory({
       auth: state,
@@ -178,35 +164,52 @@ export class WhatsAppProvider implements Provider {
       browser: Browsers.macOS("Clawdis"),
       markOnlineOnConnect: false,
       syncFullHistory: false,
+      getMessage: this.recentSent.get,
+      ...(this.opts.waVersion ? { version: this.opts.waVersion } : {}),
       ...(this.opts.waWebSocketUrl ? { waWebSocketUrl: this.opts.waWebSocketUrl } : {}),
     });
     this.sock = sock;
+    const mine = () => this.sock === sock;
     sock.ev.on("creds.update", () => {
+      if (!mine()) return;
       void saveCreds().catch((err) => this.deps.log.error("whatsapp: could not save credentials", { error: (err as Error).message }));
     });
-    sock.ev.on("connection.update", (u: { connection?: string; qr?: string; lastDisconnect?: { error?: unknown } }) => {
-      if (this.sock !== sock) return;
-      if (u.qr) this.login?.onQr?.(u.qr);
+    sock.ev.on("connection.update", (u: { connection?: string; qr?: string; isNewLogin?: boolean; lastDisconnect?: { error?: unknown } }) => {
+      if (!mine()) return;
+      if (u.qr) this.onQr(sock, u.qr);
+      if (u.isNewLogin) {
+        this.linkedAt = Date.now();
+        void this.store.markLinked(this.linkedAt);
+      }
       if (u.connection === "open") this.onOpen(state.creds.me?.id);
       if (u.connection === "close") this.onClose(u.lastDisconnect?.error);
     });
     sock.ev.on("messages.upsert", (up: { messages: WAMessage[]; type: string }) => {
-      if (up.type !== "notify") return;
-      for (const m of up.messages) {
-        const text = messageText(m);
-        if (m.key.fromMe || !text || !m.key.id || !m.key.remoteJid) continue;
-        const sender = m.key.participant ?? m.key.remoteJid;
-        this.deps.onInbound({
-          provider: "whatsapp",
-          chat: m.key.remoteJid,
-          sender,
-          senderNames: [`+${sender.split("@")[0]!.split(":")[0]}`],
-          messageId: m.key.id,
-          text,
-          ts: Number(m.messageTimestamp ?? 0) * 1000 || Date.now(),
-        });
-      }
+      if (!mine()) return;
+      for (const m of up.messages) void this.onMessage(sock, m, up.type);
     });
+  }
+
+  private onQr(sock: WaSocketLike, qr: string): void {
+    const pairing = this.pairing;
+    if (!pairing) return this.login?.onQr?.(qr);
+    if (pairing.requested) return;
+    pairing.requested = true;
+    sock.requestPairingCode(pairing.phone).then(pairing.resolve, (err: Error) =>
+      pairing.reject(new GatewayError("UNAVAILABLE", `WhatsApp refused the pairing-code request: ${err.message}`, { retryable: true })),
+    );
+  }
+
+  private async onMessage(sock: WaSocketLike, m: WAMessage, type: string): Promise<void> {
+    try {
+      const msg = await toInbound(m, type, async (lid) => {
+        const pn = await sock.signalRepository?.lidMapping.getPNForLID(lid);
+        return pn ? jidNormalizedUser(pn) : null;
+      });
+      if (msg && this.sock === sock) await this.deps.onInbound(msg);
+    } catch (err) {
+      this.deps.log.warn("whatsapp: could not read an incoming message", { id: m.key.id, error: (err as Error).message });
+    }
   }
 
   private onOpen(me: string | undefined): void {
@@ -227,6 +230,16 @@ export class WhatsAppProvider implements Provider {
     }
   }
 
+  private stopWith(stop: { stopped: string; action?: string }, level: "warn" | "error" = "warn"): void {
+    this.stopped = true;
+    this.stopReason = stop;
+    this.deps.log[level](`whatsapp: ${stop.stopped}; not reconnecting${stop.action ? ` — ${stop.action}` : ""}`);
+    this.login?.onEnded?.(stop.stopped);
+    this.login = null;
+    this.pairing?.reject(new GatewayError("UNAVAILABLE", `WhatsApp closed the login: ${stop.stopped}`, { retryable: true }));
+    this.deps.onStatus();
+  }
+
   private onClose(error: unknown): void {
     const code = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode ?? 0;
     const reason = (error as Error | undefined)?.message ?? "connection closed";
@@ -235,22 +248,25 @@ export class WhatsAppProvider implements Provider {
     if (this.healthyTimer) clearTimeout(this.healthyTimer);
     this.setConnected(false);
     if (this.stopped) return;
-    if (code === WaCode.loggedOut) {
-      this.deps.log.warn("whatsapp: logged out by the phone (401); credentials removed — run clawdis login to link again");
-      this.stopped = true;
-      this.linked = false;
-      this.stopReason = "logged out (401)";
-      void this.store.clear().then(() => this.deps.onStatus());
-      return;
+    const restart = code === DisconnectReason.restartRequired;
+    const stop = STOP[code];
+    if (stop) {
+      if (stop.clearCredentials) {
+        this.linked = false;
+        this.linkedAt = undefined;
+        void this.store.clear().then(() => this.deps.onStatus());
+      }
+      return this.stopWith(stop, code === DisconnectReason.loggedOut ? "warn" : "error");
     }
-    if (code === WaCode.connectionReplaced) {
-      this.deps.log.warn("whatsapp: connection replaced by another session (440); not reconnecting — stop the other session and restart the gateway");
-      this.stopped = true;
-      this.stopReason = "connection replaced (440)";
-      this.deps.onStatus();
-      return;
+    // Not linked: a login was under way. Only the restart after pairing goes on; anything
+    // else (QR codes ran out, network) ends the login instead of making QR codes forever.
+    if (!this.linked && !restart) {
+      const expired = code === DisconnectReason.timedOut;
+      return this.stopWith({
+        stopped: expired ? "login abandoned: no phone linked before the QR codes ran out (408)" : `login ended: ${reason} (${code})`,
+        action: "run clawdis login again",
+      });
     }
-    const restart = code === WaCode.restartRequired;
     let delay = 0;
     if (!restart) {
       const initial = this.opts.backoff?.initialMs ?? 2_000;
@@ -271,28 +287,13 @@ export class WhatsAppProvider implements Provider {
     const sock = this.sock;
     if (!sock || !this.connected) throw new GatewayError("UNAVAILABLE", "whatsapp is reconnecting; try again shortly", { retryable: true, retryAfterMs: 2_000 });
     const jid = toJid(params.to);
-    let content: Record<string, unknown> = { text: params.message };
-    if (params.mediaUrl) {
-      let media;
-      try {
-        media = await fetchMedia(params.mediaUrl);
-      } catch (err) {
-        if (err instanceof MediaError) throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl" } });
-        throw err;
-      }
-      const data = Buffer.from(media.data);
-      const caption = params.message || undefined;
-      // No thumbnails: the image libraries Baileys would use do not load in the single binary.
-      content =
-        media.kind === "image"
-          ? { image: data, caption, mimetype: media.contentType, jpegThumbnail: "" }
-          : media.kind === "video"
-            ? { video: data, caption, mimetype: media.contentType, jpegThumbnail: "" }
-            : media.kind === "audio"
-              ? { audio: data, mimetype: media.contentType }
-              : { document: data, caption, mimetype: media.contentType, fileName: media.fileName };
+    // A phone number that is not on WhatsApp would be "sent" into the void: ask first (cached).
+    if (jid.endsWith("@s.whatsapp.net") && sock.onWhatsApp && !(await this.registered.check(jid, (j) => sock.onWhatsApp!(j)))) {
+      throw new GatewayError("INVALID_REQUEST", `to: ${params.to} is not on WhatsApp`, { details: { field: "params.to" } });
     }
+    const content = await messageContent(params);
     const sent = await sock.sendMessage(jid, content);
+    this.recentSent.add(sent?.key, sent?.message);
     return { provider: "whatsapp", to: jid, messageId: sent?.key.id ?? "", ts: Date.now() };
   }
 }
