@@ -3,6 +3,7 @@
  * same code runs in Bun, Deno, Node ≥ 22 and browsers (WebChat reuses it).
  */
 import {
+  CAPS,
   PROTOCOL_VERSION,
   type AgentEvent,
   type AgentFinal,
@@ -17,6 +18,7 @@ import {
   type MethodResult,
   type PresenceEntry,
   type PresenceEvent,
+  type PresenceListEvent,
 } from "../protocol/index.ts";
 
 export type ClientErrorKind = "connect" | "handshake" | "closed" | "timeout" | "remote";
@@ -44,6 +46,7 @@ export interface GatewayClientOptions {
   url: string;
   token?: string;
   client?: { name?: string; version?: string; platform?: string; mode?: string; instanceId?: string; host?: string };
+  /** Capabilities announced in hello; default `["presence-deltas"]` (the mirror reads either shape). */
   caps?: string[];
   /** Default per-request timeout (ms); 30 s. */
   timeoutMs?: number;
@@ -218,8 +221,9 @@ export class GatewayClient {
     const [health, list] = await Promise.all([this.request("health"), this.request("system-presence")]);
     this.health = health;
     this.presence.clear();
-    for (const e of list.presence) this.presence.set(e.instanceId ?? e.host, e);
-    this.presenceVersion = list.stateVersion.presence;
+    // The bare list (a client without `presence-deltas`) carries no version: events after it are newer.
+    for (const e of Array.isArray(list) ? list : list.presence) this.presence.set(e.instanceId ?? e.host, e);
+    if (!Array.isArray(list)) this.presenceVersion = list.stateVersion.presence;
   }
 
   /** Close for good: no reconnect; pending requests are rejected. */
@@ -334,7 +338,7 @@ export class GatewayClient {
         instanceId: this.instanceId,
         ...(c.host ? { host: c.host } : {}),
       },
-      caps: this.opts.caps ?? [],
+      caps: this.opts.caps ?? [CAPS.presenceDeltas],
       ...(this.opts.token ? { auth: { token: this.opts.token } } : {}),
       ...(this.lastCursor && this.opts.resume !== false ? { resume: { cursor: this.lastCursor } } : {}),
     };
@@ -456,9 +460,15 @@ export class GatewayClient {
     const version = ev.stateVersion?.presence;
     // Deltas older than the snapshot we hold are already in it.
     if (version !== undefined && version <= this.presenceVersion) return;
-    const delta = ev.payload as PresenceEvent;
-    for (const e of delta.upserted) this.presence.set(e.instanceId ?? e.host, e);
-    for (const e of delta.removed) this.presence.delete(e.instanceId ?? e.host);
+    const payload = ev.payload as PresenceEvent | PresenceListEvent;
+    if ("presence" in payload) {
+      // The runbook's shape: the whole list.
+      this.presence.clear();
+      for (const e of payload.presence) this.presence.set(e.instanceId ?? e.host, e);
+    } else {
+      for (const e of payload.upserted) this.presence.set(e.instanceId ?? e.host, e);
+      for (const e of payload.removed) this.presence.delete(e.instanceId ?? e.host);
+    }
     if (version !== undefined) this.presenceVersion = version;
   }
 
