@@ -7,6 +7,8 @@ export interface RunRequest {
   message: string;
   to?: string;
   sessionId?: string;
+  /** Requested reasoning effort, passed to the backend as is (each backend decides what it means). */
+  thinking?: string;
   /** Deadline for this run in ms, counted from when it starts executing. */
   timeoutMs: number;
 }
@@ -157,7 +159,14 @@ export class AgentRunner {
       aborted.catch(() => {});
       const history = (await this.deps.sessions?.history(sessionId)) ?? [];
       emit("lifecycle", { phase: "start", sessionId });
-      const turn = { runId, message: req.message, sessionId, history, ...(req.to !== undefined ? { to: req.to } : {}) };
+      const turn = {
+        runId,
+        message: req.message,
+        sessionId,
+        history,
+        ...(req.to !== undefined ? { to: req.to } : {}),
+        ...(req.thinking !== undefined ? { thinking: req.thinking } : {}),
+      };
       const result = await Promise.race([this.deps.backend.run(turn, emit, signal), aborted]);
       if (signal.aborted) throw signal.reason;
       await this.deps.sessions?.append(sessionId, { runId, role: "assistant", content: result.summary, ts: Date.now() });

@@ -6,6 +6,8 @@ export interface AgentTurn {
   message: string;
   sessionId: string;
   to?: string;
+  /** The `agent` request's `thinking` (e.g. "low", "default"), if it sent one. */
+  thinking?: string;
   /** Earlier turns of this session, oldest first (bounded by `agent.historyTurns`). */
   history: Turn[];
 }

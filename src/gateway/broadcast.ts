@@ -19,6 +19,8 @@ export interface SendOptions {
 }
 
 export interface EventSink {
+  /** The client reads `presence` as deltas (`presence-deltas` cap), not as the full list. */
+  readonly presenceDeltas: boolean;
   /** Send an event frame; the sink appends its own `seq`. Returns false if not delivered. */
   sendEvent(prefix: string, opts: SendOptions): boolean;
 }
@@ -34,6 +36,8 @@ export interface BroadcastOptions {
 /** The one path every event takes to every connected client. */
 export class Broadcaster {
   private readonly sinks = new Set<EventSink>();
+  /** Sinks that read two-shape events in their full shape (no `presence-deltas`). */
+  private fullReaders = 0;
 
   constructor(
     private readonly journal?: Journal,
@@ -42,26 +46,44 @@ export class Broadcaster {
   ) {}
 
   add(sink: EventSink): void {
+    if (this.sinks.has(sink)) return;
     this.sinks.add(sink);
+    if (!sink.presenceDeltas) this.fullReaders += 1;
   }
 
   remove(sink: EventSink): void {
-    this.sinks.delete(sink);
+    if (this.sinks.delete(sink) && !sink.presenceDeltas) this.fullReaders -= 1;
   }
 
   get size(): number {
     return this.sinks.size;
   }
 
-  /** Serialize once, then stamp each connection's own `seq`. */
-  broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}): void {
+  /**
+   * Serialize once, then stamp each connection's own `seq`. An event with two shapes
+   * (`presence`: `payload` the delta, `full` the whole list) is serialized once per shape,
+   * the full one only while some client reads it; each client gets its own shape, both
+   * with the same cursor.
+   */
+  broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}, full?: { payload: unknown; weight: number }): void {
     let prefix = eventPrefix(event, payload, opts.stateVersion);
-    if (this.journal && !UNJOURNALED.has(event)) prefix = this.journal.append(prefix);
+    const serializeFull = full && (() => eventPrefix(event, full.payload, opts.stateVersion));
+    let cursor = "";
+    if (this.journal && !UNJOURNALED.has(event)) {
+      cursor = this.journal.append(prefix, serializeFull && { serialize: serializeFull, weight: full.weight });
+      prefix += cursor;
+    }
     const droppable = opts.droppable ?? false;
     // A mass disconnect makes every client's queue grow at once (each leave is news to all
     // the others): bound the total, not just each queue. Those past it see a seq gap.
     const sendOpts: SendOptions = { seq: opts.seq ?? true, droppable, ...(droppable ? { budget: { limit: this.droppableBudget, used: 0 } } : {}) };
-    for (const sink of this.sinks) sink.sendEvent(prefix, sendOpts);
+    // Nobody reads the full shape: do not build it.
+    if (!serializeFull || this.fullReaders === 0) {
+      for (const sink of this.sinks) sink.sendEvent(prefix, sendOpts);
+      return;
+    }
+    const fullPrefix = serializeFull() + cursor;
+    for (const sink of this.sinks) sink.sendEvent(sink.presenceDeltas ? prefix : fullPrefix, sendOpts);
   }
 }
 

@@ -1,21 +1,20 @@
 import * as v from "valibot";
 import {
   CloseCode,
+  describeIssue,
   EVENT_NAMES,
   GatewayError,
-  HelloSchema,
   METHOD_NAMES,
-  MIN_PROTOCOL_VERSION,
-  PROTOCOL_VERSION,
   ReqSchema,
-  type ClientInfo,
-  type HelloErrorReason,
+  type Hello,
+  type HelloError,
   type HelloOk,
 } from "../protocol/index.ts";
-import type { WireSocket } from "../runtime/types.ts";
-import { tokenMatches } from "./auth.ts";
+import type { SocketHandler, WireSocket } from "../runtime/types.ts";
 import type { EventSink, SendBudget, SendOptions } from "./broadcast.ts";
+import { clipReason, decodeFrame } from "./codec.ts";
 import type { Caller, GatewayContext } from "./context.ts";
+import { handshake } from "./handshake.ts";
 import { invoke } from "./methods/index.ts";
 
 /** Frames before `hello-ok` are capped this small whatever `maxPayload` says. */
@@ -25,40 +24,32 @@ export const MAX_IN_FLIGHT = 256;
 
 type State = "handshake" | "open" | "closed";
 
-/** Close reasons travel in a control frame: at most 123 bytes. */
-function clip(reason: string): string {
-  let out = reason;
-  while (new TextEncoder().encode(out).length > 123) out = out.slice(0, -2);
-  return out;
-}
-
-function byteLength(s: string, limit: number): number {
-  // Cheap bound first: a UTF-16 unit is at most 3 UTF-8 bytes.
-  if (s.length * 3 <= limit) return s.length;
-  return Buffer.byteLength(s, "utf8");
+/** Where connections register: the server's set of sockets. */
+export interface ConnectionRegistry {
+  /** A socket opened; false refuses it (too many sockets still in their handshake). */
+  admit(conn: Connection): boolean;
+  /** The connection is gone (closed either way). */
+  gone(conn: Connection): void;
 }
 
 /** One client socket: handshake, frame decoding, dispatch, and its share of broadcasts. */
-export class Connection implements EventSink {
+export class Connection implements EventSink, SocketHandler {
   private state: State = "handshake";
+  private sock: WireSocket | null = null;
   private seq = 0;
   private inFlight = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   private caller: Caller | null = null;
+  /** The hello announced `presence-deltas`: this connection gets deltas, not the full list. */
+  presenceDeltas = false;
 
   constructor(
     private readonly gw: GatewayContext,
-    private readonly sock: WireSocket,
     readonly connId: string,
     readonly remote: string,
     private readonly origin: string | undefined,
-    private readonly onGone: (conn: Connection) => void,
-  ) {
-    this.handshakeTimer = setTimeout(
-      () => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no hello within ${gw.config.gateway.handshakeTimeoutMs} ms`),
-      gw.config.gateway.handshakeTimeoutMs,
-    );
-  }
+    private readonly registry: ConnectionRegistry,
+  ) {}
 
   get isOpen(): boolean {
     return this.state === "open";
@@ -68,25 +59,34 @@ export class Connection implements EventSink {
     return this.caller?.instanceId ?? null;
   }
 
-  /** A frame arrived from the client. */
+  /** The runtime accepted the socket. */
+  onOpen(sock: WireSocket): void {
+    this.sock = sock;
+    if (!this.registry.admit(this)) {
+      this.state = "closed";
+      const max = this.gw.config.gateway.maxPendingHandshakes;
+      this.gw.log.warn("refused a socket: too many pending handshakes", { remote: this.remote, max });
+      sock.close(CloseCode.TOO_MANY_HANDSHAKES, "too many pending handshakes; retry shortly");
+      return;
+    }
+    const { handshakeTimeoutMs } = this.gw.config.gateway;
+    this.handshakeTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no hello within ${handshakeTimeoutMs} ms`), handshakeTimeoutMs);
+    this.gw.log.debug("socket opened", { connId: this.connId, remote: this.remote });
+  }
+
+  /** A frame arrived from the client: text, or binary holding UTF-8 JSON. */
   onMessage(data: unknown): void {
     if (this.state === "closed") return;
-    if (typeof data !== "string") {
-      return this.close(CloseCode.UNSUPPORTED_DATA, "binary frames are not supported: send JSON text");
-    }
     const { maxPayload } = this.gw.config.gateway;
     const limit = this.state === "handshake" ? Math.min(maxPayload, PRE_AUTH_MAX_BYTES) : maxPayload;
-    if (byteLength(data, limit) > limit) {
-      return this.close(CloseCode.MESSAGE_TOO_BIG, `frame exceeds ${limit} bytes`);
-    }
-    let frame: unknown;
-    try {
-      frame = JSON.parse(data);
-    } catch (err) {
-      return this.close(CloseCode.INVALID_JSON, `malformed JSON: ${(err as Error).message}`);
-    }
-    if (this.state === "handshake") return this.onHello(frame);
-    this.onFrame(frame);
+    const decoded = decodeFrame(data, limit);
+    if (!decoded.ok) return this.close(decoded.code, decoded.reason);
+    if (this.state === "handshake") return this.onHello(decoded.frame);
+    this.onFrame(decoded.frame);
+  }
+
+  onClose(code: number, reason: string): void {
+    this.onClosed(code, reason);
   }
 
   /** The socket closed (either side). Idempotent. */
@@ -105,7 +105,7 @@ export class Connection implements EventSink {
       this.gw.clientStats.left += 1;
     }
     this.caller = null;
-    this.onGone(this);
+    this.registry.gone(this);
   }
 
   /** Close with a documented code; cleanup runs at once, not on the runtime's schedule. */
@@ -113,7 +113,7 @@ export class Connection implements EventSink {
     if (this.state === "closed") return;
     this.gw.log.debug("closing connection", { connId: this.connId, code, reason });
     try {
-      this.sock.close(code, clip(reason));
+      this.sock?.close(code, clipReason(reason));
     } catch {}
     this.onClosed(code, reason);
   }
@@ -126,91 +126,58 @@ export class Connection implements EventSink {
   }
 
   private write(frame: string, droppable: boolean, budget?: SendBudget): boolean {
+    const sock = this.sock;
+    if (!sock) return false;
     const { maxBufferedBytes } = this.gw.config.gateway;
-    const buffered = this.sock.bufferedAmount();
+    const buffered = sock.bufferedAmount();
     if (buffered > maxBufferedBytes) {
       this.close(CloseCode.SLOW_CONSUMER, `slow consumer: ${buffered} bytes unread (max ${maxBufferedBytes})`);
       return false;
     }
     if (droppable && buffered > maxBufferedBytes / 2) return false;
-    if (budget) {
-      if (budget.used + buffered + frame.length > budget.limit) return false;
-      budget.used += buffered + frame.length;
-    }
+    if (budget && budget.used + buffered > budget.limit) return false;
     try {
-      this.sock.send(frame);
-      return true;
+      sock.send(frame);
     } catch (err) {
       this.gw.log.debug("send failed", { connId: this.connId, error: String(err) });
       return false;
     }
-  }
-
-  private helloError(reason: HelloErrorReason, message: string, code: number, extra: Record<string, unknown> = {}): void {
-    this.gw.log.info("hello refused", { connId: this.connId, remote: this.remote, reason, message });
-    this.write(JSON.stringify({ type: "hello-error", reason, message, ...extra }), false);
-    this.close(code, message);
+    // What the runtime really holds for this client now, in bytes (what went on to the
+    // kernel costs this process nothing).
+    if (budget) budget.used += sock.bufferedAmount();
+    return true;
   }
 
   private onHello(frame: unknown): void {
-    if (typeof frame !== "object" || frame === null || (frame as { type?: unknown }).type !== "hello") {
-      return this.close(CloseCode.PROTOCOL_ERROR, "first frame must be hello");
-    }
-    const parsed = v.safeParse(HelloSchema, frame);
-    if (!parsed.success) {
-      const issue = parsed.issues[0]!;
-      const path = v.getDotPath(issue) ?? "hello";
-      return this.helloError(
-        "invalid-hello",
-        `invalid hello: ${path}: expected ${issue.expected ?? issue.type}, got ${issue.received}`,
-        CloseCode.INVALID_HELLO,
-      );
-    }
-    const hello = parsed.output;
-    if (hello.minProtocol > hello.maxProtocol) {
-      return this.helloError(
-        "invalid-hello",
-        `invalid hello: minProtocol ${hello.minProtocol} is above maxProtocol ${hello.maxProtocol}`,
-        CloseCode.INVALID_HELLO,
-      );
-    }
-    if (this.gw.shuttingDown()) {
-      return this.helloError("unavailable", "gateway is shutting down; reconnect shortly", CloseCode.TRY_AGAIN_LATER, {
-        retryAfterMs: 1_000,
-      });
-    }
-    const token = this.gw.config.gateway.token;
-    if (token !== undefined) {
-      // Past the limit nothing is compared: a brute force learns nothing more.
-      const wait = this.gw.authLimiter.retryAfter(this.remote, this.origin);
-      if (wait > 0) {
-        return this.helloError("rate-limited", `too many failed auth attempts from ${this.remote}; retry in ${Math.ceil(wait / 1000)} s`, CloseCode.RATE_LIMITED, {
-          retryAfterMs: wait,
-        });
-      }
-      if (!tokenMatches(hello.auth?.token, token)) {
-        this.gw.authLimiter.fail(this.remote, this.origin);
-        const message = hello.auth?.token === undefined ? "token required: send hello.auth.token" : "token rejected";
-        return this.helloError("unauthorized", message, CloseCode.UNAUTHORIZED);
-      }
-    }
-    const protocol = Math.min(hello.maxProtocol, PROTOCOL_VERSION);
-    if (protocol < Math.max(hello.minProtocol, MIN_PROTOCOL_VERSION)) {
-      return this.helloError(
-        "protocol-mismatch",
-        `no common protocol version: client speaks ${hello.minProtocol}–${hello.maxProtocol}, gateway ${MIN_PROTOCOL_VERSION}–${PROTOCOL_VERSION}`,
-        CloseCode.PROTOCOL_MISMATCH,
-        { supported: { minProtocol: MIN_PROTOCOL_VERSION, maxProtocol: PROTOCOL_VERSION } },
-      );
-    }
+    const { gw } = this;
+    const result = handshake(frame, {
+      remote: this.remote,
+      token: gw.config.gateway.token,
+      shuttingDown: gw.shuttingDown(),
+      limiter: {
+        retryAfter: () => gw.authLimiter.retryAfter(this.remote, this.origin),
+        fail: () => gw.authLimiter.fail(this.remote, this.origin),
+      },
+    });
+    if (!result.ok) return result.helloError ? this.helloError(result.helloError, result.code) : this.close(result.code, result.reason);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
-    this.accept(hello.client, protocol, hello.resume?.cursor);
+    this.presenceDeltas = result.presenceDeltas;
+    this.accept(result.hello, result.protocol);
   }
 
-  private accept(client: ClientInfo, protocol: number, resumeFrom?: string): void {
+  private helloError(frame: HelloError, code: number): void {
+    this.gw.log.info("hello refused", { connId: this.connId, remote: this.remote, reason: frame.reason, message: frame.message });
+    this.write(JSON.stringify(frame), false);
+    this.close(code, frame.message);
+  }
+
+  private accept(hello: Hello, protocol: number): void {
     const gw = this.gw;
-    this.caller = { connId: this.connId, instanceId: client.instanceId, client, remote: this.remote };
+    const client = hello.client;
+    // No instanceId (older clients): one stable id for this connection.
+    const instanceId = client.instanceId ?? `conn-${this.connId}`;
+    this.caller = { connId: this.connId, instanceId, client, remote: this.remote, presenceDeltas: this.presenceDeltas };
     gw.presence.upsert(
       {
         host: client.host ?? this.remote,
@@ -218,7 +185,7 @@ export class Connection implements EventSink {
         version: client.version,
         mode: client.mode,
         platform: client.platform,
-        instanceId: client.instanceId,
+        instanceId,
         ts: Date.now(),
         reason: "connect",
       },
@@ -239,7 +206,8 @@ export class Connection implements EventSink {
       },
       policy: { maxPayload, maxBufferedBytes, tickIntervalMs },
     };
-    const resumed = resumeFrom !== undefined ? gw.journal.since(resumeFrom) : null;
+    const resumeFrom = hello.resume?.cursor;
+    const resumed = resumeFrom !== undefined ? gw.journal.since(resumeFrom, this.presenceDeltas) : null;
     if (resumed) {
       helloOk.resume = resumed.ok ? { ok: true, replayed: resumed.entries.length } : { ok: false, reason: resumed.reason };
     }
@@ -256,7 +224,7 @@ export class Connection implements EventSink {
       remote: this.remote,
       client: `${client.name}/${client.version}`,
       mode: client.mode,
-      instanceId: client.instanceId,
+      instanceId,
     });
   }
 
@@ -270,14 +238,8 @@ export class Connection implements EventSink {
       if (typeof id !== "string" || id.length === 0 || id.length > 128) {
         return this.close(CloseCode.PROTOCOL_ERROR, "req frame needs a string id (1–128 chars)");
       }
-      const issue = parsed.issues[0]!;
-      const field = v.getDotPath(issue) ?? "req";
-      return this.respondError(
-        id,
-        new GatewayError("INVALID_REQUEST", `invalid req: ${field}: expected ${issue.expected}, got ${issue.received}`, {
-          details: { field },
-        }),
-      );
+      const issue = describeIssue(parsed.issues[0], "req");
+      return this.respondError(id, new GatewayError("INVALID_REQUEST", `invalid req: ${issue.text}`, { details: { field: issue.field } }));
     }
     this.dispatch(parsed.output.id, parsed.output.method, parsed.output.params);
   }

@@ -51,7 +51,10 @@ export interface GatewayContext {
 /** Who is calling a method. */
 export interface Caller {
   readonly connId: string;
+  /** `hello.client.instanceId`, or one stable id for this connection when the client sent none. */
   readonly instanceId: string;
+  /** The hello announced `presence-deltas`: deltas and the versioned list instead of the runbook's shapes. */
+  readonly presenceDeltas: boolean;
   readonly client: ClientInfo;
   readonly remote: string;
 }

@@ -1,26 +1,36 @@
 import type { Health } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
+import type { SessionsSummary } from "./sessions-summary.ts";
+
+type Core = Pick<Health, "ok" | "web" | "telegram" | "agent">;
 
 /**
  * The cached health snapshot. Reading it never probes anything (so `hello-ok` is
  * never delayed); `refresh()` re-reads provider status and reports a change.
  */
 export class HealthState {
-  private core: Pick<Health, "ok" | "web" | "telegram" | "agent">;
+  private core: Core;
   private key: string;
   private _version = 1;
+  /** How long the last build of the snapshot took (ms). */
+  private durationMs = 0;
 
   constructor(
     private readonly deps: {
       providers: Providers;
       agentBackend: string;
       startedAt: number;
+      /** The tick interval, reported as `heartbeatSeconds`. */
+      tickIntervalMs: number;
+      /** The agent session store's summary; reported as `sessions`, not a change by itself. */
+      sessions: SessionsSummary;
       now?: () => number;
       onChange?: (health: Health, version: number) => void;
     },
   ) {
     this.core = this.compute();
     this.key = JSON.stringify(this.core);
+    void deps.sessions.refresh();
   }
 
   get version(): number {
@@ -29,11 +39,19 @@ export class HealthState {
 
   snapshot(): Health {
     const ts = (this.deps.now ?? Date.now)();
-    return { ...this.core, ts, uptimeMs: Math.max(0, ts - this.deps.startedAt) } as Health;
+    return {
+      ...this.core,
+      ts,
+      uptimeMs: Math.max(0, ts - this.deps.startedAt),
+      durationMs: this.durationMs,
+      heartbeatSeconds: this.deps.tickIntervalMs / 1000,
+      sessions: this.deps.sessions.get(),
+    } as Health;
   }
 
   /** Re-read provider status; bump the version and notify when anything changed. */
   refresh(): void {
+    void this.deps.sessions.refresh();
     const next = this.compute();
     const key = JSON.stringify(next);
     if (key === this.key) return;
@@ -43,19 +61,23 @@ export class HealthState {
     this.deps.onChange?.(this.snapshot(), this._version);
   }
 
-  private compute(): Pick<Health, "ok" | "web" | "telegram" | "agent"> {
+  private compute(): Core {
+    const started = performance.now();
     const web = this.deps.providers.status("whatsapp");
     const telegram = this.deps.providers.status("telegram");
-    return {
+    const core: Core = {
       ok: true,
       web: {
         linked: web.linked,
         connected: web.connected,
-        ...(web.authAgeMs !== undefined ? { authAgeMs: web.authAgeMs } : {}),
+        // Old readers print it: always present, `null` when not linked.
+        authAgeMs: web.authAgeMs ?? null,
         ...web.detail,
       },
       telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail },
       agent: { backend: this.deps.agentBackend },
     };
+    this.durationMs = Math.round(performance.now() - started);
+    return core;
   }
 }

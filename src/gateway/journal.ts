@@ -8,7 +8,17 @@ interface Entry {
   n: number;
   /** The event frame up to its `seq` (the receiving connection adds that). */
   prefix: string;
+  /** The same event in the runbook's shape, when it has two (`presence`: the full list), serialized on demand. */
+  full: (() => string) | undefined;
+  /** What the entry holds, in bytes: the prefix's UTF-8 bytes and the full shape's weight. */
+  bytes: number;
   ts: number;
+}
+
+/** The second shape of an event: how to serialize it, and about how much memory it pins until then. */
+export interface AltShape {
+  serialize: () => string;
+  weight: number;
 }
 
 export type ResumeResult = { ok: true; entries: string[] } | { ok: false; reason: string };
@@ -45,19 +55,28 @@ export class Journal {
     return `${this.epoch}.${this.n}`;
   }
 
-  /** Number the event and keep its frame prefix; returns the prefix with the cursor in it. */
-  append(eventPrefix: string): string {
+  /**
+   * Number the event and keep its frame prefix (and, for an event with two shapes, how to
+   * make the other); returns the cursor field to append to either shape.
+   */
+  append(eventPrefix: string, full?: AltShape): string {
     this.n += 1;
-    const prefix = `${eventPrefix},"cursor":"${this.epoch}.${this.n}"`;
+    const cursor = this.cursorField(this.n);
+    const prefix = eventPrefix + cursor;
     const now = this.now();
-    this.entries.push({ n: this.n, prefix, ts: now });
-    this.bytes += prefix.length;
+    // Real bytes (a UTF-16 unit of non-ASCII text is up to 3 of them), so maxBytes means bytes.
+    const bytes = Buffer.byteLength(prefix, "utf8") + (full?.weight ?? 0);
+    this.entries.push({ n: this.n, prefix, full: full?.serialize, bytes, ts: now });
+    this.bytes += bytes;
     this.trim(now);
-    return prefix;
+    return cursor;
   }
 
-  /** Events after `cursor`, oldest first; or why they cannot be had. */
-  since(cursor: string): ResumeResult {
+  /**
+   * Events after `cursor`, oldest first, each in the shape this client reads (`deltas`:
+   * it announced `presence-deltas`); or why they cannot be had.
+   */
+  since(cursor: string, deltas = true): ResumeResult {
     this.trim(this.now());
     const dot = cursor.lastIndexOf(".");
     const epoch = cursor.slice(0, dot);
@@ -69,8 +88,15 @@ export class Journal {
     // Events n+1 … must all still be here.
     if (n + 1 < oldest) return { ok: false, reason: `cursor too old: the journal now starts after ${oldest - 1}` };
     const out: string[] = [];
-    for (let i = this.head + (n + 1 - oldest); i < this.entries.length; i++) out.push(this.entries[i]!.prefix);
+    for (let i = this.head + (n + 1 - oldest); i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      out.push(deltas || e.full === undefined ? e.prefix : e.full() + this.cursorField(e.n));
+    }
     return { ok: true, entries: out };
+  }
+
+  private cursorField(n: number): string {
+    return `,"cursor":"${this.epoch}.${n}"`;
   }
 
   private trim(now: number): void {
@@ -78,7 +104,7 @@ export class Journal {
     while (this.head < this.entries.length) {
       const e = this.entries[this.head]!;
       if (this.size <= maxEvents && this.bytes <= maxBytes && now - e.ts <= maxAgeMs) break;
-      this.bytes -= e.prefix.length;
+      this.bytes -= e.bytes;
       this.head += 1;
     }
     // Compact now and then, so dropped entries do not pin memory.

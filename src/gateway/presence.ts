@@ -26,7 +26,8 @@ export class Presence {
   private readonly slots = new Map<string, Slot>();
   private pendingUpserts = new Map<string, PresenceEntry>();
   private pendingRemovals = new Map<string, PresenceEntry>();
-  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The pending flush: a timer inside a storm, an immediate after a quiet window. */
+  private flushTimer: { timeout: ReturnType<typeof setTimeout> } | { immediate: ReturnType<typeof setImmediate> } | null = null;
   private _version = 0;
   private lastChange = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
@@ -114,9 +115,10 @@ export class Presence {
   }
 
   private clearTimer(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      clearImmediate(this.flushTimer as unknown as ReturnType<typeof setImmediate>);
+    const t = this.flushTimer;
+    if (t) {
+      if ("timeout" in t) clearTimeout(t.timeout);
+      else clearImmediate(t.immediate);
     }
     this.flushTimer = null;
   }
@@ -151,7 +153,7 @@ export class Presence {
     if (this.flushTimer) return;
     // Leading edge: a change after a quiet window goes out on the next turn.
     this.flushTimer = quiet
-      ? (setImmediate(() => this.flush()) as unknown as ReturnType<typeof setTimeout>)
-      : setTimeout(() => this.flush(), this.opts.coalesceMs);
+      ? { immediate: setImmediate(() => this.flush()) }
+      : { timeout: setTimeout(() => this.flush(), this.opts.coalesceMs) };
   }
 }

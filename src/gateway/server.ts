@@ -16,7 +16,7 @@ import { createAdapter, type Listening, type RuntimeName } from "../runtime/inde
 import { COMMIT, VERSION } from "../version.ts";
 import { AuthLimiter } from "./auth-limit.ts";
 import { Broadcaster } from "./broadcast.ts";
-import { Connection } from "./connection.ts";
+import { Connection, type ConnectionRegistry } from "./connection.ts";
 import type { GatewayContext } from "./context.ts";
 import { Dedupe } from "./dedupe.ts";
 import { listenersOnPort } from "./force.ts";
@@ -29,6 +29,7 @@ import { acquireLock } from "./lock.ts";
 import { handleInbound, resumeInbound } from "./inbound.ts";
 import { PendingInboundStore } from "./inbound-pending.ts";
 import { Presence } from "./presence.ts";
+import { SessionsSummary } from "./sessions-summary.ts";
 import type { ProviderDeps } from "../providers/index.ts";
 
 /** A start-up failure with a message meant for the operator. */
@@ -94,12 +95,21 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ttlMs: config.gateway.presenceTtlMs,
     maxEntries: config.gateway.presenceMaxEntries,
     coalesceMs: config.gateway.presenceCoalesceMs,
-    publish: (delta) => broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }),
+    // Deltas for clients that announced `presence-deltas`, the whole list (the runbook's shape) for the rest.
+    // The list array pins only references (its entries are shared): weigh it 8 bytes an entry.
+    publish: (delta) => {
+      const list = presence.list();
+      broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }, { payload: { presence: list }, weight: 8 * list.length });
+    },
   });
+  const sessions = new SessionsSummary(statePaths(opts.stateDir).sessions);
   const agent = new AgentRunner({
     backend: opts.agentBackend ?? createBackend(config, log.child("agent")),
     log: log.child("agent"),
-    onEvent: (event) => broadcaster.broadcast("agent", event),
+    onEvent: (event) => {
+      if (event.stream === "lifecycle") sessions.touch();
+      broadcaster.broadcast("agent", event);
+    },
     sessions: new SessionStore(statePaths(opts.stateDir).sessions, config.agent.historyTurns),
     maxConcurrent: config.agent.maxConcurrent,
   });
@@ -107,6 +117,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     providers,
     agentBackend: agent.backendName,
     startedAt,
+    tickIntervalMs: config.gateway.tickIntervalMs,
+    sessions,
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
 
@@ -185,6 +197,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let lock: ReturnType<typeof acquireLock> | null = null;
   const timers: ReturnType<typeof setInterval>[] = [];
   let nextConn = 0;
+  const registry: ConnectionRegistry = {
+    // Sockets that have not said hello yet are cheap to open: cap them.
+    admit: (conn) => {
+      if (connections.size - broadcaster.size >= config.gateway.maxPendingHandshakes) return false;
+      connections.add(conn);
+      return true;
+    },
+    gone: (conn) => connections.delete(conn),
+  };
   const connPrefix = `${process.pid.toString(36)}-${startedAt.toString(36)}`;
 
   return {
@@ -200,23 +221,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           onRefused: (remote, origin) => log.warn("refused browser origin", { remote, origin }),
           accept: (remote, origin) => {
             if (shuttingDown) return null;
-            const connId = `${connPrefix}-${(++nextConn).toString(36)}`;
-            let conn: Connection | null = null;
-            return {
-              onOpen: (sock) => {
-                // Sockets that have not said hello yet are cheap to open: cap them.
-                if (connections.size - broadcaster.size >= config.gateway.maxPendingHandshakes) {
-                  log.warn("refused a socket: too many pending handshakes", { remote, max: config.gateway.maxPendingHandshakes });
-                  sock.close(CloseCode.TOO_MANY_HANDSHAKES, "too many pending handshakes; retry shortly");
-                  return;
-                }
-                conn = new Connection(ctx, sock, connId, remote, origin, (c) => connections.delete(c));
-                connections.add(conn);
-                log.debug("socket opened", { connId, remote });
-              },
-              onMessage: (data) => conn?.onMessage(data),
-              onClose: (code, reason) => conn?.onClosed(code, reason),
-            };
+            return new Connection(ctx, `${connPrefix}-${(++nextConn).toString(36)}`, remote, origin, registry);
           },
         });
         try {

@@ -7,9 +7,9 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   /** A frame that is not part of the protocol: first frame not `hello`, a second `hello`, a frame without a usable `type`/`id`. */
   PROTOCOL_ERROR: 1002,
-  /** A binary frame: the protocol is JSON text only. */
+  /** A binary frame the runtime delivered in a form that cannot be read (binary UTF-8 JSON is fine). */
   UNSUPPORTED_DATA: 1003,
-  /** A text frame that is not valid JSON. */
+  /** A frame (text, or binary) that is not valid UTF-8 JSON. */
   INVALID_JSON: 1007,
   /** The client stopped reading and its send buffer passed `maxBufferedBytes`. */
   SLOW_CONSUMER: 1008,

@@ -33,14 +33,28 @@ export const PresenceEntrySchema = v.object({
 });
 export type PresenceEntry = v.InferOutput<typeof PresenceEntrySchema>;
 
+/** One recently used agent session, as health lists it. */
+export const SessionSummarySchema = v.looseObject({
+  key: v.string(),
+  updatedAt: timestamp(),
+  /** Milliseconds since `updatedAt`. */
+  age: count(),
+});
+export type SessionSummary = v.InferOutput<typeof SessionSummarySchema>;
+
 /** The health snapshot: `health` method, `hello-ok.snapshot.health`, `clawdis health --json`. */
 export const HealthSchema = v.looseObject({
   ok: v.boolean(),
   ts: timestamp(),
   uptimeMs: count(),
+  /** Milliseconds it took to build this snapshot. */
+  durationMs: count(),
+  /** The `tick` interval, in seconds. */
+  heartbeatSeconds: v.pipe(v.number(), v.minValue(0)),
   web: v.looseObject({
     linked: v.boolean(),
-    authAgeMs: v.optional(count()),
+    /** Age of the WhatsApp link in ms; `null` when not linked. */
+    authAgeMs: v.nullable(count()),
     connected: v.boolean(),
   }),
   telegram: v.looseObject({
@@ -48,6 +62,12 @@ export const HealthSchema = v.looseObject({
   }),
   agent: v.looseObject({
     backend: v.string(),
+  }),
+  /** The agent's session store: where it is, how many sessions, the (at most 10) most recent. */
+  sessions: v.looseObject({
+    path: v.string(),
+    count: count(),
+    recent: v.pipe(v.array(SessionSummarySchema), v.maxLength(10)),
   }),
 });
 export type Health = v.InferOutput<typeof HealthSchema>;

@@ -18,6 +18,11 @@ export const PresenceEventSchema = v.object({
   removed: v.array(PresenceEntrySchema),
 });
 export type PresenceEvent = v.InferOutput<typeof PresenceEventSchema>;
+/** The runbook's `presence` event: the whole list (for clients without the `presence-deltas` cap). */
+export const PresenceListEventSchema = v.object({
+  presence: v.array(PresenceEntrySchema),
+});
+export type PresenceListEvent = v.InferOutput<typeof PresenceListEventSchema>;
 
 export const TickEventSchema = v.object({ ts: timestamp() });
 
@@ -30,7 +35,8 @@ export type ShutdownEvent = v.InferOutput<typeof ShutdownEventSchema>;
 /** Event name → payload schema. */
 export const EVENTS = {
   agent: AgentEventSchema,
-  presence: PresenceEventSchema,
+  /** `{presence}` by default; `{upserted, removed}` for clients whose hello announces `presence-deltas`. */
+  presence: v.union([PresenceListEventSchema, PresenceEventSchema]),
   health: HealthSchema,
   tick: TickEventSchema,
   shutdown: ShutdownEventSchema,

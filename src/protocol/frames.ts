@@ -13,19 +13,30 @@ export const ClientInfoSchema = v.looseObject({
   version: text(64),
   platform: text(64),
   mode: text(32),
-  instanceId: text(128),
+  /** Optional: without it the gateway uses one stable id for this connection. */
+  instanceId: v.optional(text(128)),
   /** Optional: the client's host name, shown in presence (the remote address otherwise). */
   host: v.optional(text(255)),
 });
 export type ClientInfo = v.InferOutput<typeof ClientInfoSchema>;
 
-/** The mandatory first frame from a client. */
+/**
+ * Capabilities a client may announce in `hello.caps`. New wire shapes are opt-in through
+ * one of these; a client that announces none gets the runbook's shapes. Unknown caps are ignored.
+ */
+export const CAPS = {
+  /** `presence` events as `{upserted, removed}` deltas and `system-presence` as `{presence, stateVersion}`. */
+  presenceDeltas: "presence-deltas",
+} as const;
+
+/** The mandatory first frame from a client. Unknown fields here and in `client` are ignored. */
 export const HelloSchema = v.looseObject({
   type: v.literal("hello"),
   minProtocol: ProtocolNumber,
   maxProtocol: ProtocolNumber,
   client: ClientInfoSchema,
-  caps: v.pipe(v.array(text(64)), v.maxLength(64)),
+  /** Optional (default `[]`): see `CAPS`. */
+  caps: v.optional(v.pipe(v.array(text(64)), v.maxLength(64)), []),
   auth: v.optional(v.looseObject({ token: v.optional(v.pipe(v.string(), v.maxLength(4096))) })),
   locale: v.optional(v.pipe(v.string(), v.maxLength(64))),
   userAgent: v.optional(v.pipe(v.string(), v.maxLength(512))),

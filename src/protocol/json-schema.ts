@@ -1,6 +1,6 @@
 import { toJsonSchema, type JsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
-import { HealthSchema, PresenceEntrySchema, StateVersionSchema } from "./common.ts";
+import { HealthSchema, PresenceEntrySchema, SessionSummarySchema, StateVersionSchema } from "./common.ts";
 import { ErrorShapeSchema } from "./errors.ts";
 import { EVENTS } from "./events.ts";
 import {
@@ -30,6 +30,7 @@ export function protocolJsonSchema(): JsonSchema {
     StateVersion: StateVersionSchema,
     PresenceEntry: PresenceEntrySchema,
     Health: HealthSchema,
+    SessionSummary: SessionSummarySchema,
     Hello: HelloSchema,
     HelloOk: HelloOkSchema,
     HelloError: HelloErrorSchema,

@@ -22,7 +22,7 @@ export const LedgerRecordSchema = v.object({
 });
 export type LedgerRecord = v.InferOutput<typeof LedgerRecordSchema>;
 
-export const LedgerListParamsSchema = v.strictObject({
+export const LedgerListParamsSchema = v.object({
   limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000))),
   /** Records updated at or after this time (ms since epoch). */
   since: v.optional(count()),
@@ -30,7 +30,7 @@ export const LedgerListParamsSchema = v.strictObject({
   direction: v.optional(v.picklist(["inbound", "outbound"])),
 });
 export const LedgerListResultSchema = v.object({ records: v.array(LedgerRecordSchema) });
-export const LedgerGetParamsSchema = v.strictObject({ id: text(128) });
+export const LedgerGetParamsSchema = v.object({ id: text(128) });
 export const LedgerGetResultSchema = v.object({
   record: LedgerRecordSchema,
   /** Records on the same path: the inbound message, its run's reply, and so on. */

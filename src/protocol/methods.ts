@@ -3,8 +3,12 @@ import { count, HealthSchema, PresenceEntrySchema, PROVIDERS, StateVersionSchema
 import { ErrorShapeSchema } from "./errors.ts";
 import { LedgerGetParamsSchema, LedgerGetResultSchema, LedgerListParamsSchema, LedgerListResultSchema } from "./ledger.ts";
 
-/** Methods that take no parameters accept `params` omitted or `{}`. */
-const NoParams = v.optional(v.strictObject({}));
+/**
+ * Params policy (how v1 grows without breaking old clients): a field the gateway does
+ * not know is ignored (`v.object` drops it), never refused; known fields keep their
+ * strict types and bounds. Methods that take no parameters accept `params` omitted or `{}`.
+ */
+const NoParams = v.optional(v.object({}));
 
 export const StatusSchema = v.object({
   version: v.string(),
@@ -21,12 +25,19 @@ export const StatusSchema = v.object({
   agent: v.object({ backend: v.string(), running: count() }),
 });
 
+/** `system-presence` for clients with the `presence-deltas` cap: the list and the version a delta applies on. */
 export const PresenceListSchema = v.object({
   presence: v.array(PresenceEntrySchema),
   stateVersion: StateVersionSchema,
 });
 
-export const SystemEventParamsSchema = v.strictObject({
+/** `health` takes a `timeout` (ms) from clients that send one; the snapshot is cached, so it never waits. */
+export const HealthParamsSchema = v.object({
+  timeout: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(86_400_000))),
+});
+
+/** Every presence-entry field is accepted (the macOS app's presence reporter sends them all). */
+export const SystemEventParamsSchema = v.object({
   text: text(2000),
   tags: v.optional(v.pipe(v.array(text(64)), v.maxLength(32))),
   /** Post for another instance (e.g. a node the caller speaks for); defaults to the caller's own entry. */
@@ -36,6 +47,11 @@ export const SystemEventParamsSchema = v.strictObject({
   version: v.optional(text(64)),
   lastInputSeconds: v.optional(count()),
   reason: v.optional(text(128)),
+  /** The sender's own address (e.g. its LAN IP behind a tunnel); the socket's remote address otherwise. */
+  ip: v.optional(text(128)),
+  platform: v.optional(text(64)),
+  /** Accepted for compatibility; the gateway stamps entries with its own clock. */
+  ts: v.optional(timestamp()),
 });
 export type SystemEventParams = v.InferOutput<typeof SystemEventParamsSchema>;
 
@@ -45,7 +61,7 @@ export const SystemEventResultSchema = v.object({
 });
 
 
-export const SendParamsSchema = v.strictObject({
+export const SendParamsSchema = v.object({
   to: text(256),
   message: v.pipe(v.string(), v.maxLength(65_536)),
   mediaUrl: v.optional(v.pipe(v.string(), v.url(), v.maxLength(4096))),
@@ -62,12 +78,18 @@ export const SendResultSchema = v.object({
 });
 export type SendResult = v.InferOutput<typeof SendResultSchema>;
 
-export const AgentParamsSchema = v.strictObject({
+/** `agent.thinking` values the `openai` backend passes on as `reasoning_effort`; any other means the backend's default. */
+export const THINKING_LEVELS = ["minimal", "low", "medium", "high"] as const;
+
+export const AgentParamsSchema = v.object({
   message: text(100_000),
-  to: v.optional(text(256)),
+  /** `""` means no destination (the macOS app sends it). */
+  to: v.optional(v.pipe(v.string(), v.maxLength(256))),
   sessionId: v.optional(text(128)),
-  /** Deadline in seconds; the config's `agent.timeoutMs` otherwise. */
-  timeout: v.optional(v.pipe(v.number(), v.minValue(0.001), v.maxValue(86_400))),
+  /** Deadline in seconds; `0` or absent means the config's `agent.timeoutMs`. */
+  timeout: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(86_400))),
+  /** Reasoning effort: see `THINKING_LEVELS`; other values (`"off"`, `"default"`) mean the backend's default. */
+  thinking: v.optional(v.pipe(v.string(), v.maxLength(64))),
   deliver: v.optional(v.boolean()),
   idempotencyKey: text(256),
 });
@@ -96,12 +118,12 @@ export const AgentFinalSchema = v.object({
 export type AgentAck = v.InferOutput<typeof AgentAckSchema>;
 export type AgentFinal = v.InferOutput<typeof AgentFinalSchema>;
 
-export const AgentWaitParamsSchema = v.strictObject({
+export const AgentWaitParamsSchema = v.object({
   runId: text(128),
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86_400_000))),
 });
 
-export const WebLoginStartParamsSchema = v.strictObject({
+export const WebLoginStartParamsSchema = v.object({
   /** Link by pairing code for this phone number instead of a QR code. */
   pairingPhone: v.optional(text(32)),
 });
@@ -112,7 +134,7 @@ export const WebLoginStartResultSchema = v.object({
   pairingCode: v.optional(v.string()),
   alreadyLinked: v.optional(v.boolean()),
 });
-export const WebLoginWaitParamsSchema = v.strictObject({
+export const WebLoginWaitParamsSchema = v.object({
   timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(600_000))),
 });
 export const WebLoginWaitResultSchema = v.object({ linked: v.boolean(), qr: v.optional(v.string()) });
@@ -131,9 +153,10 @@ export const WebChatLinkResultSchema = v.object({
  * `src/gateway/methods/`, one file each, bound to these entries.
  */
 export const METHODS = {
-  health: { params: NoParams, result: HealthSchema },
+  health: { params: v.optional(HealthParamsSchema), result: HealthSchema },
   status: { params: NoParams, result: StatusSchema },
-  "system-presence": { params: NoParams, result: PresenceListSchema },
+  /** The bare list (runbook); `{presence, stateVersion}` for clients with the `presence-deltas` cap. */
+  "system-presence": { params: NoParams, result: v.union([v.array(PresenceEntrySchema), PresenceListSchema]) },
   "system-event": { params: SystemEventParamsSchema, result: SystemEventResultSchema },
   send: { params: SendParamsSchema, result: SendResultSchema },
   agent: { params: AgentParamsSchema, result: v.union([AgentAckSchema, AgentFinalSchema]) },

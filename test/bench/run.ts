@@ -9,7 +9,7 @@
  * stops itself (about 2.5 minutes on 2 cores). Not part of `bun test` on purpose.
  *
  *   BENCH_QUICK=1        smaller counts and shorter windows (a smoke run of the bench itself)
- *   BENCH_ONLY=a,b       run only these sections: binary, handshake, reqres, agent, fanout, journal
+ *   BENCH_ONLY=a,b       run only these sections: binary, handshake, reqres, agent, fanout, journal, fanoutfull
  *   BENCH_GATEWAY_CMD=…  run the gateway with this command instead of dist/clawdis, e.g.
  *                        "bun --cpu-prof-md --cpu-prof-dir=/tmp/prof src/cli.ts" (profiling)
  *                        or "node dist/clawdis.mjs" (another runtime); `gateway --port 0` is appended
@@ -43,8 +43,8 @@ const PIN =
   (navigator.hardwareConcurrency ?? 1) >= 2 &&
   spawnSync("taskset", ["--version"], { encoding: "utf8" }).status === 0;
 /** Sections are skipped or scaled down past this; the watchdog kills everything past HARD_LIMIT_MS. */
-const BUDGET_MS = 225_000;
-const HARD_LIMIT_MS = 330_000;
+const BUDGET_MS = 255_000;
+const HARD_LIMIT_MS = 360_000;
 /** gateway.presenceCoalesceMs in the bench's config (the README default). */
 const COALESCE_MS = 25;
 
@@ -153,8 +153,9 @@ function cleanupAll(): void {
 }
 process.on("exit", cleanupAll);
 
-function helloFrame(id = "%ID%"): string {
-  return `{"type":"hello","minProtocol":1,"maxProtocol":1,"client":{"name":"bench","version":"1","platform":"linux","mode":"bench","instanceId":"${id}"},"caps":[]}`;
+/** clawdis' own clients announce `presence-deltas`; `caps: []` is a runbook client that reads the full list. */
+function helloFrame(id = "%ID%", caps = '["presence-deltas"]'): string {
+  return `{"type":"hello","minProtocol":1,"maxProtocol":1,"client":{"name":"bench","version":"1","platform":"linux","mode":"bench","instanceId":"${id}"},"caps":${caps}}`;
 }
 /** The first frame each server answers a hello with. */
 const HELLO_REPLY: Record<Kind, string> = { gateway: '{"type":"hello-ok"', echo: '{"type":"hello"' };
@@ -481,7 +482,7 @@ function journalClient(url: string, resume?: string) {
         minProtocol: 1,
         maxProtocol: 1,
         client: { name: "bench", version: "1", platform: "linux", mode: "bench", instanceId: crypto.randomUUID() },
-        caps: [],
+        caps: ["presence-deltas"],
         ...(resume ? { resume: { cursor: resume } } : {}),
       }),
     );
@@ -931,7 +932,8 @@ interface FanResult {
   presenceAfter: number;
 }
 
-async function fanout(kind: Kind): Promise<FanResult> {
+/** Fan-out at each of `sizes` clients saying `hello` (by default clawdis' own, with `presence-deltas`). */
+async function fanout(kind: Kind, opts: { hello?: string; sizes?: number[] } = {}): Promise<FanResult> {
   const workers = await Promise.all(Array.from({ length: C.workers }, () => startWorker()));
   const s = await startServer(kind);
   const out: FanResult = { sizes: [], rss0: NaN, rssAfter: NaN, rssPeakLeaving: NaN, presenceAfter: NaN };
@@ -941,7 +943,7 @@ async function fanout(kind: Kind): Promise<FanResult> {
     out.rss0 = rssKiB(s.pid);
     const trigger = (await handshake(s)).c;
     let connected = 1; // the trigger
-    for (const n of C.fanSizes) {
+    for (const n of opts.sizes ?? C.fanSizes) {
       if (elapsed() > BUDGET_MS) {
         note(`${kind}: fan-out at ${n} clients skipped: the time budget was used up`);
         break;
@@ -954,7 +956,7 @@ async function fanout(kind: Kind): Promise<FanResult> {
       const res = await Promise.all(
         workers.map((w, i) =>
           w.request(
-            { op: "connect", port: s.port, count: Math.max(0, Math.min(per, need - i * per)), hello: helloFrame(), expect: HELLO_REPLY[kind], concurrency: 32 },
+            { op: "connect", port: s.port, count: Math.max(0, Math.min(per, need - i * per)), hello: opts.hello ?? helloFrame(), expect: HELLO_REPLY[kind], concurrency: 32 },
             "connected",
             120_000,
           ),
@@ -1045,16 +1047,42 @@ async function fanout(kind: Kind): Promise<FanResult> {
   return out;
 }
 
+/** The echo baseline at the first fan-out size, for 3e (the echo does the same whatever the hello says). */
+let echoFanFirst: FanResult["sizes"][number] | undefined;
+
+function fanCell(x: FanResult["sizes"][number] | undefined): string {
+  return x ? `last ${ms(x.last)} (first ${ms(x.first)}, p50 ${ms(x.p50)})${x.missing > 0 ? `, ${x.missing} never got it` : ""}` : "–";
+}
+
+async function benchFanoutFull(): Promise<void> {
+  const n = C.fanSizes[0]!;
+  log(`fan-out to ${n} caps-less clients (full presence list): gateway`);
+  const g = await fanout("gateway", { hello: helloFrame("%ID%", "[]"), sizes: [n] });
+  let e = echoFanFirst;
+  if (!e) {
+    log(`fan-out to ${n} clients: echo`);
+    e = (await fanout("echo", { sizes: [n] })).sizes[0];
+  }
+  const gs = g.sizes[0];
+  if (!gs) return;
+  row(
+    `3${String.fromCharCode(97 + 2 * C.fanSizes.length)}. fan-out: one presence change → last of ${int(gs.n)} clients without caps (each gets the full list of ${int(gs.n + 1)} entries, serialized once; median of ${C.fanTrials})`,
+    fanCell(gs),
+    fanCell(e),
+    e ? `last ${ratio(gs.last, e.last)} · last−first ${ratio(gs.last - gs.first, e.last - e.first)}` : "–",
+  );
+}
+
 async function benchFanoutMemory(): Promise<void> {
   log("fan-out + memory: gateway");
   const g = await fanout("gateway");
   log("fan-out + memory: echo");
   const e = await fanout("echo");
+  echoFanFirst = e.sizes[0];
   for (let i = 0; i < g.sizes.length; i++) {
     const gs = g.sizes[i]!;
     const es = e.sizes[i];
-    const cell = (x: FanResult["sizes"][number] | undefined) =>
-      x ? `last ${ms(x.last)} (first ${ms(x.first)}, p50 ${ms(x.p50)})${x.missing > 0 ? `, ${x.missing} never got it` : ""}` : "–";
+    const cell = fanCell;
     row(
       `3${String.fromCharCode(97 + i)}. fan-out: one presence change → last of ${int(gs.n)} clients (median of ${C.fanTrials}; gateway: presenceCoalesceMs ${COALESCE_MS})`,
       cell(gs),
@@ -1230,6 +1258,7 @@ await section("reqres", "2. request/response", benchReqRes, 25_000);
 await section("agent", "5. agent streaming", benchAgent, 15_000);
 await section("fanout", "3/4. fan-out and memory", benchFanoutMemory, 30_000);
 await section("journal", "7. event journal", benchJournal, 20_000);
+await section("fanoutfull", "3e. fan-out to caps-less clients", benchFanoutFull, 20_000);
 clearTimeout(watchdog);
 
 // Order the rows by figure number for reading.

@@ -8,7 +8,8 @@ export function helloFrame(over: Record<string, unknown> = {}): Frame {
     minProtocol: 1,
     maxProtocol: 1,
     client: { name: "test", version: "1.0.0", platform: "linux", mode: "cli", instanceId: crypto.randomUUID() },
-    caps: [],
+    // clawdis' own clients announce presence deltas; test/e2e/dropin covers the caps-less runbook clients.
+    caps: ["presence-deltas"],
     ...over,
   };
 }

@@ -7,10 +7,16 @@ const STDERR_TAIL = 2_000;
 /** Grace period between SIGTERM and SIGKILL for a child that overstays. */
 const KILL_GRACE_MS = 2_000;
 
+const FIELDS = {
+  message: (t: AgentTurn) => t.message,
+  sessionId: (t: AgentTurn) => t.sessionId,
+  to: (t: AgentTurn) => t.to ?? "",
+  thinking: (t: AgentTurn) => t.thinking ?? "",
+} as const;
+
+/** `{{message}}`, `{{sessionId}}`, `{{to}}` and `{{thinking}}` (empty when absent) in one argv entry. */
 export function fillTemplate(arg: string, turn: AgentTurn): string {
-  return arg.replace(/\{\{(message|sessionId|to)\}\}/g, (_m, key: string) =>
-    key === "message" ? turn.message : key === "sessionId" ? turn.sessionId : (turn.to ?? ""),
-  );
+  return arg.replace(/\{\{(message|sessionId|to|thinking)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
 }
 
 /**

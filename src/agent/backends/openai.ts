@@ -1,4 +1,5 @@
 import type { Logger } from "../../log.ts";
+import { THINKING_LEVELS } from "../../protocol/index.ts";
 import type { AgentBackend } from "../types.ts";
 
 export interface OpenAiOptions {
@@ -30,6 +31,11 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
   }
 }
 
+/** `reasoning_effort` for a `thinking` value, or undefined for the model's default (`"off"`, `"default"`, none). */
+export function reasoningEffort(thinking: string | undefined): string | undefined {
+  return thinking !== undefined && (THINKING_LEVELS as readonly string[]).includes(thinking) ? thinking : undefined;
+}
+
 /**
  * Any OpenAI-compatible Chat Completions endpoint with streaming: OpenAI, Ollama,
  * llama.cpp server, vLLM, LM Studio. Each delta is an `assistant` event.
@@ -43,6 +49,7 @@ export function openAiBackend(opts: OpenAiOptions): AgentBackend {
       if (opts.systemPrompt) messages.push({ role: "system", content: opts.systemPrompt });
       for (const t of turn.history) messages.push({ role: "user", content: t.user }, { role: "assistant", content: t.assistant });
       messages.push({ role: "user", content: turn.message });
+      const effort = reasoningEffort(turn.thinking);
       const res = await fetch(url, {
         method: "POST",
         signal,
@@ -56,6 +63,7 @@ export function openAiBackend(opts: OpenAiOptions): AgentBackend {
           messages,
           stream: true,
           ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
+          ...(effort !== undefined ? { reasoning_effort: effort } : {}),
         }),
       });
       if (!res.ok || !res.body) {

@@ -30,7 +30,8 @@ export function startAgentRun(
   params: AgentParams,
   via?: ProviderName,
 ): Promise<{ runId: string; done: Promise<AgentFinal> }> {
-  const timeoutMs = params.timeout !== undefined ? Math.ceil(params.timeout * 1000) : gw.config.agent.timeoutMs;
+  // `timeout: 0` is "the configured default" (the macOS app's way of saying none).
+  const timeoutMs = params.timeout ? Math.ceil(params.timeout * 1000) : gw.config.agent.timeoutMs;
   const key = params.idempotencyKey;
   return gw.runs.run(key, async () => {
     // Known from before a restart: the same runId, and its final (or why there is none).
@@ -45,8 +46,10 @@ export function startAgentRun(
     const run = await gw.agent.start({
       message: params.message,
       timeoutMs,
-      ...(params.to !== undefined ? { to: params.to } : {}),
+      // `to: ""` is no destination.
+      ...(params.to ? { to: params.to } : {}),
       ...(params.sessionId !== undefined ? { sessionId: params.sessionId } : {}),
+      ...(params.thinking !== undefined ? { thinking: params.thinking } : {}),
     });
     await gw.idempotency.put({ key, kind: "agent", state: "pending", runId: run.runId, ts: Date.now() });
     const done = run.done

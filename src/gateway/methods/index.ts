@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { GatewayError, METHODS, type MethodName } from "../../protocol/index.ts";
+import { describeIssue, GatewayError, METHODS, type MethodName } from "../../protocol/index.ts";
 import { agent, agentWait } from "./agent.ts";
 import { health } from "./health.ts";
 import { ledgerGet, ledgerList } from "./ledger.ts";
@@ -33,6 +33,32 @@ function isMethod(name: string): name is MethodName {
   return Object.hasOwn(HANDLERS, name);
 }
 
+/** The params fields each method knows; anything else is ignored (see the params policy in protocol/methods.ts). */
+const KNOWN_FIELDS = new Map<string, ReadonlySet<string>>(
+  Object.entries(METHODS).map(([name, m]) => {
+    const schema = (m.params.type === "optional" ? (m.params as unknown as { wrapped: unknown }).wrapped : m.params) as {
+      entries?: Record<string, unknown>;
+    };
+    return [name, new Set(Object.keys(schema.entries ?? {}))];
+  }),
+);
+/** Method+field pairs already logged: each once, and a bounded number in all. */
+const loggedUnknown = new Set<string>();
+const MAX_LOGGED_UNKNOWN = 1_000;
+
+/** Debug-log params fields a method does not know, once per method and field. */
+function noteUnknownFields(method: MethodName, params: unknown, call: Call): void {
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return;
+  const known = KNOWN_FIELDS.get(method)!;
+  for (const field of Object.keys(params)) {
+    if (known.has(field)) continue;
+    const key = `${method}\u0000${field}`;
+    if (loggedUnknown.has(key) || loggedUnknown.size >= MAX_LOGGED_UNKNOWN) continue;
+    loggedUnknown.add(key);
+    call.gw.log.debug("ignored an unknown params field", { method, field: field.slice(0, 64), client: call.caller.client.name });
+  }
+}
+
 /**
  * Validate params against the method's schema, then run its handler. Throws GatewayError
  * synchronously; returns the handler's value, a Promise only for asynchronous methods.
@@ -45,14 +71,11 @@ export function invoke(method: string, rawParams: unknown, call: Call): unknown 
   }
   const parsed = v.safeParse(METHODS[method].params, rawParams);
   if (!parsed.success) {
-    const issue = parsed.issues[0];
-    const field = issue ? `params${v.getDotPath(issue) ? `.${v.getDotPath(issue)}` : ""}` : "params";
-    const unknownKey = issue?.type === "strict_object" && issue.expected === "never";
-    const what = unknownKey ? "unknown parameter" : `expected ${issue?.expected ?? "valid value"}, got ${issue?.received}`;
-    throw new GatewayError("INVALID_REQUEST", `${method}: ${field}: ${what}`, {
-      details: { field, expected: issue?.expected ?? null, received: issue?.received ?? null },
-    });
+    const { field, expected, received, text } = describeIssue(parsed.issues[0], "params", true);
+    throw new GatewayError("INVALID_REQUEST", `${method}: ${text}`, { details: { field, expected, received } });
   }
+  // Only worth the key scan when someone reads debug records.
+  if (call.gw.log.debugEnabled) noteUnknownFields(method, rawParams, call);
   const handler = HANDLERS[method] as Handler<MethodName>;
   return handler(parsed.output as never, call);
 }

@@ -8,7 +8,7 @@ import type { Handler } from "./types.ts";
 export const systemEvent: Handler<"system-event"> = (params, { gw, caller }) => {
   const entry: PresenceEntry & { instanceId: string } = {
     host: params.host ?? caller.client.host ?? caller.remote,
-    ip: caller.remote,
+    ip: params.ip ?? caller.remote,
     version: params.version ?? caller.client.version,
     mode: params.mode ?? caller.client.mode,
     ts: Date.now(),
@@ -18,6 +18,7 @@ export const systemEvent: Handler<"system-event"> = (params, { gw, caller }) => 
   };
   if (params.tags) entry.tags = params.tags;
   if (params.lastInputSeconds !== undefined) entry.lastInputSeconds = params.lastInputSeconds;
+  if (params.platform !== undefined) entry.platform = params.platform;
   const merged = gw.presence.note(entry);
   return { entry: merged, stateVersion: gw.stateVersion() };
 };

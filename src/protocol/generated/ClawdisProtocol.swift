@@ -6,6 +6,7 @@
 //   let stateVersion = try StateVersion(json)
 //   let presenceEntry = try PresenceEntry(json)
 //   let health = try Health(json)
+//   let sessionSummary = try SessionSummary(json)
 //   let hello = try Hello(json)
 //   let helloOk = try HelloOk(json)
 //   let helloError = try HelloError(json)
@@ -275,7 +276,10 @@ public extension PresenceEntry {
 // MARK: - Health
 public struct Health: Codable {
     public let agent: HealthAgent
+    public let durationMS: Int
+    public let heartbeatSeconds: Double
     public let ok: Bool
+    public let sessions: HealthSessions
     public let telegram: HealthTelegram
     public let ts: Int
     public let uptimeMS: Int
@@ -283,16 +287,22 @@ public struct Health: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case durationMS = "durationMs"
+        case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
+        case sessions = "sessions"
         case telegram = "telegram"
         case ts = "ts"
         case uptimeMS = "uptimeMs"
         case web = "web"
     }
 
-    public init(agent: HealthAgent, ok: Bool, telegram: HealthTelegram, ts: Int, uptimeMS: Int, web: HealthWeb) {
+    public init(agent: HealthAgent, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessions, telegram: HealthTelegram, ts: Int, uptimeMS: Int, web: HealthWeb) {
         self.agent = agent
+        self.durationMS = durationMS
+        self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
+        self.sessions = sessions
         self.telegram = telegram
         self.ts = ts
         self.uptimeMS = uptimeMS
@@ -320,7 +330,10 @@ public extension Health {
 
     func with(
         agent: HealthAgent? = nil,
+        durationMS: Int? = nil,
+        heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
+        sessions: HealthSessions? = nil,
         telegram: HealthTelegram? = nil,
         ts: Int? = nil,
         uptimeMS: Int? = nil,
@@ -328,7 +341,10 @@ public extension Health {
     ) -> Health {
         return Health(
             agent: agent ?? self.agent,
+            durationMS: durationMS ?? self.durationMS,
+            heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
+            sessions: sessions ?? self.sessions,
             telegram: telegram ?? self.telegram,
             ts: ts ?? self.ts,
             uptimeMS: uptimeMS ?? self.uptimeMS,
@@ -381,6 +397,122 @@ public extension HealthAgent {
     ) -> HealthAgent {
         return HealthAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthSessions
+public struct HealthSessions: Codable {
+    public let count: Int
+    public let path: String
+    public let recent: [Something]
+
+    public enum CodingKeys: String, CodingKey {
+        case count = "count"
+        case path = "path"
+        case recent = "recent"
+    }
+
+    public init(count: Int, path: String, recent: [Something]) {
+        self.count = count
+        self.path = path
+        self.recent = recent
+    }
+}
+
+// MARK: HealthSessions convenience initializers and mutators
+
+public extension HealthSessions {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthSessions.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        count: Int? = nil,
+        path: String? = nil,
+        recent: [Something]? = nil
+    ) -> HealthSessions {
+        return HealthSessions(
+            count: count ?? self.count,
+            path: path ?? self.path,
+            recent: recent ?? self.recent
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - Something
+public struct Something: Codable {
+    public let age: Int
+    public let key: String
+    public let updatedAt: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case age = "age"
+        case key = "key"
+        case updatedAt = "updatedAt"
+    }
+
+    public init(age: Int, key: String, updatedAt: Int) {
+        self.age = age
+        self.key = key
+        self.updatedAt = updatedAt
+    }
+}
+
+// MARK: Something convenience initializers and mutators
+
+public extension Something {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(Something.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        age: Int? = nil,
+        key: String? = nil,
+        updatedAt: Int? = nil
+    ) -> Something {
+        return Something(
+            age: age ?? self.age,
+            key: key ?? self.key,
+            updatedAt: updatedAt ?? self.updatedAt
         )
     }
 
@@ -499,10 +631,68 @@ public extension HealthWeb {
     }
 }
 
+// MARK: - SessionSummary
+public struct SessionSummary: Codable {
+    public let age: Int
+    public let key: String
+    public let updatedAt: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case age = "age"
+        case key = "key"
+        case updatedAt = "updatedAt"
+    }
+
+    public init(age: Int, key: String, updatedAt: Int) {
+        self.age = age
+        self.key = key
+        self.updatedAt = updatedAt
+    }
+}
+
+// MARK: SessionSummary convenience initializers and mutators
+
+public extension SessionSummary {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(SessionSummary.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        age: Int? = nil,
+        key: String? = nil,
+        updatedAt: Int? = nil
+    ) -> SessionSummary {
+        return SessionSummary(
+            age: age ?? self.age,
+            key: key ?? self.key,
+            updatedAt: updatedAt ?? self.updatedAt
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - Hello
 public struct Hello: Codable {
     public let auth: Auth?
-    public let caps: [String]
+    public let caps: [String]?
     public let client: Client
     public let locale: String?
     public let maxProtocol: Int
@@ -523,7 +713,7 @@ public struct Hello: Codable {
         case userAgent = "userAgent"
     }
 
-    public init(auth: Auth?, caps: [String], client: Client, locale: String?, maxProtocol: Int, minProtocol: Int, resume: HelloResume?, type: HelloType, userAgent: String?) {
+    public init(auth: Auth?, caps: [String]?, client: Client, locale: String?, maxProtocol: Int, minProtocol: Int, resume: HelloResume?, type: HelloType, userAgent: String?) {
         self.auth = auth
         self.caps = caps
         self.client = client
@@ -556,7 +746,7 @@ public extension Hello {
 
     func with(
         auth: Auth?? = nil,
-        caps: [String]? = nil,
+        caps: [String]?? = nil,
         client: Client? = nil,
         locale: String?? = nil,
         maxProtocol: Int? = nil,
@@ -638,7 +828,7 @@ public extension Auth {
 // MARK: - Client
 public struct Client: Codable {
     public let host: String?
-    public let instanceID: String
+    public let instanceID: String?
     public let mode: String
     public let name: String
     public let platform: String
@@ -653,7 +843,7 @@ public struct Client: Codable {
         case version = "version"
     }
 
-    public init(host: String?, instanceID: String, mode: String, name: String, platform: String, version: String) {
+    public init(host: String?, instanceID: String?, mode: String, name: String, platform: String, version: String) {
         self.host = host
         self.instanceID = instanceID
         self.mode = mode
@@ -683,7 +873,7 @@ public extension Client {
 
     func with(
         host: String?? = nil,
-        instanceID: String? = nil,
+        instanceID: String?? = nil,
         mode: String? = nil,
         name: String? = nil,
         platform: String? = nil,
@@ -1074,7 +1264,7 @@ public extension Server {
 public struct Snapshot: Codable {
     public let cursor: String?
     public let health: HealthClass
-    public let presence: [Something]
+    public let presence: [EntryElement]
     public let stateVersion: StateVersionClass
     public let uptimeMS: Int
 
@@ -1086,7 +1276,7 @@ public struct Snapshot: Codable {
         case uptimeMS = "uptimeMs"
     }
 
-    public init(cursor: String?, health: HealthClass, presence: [Something], stateVersion: StateVersionClass, uptimeMS: Int) {
+    public init(cursor: String?, health: HealthClass, presence: [EntryElement], stateVersion: StateVersionClass, uptimeMS: Int) {
         self.cursor = cursor
         self.health = health
         self.presence = presence
@@ -1116,7 +1306,7 @@ public extension Snapshot {
     func with(
         cursor: String?? = nil,
         health: HealthClass? = nil,
-        presence: [Something]? = nil,
+        presence: [EntryElement]? = nil,
         stateVersion: StateVersionClass? = nil,
         uptimeMS: Int? = nil
     ) -> Snapshot {
@@ -1141,7 +1331,10 @@ public extension Snapshot {
 // MARK: - HealthClass
 public struct HealthClass: Codable {
     public let agent: HealthAgentClass
+    public let durationMS: Int
+    public let heartbeatSeconds: Double
     public let ok: Bool
+    public let sessions: HealthSessionsClass
     public let telegram: HealthTelegramClass
     public let ts: Int
     public let uptimeMS: Int
@@ -1149,16 +1342,22 @@ public struct HealthClass: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case durationMS = "durationMs"
+        case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
+        case sessions = "sessions"
         case telegram = "telegram"
         case ts = "ts"
         case uptimeMS = "uptimeMs"
         case web = "web"
     }
 
-    public init(agent: HealthAgentClass, ok: Bool, telegram: HealthTelegramClass, ts: Int, uptimeMS: Int, web: HealthWebClass) {
+    public init(agent: HealthAgentClass, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessionsClass, telegram: HealthTelegramClass, ts: Int, uptimeMS: Int, web: HealthWebClass) {
         self.agent = agent
+        self.durationMS = durationMS
+        self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
+        self.sessions = sessions
         self.telegram = telegram
         self.ts = ts
         self.uptimeMS = uptimeMS
@@ -1186,7 +1385,10 @@ public extension HealthClass {
 
     func with(
         agent: HealthAgentClass? = nil,
+        durationMS: Int? = nil,
+        heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
+        sessions: HealthSessionsClass? = nil,
         telegram: HealthTelegramClass? = nil,
         ts: Int? = nil,
         uptimeMS: Int? = nil,
@@ -1194,7 +1396,10 @@ public extension HealthClass {
     ) -> HealthClass {
         return HealthClass(
             agent: agent ?? self.agent,
+            durationMS: durationMS ?? self.durationMS,
+            heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
+            sessions: sessions ?? self.sessions,
             telegram: telegram ?? self.telegram,
             ts: ts ?? self.ts,
             uptimeMS: uptimeMS ?? self.uptimeMS,
@@ -1247,6 +1452,64 @@ public extension HealthAgentClass {
     ) -> HealthAgentClass {
         return HealthAgentClass(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthSessionsClass
+public struct HealthSessionsClass: Codable {
+    public let count: Int
+    public let path: String
+    public let recent: [Something]
+
+    public enum CodingKeys: String, CodingKey {
+        case count = "count"
+        case path = "path"
+        case recent = "recent"
+    }
+
+    public init(count: Int, path: String, recent: [Something]) {
+        self.count = count
+        self.path = path
+        self.recent = recent
+    }
+}
+
+// MARK: HealthSessionsClass convenience initializers and mutators
+
+public extension HealthSessionsClass {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthSessionsClass.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        count: Int? = nil,
+        path: String? = nil,
+        recent: [Something]? = nil
+    ) -> HealthSessionsClass {
+        return HealthSessionsClass(
+            count: count ?? self.count,
+            path: path ?? self.path,
+            recent: recent ?? self.recent
         )
     }
 
@@ -1365,8 +1628,8 @@ public extension HealthWebClass {
     }
 }
 
-// MARK: - Something
-public struct Something: Codable {
+// MARK: - EntryElement
+public struct EntryElement: Codable {
     public let host: String
     public let instanceID: String?
     public let ip: String
@@ -1408,11 +1671,11 @@ public struct Something: Codable {
     }
 }
 
-// MARK: Something convenience initializers and mutators
+// MARK: EntryElement convenience initializers and mutators
 
-public extension Something {
+public extension EntryElement {
     init(data: Data) throws {
-        self = try newJSONDecoder().decode(Something.self, from: data)
+        self = try newJSONDecoder().decode(EntryElement.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {
@@ -1438,8 +1701,8 @@ public extension Something {
         text: String?? = nil,
         ts: Int? = nil,
         version: String? = nil
-    ) -> Something {
-        return Something(
+    ) -> EntryElement {
+        return EntryElement(
             host: host ?? self.host,
             instanceID: instanceID ?? self.instanceID,
             ip: ip ?? self.ip,
@@ -1939,8 +2202,14 @@ public enum EventType: String, Codable {
 
 // MARK: - HealthParams
 public struct HealthParams: Codable {
+    public let timeout: Double?
 
-    public init() {
+    public enum CodingKeys: String, CodingKey {
+        case timeout = "timeout"
+    }
+
+    public init(timeout: Double?) {
+        self.timeout = timeout
     }
 }
 
@@ -1963,8 +2232,10 @@ public extension HealthParams {
     }
 
     func with(
+        timeout: Double?? = nil
     ) -> HealthParams {
         return HealthParams(
+            timeout: timeout ?? self.timeout
         )
     }
 
@@ -1980,7 +2251,10 @@ public extension HealthParams {
 // MARK: - HealthResult
 public struct HealthResult: Codable {
     public let agent: HealthResultAgent
+    public let durationMS: Int
+    public let heartbeatSeconds: Double
     public let ok: Bool
+    public let sessions: HealthResultSessions
     public let telegram: HealthResultTelegram
     public let ts: Int
     public let uptimeMS: Int
@@ -1988,16 +2262,22 @@ public struct HealthResult: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case durationMS = "durationMs"
+        case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
+        case sessions = "sessions"
         case telegram = "telegram"
         case ts = "ts"
         case uptimeMS = "uptimeMs"
         case web = "web"
     }
 
-    public init(agent: HealthResultAgent, ok: Bool, telegram: HealthResultTelegram, ts: Int, uptimeMS: Int, web: HealthResultWeb) {
+    public init(agent: HealthResultAgent, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthResultSessions, telegram: HealthResultTelegram, ts: Int, uptimeMS: Int, web: HealthResultWeb) {
         self.agent = agent
+        self.durationMS = durationMS
+        self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
+        self.sessions = sessions
         self.telegram = telegram
         self.ts = ts
         self.uptimeMS = uptimeMS
@@ -2025,7 +2305,10 @@ public extension HealthResult {
 
     func with(
         agent: HealthResultAgent? = nil,
+        durationMS: Int? = nil,
+        heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
+        sessions: HealthResultSessions? = nil,
         telegram: HealthResultTelegram? = nil,
         ts: Int? = nil,
         uptimeMS: Int? = nil,
@@ -2033,7 +2316,10 @@ public extension HealthResult {
     ) -> HealthResult {
         return HealthResult(
             agent: agent ?? self.agent,
+            durationMS: durationMS ?? self.durationMS,
+            heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
+            sessions: sessions ?? self.sessions,
             telegram: telegram ?? self.telegram,
             ts: ts ?? self.ts,
             uptimeMS: uptimeMS ?? self.uptimeMS,
@@ -2086,6 +2372,64 @@ public extension HealthResultAgent {
     ) -> HealthResultAgent {
         return HealthResultAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthResultSessions
+public struct HealthResultSessions: Codable {
+    public let count: Int
+    public let path: String
+    public let recent: [Something]
+
+    public enum CodingKeys: String, CodingKey {
+        case count = "count"
+        case path = "path"
+        case recent = "recent"
+    }
+
+    public init(count: Int, path: String, recent: [Something]) {
+        self.count = count
+        self.path = path
+        self.recent = recent
+    }
+}
+
+// MARK: HealthResultSessions convenience initializers and mutators
+
+public extension HealthResultSessions {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthResultSessions.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        count: Int? = nil,
+        path: String? = nil,
+        recent: [Something]? = nil
+    ) -> HealthResultSessions {
+        return HealthResultSessions(
+            count: count ?? self.count,
+            path: path ?? self.path,
+            recent: recent ?? self.recent
         )
     }
 
@@ -2192,46 +2536,6 @@ public extension HealthResultWeb {
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
             linked: linked ?? self.linked
-        )
-    }
-
-    func jsonData() throws -> Data {
-        return try newJSONEncoder().encode(self)
-    }
-
-    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
-        return String(data: try self.jsonData(), encoding: encoding)
-    }
-}
-
-// MARK: - StatusParams
-public struct StatusParams: Codable {
-
-    public init() {
-    }
-}
-
-// MARK: StatusParams convenience initializers and mutators
-
-public extension StatusParams {
-    init(data: Data) throws {
-        self = try newJSONDecoder().decode(StatusParams.self, from: data)
-    }
-
-    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
-        guard let data = json.data(using: encoding) else {
-            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
-        }
-        try self.init(data: data)
-    }
-
-    init(fromURL url: URL) throws {
-        try self.init(data: try Data(contentsOf: url))
-    }
-
-    func with(
-    ) -> StatusParams {
-        return StatusParams(
         )
     }
 
@@ -2539,49 +2843,37 @@ public extension Whatsapp {
     }
 }
 
-// MARK: - SystemPresenceParams
-public struct SystemPresenceParams: Codable {
+public enum SystemPresenceResult: Codable {
+    case entryElementArray([EntryElement])
+    case systemPresenceResultClass(SystemPresenceResultClass)
 
-    public init() {
-    }
-}
-
-// MARK: SystemPresenceParams convenience initializers and mutators
-
-public extension SystemPresenceParams {
-    init(data: Data) throws {
-        self = try newJSONDecoder().decode(SystemPresenceParams.self, from: data)
-    }
-
-    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
-        guard let data = json.data(using: encoding) else {
-            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let x = try? container.decode([EntryElement].self) {
+            self = .entryElementArray(x)
+            return
         }
-        try self.init(data: data)
+        if let x = try? container.decode(SystemPresenceResultClass.self) {
+            self = .systemPresenceResultClass(x)
+            return
+        }
+        throw DecodingError.typeMismatch(SystemPresenceResult.self, DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "Wrong type for SystemPresenceResult"))
     }
 
-    init(fromURL url: URL) throws {
-        try self.init(data: try Data(contentsOf: url))
-    }
-
-    func with(
-    ) -> SystemPresenceParams {
-        return SystemPresenceParams(
-        )
-    }
-
-    func jsonData() throws -> Data {
-        return try newJSONEncoder().encode(self)
-    }
-
-    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
-        return String(data: try self.jsonData(), encoding: encoding)
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .entryElementArray(let x):
+            try container.encode(x)
+        case .systemPresenceResultClass(let x):
+            try container.encode(x)
+        }
     }
 }
 
-// MARK: - SystemPresenceResult
-public struct SystemPresenceResult: Codable {
-    public let presence: [Something]
+// MARK: - SystemPresenceResultClass
+public struct SystemPresenceResultClass: Codable {
+    public let presence: [EntryElement]
     public let stateVersion: StateVersionClass
 
     public enum CodingKeys: String, CodingKey {
@@ -2589,17 +2881,17 @@ public struct SystemPresenceResult: Codable {
         case stateVersion = "stateVersion"
     }
 
-    public init(presence: [Something], stateVersion: StateVersionClass) {
+    public init(presence: [EntryElement], stateVersion: StateVersionClass) {
         self.presence = presence
         self.stateVersion = stateVersion
     }
 }
 
-// MARK: SystemPresenceResult convenience initializers and mutators
+// MARK: SystemPresenceResultClass convenience initializers and mutators
 
-public extension SystemPresenceResult {
+public extension SystemPresenceResultClass {
     init(data: Data) throws {
-        self = try newJSONDecoder().decode(SystemPresenceResult.self, from: data)
+        self = try newJSONDecoder().decode(SystemPresenceResultClass.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {
@@ -2614,10 +2906,10 @@ public extension SystemPresenceResult {
     }
 
     func with(
-        presence: [Something]? = nil,
+        presence: [EntryElement]? = nil,
         stateVersion: StateVersionClass? = nil
-    ) -> SystemPresenceResult {
-        return SystemPresenceResult(
+    ) -> SystemPresenceResultClass {
+        return SystemPresenceResultClass(
             presence: presence ?? self.presence,
             stateVersion: stateVersion ?? self.stateVersion
         )
@@ -2636,32 +2928,41 @@ public extension SystemPresenceResult {
 public struct SystemEventParams: Codable {
     public let host: String?
     public let instanceID: String?
+    public let ip: String?
     public let lastInputSeconds: Int?
     public let mode: String?
+    public let platform: String?
     public let reason: String?
     public let tags: [String]?
     public let text: String
+    public let ts: Int?
     public let version: String?
 
     public enum CodingKeys: String, CodingKey {
         case host = "host"
         case instanceID = "instanceId"
+        case ip = "ip"
         case lastInputSeconds = "lastInputSeconds"
         case mode = "mode"
+        case platform = "platform"
         case reason = "reason"
         case tags = "tags"
         case text = "text"
+        case ts = "ts"
         case version = "version"
     }
 
-    public init(host: String?, instanceID: String?, lastInputSeconds: Int?, mode: String?, reason: String?, tags: [String]?, text: String, version: String?) {
+    public init(host: String?, instanceID: String?, ip: String?, lastInputSeconds: Int?, mode: String?, platform: String?, reason: String?, tags: [String]?, text: String, ts: Int?, version: String?) {
         self.host = host
         self.instanceID = instanceID
+        self.ip = ip
         self.lastInputSeconds = lastInputSeconds
         self.mode = mode
+        self.platform = platform
         self.reason = reason
         self.tags = tags
         self.text = text
+        self.ts = ts
         self.version = version
     }
 }
@@ -2687,21 +2988,27 @@ public extension SystemEventParams {
     func with(
         host: String?? = nil,
         instanceID: String?? = nil,
+        ip: String?? = nil,
         lastInputSeconds: Int?? = nil,
         mode: String?? = nil,
+        platform: String?? = nil,
         reason: String?? = nil,
         tags: [String]?? = nil,
         text: String? = nil,
+        ts: Int?? = nil,
         version: String?? = nil
     ) -> SystemEventParams {
         return SystemEventParams(
             host: host ?? self.host,
             instanceID: instanceID ?? self.instanceID,
+            ip: ip ?? self.ip,
             lastInputSeconds: lastInputSeconds ?? self.lastInputSeconds,
             mode: mode ?? self.mode,
+            platform: platform ?? self.platform,
             reason: reason ?? self.reason,
             tags: tags ?? self.tags,
             text: text ?? self.text,
+            ts: ts ?? self.ts,
             version: version ?? self.version
         )
     }
@@ -2717,7 +3024,7 @@ public extension SystemEventParams {
 
 // MARK: - SystemEventResult
 public struct SystemEventResult: Codable {
-    public let entry: Something
+    public let entry: EntryElement
     public let stateVersion: StateVersionClass
 
     public enum CodingKeys: String, CodingKey {
@@ -2725,7 +3032,7 @@ public struct SystemEventResult: Codable {
         case stateVersion = "stateVersion"
     }
 
-    public init(entry: Something, stateVersion: StateVersionClass) {
+    public init(entry: EntryElement, stateVersion: StateVersionClass) {
         self.entry = entry
         self.stateVersion = stateVersion
     }
@@ -2750,7 +3057,7 @@ public extension SystemEventResult {
     }
 
     func with(
-        entry: Something? = nil,
+        entry: EntryElement? = nil,
         stateVersion: StateVersionClass? = nil
     ) -> SystemEventResult {
         return SystemEventResult(
@@ -2910,6 +3217,7 @@ public struct AgentParams: Codable {
     public let idempotencyKey: String
     public let message: String
     public let sessionID: String?
+    public let thinking: String?
     public let timeout: Double?
     public let to: String?
 
@@ -2918,15 +3226,17 @@ public struct AgentParams: Codable {
         case idempotencyKey = "idempotencyKey"
         case message = "message"
         case sessionID = "sessionId"
+        case thinking = "thinking"
         case timeout = "timeout"
         case to = "to"
     }
 
-    public init(deliver: Bool?, idempotencyKey: String, message: String, sessionID: String?, timeout: Double?, to: String?) {
+    public init(deliver: Bool?, idempotencyKey: String, message: String, sessionID: String?, thinking: String?, timeout: Double?, to: String?) {
         self.deliver = deliver
         self.idempotencyKey = idempotencyKey
         self.message = message
         self.sessionID = sessionID
+        self.thinking = thinking
         self.timeout = timeout
         self.to = to
     }
@@ -2955,6 +3265,7 @@ public extension AgentParams {
         idempotencyKey: String? = nil,
         message: String? = nil,
         sessionID: String?? = nil,
+        thinking: String?? = nil,
         timeout: Double?? = nil,
         to: String?? = nil
     ) -> AgentParams {
@@ -2963,6 +3274,7 @@ public extension AgentParams {
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
             message: message ?? self.message,
             sessionID: sessionID ?? self.sessionID,
+            thinking: thinking ?? self.thinking,
             timeout: timeout ?? self.timeout,
             to: to ?? self.to
         )
@@ -3488,46 +3800,6 @@ public extension WebLoginWaitResult {
         return WebLoginWaitResult(
             linked: linked ?? self.linked,
             qr: qr ?? self.qr
-        )
-    }
-
-    func jsonData() throws -> Data {
-        return try newJSONEncoder().encode(self)
-    }
-
-    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
-        return String(data: try self.jsonData(), encoding: encoding)
-    }
-}
-
-// MARK: - WebLogoutParams
-public struct WebLogoutParams: Codable {
-
-    public init() {
-    }
-}
-
-// MARK: WebLogoutParams convenience initializers and mutators
-
-public extension WebLogoutParams {
-    init(data: Data) throws {
-        self = try newJSONDecoder().decode(WebLogoutParams.self, from: data)
-    }
-
-    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
-        guard let data = json.data(using: encoding) else {
-            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
-        }
-        try self.init(data: data)
-    }
-
-    init(fromURL url: URL) throws {
-        try self.init(data: try Data(contentsOf: url))
-    }
-
-    func with(
-    ) -> WebLogoutParams {
-        return WebLogoutParams(
         )
     }
 
@@ -4287,15 +4559,18 @@ public extension AgentEventPayload {
 
 // MARK: - PresenceEventPayload
 public struct PresenceEventPayload: Codable {
-    public let removed: [Something]
-    public let upserted: [Something]
+    public let presence: [EntryElement]?
+    public let removed: [EntryElement]?
+    public let upserted: [EntryElement]?
 
     public enum CodingKeys: String, CodingKey {
+        case presence = "presence"
         case removed = "removed"
         case upserted = "upserted"
     }
 
-    public init(removed: [Something], upserted: [Something]) {
+    public init(presence: [EntryElement]?, removed: [EntryElement]?, upserted: [EntryElement]?) {
+        self.presence = presence
         self.removed = removed
         self.upserted = upserted
     }
@@ -4320,10 +4595,12 @@ public extension PresenceEventPayload {
     }
 
     func with(
-        removed: [Something]? = nil,
-        upserted: [Something]? = nil
+        presence: [EntryElement]?? = nil,
+        removed: [EntryElement]?? = nil,
+        upserted: [EntryElement]?? = nil
     ) -> PresenceEventPayload {
         return PresenceEventPayload(
+            presence: presence ?? self.presence,
             removed: removed ?? self.removed,
             upserted: upserted ?? self.upserted
         )
@@ -4341,7 +4618,10 @@ public extension PresenceEventPayload {
 // MARK: - HealthEventPayload
 public struct HealthEventPayload: Codable {
     public let agent: HealthEventPayloadAgent
+    public let durationMS: Int
+    public let heartbeatSeconds: Double
     public let ok: Bool
+    public let sessions: HealthEventPayloadSessions
     public let telegram: HealthEventPayloadTelegram
     public let ts: Int
     public let uptimeMS: Int
@@ -4349,16 +4629,22 @@ public struct HealthEventPayload: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case durationMS = "durationMs"
+        case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
+        case sessions = "sessions"
         case telegram = "telegram"
         case ts = "ts"
         case uptimeMS = "uptimeMs"
         case web = "web"
     }
 
-    public init(agent: HealthEventPayloadAgent, ok: Bool, telegram: HealthEventPayloadTelegram, ts: Int, uptimeMS: Int, web: HealthEventPayloadWeb) {
+    public init(agent: HealthEventPayloadAgent, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthEventPayloadSessions, telegram: HealthEventPayloadTelegram, ts: Int, uptimeMS: Int, web: HealthEventPayloadWeb) {
         self.agent = agent
+        self.durationMS = durationMS
+        self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
+        self.sessions = sessions
         self.telegram = telegram
         self.ts = ts
         self.uptimeMS = uptimeMS
@@ -4386,7 +4672,10 @@ public extension HealthEventPayload {
 
     func with(
         agent: HealthEventPayloadAgent? = nil,
+        durationMS: Int? = nil,
+        heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
+        sessions: HealthEventPayloadSessions? = nil,
         telegram: HealthEventPayloadTelegram? = nil,
         ts: Int? = nil,
         uptimeMS: Int? = nil,
@@ -4394,7 +4683,10 @@ public extension HealthEventPayload {
     ) -> HealthEventPayload {
         return HealthEventPayload(
             agent: agent ?? self.agent,
+            durationMS: durationMS ?? self.durationMS,
+            heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
+            sessions: sessions ?? self.sessions,
             telegram: telegram ?? self.telegram,
             ts: ts ?? self.ts,
             uptimeMS: uptimeMS ?? self.uptimeMS,
@@ -4447,6 +4739,64 @@ public extension HealthEventPayloadAgent {
     ) -> HealthEventPayloadAgent {
         return HealthEventPayloadAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthEventPayloadSessions
+public struct HealthEventPayloadSessions: Codable {
+    public let count: Int
+    public let path: String
+    public let recent: [Something]
+
+    public enum CodingKeys: String, CodingKey {
+        case count = "count"
+        case path = "path"
+        case recent = "recent"
+    }
+
+    public init(count: Int, path: String, recent: [Something]) {
+        self.count = count
+        self.path = path
+        self.recent = recent
+    }
+}
+
+// MARK: HealthEventPayloadSessions convenience initializers and mutators
+
+public extension HealthEventPayloadSessions {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthEventPayloadSessions.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        count: Int? = nil,
+        path: String? = nil,
+        recent: [Something]? = nil
+    ) -> HealthEventPayloadSessions {
+        return HealthEventPayloadSessions(
+            count: count ?? self.count,
+            path: path ?? self.path,
+            recent: recent ?? self.recent
         )
     }
 
@@ -4655,6 +5005,85 @@ public extension ShutdownEventPayload {
             reason: reason ?? self.reason,
             restartExpectedMS: restartExpectedMS ?? self.restartExpectedMS
         )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public typealias StatusParams = [String: JSONAny]
+public typealias SystemPresenceParams = [String: JSONAny]
+public typealias WebLogoutParams = [String: JSONAny]
+
+public extension Dictionary where Key == String, Value == JSONAny {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(StatusParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public extension Dictionary where Key == String, Value == JSONAny {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(SystemPresenceParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public extension Dictionary where Key == String, Value == JSONAny {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebLogoutParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
     }
 
     func jsonData() throws -> Data {

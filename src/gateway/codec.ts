@@ -1,0 +1,54 @@
+import { CloseCode } from "../protocol/index.ts";
+
+/** A frame turned into JSON, or the close code and reason it earns. */
+export type Decoded = { ok: true; frame: unknown } | { ok: false; code: CloseCode; reason: string };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** UTF-8 size of a string, exact only when it could matter against `limit` (a UTF-16 unit is at most 3 bytes). */
+export function utf8Length(s: string, limit = 0): number {
+  if (s.length * 3 <= limit) return s.length;
+  return Buffer.byteLength(s, "utf8");
+}
+
+function bytesOf(data: unknown): Uint8Array | null {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}
+
+/**
+ * One incoming frame → JSON. Text and binary frames are the same protocol: a binary frame
+ * holding UTF-8 JSON (the macOS app sends every frame that way) reads exactly like text.
+ * Bigger than `limit` bytes: 1009; not UTF-8 or not JSON: 1007; a payload the runtime
+ * handed over in a form that cannot be read synchronously (a Blob): 1003.
+ */
+export function decodeFrame(data: unknown, limit: number): Decoded {
+  let text: string;
+  if (typeof data === "string") {
+    if (utf8Length(data, limit) > limit) return { ok: false, code: CloseCode.MESSAGE_TOO_BIG, reason: `frame exceeds ${limit} bytes` };
+    text = data;
+  } else {
+    const bytes = bytesOf(data);
+    if (!bytes) return { ok: false, code: CloseCode.UNSUPPORTED_DATA, reason: "unreadable binary frame: send JSON as text or UTF-8 bytes" };
+    if (bytes.byteLength > limit) return { ok: false, code: CloseCode.MESSAGE_TOO_BIG, reason: `frame exceeds ${limit} bytes` };
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return { ok: false, code: CloseCode.INVALID_JSON, reason: "malformed JSON: binary frame is not UTF-8" };
+    }
+  }
+  try {
+    return { ok: true, frame: JSON.parse(text) };
+  } catch (err) {
+    return { ok: false, code: CloseCode.INVALID_JSON, reason: `malformed JSON: ${(err as Error).message}` };
+  }
+}
+
+/** Close reasons travel in a control frame: at most 123 UTF-8 bytes. */
+export function clipReason(reason: string): string {
+  let out = reason;
+  while (utf8Length(out) > 123) out = out.slice(0, -1);
+  return out;
+}
