@@ -1,10 +1,13 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeAtomicSync } from "../core/atomic.ts";
 
 export interface LockInfo {
   pid: number;
   startedAt: string;
   port?: number;
+  /** The address the gateway is bound to, so local clients (login, logout) dial the right one. */
+  bind?: string;
 }
 
 export class LockError extends Error {
@@ -64,11 +67,7 @@ export function acquireLock(path: string, info: Omit<LockInfo, "pid" | "startedA
         },
         update(patch) {
           Object.assign(mine, patch);
-          const tmp = `${path}.${process.pid}.tmp`;
-          const fd2 = openSync(tmp, "w", 0o600);
-          writeSync(fd2, JSON.stringify(mine));
-          closeSync(fd2);
-          renameSync(tmp, path);
+          writeAtomicSync(path, JSON.stringify(mine));
         },
       };
     } catch (err) {
