@@ -8,6 +8,8 @@ export const ROOT = join(import.meta.dir, "..", "..");
 export const BINARY = join(ROOT, "dist", "clawdis");
 export const NODE_BUNDLE = join(ROOT, "dist", "clawdis.mjs");
 export const DENO = join(ROOT, "node_modules", ".bin", "deno");
+/** Node by absolute path, so a test may run the CLI with a PATH that lacks it (e.g. no lsof). */
+export const NODE = Bun.which("node") ?? "node";
 
 export type Target = "binary" | "node" | "deno" | "source";
 
@@ -30,7 +32,7 @@ export function cliCommand(target: Target): string[] {
       if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build first`);
       return [BINARY];
     case "node":
-      return ["node", NODE_BUNDLE];
+      return [NODE, NODE_BUNDLE];
     case "deno":
       return [DENO, "run", "-A", join(ROOT, "src", "cli.ts")];
     case "source":
