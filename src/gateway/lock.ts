@@ -46,8 +46,9 @@ export function liveHolder(path: string): LockInfo | null {
 }
 
 /**
- * One gateway per state dir: an exclusive lock file holding pid and start time. A lock
- * left by a dead process is taken over. Returns the release function.
+ * One gateway per state dir: an exclusive lock file (0600) holding pid, start time and,
+ * once known, port and bind. A lock left by a dead process is taken over. Returns
+ * `release`, and `update` to record the port once listening (atomic rewrite).
  */
 export function acquireLock(path: string, info: Omit<LockInfo, "pid" | "startedAt">): { release(): void; update(info: Partial<LockInfo>): void } {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
