@@ -34,7 +34,9 @@ function bun(args: string[]): void {
 }
 
 // --bytecode needs ESM for top-level await; it halves start-up time.
-bun(["src/cli.ts", "--compile", "--minify", "--bytecode", "--format=esm", ...define, "--outfile", join(dist, "clawdis")]);
+// __CLAWDIS_RUNTIME__ makes the Node and Deno adapters dead code in the Bun binary (start-up).
+const onlyBun = ["--define", `__CLAWDIS_RUNTIME__=${JSON.stringify("bun")}`];
+bun(["src/cli.ts", "--compile", "--minify", "--bytecode", "--format=esm", ...define, ...onlyBun, "--outfile", join(dist, "clawdis")]);
 bun(["src/cli.ts", "--target=node", "--format=esm", ...define, "--outfile", join(dist, "clawdis.mjs")]);
 
 // The Node bundle needs its own shebang (the source's names bun).

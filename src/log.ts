@@ -1,5 +1,6 @@
 import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
+import { utf8Length } from "./core/bytes.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -28,7 +29,7 @@ export function redact(value: unknown, depth = 0): unknown {
 }
 
 export interface LoggerOptions {
-  /** JSON-lines file; rotated to `<file>.1` past `maxFileBytes`. */
+  /** JSON-lines file; rotated to `<file>.1` past `maxFileBytes` (UTF-8 bytes written). */
   file?: string;
   fileLevel?: LogLevel;
   /** Level of the concise human line on stdout. */
@@ -67,7 +68,7 @@ class FileSink {
   }
   write(line: string): void {
     this.stream.write(line);
-    this.written += line.length;
+    this.written += utf8Length(line);
     if (this.written > this.maxBytes) this.rotate();
   }
   private rotate(): void {

@@ -1,6 +1,5 @@
-import { appendFile, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
-import { endTornLine } from "../jsonl.ts";
+import { JsonlFile } from "../store/jsonl.ts";
 
 /** One line of a session file. */
 export interface SessionLine {
@@ -38,24 +37,25 @@ export class SessionStore {
     private readonly maxTurns: number,
   ) {}
 
-  private made: Promise<void> | undefined;
-  private readonly checked = new Set<string>();
+  /** Open session files (LRU): each keeps its appends in order and ended a torn line once. */
+  private readonly files = new Map<string, JsonlFile<SessionLine>>();
   /** User messages of runs still without a reply, by runId. */
   private readonly pendingUser = new Map<string, string>();
 
+  private file(sessionId: string): JsonlFile<SessionLine> {
+    let file = this.files.get(sessionId);
+    if (file) this.files.delete(sessionId);
+    else file = new JsonlFile<SessionLine>(join(this.dir, sessionFileName(sessionId)));
+    this.files.set(sessionId, file);
+    // A handle dropped here may still have a write queued; it finishes on its own (one
+    // O_APPEND write per line, so a later handle's lines never interleave with it).
+    if (this.files.size > MAX_CACHED * 4) this.files.delete(this.files.keys().next().value!);
+    return file;
+  }
+
   /** Append a line durably (the promise settles after the write). */
   async append(sessionId: string, line: SessionLine): Promise<void> {
-    // The directory is made once per store, not on every append.
-    this.made ??= mkdir(this.dir, { recursive: true, mode: 0o700 }).then(() => {});
-    await this.made;
-    const file = join(this.dir, sessionFileName(sessionId));
-    if (!this.checked.has(sessionId)) {
-      // First write to this session since start: do not glue onto a line torn by a crash.
-      endTornLine(file);
-      this.checked.add(sessionId);
-      if (this.checked.size > MAX_CACHED * 4) this.checked.clear();
-    }
-    await appendFile(file, `${JSON.stringify(line)}\n`, { mode: 0o600 });
+    await this.file(sessionId).append(line);
     if (line.role === "user") {
       this.pendingUser.set(line.runId, line.content);
       return;
@@ -89,35 +89,11 @@ export class SessionStore {
   }
 
   private async load(sessionId: string): Promise<Turn[]> {
-    let text = "";
-    try {
-      const fh = await open(join(this.dir, sessionFileName(sessionId)), "r");
-      try {
-        const { size } = await fh.stat();
-        const start = Math.max(0, size - MAX_TAIL_BYTES);
-        const buf = Buffer.alloc(size - start);
-        await fh.read(buf, 0, buf.length, start);
-        text = buf.toString("utf8");
-        if (start > 0) text = text.slice(text.indexOf("\n") + 1);
-      } finally {
-        await fh.close();
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw err;
-    }
     const users = new Map<string, string>();
     const turns: Turn[] = [];
-    for (const raw of text.split("\n")) {
-      if (!raw) continue;
-      let line: SessionLine;
-      try {
-        line = JSON.parse(raw);
-      } catch {
-        continue;
-      }
-      if (line.role === "user") users.set(line.runId, line.content);
-      else if (line.role === "assistant") {
+    for (const line of await this.file(sessionId).readTail(MAX_TAIL_BYTES)) {
+      if (line?.role === "user") users.set(line.runId, line.content);
+      else if (line?.role === "assistant") {
         turns.push({ user: users.get(line.runId) ?? "", assistant: line.content });
         users.delete(line.runId);
       }

@@ -1,7 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { defineCommand } from "citty";
+import { writeAtomicSync } from "../core/atomic.ts";
 import { resolveStateDir } from "../paths.ts";
 import { CliExit, Exit, handled, parsePort } from "./errors.ts";
 import { LAUNCHD_LABEL, renderLaunchdPlist, renderSystemdUnit, type ServiceSpec } from "./supervise.ts";
@@ -32,14 +33,6 @@ function selfArgv(): string[] {
   return basename(exe).startsWith("deno") ? [exe, "run", "-A", resolve(script)] : [exe, resolve(script)];
 }
 
-/** Write via temp + rename so a crash never leaves half a file. */
-function atomicWrite(path: string, text: string, mode: number): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
-}
 
 const common = {
   launchd: { type: "boolean", description: "macOS launchd agent (~/Library/LaunchAgents)" },
@@ -90,7 +83,7 @@ export const install = defineCommand({
       }
       const file = serviceFile(kind, Boolean(args.user));
       try {
-        atomicWrite(file, text, 0o644);
+        writeAtomicSync(file, text, 0o644);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "EACCES" || code === "EPERM") {
@@ -100,7 +93,7 @@ export const install = defineCommand({
       }
       if (!existsSync(envFile)) {
         const token = process.env.CLAWDIS_GATEWAY_TOKEN;
-        atomicWrite(envFile, token ? `CLAWDIS_GATEWAY_TOKEN=${token}\n` : "# CLAWDIS_GATEWAY_TOKEN=\n", 0o600);
+        writeAtomicSync(envFile, token ? `CLAWDIS_GATEWAY_TOKEN=${token}\n` : "# CLAWDIS_GATEWAY_TOKEN=\n", 0o600);
       }
       chmodSync(envFile, 0o600);
       console.log(`wrote ${file}`);

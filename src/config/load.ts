@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import JSON5 from "json5";
 import * as v from "valibot";
+import { isLoopback } from "../core/net.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
 
 /** A configuration problem: fatal at start-up, printed as is. */
@@ -85,11 +86,8 @@ export function loadConfig(opts: {
   return { config, file: raw === undefined ? null : file };
 }
 
-/** True for addresses only this host can reach. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
-}
+// Re-exported for the modules that import it from here (gateway/auth-limit.ts).
+export { isLoopback };
 
 /** Checks that need the whole merged config. */
 export function assertSafeBind(config: Config): void {

@@ -1,7 +1,4 @@
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { appendFile, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
-import { endTornLine } from "../jsonl.ts";
+import { JsonlFile } from "../store/jsonl.ts";
 
 /** One remembered request: what it was, and how far it got. */
 export interface IdemRecord {
@@ -23,16 +20,15 @@ export interface IdemRecord {
  */
 export class IdempotencyStore {
   private readonly records = new Map<string, IdemRecord>();
-  private chain: Promise<void> = Promise.resolve();
-  /** Lines in the file, live or dead, to know when to compact it. */
-  private lines = 0;
+  private readonly file: JsonlFile<IdemRecord>;
 
   constructor(
-    private readonly file: string,
+    path: string,
     private readonly ttlMs: Record<IdemRecord["kind"], number>,
     private readonly maxEntries = 100_000,
     private readonly now: () => number = Date.now,
   ) {
+    this.file = new JsonlFile<IdemRecord>(path);
     this.load();
   }
 
@@ -51,13 +47,10 @@ export class IdempotencyStore {
     this.records.delete(id);
     if (record.state !== "failed") this.records.set(id, record);
     this.evict();
-    const line = `${JSON.stringify(record)}\n`;
-    this.lines += 1;
     // A long-running gateway would grow the file forever: rewrite it once it is mostly dead lines.
-    const compact = this.lines > 10_000 && this.lines > 4 * this.records.size;
-    const write = this.chain.then(() => (compact ? this.compact() : appendFile(this.file, line, { mode: 0o600 })));
-    this.chain = write.catch(() => {});
-    return write;
+    const lines = this.file.lineCount + 1;
+    if (lines > 10_000 && lines > 4 * this.records.size) return this.file.rewrite([...this.records.values()]);
+    return this.file.append(record);
   }
 
   /** Expired records go first (insertion order is time order), then the oldest past the cap. */
@@ -69,49 +62,21 @@ export class IdempotencyStore {
     }
   }
 
-  private async compact(): Promise<void> {
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, [...this.records.values()].map((r) => `${JSON.stringify(r)}\n`).join(""), { mode: 0o600 });
-    await rename(tmp, this.file);
-    this.lines = this.records.size;
-  }
-
   get size(): number {
     return this.records.size;
   }
 
   private load(): void {
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    let text = "";
-    try {
-      text = readFileSync(this.file, "utf8");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-    let lines = 0;
-    for (const raw of text.split("\n")) {
-      if (!raw) continue;
-      lines += 1;
-      try {
-        const r = JSON.parse(raw) as IdemRecord;
-        if (typeof r.key !== "string" || !(r.kind in this.ttlMs)) continue;
-        if (this.now() - r.ts > this.ttlMs[r.kind]) continue;
-        const id = `${r.kind}:${r.key}`;
-        this.records.delete(id);
-        if (r.state !== "failed") this.records.set(id, r);
-      } catch {
-        // A torn last line from a crash: skip it.
-      }
+    for (const r of this.file.readAll()) {
+      if (typeof r?.key !== "string" || !(r.kind in this.ttlMs)) continue;
+      if (this.now() - r.ts > this.ttlMs[r.kind]) continue;
+      const id = `${r.kind}:${r.key}`;
+      this.records.delete(id);
+      if (r.state !== "failed") this.records.set(id, r);
     }
     while (this.records.size > this.maxEntries) this.records.delete(this.records.keys().next().value!);
-    this.lines = this.records.size;
-    if (lines > this.records.size) {
-      // Compact: write the live records to a temp file, then rename over the old one.
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(tmp, [...this.records.values()].map((r) => `${JSON.stringify(r)}\n`).join(""), { mode: 0o600 });
-      renameSync(tmp, this.file);
-    } else if (lines === 0) {
-      appendFileSync(this.file, "", { mode: 0o600 });
-    } else endTornLine(this.file);
+    // Compact at start-up: only live records are written back.
+    if (this.file.lineCount > this.records.size) this.file.rewriteSync([...this.records.values()]);
+    this.file.open();
   }
 }

@@ -1,8 +1,6 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
-import { endTornLine } from "../jsonl.ts";
 import type { LedgerRecord, LedgerStatus, ProviderName } from "../protocol/index.ts";
+import { JsonlFile } from "../store/jsonl.ts";
 
 export interface LedgerOptions {
   dir: string;
@@ -10,7 +8,7 @@ export interface LedgerOptions {
   storeText: boolean;
   /** Records older than this are dropped (at start-up and rotation). */
   maxAgeMs: number;
-  /** The active file rotates to `ledger.1.jsonl` past this size; one rotated file is kept. */
+  /** The active file rotates to `ledger.1.jsonl` past this size (UTF-8 bytes); one rotated file is kept. */
   maxFileBytes: number;
   /** Records held in memory (newest kept). */
   maxRecords: number;
@@ -24,28 +22,33 @@ const ROTATED = "ledger.1.jsonl";
  * What happened to every message: inbound ones (received → replied, skipped, duplicate,
  * failed) and outbound sends (sending → sent or failed), with the reason whenever one is
  * not handled. Append-only JSON lines under `<state>/ledger/` (the newest line of an id
- * wins; a torn last line is ignored), rotated by size and age. It is also the single
+ * wins; a torn last line is ignored), rotated by size in bytes and pruned by age. It is also the single
  * source for send idempotency and inbound de-duplication.
  */
 export class Ledger {
   private readonly records = new Map<string, LedgerRecord>();
   private readonly byKey = new Map<string, string>();
   private readonly byProviderMessage = new Map<string, string>();
-  private chain: Promise<void> = Promise.resolve();
-  private written = 0;
+  private readonly file: JsonlFile<LedgerRecord>;
   private readonly now: () => number;
 
   constructor(private readonly opts: LedgerOptions) {
     this.now = opts.now ?? Date.now;
-    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-    for (const name of [ROTATED, FILE]) this.load(join(opts.dir, name));
-    endTornLine(join(opts.dir, FILE));
-    this.recoverInterrupted();
-    try {
-      this.written = statSync(join(opts.dir, FILE)).size;
-    } catch {
-      this.written = 0;
+    this.file = new JsonlFile<LedgerRecord>(join(opts.dir, FILE), {
+      maxFileBytes: opts.maxFileBytes,
+      rotatedPath: join(opts.dir, ROTATED),
+      // Records still open (or young) are carried over so nothing current lives only in the rotated file.
+      carry: () => {
+        const cutoff = this.now() - this.opts.maxAgeMs;
+        return [...this.records.values()].filter((r) => r.updatedAt >= cutoff);
+      },
+    });
+    const cutoff = this.now() - opts.maxAgeMs;
+    for (const r of this.file.readAll()) {
+      if (typeof r?.id === "string" && typeof r.updatedAt === "number" && r.updatedAt >= cutoff) this.index(r);
     }
+    this.file.open();
+    this.recoverInterrupted();
   }
 
   get(id: string): LedgerRecord | undefined {
@@ -128,40 +131,7 @@ export class Ledger {
 
   private write(record: LedgerRecord): Promise<LedgerRecord> {
     this.index(record);
-    const line = `${JSON.stringify(record)}\n`;
-    const run = this.chain.then(async () => {
-      if (this.written + line.length > this.opts.maxFileBytes) this.rotate();
-      await appendFile(join(this.opts.dir, FILE), line, { mode: 0o600 });
-      this.written += line.length;
-    });
-    this.chain = run.catch(() => {});
-    return run.then(() => record);
-  }
-
-  /** The active file becomes `ledger.1.jsonl`; live records go on in a fresh file. */
-  private rotate(): void {
-    const dir = this.opts.dir;
-    renameSync(join(dir, FILE), join(dir, ROTATED));
-    const cutoff = this.now() - this.opts.maxAgeMs;
-    // Records still open (or young) are carried over so nothing current lives only in the rotated file.
-    const carry = [...this.records.values()].filter((r) => r.updatedAt >= cutoff);
-    const text = carry.map((r) => `${JSON.stringify(r)}\n`).join("");
-    writeFileSync(join(dir, FILE), text, { mode: 0o600 });
-    this.written = text.length;
-  }
-
-  private load(path: string): void {
-    if (!existsSync(path)) return;
-    const cutoff = this.now() - this.opts.maxAgeMs;
-    for (const line of readFileSync(path, "utf8").split("\n")) {
-      if (!line) continue;
-      try {
-        const r = JSON.parse(line) as LedgerRecord;
-        if (typeof r.id === "string" && typeof r.updatedAt === "number" && r.updatedAt >= cutoff) this.index(r);
-      } catch {
-        // A torn last line (kill -9 mid-write) is not fatal: skip it.
-      }
-    }
+    return this.file.append(record).then(() => record);
   }
 
   /** Sends in flight when the gateway died: their outcome is unknown, and they are not retried. */
@@ -170,7 +140,7 @@ export class Ledger {
       if (r.status === "sending") {
         const fixed: LedgerRecord = { ...r, status: "failed", reason: "interrupted: the gateway stopped before the provider answered (outcome unknown)", updatedAt: this.now() };
         this.index(fixed);
-        appendFileSync(join(this.opts.dir, FILE), `${JSON.stringify(fixed)}\n`, { mode: 0o600 });
+        this.file.appendSync(fixed);
       }
     }
   }

@@ -1,10 +1,13 @@
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { writeAtomicSync } from "../core/atomic.ts";
 
 export interface LockInfo {
   pid: number;
   startedAt: string;
   port?: number;
+  /** The address the gateway is bound to, so local clients (login, logout) dial the right one. */
+  bind?: string;
 }
 
 export class LockError extends Error {
@@ -43,8 +46,9 @@ export function liveHolder(path: string): LockInfo | null {
 }
 
 /**
- * One gateway per state dir: an exclusive lock file holding pid and start time. A lock
- * left by a dead process is taken over. Returns the release function.
+ * One gateway per state dir: an exclusive lock file (0600) holding pid, start time and,
+ * once known, port and bind. A lock left by a dead process is taken over. Returns
+ * `release`, and `update` to record the port once listening (atomic rewrite).
  */
 export function acquireLock(path: string, info: Omit<LockInfo, "pid" | "startedAt">): { release(): void; update(info: Partial<LockInfo>): void } {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -64,11 +68,7 @@ export function acquireLock(path: string, info: Omit<LockInfo, "pid" | "startedA
         },
         update(patch) {
           Object.assign(mine, patch);
-          const tmp = `${path}.${process.pid}.tmp`;
-          const fd2 = openSync(tmp, "w", 0o600);
-          writeSync(fd2, JSON.stringify(mine));
-          closeSync(fd2);
-          renameSync(tmp, path);
+          writeAtomicSync(path, JSON.stringify(mine));
         },
       };
     } catch (err) {

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
+import { isAddrInUse, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
@@ -61,11 +62,6 @@ function primaryIp(fallback: string): string {
     for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
   }
   return fallback;
-}
-
-function isAddrInUse(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string };
-  return e?.code === "EADDRINUSE" || e?.name === "AddrInUse" || /EADDRINUSE|address already in use/i.test(e?.message ?? "");
 }
 
 function describePortHolder(port: number): string {
@@ -212,7 +208,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ctx,
     async start() {
       const paths = statePaths(opts.stateDir);
-      if (opts.lock !== false) lock = acquireLock(paths.lock, { port: config.gateway.port });
+      if (opts.lock !== false) lock = acquireLock(paths.lock, { port: config.gateway.port, bind: config.gateway.bind });
       try {
         const app = new Hono();
         const adapter = await createAdapter(app, opts.runtime);
@@ -259,8 +255,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         // Taken before any provider delivers: only what the last run left behind.
         void resumeInbound(ctx).catch((err) => log.error("could not resume unanswered messages", { error: (err as Error).message }));
         await providers.start((name, err) => log.error(`${name}: failed to start`, { error: (err as Error).message }));
-        const hostPart = config.gateway.bind.includes(":") ? `[${config.gateway.bind}]` : config.gateway.bind;
-        const url = `ws://${hostPart}:${listening.port}`;
+        const url = `ws://${urlHost(config.gateway.bind)}:${listening.port}`;
         log.info(`listening on ${url}`, {
           runtime: adapter.name,
           version: VERSION,

@@ -19,6 +19,8 @@ export const CloseCode = {
   INTERNAL_ERROR: 1011,
   /** The gateway is shutting down and takes no new connections. */
   TRY_AGAIN_LATER: 1013,
+  /** Never sent: what a side reports locally when the socket died without a close frame. */
+  ABNORMAL_CLOSURE: 1006,
   /** No valid `hello` arrived within `handshakeTimeoutMs`. */
   HANDSHAKE_TIMEOUT: 4000,
   /** `hello-error` reason `unauthorized`: token missing or wrong. */

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
+import { CloseCode } from "../protocol/close-codes.ts";
 import type { SocketHandler, WireSocket } from "./types.ts";
 
 /** A server socket with the standard WebSocket surface (Deno's, and `ws` on Node). */
@@ -25,7 +26,7 @@ export function honoUpgrade(upgradeWebSocket: UpgradeWebSocket) {
       onOpen: (_evt, ws) => handler.onOpen(wrap(ws.raw)),
       onMessage: (evt) => handler.onMessage(evt.data),
       onClose: (evt) => close(evt.code, evt.reason),
-      onError: () => close(1006, "socket error"),
+      onError: () => close(CloseCode.ABNORMAL_CLOSURE, "socket error"),
     }));
     return (await middleware(c, async () => {})) ?? new Response(null, { status: 500 });
   };

@@ -3,6 +3,11 @@ import type { RuntimeAdapter, RuntimeName } from "./types.ts";
 
 export type { RuntimeAdapter, RuntimeName, SocketHandler, WireSocket, Listening } from "./types.ts";
 
+// `--define __CLAWDIS_RUNTIME__='"bun"'` in build/compile.ts: a build for one runtime only.
+// Compared inline (not through a helper) so the bundler folds it and drops the other
+// adapters and their imports (@hono/node-server, ws) from the Bun binary as dead code.
+declare const __CLAWDIS_RUNTIME__: RuntimeName | undefined;
+
 /** The runtime this process is on. */
 export function detectRuntime(): RuntimeName {
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
@@ -13,12 +18,16 @@ export function detectRuntime(): RuntimeName {
 
 /** Load only the adapter for this runtime (each imports runtime-specific modules). */
 export async function createAdapter(app: Hono, runtime: RuntimeName = detectRuntime()): Promise<RuntimeAdapter> {
-  switch (runtime) {
-    case "bun":
-      return (await import("./bun.ts")).createBunAdapter(app);
-    case "deno":
-      return (await import("./deno.ts")).createDenoAdapter(app);
-    case "node":
-      return (await import("./node.ts")).createNodeAdapter(app);
+  if (typeof __CLAWDIS_RUNTIME__ === "string" && __CLAWDIS_RUNTIME__ === "bun") {
+    return (await import("./bun.ts")).createBunAdapter(app);
+  } else {
+    switch (runtime) {
+      case "bun":
+        return (await import("./bun.ts")).createBunAdapter(app);
+      case "deno":
+        return (await import("./deno.ts")).createDenoAdapter(app);
+      case "node":
+        return (await import("./node.ts")).createNodeAdapter(app);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 
 export type RuntimeName = "bun" | "node" | "deno";
 
@@ -38,5 +38,3 @@ export interface RuntimeAdapter {
   remoteAddress(c: Context): string;
   listen(opts: ListenOptions): Promise<Listening>;
 }
-
-export type AdapterFactory = (app: Hono) => RuntimeAdapter;

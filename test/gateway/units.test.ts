@@ -1,8 +1,7 @@
-/** The gateway's small parts, each on its own: dedupe, presence coalescing, agent deadlines, auth. */
+/** The gateway's small parts, each on its own: dedupe, presence coalescing, agent deadlines (token comparison: test/core). */
 import { describe, expect, test } from "bun:test";
 import { AgentRunner } from "../../src/agent/runner.ts";
 import type { AgentBackend } from "../../src/agent/types.ts";
-import { tokenMatches } from "../../src/gateway/auth.ts";
 import { Dedupe } from "../../src/gateway/dedupe.ts";
 import { Presence } from "../../src/gateway/presence.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -135,16 +134,6 @@ describe("AgentRunner: deadlines and failures", () => {
     const runner = new AgentRunner({ backend: broken, log: silentLogger, onEvent: () => {} });
     const { runId, done } = await runner.start({ message: "x", timeoutMs: 1000 });
     expect(await done).toEqual({ runId, status: "error", summary: "model exploded" });
-  });
-});
-
-describe("Auth: token comparison", () => {
-  test("matches only the exact token, and a missing one never matches", () => {
-    expect(tokenMatches("abc", "abc")).toBe(true);
-    expect(tokenMatches("abd", "abc")).toBe(false);
-    expect(tokenMatches("abcd", "abc")).toBe(false);
-    expect(tokenMatches(undefined, "abc")).toBe(false);
-    expect(tokenMatches("", "")).toBe(true);
   });
 });
 

@@ -2,11 +2,14 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { dialHost } from "../../src/core/net.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const BINARY = join(ROOT, "dist", "clawdis");
 export const NODE_BUNDLE = join(ROOT, "dist", "clawdis.mjs");
 export const DENO = join(ROOT, "node_modules", ".bin", "deno");
+/** Node by absolute path, so a test may run the CLI with a PATH that lacks it (e.g. no lsof). */
+export const NODE = Bun.which("node") ?? "node";
 
 export type Target = "binary" | "node" | "deno" | "source";
 
@@ -29,7 +32,7 @@ export function cliCommand(target: Target): string[] {
       if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run npm run build first`);
       return [BINARY];
     case "node":
-      return ["node", NODE_BUNDLE];
+      return [NODE, NODE_BUNDLE];
     case "deno":
       return [DENO, "run", "-A", join(ROOT, "src", "cli.ts")];
     case "source":
@@ -96,14 +99,17 @@ export async function spawnGateway(
   let err = "";
   proc.stderr!.on("data", (d) => (err += d));
   const exited = new Promise<number | null>((r) => proc.on("exit", (c) => r(c)));
+  let host = "127.0.0.1";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`gateway did not start in 20 s:\n${out}\n${err}`)), 20_000);
     proc.stdout!.on("data", (d) => {
       out += d;
-      const m = /listening on ws:\/\/[^:]+:(\d+)/.exec(out);
+      // ws://127.0.0.1:PORT, ws://[::1]:PORT, ws://0.0.0.0:PORT (dialled on loopback)
+      const m = /listening on ws:\/\/(\[[^\]]+\]|[^:/\s]+):(\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve(Number(m[1]));
+        host = dialHost(m[1]!.replace(/^\[|\]$/g, ""));
+        resolve(Number(m[2]));
       }
     });
     void exited.then((code) => {
@@ -112,7 +118,7 @@ export async function spawnGateway(
     });
   });
   return {
-    url: `ws://127.0.0.1:${port}`,
+    url: `ws://${host}:${port}`,
     port,
     stateDir,
     proc,

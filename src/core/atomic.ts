@@ -1,0 +1,56 @@
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { open, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+
+let counter = 0;
+/** A temp name beside the target (same file system, so the rename is atomic), unique per call. */
+function tempPath(path: string): string {
+  counter = (counter + 1) % 1_000_000;
+  return `${path}.${process.pid}.${counter}.tmp`;
+}
+
+/**
+ * Replace a file so that a crash leaves the old content or the new one, never a mix:
+ * write a temp file with `mode`, fsync it, rename it over the target. The directory is
+ * created (0700) when missing.
+ */
+export async function writeAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = tempPath(path);
+  try {
+    const fh = await open(tmp, "w", mode);
+    try {
+      await fh.writeFile(data);
+      await fh.chmod(mode);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+/** `writeAtomic` for start-up and CLI paths that cannot await. */
+export function writeAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = tempPath(path);
+  try {
+    const fd = openSync(tmp, "w", mode);
+    try {
+      writeFileSync(fd, data);
+      fchmodSync(fd, mode);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw err;
+  }
+}

@@ -1,0 +1,23 @@
+/** True for addresses only this host can reach: localhost, 127.0.0.0/8, ::1 (bracketed or not). */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
+}
+
+/** True when listening failed because the address is taken (Node's, Bun's and Deno's shapes). */
+export function isAddrInUse(err: unknown): boolean {
+  const e = err as { code?: string; name?: string; message?: string } | null | undefined;
+  return e?.code === "EADDRINUSE" || e?.name === "AddrInUse" || /EADDRINUSE|address already in use/i.test(e?.message ?? "");
+}
+
+/** A host as it goes into a URL: an IPv6 address in brackets (`::1` → `[::1]`), anything else as is. */
+export function urlHost(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+/** Where a local client reaches a server bound to `bind`: a wildcard bind is reached on loopback. */
+export function dialHost(bind: string): string {
+  if (bind === "0.0.0.0" || bind === "") return "127.0.0.1";
+  if (bind === "::" || bind === "[::]") return "[::1]";
+  return urlHost(bind);
+}
