@@ -26,9 +26,9 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 
 export async function runGateway(flags: GatewayFlags): Promise<void> {
   const paths = statePaths(resolveStateDir());
-  let loaded;
-  try {
-    loaded = loadConfig({
+  // The same sources and precedence at start-up and on every reload.
+  const load = () =>
+    loadConfig({
       defaultFile: paths.config,
       ...(flags.config !== undefined ? { explicitFile: flags.config } : {}),
       overrides: {
@@ -37,6 +37,9 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
         ...(flags.token !== undefined ? { token: flags.token } : {}),
       },
     });
+  let loaded;
+  try {
+    loaded = load();
     assertSafeBind(loaded.config);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
@@ -61,17 +64,37 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   }
 
   let gateway;
+  let webchat: Promise<WebChat | null> = Promise.resolve(null);
   try {
-    gateway = createGateway({ config, stateDir: paths.stateDir, log });
+    gateway = createGateway({
+      config,
+      stateDir: paths.stateDir,
+      log,
+      configSource: { loaded, load, watch: flags.config ?? paths.config },
+      onReload: (next, previous) => {
+        if (!flags.verbose && next.gateway.logLevel !== previous.gateway.logLevel) log.setFileLevel(next.gateway.logLevel);
+        // WebChat sessions end with the old token: its tabs are closed and its gateway link
+        // comes back with the new token (same port).
+        if (next.gateway.token !== previous.gateway.token) {
+          webchat = webchat.then(async (old) => {
+            if (!old) return null;
+            await old.stop();
+            log.info("webchat restarted with the rotated token (its sessions ended)");
+            return startWebChat(next, gatewayPort, flags.webchatPort, log);
+          });
+        }
+      },
+    });
   } catch (err) {
     await log.close();
     if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
     throw err;
   }
   const starting = gateway.start();
+  let gatewayPort = 0;
   // WebChat starts once the gateway listens; a signal during start-up waits for it too.
-  const webchatStarting: Promise<WebChat | null> = starting.then(
-    ({ port }) => (config.webchat.enabled ? startWebChat(config, port, flags.webchatPort, log) : null),
+  webchat = starting.then(
+    ({ port }) => ((gatewayPort = port), config.webchat.enabled ? startWebChat(config, port, flags.webchatPort, log) : null),
     () => null,
   );
   // Signals are handled from the first moment: a supervisor may stop us while we bind.
@@ -81,14 +104,17 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
       log.warn(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
       process.exit(Exit.OK);
     }, SHUTDOWN_DEADLINE_MS);
-    void webchatStarting
-      .then((webchat) => webchat?.stop())
+    void webchat
+      .then((w) => w?.stop())
       .then(() => gateway.stop(reason))
       .then(() => log.close())
       .finally(() => process.exit(Exit.OK));
   };
   onSignal("SIGTERM", () => shutdown("SIGTERM"));
   onSignal("SIGINT", () => shutdown("SIGINT"));
+  // SIGHUP re-reads the config (the file is watched too; `clawdis gateway reload` asks over the socket).
+  const gw = gateway;
+  onSignal("SIGHUP", () => void starting.then(() => gw.ctx.reloadConfig("SIGHUP"), () => {}));
   try {
     await starting;
   } catch (err) {
@@ -96,7 +122,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     if (err instanceof GatewayStartError || err instanceof LockError) throw new CliExit(Exit.FAILURE, err.message);
     throw err;
   }
-  await webchatStarting;
+  await webchat;
 
   // Background work reports through the log; it never takes the daemon down.
   process.on("unhandledRejection", (reason) => {

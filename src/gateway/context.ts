@@ -12,6 +12,8 @@ import type { Ledger } from "./ledger.ts";
 import type { RunRegistry } from "./runs.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import type { Presence } from "./presence.ts";
+import type { GatewayCounters } from "../metrics/counters.ts";
+import type { ConfigReloadResult } from "../protocol/index.ts";
 
 /** The gateway's state, created once in server.ts and passed down; no singletons. */
 export interface GatewayContext {
@@ -42,6 +44,10 @@ export interface GatewayContext {
   /** The WhatsApp provider, created (and Baileys imported) on first use. */
   readonly whatsapp: () => Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider>;
   readonly shuttingDown: () => boolean;
+  /** Plain counters behind `GET /metrics`. */
+  readonly metrics: GatewayCounters;
+  /** Re-read the config file and apply it (`config.reload`, SIGHUP, the file watcher). */
+  readonly reloadConfig: (trigger: string) => ConfigReloadResult;
   stateVersion(): StateVersion;
 }
 

@@ -6,14 +6,16 @@ import type { Providers } from "../providers/index.ts";
  * never delayed); `refresh()` re-reads provider status and reports a change.
  */
 export class HealthState {
-  private core: Pick<Health, "ok" | "web" | "telegram" | "agent">;
+  private core: Pick<Health, "ok" | "web" | "telegram" | "agent" | "config">;
   private key: string;
   private _version = 1;
 
   constructor(
     private readonly deps: {
       providers: Providers;
-      agentBackend: string;
+      agentBackend: string | (() => string);
+      /** The loaded config file (`health.config`), read at each refresh. */
+      config?: () => Health["config"];
       startedAt: number;
       now?: () => number;
       onChange?: (health: Health, version: number) => void;
@@ -43,7 +45,7 @@ export class HealthState {
     this.deps.onChange?.(this.snapshot(), this._version);
   }
 
-  private compute(): Pick<Health, "ok" | "web" | "telegram" | "agent"> {
+  private compute(): Pick<Health, "ok" | "web" | "telegram" | "agent" | "config"> {
     const web = this.deps.providers.status("whatsapp");
     const telegram = this.deps.providers.status("telegram");
     return {
@@ -55,7 +57,8 @@ export class HealthState {
         ...web.detail,
       },
       telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail },
-      agent: { backend: this.deps.agentBackend },
+      agent: { backend: typeof this.deps.agentBackend === "function" ? this.deps.agentBackend() : this.deps.agentBackend },
+      ...(this.deps.config ? { config: this.deps.config() } : {}),
     };
   }
 }

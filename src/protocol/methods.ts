@@ -118,6 +118,19 @@ export const WebLoginWaitParamsSchema = v.strictObject({
 export const WebLoginWaitResultSchema = v.object({ linked: v.boolean(), qr: v.optional(v.string()) });
 export const WebLogoutResultSchema = v.object({ linked: v.literal(false) });
 
+/** `config.reload`: re-read the config file; an invalid file is refused whole (`applied:false` + every problem). */
+export const ConfigReloadResultSchema = v.object({
+  applied: v.boolean(),
+  file: v.nullable(v.string()),
+  hash: v.nullable(v.string()),
+  /** Keys now in force with their new values. */
+  changed: v.array(v.string()),
+  /** Keys that changed in the file but need a restart; their running values stay. */
+  restartRequired: v.array(v.string()),
+  problems: v.optional(v.array(v.string())),
+});
+export type ConfigReloadResult = v.InferOutput<typeof ConfigReloadResultSchema>;
+
 /**
  * THE method table: name → params schema and result schema. Handlers live in
  * `src/gateway/methods/`, one file each, bound to these entries.
@@ -135,6 +148,7 @@ export const METHODS = {
   "web.logout": { params: NoParams, result: WebLogoutResultSchema },
   "ledger.list": { params: v.optional(LedgerListParamsSchema), result: LedgerListResultSchema },
   "ledger.get": { params: LedgerGetParamsSchema, result: LedgerGetResultSchema },
+  "config.reload": { params: NoParams, result: ConfigReloadResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

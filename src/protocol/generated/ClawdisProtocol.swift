@@ -36,6 +36,8 @@
 //   let ledgerListResult = try LedgerListResult(json)
 //   let ledgerGetParams = try LedgerGetParams(json)
 //   let ledgerGetResult = try LedgerGetResult(json)
+//   let configReloadParams = try ConfigReloadParams(json)
+//   let configReloadResult = try ConfigReloadResult(json)
 //   let agentEventPayload = try AgentEventPayload(json)
 //   let presenceEventPayload = try PresenceEventPayload(json)
 //   let healthEventPayload = try HealthEventPayload(json)
@@ -273,6 +275,7 @@ public extension PresenceEntry {
 // MARK: - Health
 public struct Health: Codable {
     public let agent: HealthAgent
+    public let config: HealthConfig?
     public let ok: Bool
     public let telegram: HealthTelegram
     public let ts: Int
@@ -281,6 +284,7 @@ public struct Health: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case config = "config"
         case ok = "ok"
         case telegram = "telegram"
         case ts = "ts"
@@ -288,8 +292,9 @@ public struct Health: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthAgent, ok: Bool, telegram: HealthTelegram, ts: Int, uptimeMS: Int, web: HealthWeb) {
+    public init(agent: HealthAgent, config: HealthConfig?, ok: Bool, telegram: HealthTelegram, ts: Int, uptimeMS: Int, web: HealthWeb) {
         self.agent = agent
+        self.config = config
         self.ok = ok
         self.telegram = telegram
         self.ts = ts
@@ -318,6 +323,7 @@ public extension Health {
 
     func with(
         agent: HealthAgent? = nil,
+        config: HealthConfig?? = nil,
         ok: Bool? = nil,
         telegram: HealthTelegram? = nil,
         ts: Int? = nil,
@@ -326,6 +332,7 @@ public extension Health {
     ) -> Health {
         return Health(
             agent: agent ?? self.agent,
+            config: config ?? self.config,
             ok: ok ?? self.ok,
             telegram: telegram ?? self.telegram,
             ts: ts ?? self.ts,
@@ -379,6 +386,127 @@ public extension HealthAgent {
     ) -> HealthAgent {
         return HealthAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthConfig
+public struct HealthConfig: Codable {
+    public let file: String?
+    public let hash: String?
+    public let lastError: PurpleLastError?
+    public let loadedAt: Int
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case file = "file"
+        case hash = "hash"
+        case lastError = "lastError"
+        case loadedAt = "loadedAt"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(file: String?, hash: String?, lastError: PurpleLastError?, loadedAt: Int, restartRequired: [String]) {
+        self.file = file
+        self.hash = hash
+        self.lastError = lastError
+        self.loadedAt = loadedAt
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: HealthConfig convenience initializers and mutators
+
+public extension HealthConfig {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthConfig.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        file: String?? = nil,
+        hash: String?? = nil,
+        lastError: PurpleLastError?? = nil,
+        loadedAt: Int? = nil,
+        restartRequired: [String]? = nil
+    ) -> HealthConfig {
+        return HealthConfig(
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            lastError: lastError ?? self.lastError,
+            loadedAt: loadedAt ?? self.loadedAt,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PurpleLastError
+public struct PurpleLastError: Codable {
+    public let at: Int
+    public let problems: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case at = "at"
+        case problems = "problems"
+    }
+
+    public init(at: Int, problems: [String]) {
+        self.at = at
+        self.problems = problems
+    }
+}
+
+// MARK: PurpleLastError convenience initializers and mutators
+
+public extension PurpleLastError {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PurpleLastError.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        at: Int? = nil,
+        problems: [String]? = nil
+    ) -> PurpleLastError {
+        return PurpleLastError(
+            at: at ?? self.at,
+            problems: problems ?? self.problems
         )
     }
 
@@ -1139,6 +1267,7 @@ public extension Snapshot {
 // MARK: - HealthClass
 public struct HealthClass: Codable {
     public let agent: HealthAgentClass
+    public let config: HealthConfigClass?
     public let ok: Bool
     public let telegram: HealthTelegramClass
     public let ts: Int
@@ -1147,6 +1276,7 @@ public struct HealthClass: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case config = "config"
         case ok = "ok"
         case telegram = "telegram"
         case ts = "ts"
@@ -1154,8 +1284,9 @@ public struct HealthClass: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthAgentClass, ok: Bool, telegram: HealthTelegramClass, ts: Int, uptimeMS: Int, web: HealthWebClass) {
+    public init(agent: HealthAgentClass, config: HealthConfigClass?, ok: Bool, telegram: HealthTelegramClass, ts: Int, uptimeMS: Int, web: HealthWebClass) {
         self.agent = agent
+        self.config = config
         self.ok = ok
         self.telegram = telegram
         self.ts = ts
@@ -1184,6 +1315,7 @@ public extension HealthClass {
 
     func with(
         agent: HealthAgentClass? = nil,
+        config: HealthConfigClass?? = nil,
         ok: Bool? = nil,
         telegram: HealthTelegramClass? = nil,
         ts: Int? = nil,
@@ -1192,6 +1324,7 @@ public extension HealthClass {
     ) -> HealthClass {
         return HealthClass(
             agent: agent ?? self.agent,
+            config: config ?? self.config,
             ok: ok ?? self.ok,
             telegram: telegram ?? self.telegram,
             ts: ts ?? self.ts,
@@ -1245,6 +1378,127 @@ public extension HealthAgentClass {
     ) -> HealthAgentClass {
         return HealthAgentClass(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthConfigClass
+public struct HealthConfigClass: Codable {
+    public let file: String?
+    public let hash: String?
+    public let lastError: FluffyLastError?
+    public let loadedAt: Int
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case file = "file"
+        case hash = "hash"
+        case lastError = "lastError"
+        case loadedAt = "loadedAt"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(file: String?, hash: String?, lastError: FluffyLastError?, loadedAt: Int, restartRequired: [String]) {
+        self.file = file
+        self.hash = hash
+        self.lastError = lastError
+        self.loadedAt = loadedAt
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: HealthConfigClass convenience initializers and mutators
+
+public extension HealthConfigClass {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthConfigClass.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        file: String?? = nil,
+        hash: String?? = nil,
+        lastError: FluffyLastError?? = nil,
+        loadedAt: Int? = nil,
+        restartRequired: [String]? = nil
+    ) -> HealthConfigClass {
+        return HealthConfigClass(
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            lastError: lastError ?? self.lastError,
+            loadedAt: loadedAt ?? self.loadedAt,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - FluffyLastError
+public struct FluffyLastError: Codable {
+    public let at: Int
+    public let problems: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case at = "at"
+        case problems = "problems"
+    }
+
+    public init(at: Int, problems: [String]) {
+        self.at = at
+        self.problems = problems
+    }
+}
+
+// MARK: FluffyLastError convenience initializers and mutators
+
+public extension FluffyLastError {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(FluffyLastError.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        at: Int? = nil,
+        problems: [String]? = nil
+    ) -> FluffyLastError {
+        return FluffyLastError(
+            at: at ?? self.at,
+            problems: problems ?? self.problems
         )
     }
 
@@ -1978,6 +2232,7 @@ public extension HealthParams {
 // MARK: - HealthResult
 public struct HealthResult: Codable {
     public let agent: HealthResultAgent
+    public let config: HealthResultConfig?
     public let ok: Bool
     public let telegram: HealthResultTelegram
     public let ts: Int
@@ -1986,6 +2241,7 @@ public struct HealthResult: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case config = "config"
         case ok = "ok"
         case telegram = "telegram"
         case ts = "ts"
@@ -1993,8 +2249,9 @@ public struct HealthResult: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthResultAgent, ok: Bool, telegram: HealthResultTelegram, ts: Int, uptimeMS: Int, web: HealthResultWeb) {
+    public init(agent: HealthResultAgent, config: HealthResultConfig?, ok: Bool, telegram: HealthResultTelegram, ts: Int, uptimeMS: Int, web: HealthResultWeb) {
         self.agent = agent
+        self.config = config
         self.ok = ok
         self.telegram = telegram
         self.ts = ts
@@ -2023,6 +2280,7 @@ public extension HealthResult {
 
     func with(
         agent: HealthResultAgent? = nil,
+        config: HealthResultConfig?? = nil,
         ok: Bool? = nil,
         telegram: HealthResultTelegram? = nil,
         ts: Int? = nil,
@@ -2031,6 +2289,7 @@ public extension HealthResult {
     ) -> HealthResult {
         return HealthResult(
             agent: agent ?? self.agent,
+            config: config ?? self.config,
             ok: ok ?? self.ok,
             telegram: telegram ?? self.telegram,
             ts: ts ?? self.ts,
@@ -2084,6 +2343,127 @@ public extension HealthResultAgent {
     ) -> HealthResultAgent {
         return HealthResultAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthResultConfig
+public struct HealthResultConfig: Codable {
+    public let file: String?
+    public let hash: String?
+    public let lastError: TentacledLastError?
+    public let loadedAt: Int
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case file = "file"
+        case hash = "hash"
+        case lastError = "lastError"
+        case loadedAt = "loadedAt"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(file: String?, hash: String?, lastError: TentacledLastError?, loadedAt: Int, restartRequired: [String]) {
+        self.file = file
+        self.hash = hash
+        self.lastError = lastError
+        self.loadedAt = loadedAt
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: HealthResultConfig convenience initializers and mutators
+
+public extension HealthResultConfig {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthResultConfig.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        file: String?? = nil,
+        hash: String?? = nil,
+        lastError: TentacledLastError?? = nil,
+        loadedAt: Int? = nil,
+        restartRequired: [String]? = nil
+    ) -> HealthResultConfig {
+        return HealthResultConfig(
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            lastError: lastError ?? self.lastError,
+            loadedAt: loadedAt ?? self.loadedAt,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - TentacledLastError
+public struct TentacledLastError: Codable {
+    public let at: Int
+    public let problems: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case at = "at"
+        case problems = "problems"
+    }
+
+    public init(at: Int, problems: [String]) {
+        self.at = at
+        self.problems = problems
+    }
+}
+
+// MARK: TentacledLastError convenience initializers and mutators
+
+public extension TentacledLastError {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(TentacledLastError.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        at: Int? = nil,
+        problems: [String]? = nil
+    ) -> TentacledLastError {
+        return TentacledLastError(
+            at: at ?? self.at,
+            problems: problems ?? self.problems
         )
     }
 
@@ -4122,6 +4502,119 @@ public extension Related {
     }
 }
 
+// MARK: - ConfigReloadParams
+public struct ConfigReloadParams: Codable {
+
+    public init() {
+    }
+}
+
+// MARK: ConfigReloadParams convenience initializers and mutators
+
+public extension ConfigReloadParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(ConfigReloadParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+    ) -> ConfigReloadParams {
+        return ConfigReloadParams(
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - ConfigReloadResult
+public struct ConfigReloadResult: Codable {
+    public let applied: Bool
+    public let changed: [String]
+    public let file: String?
+    public let hash: String?
+    public let problems: [String]?
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case applied = "applied"
+        case changed = "changed"
+        case file = "file"
+        case hash = "hash"
+        case problems = "problems"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(applied: Bool, changed: [String], file: String?, hash: String?, problems: [String]?, restartRequired: [String]) {
+        self.applied = applied
+        self.changed = changed
+        self.file = file
+        self.hash = hash
+        self.problems = problems
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: ConfigReloadResult convenience initializers and mutators
+
+public extension ConfigReloadResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(ConfigReloadResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        applied: Bool? = nil,
+        changed: [String]? = nil,
+        file: String?? = nil,
+        hash: String?? = nil,
+        problems: [String]?? = nil,
+        restartRequired: [String]? = nil
+    ) -> ConfigReloadResult {
+        return ConfigReloadResult(
+            applied: applied ?? self.applied,
+            changed: changed ?? self.changed,
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            problems: problems ?? self.problems,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - AgentEventPayload
 public struct AgentEventPayload: Codable {
     public let data: JSONAny
@@ -4246,6 +4739,7 @@ public extension PresenceEventPayload {
 // MARK: - HealthEventPayload
 public struct HealthEventPayload: Codable {
     public let agent: HealthEventPayloadAgent
+    public let config: HealthEventPayloadConfig?
     public let ok: Bool
     public let telegram: HealthEventPayloadTelegram
     public let ts: Int
@@ -4254,6 +4748,7 @@ public struct HealthEventPayload: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case config = "config"
         case ok = "ok"
         case telegram = "telegram"
         case ts = "ts"
@@ -4261,8 +4756,9 @@ public struct HealthEventPayload: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthEventPayloadAgent, ok: Bool, telegram: HealthEventPayloadTelegram, ts: Int, uptimeMS: Int, web: HealthEventPayloadWeb) {
+    public init(agent: HealthEventPayloadAgent, config: HealthEventPayloadConfig?, ok: Bool, telegram: HealthEventPayloadTelegram, ts: Int, uptimeMS: Int, web: HealthEventPayloadWeb) {
         self.agent = agent
+        self.config = config
         self.ok = ok
         self.telegram = telegram
         self.ts = ts
@@ -4291,6 +4787,7 @@ public extension HealthEventPayload {
 
     func with(
         agent: HealthEventPayloadAgent? = nil,
+        config: HealthEventPayloadConfig?? = nil,
         ok: Bool? = nil,
         telegram: HealthEventPayloadTelegram? = nil,
         ts: Int? = nil,
@@ -4299,6 +4796,7 @@ public extension HealthEventPayload {
     ) -> HealthEventPayload {
         return HealthEventPayload(
             agent: agent ?? self.agent,
+            config: config ?? self.config,
             ok: ok ?? self.ok,
             telegram: telegram ?? self.telegram,
             ts: ts ?? self.ts,
@@ -4352,6 +4850,127 @@ public extension HealthEventPayloadAgent {
     ) -> HealthEventPayloadAgent {
         return HealthEventPayloadAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthEventPayloadConfig
+public struct HealthEventPayloadConfig: Codable {
+    public let file: String?
+    public let hash: String?
+    public let lastError: StickyLastError?
+    public let loadedAt: Int
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case file = "file"
+        case hash = "hash"
+        case lastError = "lastError"
+        case loadedAt = "loadedAt"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(file: String?, hash: String?, lastError: StickyLastError?, loadedAt: Int, restartRequired: [String]) {
+        self.file = file
+        self.hash = hash
+        self.lastError = lastError
+        self.loadedAt = loadedAt
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: HealthEventPayloadConfig convenience initializers and mutators
+
+public extension HealthEventPayloadConfig {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthEventPayloadConfig.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        file: String?? = nil,
+        hash: String?? = nil,
+        lastError: StickyLastError?? = nil,
+        loadedAt: Int? = nil,
+        restartRequired: [String]? = nil
+    ) -> HealthEventPayloadConfig {
+        return HealthEventPayloadConfig(
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            lastError: lastError ?? self.lastError,
+            loadedAt: loadedAt ?? self.loadedAt,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - StickyLastError
+public struct StickyLastError: Codable {
+    public let at: Int
+    public let problems: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case at = "at"
+        case problems = "problems"
+    }
+
+    public init(at: Int, problems: [String]) {
+        self.at = at
+        self.problems = problems
+    }
+}
+
+// MARK: StickyLastError convenience initializers and mutators
+
+public extension StickyLastError {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(StickyLastError.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        at: Int? = nil,
+        problems: [String]? = nil
+    ) -> StickyLastError {
+        return StickyLastError(
+            at: at ?? self.at,
+            problems: problems ?? self.problems
         )
     }
 
