@@ -13,6 +13,7 @@ export const RESTART_KEYS: readonly string[] = [
   "gateway.presenceMaxEntries",
   "gateway.presenceCoalesceMs",
   "gateway.journal",
+  "gateway.watchConfig",
   "webchat",
   "telegram.botToken",
   "telegram.apiRoot",

@@ -47,7 +47,7 @@ export interface GatewayContext {
   /** Plain counters behind `GET /metrics`. */
   readonly metrics: GatewayCounters;
   /** Re-read the config file and apply it (`config.reload`, SIGHUP, the file watcher). */
-  readonly reloadConfig: (trigger: string) => ConfigReloadResult;
+  readonly reloadConfig: (trigger: string, callerConnId?: string) => ConfigReloadResult;
   stateVersion(): StateVersion;
 }
 

@@ -126,6 +126,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     maxConcurrent: config.agent.maxConcurrent,
   });
   let tickTimer: ReturnType<typeof setInterval> | null = null;
+  let reloadCaller: string | undefined;
   const startTick = () => {
     if (tickTimer) clearInterval(tickTimer);
     tickTimer = setInterval(() => {
@@ -152,10 +153,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
         if (changed("gateway.tickIntervalMs") && tickTimer) startTick();
         if (next.gateway.token !== previous.gateway.token && next.gateway.token !== undefined) {
           // Every open connection authenticated with the old token (or none): it is no longer good.
+          // The connection that asked (config.reload) gets its answer first, then the same close.
           let closed = 0;
           for (const conn of [...connections]) {
             if (!conn.isOpen) continue;
-            conn.close(CloseCode.UNAUTHORIZED, "token rotated");
+            if (conn.connId === reloadCaller) setTimeout(() => conn.close(CloseCode.UNAUTHORIZED, "token rotated"), 0);
+            else conn.close(CloseCode.UNAUTHORIZED, "token rotated");
             closed += 1;
           }
           log.warn(`gateway token rotated: the old token is refused; ${closed} connection(s) using it closed (4001)`);
@@ -201,7 +204,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     shuttingDown: () => shuttingDown,
     stateVersion: () => ({ presence: presence.version, health: health.version }),
     metrics: counters,
-    reloadConfig: (trigger) => live.reload(trigger),
+    reloadConfig: (trigger, callerConnId) => {
+      reloadCaller = callerConnId;
+      try {
+        return live.reload(trigger);
+      } finally {
+        reloadCaller = undefined;
+      }
+    },
   };
 
   presence.upsert(
@@ -325,7 +335,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           }, 60_000),
         );
         startTick();
-        if (opts.configSource?.watch) {
+        if (opts.configSource?.watch && config.gateway.watchConfig) {
           try {
             watcher = watchConfigFile(opts.configSource.watch, () => live.lastSeenHash, () => live.reload("config file changed"));
           } catch (err) {
