@@ -64,7 +64,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   }
 
   let gateway;
-  let webchat: Promise<WebChat | null> = Promise.resolve(null);
+  let webchat: Promise<RunningWebChat | null> = Promise.resolve(null);
   try {
     gateway = createGateway({
       config,
@@ -79,8 +79,10 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
           webchat = webchat.then(async (old) => {
             if (!old) return null;
             await old.stop();
+            // Same port as before (it may have been "any free port" the first time).
+            const restarted = await startWebChat(next, gatewayPort, old.port, log);
             log.info("webchat restarted with the rotated token (its sessions ended)");
-            return startWebChat(next, gatewayPort, flags.webchatPort, log);
+            return restarted;
           });
         }
       },
@@ -135,7 +137,9 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
  * gateway's token for its one connection. It is an extra, so a failure (its port taken)
  * is logged and the gateway keeps running.
  */
-async function startWebChat(config: Config, gatewayPort: number, portFlag: number | undefined, log: Logger): Promise<WebChat | null> {
+type RunningWebChat = WebChat & { port: number };
+
+async function startWebChat(config: Config, gatewayPort: number, portFlag: number | undefined, log: Logger): Promise<RunningWebChat | null> {
   const port = portFlag ?? config.webchat.port;
   try {
     const { createWebChat, gatewayUrlFor } = await import("../webchat/server.ts");
@@ -147,9 +151,9 @@ async function startWebChat(config: Config, gatewayPort: number, portFlag: numbe
       log: log.child("webchat"),
       WebSocket: await clientWebSocket(),
     });
-    const { url } = await webchat.start();
+    const { url, port: bound } = await webchat.start();
     log.info(`webchat on ${url}`);
-    return webchat;
+    return Object.assign(webchat, { port: bound });
   } catch (err) {
     log.error(`webchat not started (the gateway runs without it): ${(err as Error).message}`, { port });
     return null;

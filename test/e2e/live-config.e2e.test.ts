@@ -141,3 +141,23 @@ describe("What applies live and what waits for a restart", () => {
     c.close();
   });
 });
+
+describe("Token rotation ends WebChat sessions", () => {
+  test("WebChat's gateway link is closed with the old token and comes back with the new one", async () => {
+    gw = await spawnGateway({ target, config: { gateway: { token: OLD } } });
+    await until(() => /webchat on http:\/\/127\.0\.0\.1:(\d+)/.test(gw!.stdout()), "webchat to start");
+    const { c } = await hello(gw.url, OLD);
+    const webchatLinked = async (client: TestClient) =>
+      ((await client.request("system-presence")).payload.presence as { mode: string; reason?: string }[]).some((p) => p.mode === "webchat" && p.reason === "connect");
+    await until(() => webchatLinked(c), "webchat's gateway link");
+    writeConfig(gw.stateDir, { gateway: { token: NEW } });
+    expect((await c.closed).code).toBe(4001);
+    await until(() => gw!.stdout().includes("webchat restarted with the rotated token"), "the webchat restart");
+    const port = Number(/webchat on http:\/\/127\.0\.0\.1:(\d+)/.exec(gw.stdout())![1]);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    const { c: fresh } = await hello(gw.url, NEW);
+    await until(() => webchatLinked(fresh), "webchat's link with the new token");
+    fresh.close();
+  });
+});
