@@ -53,29 +53,16 @@ export function createRegistry(src: MetricsSources): Registry {
   const registry = new Registry();
   const c = src.counters;
   const registers = [registry];
-  // Counters copy the plain numbers at scrape time (reset + inc keeps prom-client's own types).
-  const counter = (name: string, help: string, labelNames: string[], read: () => Iterable<[Labels, number]>) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers,
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.inc(labels, value);
-      },
-    });
-  const gauge = (name: string, help: string, labelNames: string[], read: () => Iterable<[Labels, number]>) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers,
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.set(labels, value);
-      },
-    });
+  type Read = () => Iterable<[Labels, number]>;
+  // Each family copies the plain numbers at scrape time (reset, then inc/set keeps prom-client's own types).
+  const copy = (m: { reset(): void }, put: (labels: Labels, value: number) => void, read: Read) => {
+    m.reset();
+    for (const [labels, value] of read()) put(labels, value);
+  };
+  const counter = (name: string, help: string, labelNames: string[], read: Read) =>
+    new Counter({ name, help, labelNames, registers, collect() { copy(this, (l, v) => this.inc(l, v), read); } });
+  const gauge = (name: string, help: string, labelNames: string[], read: Read) =>
+    new Gauge({ name, help, labelNames, registers, collect() { copy(this, (l, v) => this.set(l, v), read); } });
   const fromMap = (map: Map<string, number>, names: string[]) => () =>
     [...map].map(([k, v]): [Labels, number] => [split(k, names), v]);
 
