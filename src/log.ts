@@ -16,6 +16,8 @@ export interface Logger {
   /** True when debug records are wanted anywhere: lets hot paths skip building them. */
   readonly debugEnabled: boolean;
   child(scope: string): Logger;
+  /** Change the log file's level (a config reload); children follow. */
+  setFileLevel(level: LogLevel): void;
   /** Flush the file and stop writing. */
   close(): Promise<void>;
 }
@@ -86,9 +88,15 @@ class FileSink {
   }
 }
 
+/** The concise one-line form of a record, as the daemon prints it on stdout (and `gateway logs` shows it). */
+export function conciseLine(ts: string, level: string, scope: string, msg: string, fields?: Record<string, unknown>): string {
+  const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : "";
+  return `${ts} ${level.padEnd(5)} [${scope}] ${msg}${extra}`;
+}
+
 /** A logger writing JSON lines to a file and concise human lines to stdout. */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const fileLevel = RANK[opts.fileLevel ?? "info"];
+  let fileLevel = RANK[opts.fileLevel ?? "info"];
   const stdoutLevel = RANK[opts.stdoutLevel ?? "info"];
   const sink = opts.file ? new FileSink(opts.file, opts.maxFileBytes ?? 10 * 1024 * 1024) : null;
   const secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
@@ -104,18 +112,20 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       const ts = new Date().toISOString();
       const clean = fields ? (redact(fields) as Record<string, unknown>) : undefined;
       if (toFile) sink.write(scrub(JSON.stringify({ ts, level, scope, msg, ...clean })) + "\n");
-      if (toStdout) {
-        const extra = clean && Object.keys(clean).length > 0 ? ` ${JSON.stringify(clean)}` : "";
-        write(scrub(`${ts} ${level.padEnd(5)} [${scope}] ${msg}${extra}`) + "\n");
-      }
+      if (toStdout) write(scrub(conciseLine(ts, level, scope, msg, clean)) + "\n");
     };
     return {
       debug: (m, f) => log("debug", m, f),
       info: (m, f) => log("info", m, f),
       warn: (m, f) => log("warn", m, f),
       error: (m, f) => log("error", m, f),
-      debugEnabled: Math.min(fileLevel, stdoutLevel) <= RANK.debug,
+      get debugEnabled() {
+        return Math.min(fileLevel, stdoutLevel) <= RANK.debug;
+      },
       child: (s) => make(`${scope}:${s}`),
+      setFileLevel: (level) => {
+        fileLevel = RANK[level];
+      },
       close: () => sink?.close() ?? Promise.resolve(),
     };
   };

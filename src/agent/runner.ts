@@ -49,6 +49,16 @@ export class AgentRunner {
     return this.deps.backend.name;
   }
 
+  /** A config reload: runs accepted from now on use these (running ones finish as they began). */
+  reconfigure(patch: { backend?: AgentBackend; maxConcurrent?: number }): void {
+    if (patch.backend) this.deps.backend = patch.backend;
+    if (patch.maxConcurrent !== undefined) {
+      this.deps.maxConcurrent = patch.maxConcurrent;
+      // A higher limit lets queued runs start now (each re-checks the limit as it wakes).
+      for (let free = patch.maxConcurrent - this.executing; free > 0 && this.waiters.length > 0; free--) this.waiters.shift()!();
+    }
+  }
+
   /** Runs accepted and not yet finished (queued or executing). */
   get active(): number {
     return this.controllers.size;

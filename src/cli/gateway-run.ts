@@ -26,9 +26,9 @@ const SHUTDOWN_DEADLINE_MS = 5_000;
 
 export async function runGateway(flags: GatewayFlags): Promise<void> {
   const paths = statePaths(resolveStateDir());
-  let loaded;
-  try {
-    loaded = loadConfig({
+  // The same sources and precedence at start-up and on every reload.
+  const load = () =>
+    loadConfig({
       defaultFile: paths.config,
       ...(flags.config !== undefined ? { explicitFile: flags.config } : {}),
       overrides: {
@@ -37,6 +37,9 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
         ...(flags.token !== undefined ? { token: flags.token } : {}),
       },
     });
+  let loaded;
+  try {
+    loaded = load();
     assertSafeBind(loaded.config);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
@@ -61,17 +64,42 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   }
 
   let gateway;
+  let webchat: Promise<RunningWebChat | null> = Promise.resolve(null);
+  let onWebChatRestart: (w: RunningWebChat | null) => void = () => {};
   try {
-    gateway = createGateway({ config, stateDir: paths.stateDir, log });
+    gateway = createGateway({
+      config,
+      stateDir: paths.stateDir,
+      log,
+      configSource: { loaded, load, watch: flags.config ?? paths.config },
+      onReload: (next, previous) => {
+        if (!flags.verbose && next.gateway.logLevel !== previous.gateway.logLevel) log.setFileLevel(next.gateway.logLevel);
+        // WebChat sessions end with the old token: its tabs are closed and its gateway link
+        // comes back with the new token (same port).
+        if (next.gateway.token !== previous.gateway.token) {
+          webchat = webchat.then(async (old) => {
+            if (!old) return null;
+            await old.stop();
+            // Same port as before (it may have been "any free port" the first time).
+            onWebChatRestart(null);
+            const restarted = await startWebChat(next, paths.stateDir, gatewayPort, old.port, log);
+            onWebChatRestart(restarted);
+            log.info("webchat restarted with the rotated token (its sessions ended)");
+            return restarted;
+          });
+        }
+      },
+    });
   } catch (err) {
     await log.close();
     if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
     throw err;
   }
   const starting = gateway.start();
+  let gatewayPort = 0;
   // WebChat starts once the gateway listens; a signal during start-up waits for it too.
-  const webchatStarting: Promise<WebChat | null> = starting.then(
-    ({ port }) => (config.webchat.enabled ? startWebChat(config, paths.stateDir, port, flags.webchatPort, log) : null),
+  webchat = starting.then(
+    ({ port }) => ((gatewayPort = port), config.webchat.enabled ? startWebChat(config, paths.stateDir, port, flags.webchatPort, log) : null),
     () => null,
   );
   // Signals are handled from the first moment: a supervisor may stop us while we bind.
@@ -81,14 +109,17 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
       log.warn(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting anyway`);
       process.exit(Exit.OK);
     }, SHUTDOWN_DEADLINE_MS);
-    void webchatStarting
-      .then((webchat) => webchat?.stop())
+    void webchat
+      .then((w) => w?.stop())
       .then(() => gateway.stop(reason))
       .then(() => log.close())
       .finally(() => process.exit(Exit.OK));
   };
   onSignal("SIGTERM", () => shutdown("SIGTERM"));
   onSignal("SIGINT", () => shutdown("SIGINT"));
+  // SIGHUP re-reads the config (the file is watched too; `clawdis gateway reload` asks over the socket).
+  const gw = gateway;
+  onSignal("SIGHUP", () => void starting.then(() => gw.ctx.reloadConfig("SIGHUP"), () => {}));
   try {
     await starting;
   } catch (err) {
@@ -96,10 +127,16 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     if (err instanceof GatewayStartError || err instanceof LockError) throw new CliExit(Exit.FAILURE, err.message);
     throw err;
   }
-  const webchat = await webchatStarting;
-  if (webchat) {
+  const first = await webchat;
+  if (first) {
+    // Mints from whichever WebChat runs now (a token rotation restarts it on the same port).
+    let current: RunningWebChat | null = first;
     const { provideWebChatLink } = await import("../gateway/methods/webchat-link.ts");
-    provideWebChatLink(gateway.ctx, () => webchat.signInLink());
+    provideWebChatLink(gateway.ctx, () => {
+      if (!current) throw new Error("WebChat is restarting after a token rotation; ask again in a moment");
+      return current.signInLink();
+    });
+    onWebChatRestart = (w) => (current = w);
   }
 
   // Background work reports through the log; it never takes the daemon down.
@@ -113,13 +150,15 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
  * gateway's token for its one connection. It is an extra, so a failure (its port taken)
  * is logged and the gateway keeps running.
  */
+type RunningWebChat = WebChat & { port: number };
+
 async function startWebChat(
   config: Config,
   stateDir: string,
   gatewayPort: number,
   portFlag: number | undefined,
   log: Logger,
-): Promise<WebChat | null> {
+): Promise<RunningWebChat | null> {
   const port = portFlag ?? config.webchat.port;
   try {
     const { createWebChat, gatewayUrlFor, printSignInLink } = await import("../webchat/server.ts");
@@ -132,10 +171,10 @@ async function startWebChat(
       log: log.child("webchat"),
       WebSocket: await clientWebSocket(),
     });
-    const { url } = await webchat.start();
+    const { url, port: bound } = await webchat.start();
     log.info(`webchat on ${url}`);
     if (config.gateway.token) printSignInLink(webchat, log);
-    return webchat;
+    return Object.assign(webchat, { port: bound });
   } catch (err) {
     log.error(`webchat not started (the gateway runs without it): ${(err as Error).message}`, { port });
     return null;

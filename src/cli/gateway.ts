@@ -9,6 +9,8 @@ const subCommands = {
   agent: () => import("./agent.ts").then((m) => m.default),
   call: () => import("./call.ts").then((m) => m.default),
   trace: () => import("./trace.ts").then((m) => m.default),
+  reload: () => import("./reload.ts").then((m) => m.default),
+  logs: () => import("./logs.ts").then((m) => m.default),
   install: () => import("./install.ts").then((m) => m.install),
   uninstall: () => import("./install.ts").then((m) => m.uninstall),
 };

@@ -14,6 +14,7 @@ export const main = defineCommand({
       "  clawdis health --json           # its health, as JSON\n" +
       "  clawdis login                   # link WhatsApp (QR code in the terminal)\n" +
       "  clawdis webchat --url ws://127.0.0.1:18789   # the chat page alone, for a gateway elsewhere\n" +
+      "  clawdis doctor --fix            # find and repair what is wrong\n" +
       "  clawdis --version\n\n" +
       "Exit codes: 0 ok, 1 failure or gateway error, 2 usage/config error, 3 cannot connect / handshake refused.",
   },
@@ -23,5 +24,6 @@ export const main = defineCommand({
     login: () => import("./login.ts").then((m) => m.login),
     logout: () => import("./login.ts").then((m) => m.logout),
     webchat: () => import("./webchat.ts").then((m) => m.default),
+    doctor: () => import("./doctor.ts").then((m) => m.default),
   },
 });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import JSON5 from "json5";
 import * as v from "valibot";
@@ -6,9 +7,12 @@ import { ConfigSchema, type Config } from "./schema.ts";
 
 /** A configuration problem: fatal at start-up, printed as is. */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  /** Every problem found, one line each (a reload answers with them). */
+  readonly problems: string[];
+  constructor(message: string, problems?: string[]) {
     super(message);
     this.name = "ConfigError";
+    this.problems = problems ?? [message];
   }
 }
 
@@ -23,6 +27,8 @@ export interface LoadedConfig {
   config: Config;
   /** The file that was read, or null when none existed (defaults). */
   file: string | null;
+  /** sha256 (hex) of the file's bytes, or null without a file. */
+  hash: string | null;
 }
 
 /** Turn valibot issues into lines like `gateway.tickIntervalMs: expected number, got "soon"`. */
@@ -37,7 +43,7 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[
   });
 }
 
-function readConfigFile(file: string, mustExist: boolean): unknown {
+function readConfigFile(file: string, mustExist: boolean): { raw: unknown; hash: string } | undefined {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -46,8 +52,9 @@ function readConfigFile(file: string, mustExist: boolean): unknown {
     if (code === "ENOENT" && !mustExist) return undefined;
     throw new ConfigError(`config ${file}: cannot read it (${code ?? String(err)})`);
   }
+  const hash = createHash("sha256").update(text).digest("hex");
   try {
-    return JSON5.parse(text);
+    return { raw: JSON5.parse(text), hash };
   } catch (err) {
     const e = err as { lineNumber?: number; columnNumber?: number; message: string };
     const where = e.lineNumber ? ` at line ${e.lineNumber}, column ${e.columnNumber}` : "";
@@ -67,13 +74,15 @@ export function loadConfig(opts: {
 }): LoadedConfig {
   const env = opts.env ?? process.env;
   const file = opts.explicitFile ?? opts.defaultFile;
-  const raw = readConfigFile(file, opts.explicitFile !== undefined);
-  if (raw !== undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw))) {
+  const read = readConfigFile(file, opts.explicitFile !== undefined);
+  const raw = read?.raw;
+  if (read !== undefined && (typeof raw !== "object" || raw === null || Array.isArray(raw))) {
     throw new ConfigError(`config ${file}: expected an object at the top level, got ${Array.isArray(raw) ? "an array" : typeof raw}`);
   }
   const parsed = v.safeParse(ConfigSchema, raw ?? {}, { abortEarly: false });
   if (!parsed.success) {
-    throw new ConfigError(`config ${file} is invalid:\n  ${describeIssues(parsed.issues).join("\n  ")}`);
+    const problems = describeIssues(parsed.issues);
+    throw new ConfigError(`config ${file} is invalid:\n  ${problems.join("\n  ")}`, problems);
   }
   const config = parsed.output;
   const envToken = env.CLAWDIS_GATEWAY_TOKEN;
@@ -83,7 +92,7 @@ export function loadConfig(opts: {
   if (o.port !== undefined) config.gateway.port = o.port;
   if (o.bind !== undefined) config.gateway.bind = o.bind;
   if (o.token !== undefined) config.gateway.token = o.token;
-  return { config, file: raw === undefined ? null : file };
+  return { config, file: read === undefined ? null : file, hash: read?.hash ?? null };
 }
 
 // Re-exported for the modules that import it from here (gateway/auth-limit.ts).

@@ -37,6 +37,8 @@ export const GatewayConfigSchema = v.strictObject({
   ),
   /** Sockets allowed to be in their handshake (before hello-ok) at once. */
   maxPendingHandshakes: v.optional(int(1, 100_000), 256),
+  /** Re-read the config file when it changes (SIGHUP and `clawdis gateway reload` work either way). */
+  watchConfig: v.optional(v.boolean(), true),
 });
 
 /** Who may start agent runs by messaging: [] nobody, ["*"] everyone, else ids/names. */

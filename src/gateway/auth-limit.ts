@@ -22,6 +22,11 @@ export class AuthLimiter {
     this.now = opts.now ?? Date.now;
   }
 
+  /** A config reload changed `gateway.authFailuresPerMinute`. */
+  setMaxFailures(maxFailures: number): void {
+    this.opts.maxFailures = maxFailures;
+  }
+
   private key(remote: string, origin: string | undefined): string | null {
     if (isLoopback(remote) && origin === undefined) return null;
     return remote;

@@ -43,6 +43,8 @@ export class Broadcaster {
     private readonly journal?: Journal,
     /** Total queued bytes past which droppable events are not queued (see SendBudget). */
     private readonly droppableBudget = 64 * 1024 * 1024,
+    /** Counts frames sent and missed per broadcast (metrics); called once per broadcast, not per client. */
+    private readonly onBroadcast?: (event: EventName, sent: number, missed: number, droppable: boolean) => void,
   ) {}
 
   add(sink: EventSink): void {
@@ -77,13 +79,15 @@ export class Broadcaster {
     // A mass disconnect makes every client's queue grow at once (each leave is news to all
     // the others): bound the total, not just each queue. Those past it see a seq gap.
     const sendOpts: SendOptions = { seq: opts.seq ?? true, droppable, ...(droppable ? { budget: { limit: this.droppableBudget, used: 0 } } : {}) };
+    let sent = 0;
     // Nobody reads the full shape: do not build it.
     if (!serializeFull || this.fullReaders === 0) {
-      for (const sink of this.sinks) sink.sendEvent(prefix, sendOpts);
-      return;
+      for (const sink of this.sinks) if (sink.sendEvent(prefix, sendOpts)) sent++;
+    } else {
+      const fullPrefix = serializeFull() + cursor;
+      for (const sink of this.sinks) if (sink.sendEvent(sink.presenceDeltas ? prefix : fullPrefix, sendOpts)) sent++;
     }
-    const fullPrefix = serializeFull() + cursor;
-    for (const sink of this.sinks) sink.sendEvent(sink.presenceDeltas ? prefix : fullPrefix, sendOpts);
+    this.onBroadcast?.(event, sent, this.sinks.size - sent, droppable);
   }
 }
 

@@ -94,6 +94,7 @@ export class Connection implements EventSink, SocketHandler {
     if (this.state === "closed" && this.caller === null) return;
     const wasOpen = this.state === "open";
     this.state = "closed";
+    this.gw.metrics.disconnected(wasOpen ? this.caller?.client.mode : undefined, code === CloseCode.SLOW_CONSUMER);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.gw.broadcaster.remove(this);
@@ -168,6 +169,7 @@ export class Connection implements EventSink, SocketHandler {
 
   private helloError(frame: HelloError, code: number): void {
     this.gw.log.info("hello refused", { connId: this.connId, remote: this.remote, reason: frame.reason, message: frame.message });
+    this.gw.metrics.handshake(frame.reason);
     this.write(JSON.stringify(frame), false);
     this.close(code, frame.message);
   }
@@ -219,6 +221,8 @@ export class Connection implements EventSink, SocketHandler {
     // Only now: no live event may reach a client before its hello-ok (and its replay).
     gw.broadcaster.add(this);
     gw.clientStats.joined += 1;
+    gw.metrics.handshake("ok");
+    gw.metrics.connected(client.mode);
     gw.log.debug("client connected", {
       connId: this.connId,
       remote: this.remote,
@@ -259,18 +263,24 @@ export class Connection implements EventSink, SocketHandler {
       );
     }
     if (gw.log.debugEnabled) gw.log.debug("req", { connId: this.connId, id, method });
+    const t0 = performance.now();
     let result: unknown;
     try {
       result = invoke(method, params, { gw, caller: this.caller!, ack: (ackPayload) => this.respond(id, ackPayload) });
     } catch (err) {
+      // Unknown method names are client text: counted under one label so they cannot grow the series.
+      gw.metrics.request(err instanceof GatewayError && (err.details as { field?: string } | undefined)?.field === "method" ? "unknown" : method, false, t0);
       return this.fail(id, method, err);
     }
     // Synchronous methods answer in the same turn: no promise, no microtask.
-    if (!(result instanceof Promise)) return this.respond(id, result);
+    if (!(result instanceof Promise)) {
+      this.respond(id, result);
+      return gw.metrics.request(method, true, t0);
+    }
     this.inFlight += 1;
     result.then(
-      (payload) => this.respond(id, payload),
-      (err) => this.fail(id, method, err),
+      (payload) => (this.respond(id, payload), gw.metrics.request(method, true, t0)),
+      (err) => (this.fail(id, method, err), gw.metrics.request(method, false, t0)),
     ).finally(() => {
       this.inFlight -= 1;
     });

@@ -13,6 +13,8 @@ import type { RunRegistry } from "./runs.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import type { Presence } from "./presence.ts";
 import type { PendingInboundStore } from "./inbound-pending.ts";
+import type { GatewayCounters } from "../metrics/counters.ts";
+import type { ConfigReloadResult } from "../protocol/index.ts";
 
 /** The gateway's state, created once in server.ts and passed down; no singletons. */
 export interface GatewayContext {
@@ -45,6 +47,10 @@ export interface GatewayContext {
   /** The WhatsApp provider, created (and Baileys imported) on first use. */
   readonly whatsapp: () => Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider>;
   readonly shuttingDown: () => boolean;
+  /** Plain counters behind `GET /metrics`. */
+  readonly metrics: GatewayCounters;
+  /** Re-read the config file and apply it (`config.reload`, SIGHUP, the file watcher). */
+  readonly reloadConfig: (trigger: string, callerConnId?: string) => ConfigReloadResult;
   stateVersion(): StateVersion;
 }
 

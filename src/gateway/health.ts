@@ -2,7 +2,7 @@ import type { Health } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
 import type { SessionsSummary } from "./sessions-summary.ts";
 
-type Core = Pick<Health, "ok" | "web" | "telegram" | "agent">;
+type Core = Pick<Health, "ok" | "web" | "telegram" | "agent" | "config">;
 
 /**
  * The cached health snapshot. Reading it never probes anything (so `hello-ok` is
@@ -18,7 +18,9 @@ export class HealthState {
   constructor(
     private readonly deps: {
       providers: Providers;
-      agentBackend: string;
+      agentBackend: string | (() => string);
+      /** The loaded config file (`health.config`), read at each refresh. */
+      config?: () => Health["config"];
       startedAt: number;
       /** The tick interval, reported as `heartbeatSeconds`. */
       tickIntervalMs: number;
@@ -75,7 +77,8 @@ export class HealthState {
         ...web.detail,
       },
       telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail },
-      agent: { backend: this.deps.agentBackend },
+      agent: { backend: typeof this.deps.agentBackend === "function" ? this.deps.agentBackend() : this.deps.agentBackend },
+      ...(this.deps.config ? { config: this.deps.config() } : {}),
     };
     this.durationMs = Math.round(performance.now() - started);
     return core;

@@ -13,6 +13,8 @@ export interface LedgerOptions {
   /** Records held in memory (newest kept). */
   maxRecords: number;
   now?: () => number;
+  /** A record was created or changed status (metrics count these transitions). */
+  onTransition?: (record: LedgerRecord) => void;
 }
 
 const FILE = "ledger.jsonl";
@@ -98,6 +100,7 @@ export class Ledger {
     const ts = this.now();
     const record: LedgerRecord = { id: `${ts.toString(36)}-${Math.random().toString(36).slice(2, 8)}`, ts, updatedAt: ts, ...fields };
     if (this.opts.storeText && text !== undefined) record.text = text;
+    this.opts.onTransition?.(record);
     return this.write(record);
   }
 
@@ -107,6 +110,7 @@ export class Ledger {
     if (!current) return Promise.reject(new Error(`ledger: no record ${id}`));
     const next: LedgerRecord = { ...current, ...patch, updatedAt: this.now() };
     if (patch.reason === undefined && patch.status && patch.status !== "failed" && patch.status !== "skipped") delete next.reason;
+    if (next.status !== current.status) this.opts.onTransition?.(next);
     return this.write(next);
   }
 

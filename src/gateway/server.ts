@@ -8,10 +8,17 @@ import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
 import type { AgentBackend } from "../agent/types.ts";
 import type { Config } from "../config/schema.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import type { ReloadPlan } from "../config/reload.ts";
+import { watchConfigFile } from "../config/watch.ts";
+import { GatewayCounters } from "../metrics/counters.ts";
+import { createRegistry } from "../metrics/exposition.ts";
+import { mountMetrics } from "../metrics/http.ts";
+import type { Registry } from "prom-client";
 import { mountGateway } from "../http/app.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { statePaths } from "../paths.ts";
-import { CloseCode, type AgentFinal, type SendResult, type ShutdownEvent } from "../protocol/index.ts";
+import { CloseCode, PROVIDERS, type AgentFinal, type SendResult, type ShutdownEvent } from "../protocol/index.ts";
 import { Providers } from "../providers/index.ts";
 import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
 import { COMMIT, VERSION } from "../version.ts";
@@ -29,6 +36,7 @@ import { RunRegistry } from "./runs.ts";
 import { acquireLock } from "./lock.ts";
 import { handleInbound, resumeInbound } from "./inbound.ts";
 import { PendingInboundStore } from "./inbound-pending.ts";
+import { LiveConfig } from "./live-config.ts";
 import { Presence } from "./presence.ts";
 import { SessionsSummary } from "./sessions-summary.ts";
 import type { ProviderDeps } from "../providers/index.ts";
@@ -45,6 +53,13 @@ export interface GatewayOptions {
   agentBackend?: AgentBackend;
   /** Take the state-dir lock (default true). */
   lock?: boolean;
+  /**
+   * Where the config came from, for live reloads (SIGHUP, `config.reload`, the watched file):
+   * `load` re-reads it with the start-up precedence; `watch` is the file to watch (absent: no watcher).
+   */
+  configSource?: { loaded: LoadedConfig; load: () => LoadedConfig; watch?: string };
+  /** After a reload is in force (the CLI updates what lives outside the gateway: WebChat, log level). */
+  onReload?: (current: Config, previous: Config, plan: ReloadPlan) => void;
   /** WhatsApp overrides: the socket-factory seam (tests inject a fake peer), URL, backoff. */
   whatsapp?: Omit<import("../providers/whatsapp/index.ts").WhatsAppOptions, "credsDir">;
 }
@@ -75,13 +90,18 @@ function describePortHolder(port: number): string {
 
 /** Compose the gateway from its parts. Nothing is bound until `start()`. */
 export function createGateway(opts: GatewayOptions): Gateway {
+  // `config` is the start-up config (ports, providers, bounds built once); `ctx.config` is the one in force.
   const { config } = opts;
   const log = opts.log ?? silentLogger;
+  const counters = new GatewayCounters();
+  let runtimeName = "unknown";
   const startedAt = Date.now();
   const host = hostname();
   const ip = primaryIp(config.gateway.bind);
   const journal = new Journal(config.gateway.journal);
-  const broadcaster = new Broadcaster(journal, config.gateway.maxBufferedTotalBytes);
+  const broadcaster = new Broadcaster(journal, config.gateway.maxBufferedTotalBytes, (event, sent, missed, droppable) =>
+    counters.broadcast(event, sent, missed, droppable),
+  );
   const providers = opts.providers ?? new Providers();
   const connections = new Set<Connection>();
   let shuttingDown = false;
@@ -104,14 +124,60 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log: log.child("agent"),
     onEvent: (event) => {
       if (event.stream === "lifecycle") sessions.touch();
+      counters.agentEvent(event);
       broadcaster.broadcast("agent", event);
     },
     sessions: new SessionStore(statePaths(opts.stateDir).sessions, config.agent.historyTurns),
     maxConcurrent: config.agent.maxConcurrent,
   });
+  let tickTimer: ReturnType<typeof setInterval> | null = null;
+  let reloadCaller: string | undefined;
+  const startTick = () => {
+    if (tickTimer) clearInterval(tickTimer);
+    tickTimer = setInterval(() => {
+      broadcaster.broadcast("tick", { ts: Date.now() }, { seq: false, droppable: true });
+      presence.sweep();
+      health.refresh();
+    }, live.current.gateway.tickIntervalMs);
+  };
+  const live: LiveConfig = new LiveConfig({
+    initial: opts.configSource?.loaded ?? { config, file: null, hash: null },
+    ...(opts.configSource ? { load: opts.configSource.load } : {}),
+    log,
+    prepare: (plan, previous) => {
+      const next = plan.effective;
+      const changed = (prefix: string) => plan.applied.some((k) => k === prefix || k.startsWith(`${prefix}.`));
+      // Built before anything changes: a backend that cannot be made refuses the reload whole.
+      const backendKeys = ["agent.backend", "agent.openai", "agent.command", "agent.commandCwd"];
+      const backend = !opts.agentBackend && backendKeys.some(changed) ? createBackend(next, log.child("agent")) : undefined;
+      return () => {
+        if (backend || changed("agent.maxConcurrent")) {
+          agent.reconfigure({ ...(backend ? { backend } : {}), maxConcurrent: next.agent.maxConcurrent });
+        }
+        if (changed("gateway.authFailuresPerMinute")) ctx.authLimiter.setMaxFailures(next.gateway.authFailuresPerMinute);
+        if (changed("gateway.tickIntervalMs") && tickTimer) startTick();
+        if (next.gateway.token !== previous.gateway.token && next.gateway.token !== undefined) {
+          // Every open connection authenticated with the old token (or none): it is no longer good.
+          // The connection that asked (config.reload) gets its answer first, then the same close.
+          let closed = 0;
+          for (const conn of [...connections]) {
+            if (!conn.isOpen) continue;
+            if (conn.connId === reloadCaller) setTimeout(() => conn.close(CloseCode.UNAUTHORIZED, "token rotated"), 0);
+            else conn.close(CloseCode.UNAUTHORIZED, "token rotated");
+            closed += 1;
+          }
+          log.warn(`gateway token rotated: the old token is refused; ${closed} connection(s) using it closed (4001)`);
+        }
+        opts.onReload?.(next, previous, plan);
+      };
+    },
+    onAttempt: () => health.refresh(),
+  });
+
   const health: HealthState = new HealthState({
     providers,
-    agentBackend: agent.backendName,
+    agentBackend: () => agent.backendName,
+    config: () => live.health(),
     startedAt,
     tickIntervalMs: config.gateway.tickIntervalMs,
     sessions,
@@ -119,7 +185,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
 
   const ctx: GatewayContext = {
-    config,
+    get config() {
+      return live.current;
+    },
     log,
     host,
     ip,
@@ -131,7 +199,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agent,
     broadcaster,
     journal,
-    ledger: new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger }),
+    ledger: new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger, onTransition: (r) => counters.message(r) }),
     inboundPending: new PendingInboundStore(statePaths(opts.stateDir).inboundPending),
     runRegistry: new RunRegistry(),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
@@ -143,6 +211,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
     whatsapp: () => (whatsappProvider ??= createWhatsApp()),
     shuttingDown: () => shuttingDown,
     stateVersion: () => ({ presence: presence.version, health: health.version }),
+    metrics: counters,
+    reloadConfig: (trigger, callerConnId) => {
+      reloadCaller = callerConnId;
+      try {
+        return live.reload(trigger);
+      } finally {
+        reloadCaller = undefined;
+      }
+    },
   };
 
   presence.upsert(
@@ -192,11 +269,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let listening: Listening | null = null;
   let lock: ReturnType<typeof acquireLock> | null = null;
   const timers: ReturnType<typeof setInterval>[] = [];
+  let watcher: { close(): void } | null = null;
+  let registry: Registry | null = null;
   let nextConn = 0;
-  const registry: ConnectionRegistry = {
-    // Sockets that have not said hello yet are cheap to open: cap them.
+  const connRegistry: ConnectionRegistry = {
+    // Sockets that have not said hello yet are cheap to open: cap them (the live limit).
     admit: (conn) => {
-      if (connections.size - broadcaster.size >= config.gateway.maxPendingHandshakes) return false;
+      if (connections.size - broadcaster.size >= ctx.config.gateway.maxPendingHandshakes) return false;
       connections.add(conn);
       return true;
     },
@@ -212,12 +291,27 @@ export function createGateway(opts: GatewayOptions): Gateway {
       try {
         const app = new Hono();
         const adapter = await createAdapter(app, opts.runtime);
+        runtimeName = adapter.name;
+        mountMetrics(app, {
+          token: () => ctx.config.gateway.token,
+          remoteAddress: (c) => adapter.remoteAddress(c),
+          registry: () =>
+            (registry ??= createRegistry({
+              counters,
+              build: { version: VERSION, commit: COMMIT, runtime: runtimeName },
+              startedAt,
+              providers: PROVIDERS,
+              providerConnected: (p) => providers.status(p as (typeof PROVIDERS)[number]).connected,
+              // No pacing queue exists yet: nothing waits, so the length is 0.
+              sendQueueLength: () => 0,
+            })),
+        });
         mountGateway(app, adapter, {
-          allowedOrigins: config.gateway.allowedOrigins,
+          allowedOrigins: () => ctx.config.gateway.allowedOrigins,
           onRefused: (remote, origin) => log.warn("refused browser origin", { remote, origin }),
           accept: (remote, origin) => {
             if (shuttingDown) return null;
-            return new Connection(ctx, `${connPrefix}-${(++nextConn).toString(36)}`, remote, origin, registry);
+            return new Connection(ctx, `${connPrefix}-${(++nextConn).toString(36)}`, remote, origin, connRegistry);
           },
         });
         try {
@@ -244,12 +338,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
             log.info(`clients: ${broadcaster.size} connected (+${joined} −${left} in the last minute)`);
             ctx.clientStats.joined = ctx.clientStats.left = 0;
           }, 60_000),
-          setInterval(() => {
-            broadcaster.broadcast("tick", { ts: Date.now() }, { seq: false, droppable: true });
-            presence.sweep();
-            health.refresh();
-          }, config.gateway.tickIntervalMs),
         );
+        startTick();
+        if (opts.configSource?.watch && config.gateway.watchConfig) {
+          try {
+            watcher = watchConfigFile(opts.configSource.watch, () => live.lastSeenHash, () => live.reload("config file changed"));
+          } catch (err) {
+            log.warn(`config file not watched (${(err as Error).message}); reload with SIGHUP or \`clawdis gateway reload\``);
+          }
+        }
         if (!opts.providers) await addConfiguredProviders();
         health.refresh();
         // Taken before any provider delivers: only what the last run left behind.
@@ -279,6 +376,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
       stopping ??= (async () => {
         shuttingDown = true;
         for (const t of timers) clearInterval(t);
+        if (tickTimer) clearInterval(tickTimer);
+        watcher?.close();
         presence.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();

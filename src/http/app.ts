@@ -5,7 +5,7 @@ export type { SocketHandler } from "../runtime/types.ts";
 
 export interface GatewayAppOptions {
   /** Browser Origins allowed to open the socket; requests without an Origin are not browsers. */
-  allowedOrigins: readonly string[];
+  allowedOrigins: readonly string[] | (() => readonly string[]);
   /** Called per upgrade; returns null to refuse (e.g. shutting down). */
   accept(remote: string, origin: string | undefined): SocketHandler | null;
   onRefused?(remote: string, origin: string): void;
@@ -16,13 +16,17 @@ export interface GatewayAppOptions {
  * allow-list is refused before the upgrade (403), so a web page can never drive the gateway.
  */
 export function mountGateway(app: Hono, adapter: RuntimeAdapter, opts: GatewayAppOptions): Hono {
-  const allowed = new Set(opts.allowedOrigins);
+  // A getter lets a config reload change the list; the Set is rebuilt only when it does.
+  const current = typeof opts.allowedOrigins === "function" ? opts.allowedOrigins : () => opts.allowedOrigins as readonly string[];
+  let list = current();
+  let allowed = new Set(list);
   app.get("/", (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.text("clawdis gateway: connect with a WebSocket client (see README, Protocol)\n", 426);
     }
     const origin = c.req.header("origin");
     const remote = adapter.remoteAddress(c);
+    if (origin !== undefined && current() !== list) allowed = new Set((list = current()));
     if (origin !== undefined && !allowed.has(origin)) {
       opts.onRefused?.(remote, origin);
       return c.text(`origin ${origin} is not allowed: add it to gateway.allowedOrigins\n`, 403);

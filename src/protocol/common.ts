@@ -69,5 +69,16 @@ export const HealthSchema = v.looseObject({
     count: count(),
     recent: v.pipe(v.array(SessionSummarySchema), v.maxLength(10)),
   }),
+  /** The config in force: its file (null: embedded defaults), sha256, when it was loaded, keys waiting for a restart. */
+  config: v.optional(
+    v.looseObject({
+      file: v.nullable(v.string()),
+      hash: v.nullable(v.string()),
+      loadedAt: timestamp(),
+      restartRequired: v.array(v.string()),
+      /** The last reload attempt, when it was refused: every problem found. */
+      lastError: v.optional(v.looseObject({ at: timestamp(), problems: v.array(v.string()) })),
+    }),
+  ),
 });
 export type Health = v.InferOutput<typeof HealthSchema>;

@@ -147,6 +147,18 @@ export const WebChatLinkResultSchema = v.object({
   /** When the link's one-time code expires; absent when WebChat needs no sign-in (no token). */
   expiresAt: v.optional(timestamp()),
 });
+/** `config.reload`: re-read the config file; an invalid file is refused whole (`applied:false` + every problem). */
+export const ConfigReloadResultSchema = v.object({
+  applied: v.boolean(),
+  file: v.nullable(v.string()),
+  hash: v.nullable(v.string()),
+  /** Keys now in force with their new values. */
+  changed: v.array(v.string()),
+  /** Keys that changed in the file but need a restart; their running values stay. */
+  restartRequired: v.array(v.string()),
+  problems: v.optional(v.array(v.string())),
+});
+export type ConfigReloadResult = v.InferOutput<typeof ConfigReloadResultSchema>;
 
 /**
  * THE method table: name → params schema and result schema. Handlers live in
@@ -167,6 +179,7 @@ export const METHODS = {
   "ledger.list": { params: v.optional(LedgerListParamsSchema), result: LedgerListResultSchema },
   "ledger.get": { params: LedgerGetParamsSchema, result: LedgerGetResultSchema },
   "webchat.link": { params: NoParams, result: WebChatLinkResultSchema },
+  "config.reload": { params: NoParams, result: ConfigReloadResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

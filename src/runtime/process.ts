@@ -1,7 +1,7 @@
 import type { RuntimeName } from "./types.ts";
 import { detectRuntime } from "./index.ts";
 
-type Signal = "SIGTERM" | "SIGINT";
+type Signal = "SIGTERM" | "SIGINT" | "SIGHUP";
 interface DenoSignals {
   addSignalListener(sig: Signal, fn: () => void): void;
 }

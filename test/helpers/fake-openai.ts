@@ -1,7 +1,8 @@
 /**
  * A local OpenAI-compatible Chat Completions server that streams SSE. The model name
  * picks the behaviour: "good" streams the reply word by word, "slow" streams one word
- * then hangs, "fail" answers HTTP 500. Every request body is recorded.
+ * then hangs, "fail" answers HTTP 500. Every request body is recorded. `GET /v1/models`
+ * answers 200 for `Bearer <apiKey>` (when `apiKey` is given) and 401 for anything else.
  */
 export interface FakeOpenAi {
   url: string;
@@ -11,12 +12,20 @@ export interface FakeOpenAi {
   stop(): void;
 }
 
-export function startFakeOpenAi(reply = (messages: any[]) => `echo: ${messages.at(-1)?.content} (${messages.length} messages)`): FakeOpenAi {
+export function startFakeOpenAi(
+  reply = (messages: any[]) => `echo: ${messages.at(-1)?.content} (${messages.length} messages)`,
+  opts: { apiKey?: string } = {},
+): FakeOpenAi {
   const state: FakeOpenAi = { url: "", requests: [], aborted: 0, stop: () => server.stop(true) };
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req) {
+      if (new URL(req.url).pathname === "/v1/models" && opts.apiKey !== undefined) {
+        return req.headers.get("authorization") === `Bearer ${opts.apiKey}`
+          ? Response.json({ object: "list", data: [{ id: "good", object: "model" }] })
+          : Response.json({ error: { message: "Incorrect API key provided" } }, { status: 401 });
+      }
       if (new URL(req.url).pathname !== "/v1/chat/completions") return new Response("not found", { status: 404 });
       const body = await req.json();
       state.requests.push({ body, authorization: req.headers.get("authorization") });

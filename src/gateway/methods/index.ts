@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { describeIssue, GatewayError, METHODS, type MethodName } from "../../protocol/index.ts";
 import { agent, agentWait } from "./agent.ts";
+import { configReload } from "./config-reload.ts";
 import { health } from "./health.ts";
 import { ledgerGet, ledgerList } from "./ledger.ts";
 import { send } from "./send.ts";
@@ -27,6 +28,7 @@ const HANDLERS: { [M in MethodName]: Handler<M> } = {
   "ledger.list": ledgerList,
   "ledger.get": ledgerGet,
   "webchat.link": webchatLink,
+  "config.reload": configReload,
 };
 
 function isMethod(name: string): name is MethodName {

@@ -39,6 +39,8 @@
 //   let ledgerGetResult = try LedgerGetResult(json)
 //   let webchatLinkParams = try WebchatLinkParams(json)
 //   let webchatLinkResult = try WebchatLinkResult(json)
+//   let configReloadParams = try ConfigReloadParams(json)
+//   let configReloadResult = try ConfigReloadResult(json)
 //   let agentEventPayload = try AgentEventPayload(json)
 //   let presenceEventPayload = try PresenceEventPayload(json)
 //   let healthEventPayload = try HealthEventPayload(json)
@@ -276,6 +278,7 @@ public extension PresenceEntry {
 // MARK: - Health
 public struct Health: Codable {
     public let agent: HealthAgent
+    public let config: HealthConfig?
     public let durationMS: Int
     public let heartbeatSeconds: Double
     public let ok: Bool
@@ -287,6 +290,7 @@ public struct Health: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case config = "config"
         case durationMS = "durationMs"
         case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
@@ -297,8 +301,9 @@ public struct Health: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthAgent, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessions, telegram: HealthTelegram, ts: Int, uptimeMS: Int, web: HealthWeb) {
+    public init(agent: HealthAgent, config: HealthConfig?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessions, telegram: HealthTelegram, ts: Int, uptimeMS: Int, web: HealthWeb) {
         self.agent = agent
+        self.config = config
         self.durationMS = durationMS
         self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
@@ -330,6 +335,7 @@ public extension Health {
 
     func with(
         agent: HealthAgent? = nil,
+        config: HealthConfig?? = nil,
         durationMS: Int? = nil,
         heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
@@ -341,6 +347,7 @@ public extension Health {
     ) -> Health {
         return Health(
             agent: agent ?? self.agent,
+            config: config ?? self.config,
             durationMS: durationMS ?? self.durationMS,
             heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
@@ -397,6 +404,127 @@ public extension HealthAgent {
     ) -> HealthAgent {
         return HealthAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthConfig
+public struct HealthConfig: Codable {
+    public let file: String?
+    public let hash: String?
+    public let lastError: PurpleLastError?
+    public let loadedAt: Int
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case file = "file"
+        case hash = "hash"
+        case lastError = "lastError"
+        case loadedAt = "loadedAt"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(file: String?, hash: String?, lastError: PurpleLastError?, loadedAt: Int, restartRequired: [String]) {
+        self.file = file
+        self.hash = hash
+        self.lastError = lastError
+        self.loadedAt = loadedAt
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: HealthConfig convenience initializers and mutators
+
+public extension HealthConfig {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthConfig.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        file: String?? = nil,
+        hash: String?? = nil,
+        lastError: PurpleLastError?? = nil,
+        loadedAt: Int? = nil,
+        restartRequired: [String]? = nil
+    ) -> HealthConfig {
+        return HealthConfig(
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            lastError: lastError ?? self.lastError,
+            loadedAt: loadedAt ?? self.loadedAt,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PurpleLastError
+public struct PurpleLastError: Codable {
+    public let at: Int
+    public let problems: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case at = "at"
+        case problems = "problems"
+    }
+
+    public init(at: Int, problems: [String]) {
+        self.at = at
+        self.problems = problems
+    }
+}
+
+// MARK: PurpleLastError convenience initializers and mutators
+
+public extension PurpleLastError {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PurpleLastError.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        at: Int? = nil,
+        problems: [String]? = nil
+    ) -> PurpleLastError {
+        return PurpleLastError(
+            at: at ?? self.at,
+            problems: problems ?? self.problems
         )
     }
 
@@ -1331,6 +1459,7 @@ public extension Snapshot {
 // MARK: - HealthClass
 public struct HealthClass: Codable {
     public let agent: HealthAgentClass
+    public let config: HealthConfigClass?
     public let durationMS: Int
     public let heartbeatSeconds: Double
     public let ok: Bool
@@ -1342,6 +1471,7 @@ public struct HealthClass: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case config = "config"
         case durationMS = "durationMs"
         case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
@@ -1352,8 +1482,9 @@ public struct HealthClass: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthAgentClass, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessionsClass, telegram: HealthTelegramClass, ts: Int, uptimeMS: Int, web: HealthWebClass) {
+    public init(agent: HealthAgentClass, config: HealthConfigClass?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessionsClass, telegram: HealthTelegramClass, ts: Int, uptimeMS: Int, web: HealthWebClass) {
         self.agent = agent
+        self.config = config
         self.durationMS = durationMS
         self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
@@ -1385,6 +1516,7 @@ public extension HealthClass {
 
     func with(
         agent: HealthAgentClass? = nil,
+        config: HealthConfigClass?? = nil,
         durationMS: Int? = nil,
         heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
@@ -1396,6 +1528,7 @@ public extension HealthClass {
     ) -> HealthClass {
         return HealthClass(
             agent: agent ?? self.agent,
+            config: config ?? self.config,
             durationMS: durationMS ?? self.durationMS,
             heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
@@ -1452,6 +1585,127 @@ public extension HealthAgentClass {
     ) -> HealthAgentClass {
         return HealthAgentClass(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthConfigClass
+public struct HealthConfigClass: Codable {
+    public let file: String?
+    public let hash: String?
+    public let lastError: FluffyLastError?
+    public let loadedAt: Int
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case file = "file"
+        case hash = "hash"
+        case lastError = "lastError"
+        case loadedAt = "loadedAt"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(file: String?, hash: String?, lastError: FluffyLastError?, loadedAt: Int, restartRequired: [String]) {
+        self.file = file
+        self.hash = hash
+        self.lastError = lastError
+        self.loadedAt = loadedAt
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: HealthConfigClass convenience initializers and mutators
+
+public extension HealthConfigClass {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthConfigClass.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        file: String?? = nil,
+        hash: String?? = nil,
+        lastError: FluffyLastError?? = nil,
+        loadedAt: Int? = nil,
+        restartRequired: [String]? = nil
+    ) -> HealthConfigClass {
+        return HealthConfigClass(
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            lastError: lastError ?? self.lastError,
+            loadedAt: loadedAt ?? self.loadedAt,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - FluffyLastError
+public struct FluffyLastError: Codable {
+    public let at: Int
+    public let problems: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case at = "at"
+        case problems = "problems"
+    }
+
+    public init(at: Int, problems: [String]) {
+        self.at = at
+        self.problems = problems
+    }
+}
+
+// MARK: FluffyLastError convenience initializers and mutators
+
+public extension FluffyLastError {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(FluffyLastError.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        at: Int? = nil,
+        problems: [String]? = nil
+    ) -> FluffyLastError {
+        return FluffyLastError(
+            at: at ?? self.at,
+            problems: problems ?? self.problems
         )
     }
 
@@ -2251,6 +2505,7 @@ public extension HealthParams {
 // MARK: - HealthResult
 public struct HealthResult: Codable {
     public let agent: HealthResultAgent
+    public let config: HealthResultConfig?
     public let durationMS: Int
     public let heartbeatSeconds: Double
     public let ok: Bool
@@ -2262,6 +2517,7 @@ public struct HealthResult: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case config = "config"
         case durationMS = "durationMs"
         case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
@@ -2272,8 +2528,9 @@ public struct HealthResult: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthResultAgent, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthResultSessions, telegram: HealthResultTelegram, ts: Int, uptimeMS: Int, web: HealthResultWeb) {
+    public init(agent: HealthResultAgent, config: HealthResultConfig?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthResultSessions, telegram: HealthResultTelegram, ts: Int, uptimeMS: Int, web: HealthResultWeb) {
         self.agent = agent
+        self.config = config
         self.durationMS = durationMS
         self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
@@ -2305,6 +2562,7 @@ public extension HealthResult {
 
     func with(
         agent: HealthResultAgent? = nil,
+        config: HealthResultConfig?? = nil,
         durationMS: Int? = nil,
         heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
@@ -2316,6 +2574,7 @@ public extension HealthResult {
     ) -> HealthResult {
         return HealthResult(
             agent: agent ?? self.agent,
+            config: config ?? self.config,
             durationMS: durationMS ?? self.durationMS,
             heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
@@ -2372,6 +2631,127 @@ public extension HealthResultAgent {
     ) -> HealthResultAgent {
         return HealthResultAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthResultConfig
+public struct HealthResultConfig: Codable {
+    public let file: String?
+    public let hash: String?
+    public let lastError: TentacledLastError?
+    public let loadedAt: Int
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case file = "file"
+        case hash = "hash"
+        case lastError = "lastError"
+        case loadedAt = "loadedAt"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(file: String?, hash: String?, lastError: TentacledLastError?, loadedAt: Int, restartRequired: [String]) {
+        self.file = file
+        self.hash = hash
+        self.lastError = lastError
+        self.loadedAt = loadedAt
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: HealthResultConfig convenience initializers and mutators
+
+public extension HealthResultConfig {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthResultConfig.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        file: String?? = nil,
+        hash: String?? = nil,
+        lastError: TentacledLastError?? = nil,
+        loadedAt: Int? = nil,
+        restartRequired: [String]? = nil
+    ) -> HealthResultConfig {
+        return HealthResultConfig(
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            lastError: lastError ?? self.lastError,
+            loadedAt: loadedAt ?? self.loadedAt,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - TentacledLastError
+public struct TentacledLastError: Codable {
+    public let at: Int
+    public let problems: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case at = "at"
+        case problems = "problems"
+    }
+
+    public init(at: Int, problems: [String]) {
+        self.at = at
+        self.problems = problems
+    }
+}
+
+// MARK: TentacledLastError convenience initializers and mutators
+
+public extension TentacledLastError {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(TentacledLastError.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        at: Int? = nil,
+        problems: [String]? = nil
+    ) -> TentacledLastError {
+        return TentacledLastError(
+            at: at ?? self.at,
+            problems: problems ?? self.problems
         )
     }
 
@@ -4396,46 +4776,6 @@ public extension Related {
     }
 }
 
-// MARK: - WebchatLinkParams
-public struct WebchatLinkParams: Codable {
-
-    public init() {
-    }
-}
-
-// MARK: WebchatLinkParams convenience initializers and mutators
-
-public extension WebchatLinkParams {
-    init(data: Data) throws {
-        self = try newJSONDecoder().decode(WebchatLinkParams.self, from: data)
-    }
-
-    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
-        guard let data = json.data(using: encoding) else {
-            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
-        }
-        try self.init(data: data)
-    }
-
-    init(fromURL url: URL) throws {
-        try self.init(data: try Data(contentsOf: url))
-    }
-
-    func with(
-    ) -> WebchatLinkParams {
-        return WebchatLinkParams(
-        )
-    }
-
-    func jsonData() throws -> Data {
-        return try newJSONEncoder().encode(self)
-    }
-
-    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
-        return String(data: try self.jsonData(), encoding: encoding)
-    }
-}
-
 // MARK: - WebchatLinkResult
 public struct WebchatLinkResult: Codable {
     public let expiresAt: Int?
@@ -4477,6 +4817,79 @@ public extension WebchatLinkResult {
         return WebchatLinkResult(
             expiresAt: expiresAt ?? self.expiresAt,
             url: url ?? self.url
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - ConfigReloadResult
+public struct ConfigReloadResult: Codable {
+    public let applied: Bool
+    public let changed: [String]
+    public let file: String?
+    public let hash: String?
+    public let problems: [String]?
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case applied = "applied"
+        case changed = "changed"
+        case file = "file"
+        case hash = "hash"
+        case problems = "problems"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(applied: Bool, changed: [String], file: String?, hash: String?, problems: [String]?, restartRequired: [String]) {
+        self.applied = applied
+        self.changed = changed
+        self.file = file
+        self.hash = hash
+        self.problems = problems
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: ConfigReloadResult convenience initializers and mutators
+
+public extension ConfigReloadResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(ConfigReloadResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        applied: Bool? = nil,
+        changed: [String]? = nil,
+        file: String?? = nil,
+        hash: String?? = nil,
+        problems: [String]?? = nil,
+        restartRequired: [String]? = nil
+    ) -> ConfigReloadResult {
+        return ConfigReloadResult(
+            applied: applied ?? self.applied,
+            changed: changed ?? self.changed,
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            problems: problems ?? self.problems,
+            restartRequired: restartRequired ?? self.restartRequired
         )
     }
 
@@ -4618,6 +5031,7 @@ public extension PresenceEventPayload {
 // MARK: - HealthEventPayload
 public struct HealthEventPayload: Codable {
     public let agent: HealthEventPayloadAgent
+    public let config: HealthEventPayloadConfig?
     public let durationMS: Int
     public let heartbeatSeconds: Double
     public let ok: Bool
@@ -4629,6 +5043,7 @@ public struct HealthEventPayload: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
+        case config = "config"
         case durationMS = "durationMs"
         case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
@@ -4639,8 +5054,9 @@ public struct HealthEventPayload: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthEventPayloadAgent, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthEventPayloadSessions, telegram: HealthEventPayloadTelegram, ts: Int, uptimeMS: Int, web: HealthEventPayloadWeb) {
+    public init(agent: HealthEventPayloadAgent, config: HealthEventPayloadConfig?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthEventPayloadSessions, telegram: HealthEventPayloadTelegram, ts: Int, uptimeMS: Int, web: HealthEventPayloadWeb) {
         self.agent = agent
+        self.config = config
         self.durationMS = durationMS
         self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
@@ -4672,6 +5088,7 @@ public extension HealthEventPayload {
 
     func with(
         agent: HealthEventPayloadAgent? = nil,
+        config: HealthEventPayloadConfig?? = nil,
         durationMS: Int? = nil,
         heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
@@ -4683,6 +5100,7 @@ public extension HealthEventPayload {
     ) -> HealthEventPayload {
         return HealthEventPayload(
             agent: agent ?? self.agent,
+            config: config ?? self.config,
             durationMS: durationMS ?? self.durationMS,
             heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
@@ -4739,6 +5157,127 @@ public extension HealthEventPayloadAgent {
     ) -> HealthEventPayloadAgent {
         return HealthEventPayloadAgent(
             backend: backend ?? self.backend
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthEventPayloadConfig
+public struct HealthEventPayloadConfig: Codable {
+    public let file: String?
+    public let hash: String?
+    public let lastError: StickyLastError?
+    public let loadedAt: Int
+    public let restartRequired: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case file = "file"
+        case hash = "hash"
+        case lastError = "lastError"
+        case loadedAt = "loadedAt"
+        case restartRequired = "restartRequired"
+    }
+
+    public init(file: String?, hash: String?, lastError: StickyLastError?, loadedAt: Int, restartRequired: [String]) {
+        self.file = file
+        self.hash = hash
+        self.lastError = lastError
+        self.loadedAt = loadedAt
+        self.restartRequired = restartRequired
+    }
+}
+
+// MARK: HealthEventPayloadConfig convenience initializers and mutators
+
+public extension HealthEventPayloadConfig {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthEventPayloadConfig.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        file: String?? = nil,
+        hash: String?? = nil,
+        lastError: StickyLastError?? = nil,
+        loadedAt: Int? = nil,
+        restartRequired: [String]? = nil
+    ) -> HealthEventPayloadConfig {
+        return HealthEventPayloadConfig(
+            file: file ?? self.file,
+            hash: hash ?? self.hash,
+            lastError: lastError ?? self.lastError,
+            loadedAt: loadedAt ?? self.loadedAt,
+            restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - StickyLastError
+public struct StickyLastError: Codable {
+    public let at: Int
+    public let problems: [String]
+
+    public enum CodingKeys: String, CodingKey {
+        case at = "at"
+        case problems = "problems"
+    }
+
+    public init(at: Int, problems: [String]) {
+        self.at = at
+        self.problems = problems
+    }
+}
+
+// MARK: StickyLastError convenience initializers and mutators
+
+public extension StickyLastError {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(StickyLastError.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        at: Int? = nil,
+        problems: [String]? = nil
+    ) -> StickyLastError {
+        return StickyLastError(
+            at: at ?? self.at,
+            problems: problems ?? self.problems
         )
     }
 
@@ -5019,6 +5558,8 @@ public extension ShutdownEventPayload {
 public typealias StatusParams = [String: JSONAny]
 public typealias SystemPresenceParams = [String: JSONAny]
 public typealias WebLogoutParams = [String: JSONAny]
+public typealias WebchatLinkParams = [String: JSONAny]
+public typealias ConfigReloadParams = [String: JSONAny]
 
 public extension Dictionary where Key == String, Value == JSONAny {
     init(data: Data) throws {
@@ -5073,6 +5614,56 @@ public extension Dictionary where Key == String, Value == JSONAny {
 public extension Dictionary where Key == String, Value == JSONAny {
     init(data: Data) throws {
         self = try newJSONDecoder().decode(WebLogoutParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public extension Dictionary where Key == String, Value == JSONAny {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(WebchatLinkParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public extension Dictionary where Key == String, Value == JSONAny {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(ConfigReloadParams.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {

@@ -1,0 +1,98 @@
+import { assertSafeBind, ConfigError, type LoadedConfig } from "../config/load.ts";
+import { planReload, type ReloadPlan } from "../config/reload.ts";
+import type { Config } from "../config/schema.ts";
+import type { Logger } from "../log.ts";
+import type { ConfigReloadResult, Health } from "../protocol/index.ts";
+
+export interface LiveConfigOptions {
+  initial: LoadedConfig;
+  /** Re-read the config with the same precedence as at start-up; throws ConfigError. */
+  load?: () => LoadedConfig;
+  log: Logger;
+  /**
+   * Check the plan and return the function that puts it in force. Throwing a ConfigError
+   * refuses the reload whole (e.g. an agent backend that cannot be built).
+   */
+  prepare(plan: ReloadPlan, previous: Config): () => void;
+  /** After every attempt, applied or refused (health is refreshed and pushed). */
+  onAttempt(): void;
+}
+
+/**
+ * The config in force and its reloads. A new file is either applied whole (keys that need
+ * a restart keep their running values and are named) or refused whole, never half.
+ */
+export class LiveConfig {
+  private _current: Config;
+  private readonly started: Config;
+  private file: string | null;
+  private hash: string | null;
+  private loadedAt = Date.now();
+  private restartRequired: string[] = [];
+  private lastError: { at: number; problems: string[] } | undefined;
+  /** Hash of the last file tried, so one edit seen twice by the watcher is one reload. */
+  lastSeenHash: string | null;
+
+  constructor(private readonly opts: LiveConfigOptions) {
+    this._current = opts.initial.config;
+    this.started = structuredClone(opts.initial.config);
+    this.file = opts.initial.file;
+    this.hash = this.lastSeenHash = opts.initial.hash;
+  }
+
+  get current(): Config {
+    return this._current;
+  }
+
+  /** `health.config`. */
+  health(): NonNullable<Health["config"]> {
+    return {
+      file: this.file,
+      hash: this.hash,
+      loadedAt: this.loadedAt,
+      restartRequired: this.restartRequired,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+  }
+
+  reload(trigger: string): ConfigReloadResult {
+    const log = this.opts.log;
+    const refused = (problems: string[]): ConfigReloadResult => {
+      this.lastError = { at: Date.now(), problems };
+      log.error(`config reload (${trigger}) refused; the running config stays: ${problems.length} problem(s)`, { file: this.file });
+      for (const p of problems) log.error(`  ${p}`);
+      this.opts.onAttempt();
+      return { applied: false, file: this.file, hash: this.hash, changed: [], restartRequired: this.restartRequired, problems };
+    };
+    if (!this.opts.load) return refused(["this gateway was started without a config source to re-read"]);
+    let loaded: LoadedConfig;
+    let plan: ReloadPlan;
+    let commit: () => void;
+    try {
+      loaded = this.opts.load();
+      this.lastSeenHash = loaded.hash;
+      assertSafeBind(loaded.config);
+      plan = planReload(this._current, loaded.config, this.started);
+      commit = this.opts.prepare(plan, this._current);
+    } catch (err) {
+      if (err instanceof ConfigError) return refused(err.problems);
+      throw err;
+    }
+    this._current = plan.effective;
+    this.file = loaded.file;
+    this.hash = loaded.hash;
+    this.loadedAt = Date.now();
+    this.restartRequired = plan.restartRequired;
+    this.lastError = undefined;
+    commit();
+    log.info(
+      `config reloaded (${trigger}): ${plan.applied.length > 0 ? `applied ${plan.applied.join(", ")}` : "no change in force"}`,
+      { file: loaded.file, hash: loaded.hash?.slice(0, 12) },
+    );
+    if (plan.restartRequired.length > 0) {
+      log.warn(`config: restart required for ${plan.restartRequired.join(", ")} (running values kept until then)`);
+    }
+    this.opts.onAttempt();
+    return { applied: true, file: loaded.file, hash: loaded.hash, changed: plan.applied, restartRequired: plan.restartRequired };
+  }
+}

@@ -1,0 +1,35 @@
+import type { Context, Hono } from "hono";
+import { isLoopback } from "../config/load.ts";
+import { tokenMatches } from "../gateway/auth.ts";
+import type { Registry } from "prom-client";
+
+export interface MetricsRouteOptions {
+  /** Built on the first scrape: a gateway nobody scrapes pays nothing for it. */
+  registry(): Registry;
+  /** Read per request: a reload that rotates the token applies at once. */
+  token(): string | undefined;
+  remoteAddress(c: Context): string;
+}
+
+/**
+ * `GET /metrics` on the gateway's port, behind the same door as the socket: with a token,
+ * `Authorization: Bearer <token>` (401 otherwise); without one, loopback callers only.
+ */
+export function mountMetrics(app: Hono, opts: MetricsRouteOptions): void {
+  app.get("/metrics", async (c) => {
+    const token = opts.token();
+    if (token !== undefined) {
+      const header = c.req.header("authorization") ?? "";
+      const presented = /^Bearer\s+(.+)$/i.exec(header)?.[1];
+      if (!tokenMatches(presented, token)) {
+        c.header("WWW-Authenticate", 'Bearer realm="clawdis"');
+        return c.text("unauthorized: send Authorization: Bearer <gateway token>\n", 401);
+      }
+    } else if (!isLoopback(opts.remoteAddress(c))) {
+      return c.text("forbidden: without gateway.token, /metrics answers on loopback only\n", 403);
+    }
+    const registry = opts.registry();
+    const body = await registry.metrics();
+    return c.body(body, 200, { "Content-Type": registry.contentType });
+  });
+}

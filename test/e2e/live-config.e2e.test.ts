@@ -1,0 +1,163 @@
+/** Issue 17 §3: live config through the compiled binary — watched file, SIGHUP, `gateway reload`, token rotation. */
+import { afterEach, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { TestClient, helloFrame, type Frame } from "../helpers/client.ts";
+import { runCli, spawnGateway, type RunningGateway, type Target } from "../helpers/gateway.ts";
+
+const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
+const OLD = "old-token-7d1e4b";
+const NEW = "new-token-91c0aa";
+
+let gw: RunningGateway | null = null;
+afterEach(async () => {
+  await gw?.stop();
+  gw = null;
+});
+
+function writeConfig(dir: string, config: unknown): string {
+  const text = JSON.stringify(config, null, 2);
+  writeFileSync(join(dir, "clawdis.json"), text);
+  return createHash("sha256").update(text).digest("hex");
+}
+
+async function hello(url: string, token: string): Promise<{ c: TestClient; f: Frame }> {
+  const c = await TestClient.open(url);
+  c.send(helloFrame({ auth: { token } }));
+  const f = await c.next((x) => x.type === "hello-ok" || x.type === "hello-error");
+  return { c, f };
+}
+
+async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const base = { webchat: { enabled: false } };
+
+describe("Token rotation takes effect at once", () => {
+  for (const how of ["the watched file", "SIGHUP"] as const) {
+    test(`by ${how}: old token refused and its connections closed 4001, new-token clients work`, async () => {
+      // For SIGHUP the watcher is off, so the signal is the only way the change can arrive.
+      const watchConfig = how !== "SIGHUP";
+      gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD, watchConfig } } });
+      const { c: oldClient, f: ok } = await hello(gw.url, OLD);
+      expect(ok.type).toBe("hello-ok");
+
+      const hash = writeConfig(gw.stateDir, { ...base, gateway: { token: NEW, watchConfig } });
+      if (how === "SIGHUP") {
+        await new Promise((r) => setTimeout(r, 300));
+        expect((await hello(gw.url, OLD)).f.type).toBe("hello-ok");
+        gw.proc.kill("SIGHUP");
+      }
+      const closed = await Promise.race([oldClient.closed, new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
+      expect(closed).toEqual({ code: 4001, reason: "token rotated" });
+
+      const refused = await hello(gw.url, OLD);
+      expect(refused.f).toMatchObject({ type: "hello-error", reason: "unauthorized" });
+      expect((await refused.c.closed).code).toBe(4001);
+
+      const { c: fresh, f: freshOk } = await hello(gw.url, NEW);
+      expect(freshOk.type).toBe("hello-ok");
+      const health = await fresh.request("health");
+      expect(health.payload.config).toMatchObject({ file: join(gw.stateDir, "clawdis.json"), hash, restartRequired: [] });
+      fresh.close();
+      const trigger = how === "SIGHUP" ? "SIGHUP" : "config file changed";
+      await until(() => gw!.stdout().includes(`config reloaded (${trigger}): applied gateway.token`), "the reload log line");
+      expect(gw.stdout()).not.toContain(NEW);
+      expect(gw.stdout()).not.toContain(OLD);
+    });
+  }
+
+  test("by `clawdis gateway reload` / config.reload: the caller gets its answer, then the same 4001", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD, watchConfig: false } } });
+    writeConfig(gw.stateDir, { ...base, gateway: { token: NEW, watchConfig: false } });
+    const { c: asker } = await hello(gw.url, OLD);
+    const answer = await asker.request("config.reload");
+    expect(answer.payload).toMatchObject({ applied: true, changed: ["gateway.token"] });
+    expect(await asker.closed).toEqual({ code: 4001, reason: "token rotated" });
+    // Back to the old token, through the CLI this time.
+    writeConfig(gw.stateDir, { ...base, gateway: { token: OLD, watchConfig: false } });
+    const res = await runCli(["gateway", "reload", "--url", gw.url, "--token", NEW, "--json"], { target });
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ applied: true, changed: ["gateway.token"], restartRequired: [] });
+    const { c, f } = await hello(gw.url, OLD);
+    expect(f.type).toBe("hello-ok");
+    expect((await c.request("status")).ok).toBe(true);
+    expect((await hello(gw.url, NEW)).f.type).toBe("hello-error");
+    c.close();
+  });
+});
+
+describe("A file that does not parse or validate is refused whole", () => {
+  test("the old config keeps serving, config.reload answers with every problem, a health event goes out", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD, tickIntervalMs: 30_000 } } });
+    const { c } = await hello(gw.url, OLD);
+    // Several problems at once, one of them a key that would otherwise apply live.
+    writeFileSync(join(gw.stateDir, "clawdis.json"), JSON.stringify({ ...base, gateway: { token: NEW, tickIntervalMs: "soon", prot: 1 } }));
+    const res = await c.request("config.reload");
+    expect(res.ok).toBe(true);
+    expect(res.payload.applied).toBe(false);
+    expect(res.payload.problems).toEqual(['gateway.tickIntervalMs: expected number, got "soon"', "gateway.prot: unknown key (remove it or check its spelling)"]);
+    const ev = await c.next((f) => f.type === "event" && f.event === "health" && f.payload.config?.lastError !== undefined);
+    expect(ev.payload.config.lastError.problems).toHaveLength(2);
+
+    // Nothing of the new file applied: the old token still opens the door, the new one does not.
+    expect((await hello(gw.url, OLD)).f.type).toBe("hello-ok");
+    expect((await hello(gw.url, NEW)).f.type).toBe("hello-error");
+    expect((await c.request("health")).ok).toBe(true);
+
+    const cli = await runCli(["gateway", "reload", "--url", gw.url, "--token", OLD], { target });
+    expect(cli.code).toBe(1);
+    expect(cli.stdout).toContain("gateway.tickIntervalMs");
+    expect(gw.stdout()).toContain("refused; the running config stays");
+    expect(gw.stdout()).toContain('gateway.tickIntervalMs: expected number, got "soon"');
+    c.close();
+  });
+});
+
+describe("What applies live and what waits for a restart", () => {
+  test("tick interval applies to what comes next; port and webchat.port are named as restart-required, not half-applied", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { tickIntervalMs: 30_000 } } });
+    const { c } = await TestClient.connect(gw.url);
+    // (--port 0 on the command line pins the port: a flag wins over the file, on reload too.)
+    writeConfig(gw.stateDir, { webchat: { enabled: false, port: 9999 }, gateway: { tickIntervalMs: 200, bind: "localhost", port: 1234 } });
+    const res = await c.request("config.reload");
+    expect(res.payload).toMatchObject({ applied: true, restartRequired: ["gateway.bind", "webchat.port"] });
+    expect(res.payload.changed).toEqual(["gateway.tickIntervalMs"]);
+    // Ticks now come every 200 ms on the connection that was there all along.
+    const from = c.frames.length;
+    await c.next((f) => f.type === "event" && f.event === "tick", 2_000, from);
+    await c.next((f) => f.type === "event" && f.event === "tick", 2_000, c.frames.length);
+    const health = (await c.request("health")).payload;
+    expect(health.config.restartRequired).toEqual(["gateway.bind", "webchat.port"]);
+    expect(gw.stdout()).toContain("restart required for gateway.bind, webchat.port");
+    // Still listening where it started.
+    expect((await TestClient.connect(gw.url)).ok.type).toBe("hello-ok");
+    c.close();
+  });
+});
+
+describe("Token rotation ends WebChat sessions", () => {
+  test("WebChat's gateway link is closed with the old token and comes back with the new one", async () => {
+    gw = await spawnGateway({ target, config: { gateway: { token: OLD } } });
+    await until(() => /webchat on http:\/\/127\.0\.0\.1:(\d+)/.test(gw!.stdout()), "webchat to start");
+    const { c } = await hello(gw.url, OLD);
+    const webchatLinked = async (client: TestClient) =>
+      ((await client.request("system-presence")).payload.presence as { mode: string; reason?: string }[]).some((p) => p.mode === "webchat" && p.reason === "connect");
+    await until(() => webchatLinked(c), "webchat's gateway link");
+    writeConfig(gw.stateDir, { gateway: { token: NEW } });
+    expect((await c.closed).code).toBe(4001);
+    await until(() => gw!.stdout().includes("webchat restarted with the rotated token"), "the webchat restart");
+    const port = Number(/webchat on http:\/\/127\.0\.0\.1:(\d+)/.exec(gw.stdout())![1]);
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    expect(page.status).toBe(200);
+    const { c: fresh } = await hello(gw.url, NEW);
+    await until(() => webchatLinked(fresh), "webchat's link with the new token");
+    fresh.close();
+  });
+});
