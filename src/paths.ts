@@ -19,6 +19,8 @@ export function statePaths(stateDir: string) {
     sessions: join(stateDir, "sessions"),
     whatsappCreds: join(stateDir, "credentials", "whatsapp"),
     ledger: join(stateDir, "ledger"),
+    outbox: join(stateDir, "outbox"),
+    pairing: join(stateDir, "pairing"),
   };
 }
 export type StatePaths = ReturnType<typeof statePaths>;

@@ -1,4 +1,4 @@
-import type { Health } from "../protocol/index.ts";
+import type { Health, ProviderName } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
 
 /**
@@ -15,6 +15,8 @@ export class HealthState {
       providers: Providers;
       agentBackend: string;
       startedAt: number;
+      /** Sends waiting in a provider's pacing queue. */
+      queued?: (provider: ProviderName) => number;
       now?: () => number;
       onChange?: (health: Health, version: number) => void;
     },
@@ -53,8 +55,9 @@ export class HealthState {
         connected: web.connected,
         ...(web.authAgeMs !== undefined ? { authAgeMs: web.authAgeMs } : {}),
         ...web.detail,
+        queued: this.deps.queued?.("whatsapp") ?? 0,
       },
-      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail },
+      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail, queued: this.deps.queued?.("telegram") ?? 0 },
       agent: { backend: this.deps.agentBackend },
     };
   }

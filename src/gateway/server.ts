@@ -3,6 +3,8 @@ import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { createBackend } from "../agent/backends/index.ts";
+import { Delivery, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
+import { InboundGate, PairingStore } from "../inbound/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
 import type { AgentBackend } from "../agent/types.ts";
@@ -10,7 +12,7 @@ import type { Config } from "../config/schema.ts";
 import { mountGateway } from "../http/app.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { statePaths } from "../paths.ts";
-import { CloseCode, type AgentFinal, type SendResult, type ShutdownEvent } from "../protocol/index.ts";
+import { CloseCode, type AgentFinal, type ShutdownEvent } from "../protocol/index.ts";
 import { Providers } from "../providers/index.ts";
 import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
 import { COMMIT, VERSION } from "../version.ts";
@@ -106,8 +108,21 @@ export function createGateway(opts: GatewayOptions): Gateway {
     providers,
     agentBackend: agent.backendName,
     startedAt,
+    queued: (name) => delivery.queued(name),
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
+
+  const ledger = new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger });
+  const delivery: Delivery = new Delivery({
+    ledger,
+    providers,
+    outboxDir: statePaths(opts.stateDir).outbox,
+    pacing: { whatsapp: config.whatsapp.pacing, telegram: config.telegram.pacing },
+    maxChars: { whatsapp: config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS },
+    log: log.child("delivery"),
+    onQueueChange: () => health.refresh(),
+  });
+  const gate = new InboundGate((name) => config[name], new PairingStore(statePaths(opts.stateDir).pairing));
 
   const ctx: GatewayContext = {
     config,
@@ -122,10 +137,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agent,
     broadcaster,
     journal,
-    ledger: new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger }),
+    ledger,
     runRegistry: new RunRegistry(),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
-    sends: new Dedupe<SendResult>(),
+    delivery,
+    gate,
     idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { agent: 5 * 60_000 }),
     runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
@@ -245,6 +261,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         if (!opts.providers) await addConfiguredProviders();
         health.refresh();
         await providers.start((name, err) => log.error(`${name}: failed to start`, { error: (err as Error).message }));
+        delivery.resume();
         const hostPart = config.gateway.bind.includes(":") ? `[${config.gateway.bind}]` : config.gateway.bind;
         const url = `ws://${hostPart}:${listening.port}`;
         log.info(`listening on ${url}`, {
@@ -270,6 +287,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       stopping ??= (async () => {
         shuttingDown = true;
         for (const t of timers) clearInterval(t);
+        delivery.stop();
         presence.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();

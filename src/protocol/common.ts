@@ -42,9 +42,13 @@ export const HealthSchema = v.looseObject({
     linked: v.boolean(),
     authAgeMs: v.optional(count()),
     connected: v.boolean(),
+    /** Sends waiting in WhatsApp's pacing queue. */
+    queued: v.optional(count()),
   }),
   telegram: v.looseObject({
     configured: v.boolean(),
+    /** Sends waiting in Telegram's pacing queue. */
+    queued: v.optional(count()),
   }),
   agent: v.looseObject({
     backend: v.string(),

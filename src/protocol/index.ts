@@ -6,3 +6,4 @@ export * from "./frames.ts";
 export * from "./methods.ts";
 export * from "./events.ts";
 export * from "./ledger.ts";
+export * from "./pairing.ts";

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { count, HealthSchema, PresenceEntrySchema, PROVIDERS, StateVersionSchema, text, timestamp } from "./common.ts";
 import { ErrorShapeSchema } from "./errors.ts";
 import { LedgerGetParamsSchema, LedgerGetResultSchema, LedgerListParamsSchema, LedgerListResultSchema } from "./ledger.ts";
+import { PairingApproveResultSchema, PairingDecideParamsSchema, PairingListResultSchema, PairingRejectResultSchema } from "./pairing.ts";
 
 /** Methods that take no parameters accept `params` omitted or `{}`. */
 const NoParams = v.optional(v.strictObject({}));
@@ -59,6 +60,8 @@ export const SendResultSchema = v.object({
   to: v.string(),
   messageId: v.string(),
   ts: timestamp(),
+  /** A long message went out as several (in order); `messageId` is the first one's. */
+  messageIds: v.optional(v.array(v.string())),
 });
 export type SendResult = v.InferOutput<typeof SendResultSchema>;
 
@@ -135,6 +138,9 @@ export const METHODS = {
   "web.logout": { params: NoParams, result: WebLogoutResultSchema },
   "ledger.list": { params: v.optional(LedgerListParamsSchema), result: LedgerListResultSchema },
   "ledger.get": { params: LedgerGetParamsSchema, result: LedgerGetResultSchema },
+  "pairing.list": { params: NoParams, result: PairingListResultSchema },
+  "pairing.approve": { params: PairingDecideParamsSchema, result: PairingApproveResultSchema },
+  "pairing.reject": { params: PairingDecideParamsSchema, result: PairingRejectResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

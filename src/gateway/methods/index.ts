@@ -3,6 +3,7 @@ import { GatewayError, METHODS, type MethodName } from "../../protocol/index.ts"
 import { agent, agentWait } from "./agent.ts";
 import { health } from "./health.ts";
 import { ledgerGet, ledgerList } from "./ledger.ts";
+import { pairingApprove, pairingList, pairingReject } from "./pairing.ts";
 import { send } from "./send.ts";
 import { status } from "./status.ts";
 import { systemEvent } from "./system-event.ts";
@@ -25,6 +26,9 @@ const HANDLERS: { [M in MethodName]: Handler<M> } = {
   "web.logout": webLogout,
   "ledger.list": ledgerList,
   "ledger.get": ledgerGet,
+  "pairing.list": pairingList,
+  "pairing.approve": pairingApprove,
+  "pairing.reject": pairingReject,
 };
 
 function isMethod(name: string): name is MethodName {
