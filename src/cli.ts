@@ -23,6 +23,7 @@ const main = defineCommand({
     login: () => import("./cli/login.ts").then((m) => m.login),
     logout: () => import("./cli/login.ts").then((m) => m.logout),
     webchat: () => import("./cli/webchat.ts").then((m) => m.default),
+    pairing: () => import("./cli/pairing.ts").then((m) => m.default),
   },
 });
 

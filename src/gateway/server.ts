@@ -104,14 +104,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
     sessions: new SessionStore(statePaths(opts.stateDir).sessions, config.agent.historyTurns),
     maxConcurrent: config.agent.maxConcurrent,
   });
-  const health: HealthState = new HealthState({
-    providers,
-    agentBackend: agent.backendName,
-    startedAt,
-    queued: (name) => delivery.queued(name),
-    onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
-  });
-
   const ledger = new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger });
   const delivery: Delivery = new Delivery({
     ledger,
@@ -123,6 +115,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onQueueChange: () => health.refresh(),
   });
   const gate = new InboundGate((name) => config[name], new PairingStore(statePaths(opts.stateDir).pairing));
+
+  const health: HealthState = new HealthState({
+    providers,
+    agentBackend: agent.backendName,
+    startedAt,
+    queued: (name) => delivery.queued(name),
+    onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
+  });
 
   const ctx: GatewayContext = {
     config,
