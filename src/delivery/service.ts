@@ -10,8 +10,11 @@ import {
   type SendResult,
 } from "../protocol/index.ts";
 import type { Provider, Providers } from "../providers/index.ts";
+
+export { partKey };
 import { Outbox, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
+import { PendingSend, explain, interrupted, interruptedError, partKey, resultOf } from "./pending.ts";
 import { splitMessage } from "./split.ts";
 
 /** The part of the ledger delivery writes to (the gateway's Ledger; delivery never imports the gateway). */
@@ -36,29 +39,6 @@ export interface DeliveryOptions {
   /** A queued send whose provider stays unavailable this long fails (default 10 min). */
   maxWaitMs?: number;
   now?: () => number;
-}
-
-/** The ledger key of part `i` (1-based): the first part carries the send's own key. */
-export const partKey = (key: string, i: number): string => (i === 1 ? key : `${key}:part${i}`);
-
-const explain = (err: unknown) => (err instanceof GatewayError ? `${err.code}: ${err.message}` : (err as Error).message);
-const interrupted = (r: LedgerRecord | undefined) => r?.status === "failed" && r.reason?.startsWith("interrupted") === true;
-
-function interruptedError(key: string, ledgerId: string): GatewayError {
-  return new GatewayError(
-    "UNAVAILABLE",
-    `the send with idempotencyKey "${key}" was interrupted by a gateway restart and may have gone out; ` +
-      "it is not sent again — check the chat, and use a new key to send anyway",
-    { retryable: false, details: { idempotencyKey: key, ledgerId } },
-  );
-}
-
-/** The answer to a send, from its ledger records (so a repeat after a restart gets the same one). */
-function resultOf(recs: LedgerRecord[]): SendResult {
-  const first = recs[0]!;
-  const result: SendResult = { provider: first.provider, to: first.chat, messageId: first.providerMessageId ?? "", ts: recs.at(-1)!.updatedAt };
-  if (recs.length > 1) result.messageIds = recs.map((r) => r.providerMessageId ?? "");
-  return result;
 }
 
 /**
@@ -222,6 +202,8 @@ export class Delivery {
           : await ledger.create({ direction: "outbound", chat: entry.to, idempotencyKey: partKey(entry.key, i), ...fields }, entry.parts[i - 1]);
       }
     })();
+    // Seen by every job (which then fails the send); marked handled so it is not reported twice.
+    prepared.catch(() => {});
     if (todo.length === 0) {
       return prepared.then(async () => {
         await this.outbox.delete(entry.key);
@@ -230,65 +212,17 @@ export class Delivery {
       });
     }
     const queue = this.queues[entry.provider];
-    return new Promise<SendResult>((resolve, reject) => {
-      const jobs = new Set<object>();
-      let left = todo.length;
-      let settled = false;
-      const settle = (err?: Error) => {
-        if (settled) return;
-        settled = true;
-        this.waiting.delete(reject);
-        queue.remove((j) => jobs.has(j));
+    const send = new PendingSend(entry, recs, todo, lost, prepared, {
+      ledger,
+      queue,
+      route: () => this.opts.providers.route({ to: entry.to, message: "", idempotencyKey: entry.key, provider: entry.provider }),
+      patient: (err) => err instanceof GatewayError && err.retryable === true && !this.stopped && this.now() - entry.createdAt < (this.opts.maxWaitMs ?? 600_000),
+      done: () => {
+        this.waiting.delete(send.abort);
         void this.outbox.delete(entry.key);
-        if (err) reject(err);
-        else if (lost) reject(interruptedError(entry.key, lost.id));
-        else resolve(resultOf(recs));
-      };
-      const fail = async (i: number, err: unknown) => {
-        queue.remove((j) => jobs.has(j));
-        recs[i - 1] = await ledger.update(recs[i - 1]!.id, { status: "failed", reason: explain(err) });
-        for (const k of todo) {
-          if (k > i) recs[k - 1] = await ledger.update(recs[k - 1]!.id, { status: "failed", reason: `not sent: part ${i} of ${n} failed` });
-        }
-        settle(err as Error);
-      };
-      this.waiting.add(reject);
-      for (const i of todo) {
-        const job = {
-          chat: entry.to,
-          run: async (): Promise<number | undefined> => {
-            try {
-              await prepared;
-            } catch (err) {
-              settle(err as Error);
-              return undefined;
-            }
-            let provider: Provider;
-            try {
-              provider = this.opts.providers.route({ to: entry.to, message: "", idempotencyKey: entry.key, provider: entry.provider });
-            } catch (err) {
-              const patient = err instanceof GatewayError && err.retryable && this.now() - entry.createdAt < (this.opts.maxWaitMs ?? 600_000);
-              if (patient) return err.retryAfterMs ?? 2_000;
-              await fail(i, err);
-              return undefined;
-            }
-            const rec = await ledger.update(recs[i - 1]!.id, { status: "sending" });
-            try {
-              const media = i === 1 && entry.mediaUrl ? { mediaUrl: entry.mediaUrl } : {};
-              const res = await provider.send({ to: entry.to, message: entry.parts[i - 1]!, idempotencyKey: partKey(entry.key, i), provider: entry.provider, ...media });
-              recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
-            } catch (err) {
-              // The provider refused: nothing went out, so a retry may try again.
-              await fail(i, err);
-              return undefined;
-            }
-            if (--left === 0) settle();
-            return undefined;
-          },
-        };
-        jobs.add(job);
-        queue.push(job);
-      }
+      },
     });
+    this.waiting.add(send.abort);
+    return send.result;
   }
 }

@@ -30,6 +30,14 @@ export function newPairingCode(): string {
   return Array.from(bytes, (b) => PAIRING_ALPHABET[b % PAIRING_ALPHABET.length]).join("");
 }
 
+/** The one reply a stranger gets under `dmPolicy: "pairing"`: the code and what the owner does with it. */
+export function pairingReplyText(provider: ProviderName, code: string): string {
+  return (
+    `This assistant only answers people its owner has approved. Your pairing code: ${code}\n` +
+    `Send it to the owner, who approves it with: clawdis pairing approve ${provider} ${code} (valid for 1 hour).`
+  );
+}
+
 /**
  * Strangers waiting for the owner's decision, and the senders approved: one file per
  * provider under `<state>/pairing/` (0600, written atomically), read once at start and

@@ -178,6 +178,31 @@ describe("Delivery: paced sends (issue 16 §6)", () => {
     expect(readdirSync(join(first.dir, "outbox"))).toEqual([]);
   });
 
+  test("a queued send waits out a provider that is reconnecting, then goes", async () => {
+    const { delivery, provider, ledger } = setup({ perChatMinIntervalMs: 300 });
+    await delivery.send({ to: "1", message: "a", provider: "telegram", idempotencyKey: "wa" });
+    const b = delivery.send({ to: "1", message: "b", provider: "telegram", idempotencyKey: "wb" });
+    await until(() => ledger.byIdempotencyKey("wb")?.status === "queued");
+    provider.connected = false;
+    await Bun.sleep(400);
+    expect(ledger.byIdempotencyKey("wb")?.status).toBe("queued");
+    provider.connected = true;
+    await b;
+    expect(provider.sent.map((s) => s.message)).toEqual(["a", "b"]);
+  });
+
+  test("a ledger that cannot write fails the send; the queue goes on with the next", async () => {
+    const { delivery, provider, ledger } = setup({ perChatMinIntervalMs: 100 });
+    const update = ledger.update.bind(ledger);
+    let broken = true;
+    ledger.update = (id, patch) => (broken && patch.status === "sending" ? Promise.reject(new Error("disk full")) : update(id, patch));
+    await expect(delivery.send({ to: "1", message: "x", provider: "telegram", idempotencyKey: "dx" })).rejects.toThrow("disk full");
+    broken = false;
+    await delivery.send({ to: "1", message: "y", provider: "telegram", idempotencyKey: "dy" });
+    expect(provider.sent.map((s) => s.message)).toEqual(["y"]);
+    expect(delivery.queued("telegram")).toBe(0);
+  });
+
   test("a send the gateway died during is not sent again (outcome unknown)", async () => {
     const { dir, ledger } = setup();
     await ledger.create({ direction: "outbound", provider: "telegram", chat: "1", status: "sending", idempotencyKey: "lost" });

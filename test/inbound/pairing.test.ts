@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, statSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { InboundGate, PAIRING_ALPHABET, PairingStore, newPairingCode, type ChatPolicy } from "../../src/inbound/index.ts";
+import { InboundGate, PAIRING_ALPHABET, PairingStore, newPairingCode, pairingReplyText, type ChatPolicy } from "../../src/inbound/index.ts";
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), "clawdis-pairing-")), "pairing");
 const HOUR = 3_600_000;
@@ -18,6 +18,12 @@ describe("pairing codes", () => {
       seen.add(c);
     }
     expect(seen.size).toBe(2_000);
+  });
+
+  test("the stranger's reply holds the code and the owner's command, nothing else", () => {
+    const text = pairingReplyText("telegram", "ABCD2345");
+    expect(text).toContain("ABCD2345");
+    expect(text).toContain("clawdis pairing approve telegram ABCD2345");
   });
 });
 
