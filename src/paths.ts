@@ -20,6 +20,8 @@ export function statePaths(stateDir: string) {
     whatsappCreds: join(stateDir, "credentials", "whatsapp"),
     ledger: join(stateDir, "ledger"),
     inboundPending: join(stateDir, "inbound"),
+    outbox: join(stateDir, "outbox"),
+    pairing: join(stateDir, "pairing"),
   };
 }
 export type StatePaths = ReturnType<typeof statePaths>;

@@ -25,5 +25,6 @@ export const main = defineCommand({
     logout: () => import("./login.ts").then((m) => m.logout),
     webchat: () => import("./webchat.ts").then((m) => m.default),
     doctor: () => import("./doctor.ts").then((m) => m.default),
+    pairing: () => import("./pairing.ts").then((m) => m.default),
   },
 });

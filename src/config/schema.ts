@@ -44,6 +44,31 @@ export const GatewayConfigSchema = v.strictObject({
 /** Who may start agent runs by messaging: [] nobody, ["*"] everyone, else ids/names. */
 const AllowFrom = v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []);
 
+/** Private chats from senders not in allowFrom: ignored (allowlist), offered a pairing code, or let in (open). */
+const DmPolicy = v.optional(v.picklist(["allowlist", "pairing", "open"]), "allowlist");
+
+/** Which groups may start runs, and whether a message must address the bot. */
+const Groups = v.optional(
+  v.strictObject({
+    policy: v.optional(v.picklist(["disabled", "allowlist", "open"]), "disabled"),
+    /** Group ids (Telegram) or group JIDs (WhatsApp), for policy "allowlist". */
+    allow: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
+    requireMention: v.optional(v.boolean(), true),
+  }),
+  {},
+);
+
+/** One send queue per provider: a gap per chat, a cap per minute, random extra delay. */
+const pacing = (perChatMinIntervalMs: number, perMinute: number, jitterMs: number) =>
+  v.optional(
+    v.strictObject({
+      perChatMinIntervalMs: v.optional(int(0, 3_600_000), perChatMinIntervalMs),
+      perMinute: v.optional(int(1, 100_000), perMinute),
+      jitterMs: v.optional(int(0, 600_000), jitterMs),
+    }),
+    {},
+  );
+
 export const ConfigSchema = v.strictObject({
   $schema: v.optional(v.string()),
   telegram: v.optional(
@@ -56,6 +81,9 @@ export const ConfigSchema = v.strictObject({
       pollTimeoutS: v.optional(int(0, 50), 30),
       /** Timeout of one send (uploads included); a long poll gets pollTimeoutS + 15 s. */
       sendTimeoutS: v.optional(int(1, 600), 60),
+      dmPolicy: DmPolicy,
+      groups: Groups,
+      pacing: pacing(0, 1_200, 0),
     }),
     {},
   ),
@@ -72,6 +100,11 @@ export const ConfigSchema = v.strictObject({
   whatsapp: v.optional(
     v.strictObject({
       allowFrom: AllowFrom,
+      dmPolicy: DmPolicy,
+      groups: Groups,
+      pacing: pacing(1_000, 20, 500),
+      /** Longer messages go out as several, split at paragraph/line/sentence/word boundaries. */
+      maxMessageChars: v.optional(int(256, 65_536), 4_096),
       /** Link WhatsApp at start-up when credentials exist (default true). */
       enabled: v.optional(v.boolean(), true),
       /** WhatsApp Web version to announce, e.g. [2, 3000, 1023223821], when the bundled one is refused (405). */

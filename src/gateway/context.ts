@@ -1,7 +1,9 @@
 import type { AgentRunner } from "../agent/runner.ts";
 import type { Config } from "../config/schema.ts";
+import type { Delivery } from "../delivery/index.ts";
+import type { InboundGate } from "../inbound/index.ts";
 import type { Logger } from "../log.ts";
-import type { AgentFinal, ClientInfo, SendResult, StateVersion } from "../protocol/index.ts";
+import type { AgentFinal, ClientInfo, StateVersion } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
 import type { AuthLimiter } from "./auth-limit.ts";
 import type { Broadcaster } from "./broadcast.ts";
@@ -33,7 +35,10 @@ export interface GatewayContext {
   /** Runs by runId, running and recently finished, for `agent.wait`. */
   readonly runRegistry: RunRegistry;
   readonly authLimiter: AuthLimiter;
-  readonly sends: Dedupe<SendResult>;
+  /** Every provider send: idempotent, split, paced, durable while queued. */
+  readonly delivery: Delivery;
+  /** Inbound policy and the pairing store behind `pairing.*`. */
+  readonly gate: InboundGate;
   /** Agent idempotency keys on disk (5 min), so a retry after a restart joins the first run. */
   readonly idempotency: IdempotencyStore;
   /** Every message's record; also send idempotency and inbound de-duplication. */

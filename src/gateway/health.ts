@@ -1,4 +1,4 @@
-import type { Health } from "../protocol/index.ts";
+import type { Health, ProviderName } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
 import type { SessionsSummary } from "./sessions-summary.ts";
 
@@ -26,6 +26,8 @@ export class HealthState {
       tickIntervalMs: number;
       /** The agent session store's summary; reported as `sessions`, not a change by itself. */
       sessions: SessionsSummary;
+      /** Sends waiting in a provider's pacing queue. */
+      queued?: (provider: ProviderName) => number;
       now?: () => number;
       onChange?: (health: Health, version: number) => void;
     },
@@ -75,8 +77,9 @@ export class HealthState {
         // Old readers print it: always present, `null` when not linked.
         authAgeMs: web.authAgeMs ?? null,
         ...web.detail,
+        queued: this.deps.queued?.("whatsapp") ?? 0,
       },
-      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail },
+      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail, queued: this.deps.queued?.("telegram") ?? 0 },
       agent: { backend: typeof this.deps.agentBackend === "function" ? this.deps.agentBackend() : this.deps.agentBackend },
       ...(this.deps.config ? { config: this.deps.config() } : {}),
     };

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { isAddrInUse, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
+import { Delivery, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
+import { InboundGate, PairingStore } from "../inbound/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
 import type { AgentBackend } from "../agent/types.ts";
@@ -18,7 +20,7 @@ import type { Registry } from "prom-client";
 import { mountGateway } from "../http/app.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { statePaths } from "../paths.ts";
-import { CloseCode, PROVIDERS, type AgentFinal, type SendResult, type ShutdownEvent } from "../protocol/index.ts";
+import { CloseCode, PROVIDERS, type AgentFinal, type ShutdownEvent } from "../protocol/index.ts";
 import { Providers } from "../providers/index.ts";
 import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
 import { COMMIT, VERSION } from "../version.ts";
@@ -173,6 +175,17 @@ export function createGateway(opts: GatewayOptions): Gateway {
     },
     onAttempt: () => health.refresh(),
   });
+  const ledger = new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger, onTransition: (r) => counters.message(r) });
+  const delivery: Delivery = new Delivery({
+    ledger,
+    providers,
+    outboxDir: statePaths(opts.stateDir).outbox,
+    pacing: { whatsapp: config.whatsapp.pacing, telegram: config.telegram.pacing },
+    maxChars: { whatsapp: config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS },
+    log: log.child("delivery"),
+    onQueueChange: () => health.refresh(),
+  });
+  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(statePaths(opts.stateDir).pairing));
 
   const health: HealthState = new HealthState({
     providers,
@@ -181,6 +194,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     startedAt,
     tickIntervalMs: config.gateway.tickIntervalMs,
     sessions,
+    queued: (name) => delivery.queued(name),
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
 
@@ -199,11 +213,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agent,
     broadcaster,
     journal,
-    ledger: new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger, onTransition: (r) => counters.message(r) }),
+    ledger,
     inboundPending: new PendingInboundStore(statePaths(opts.stateDir).inboundPending),
     runRegistry: new RunRegistry(),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
-    sends: new Dedupe<SendResult>(),
+    delivery,
+    gate,
     idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { agent: 5 * 60_000 }),
     runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
@@ -352,6 +367,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         // Taken before any provider delivers: only what the last run left behind.
         void resumeInbound(ctx).catch((err) => log.error("could not resume unanswered messages", { error: (err as Error).message }));
         await providers.start((name, err) => log.error(`${name}: failed to start`, { error: (err as Error).message }));
+        delivery.resume();
         const url = `ws://${urlHost(config.gateway.bind)}:${listening.port}`;
         log.info(`listening on ${url}`, {
           runtime: adapter.name,
@@ -378,6 +394,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         for (const t of timers) clearInterval(t);
         if (tickTimer) clearInterval(tickTimer);
         watcher?.close();
+        delivery.stop();
         presence.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();

@@ -56,9 +56,13 @@ export const HealthSchema = v.looseObject({
     /** Age of the WhatsApp link in ms; `null` when not linked. */
     authAgeMs: v.nullable(count()),
     connected: v.boolean(),
+    /** Sends waiting in WhatsApp's pacing queue. */
+    queued: v.optional(count()),
   }),
   telegram: v.looseObject({
     configured: v.boolean(),
+    /** Sends waiting in Telegram's pacing queue. */
+    queued: v.optional(count()),
   }),
   agent: v.looseObject({
     backend: v.string(),

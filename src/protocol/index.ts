@@ -7,3 +7,4 @@ export * from "./methods.ts";
 export * from "./events.ts";
 export * from "./ledger.ts";
 export * from "./issues.ts";
+export * from "./pairing.ts";

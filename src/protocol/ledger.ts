@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { count, PROVIDERS, text, timestamp } from "./common.ts";
 
-export const LEDGER_STATUSES = ["received", "replied", "sending", "sent", "skipped", "duplicate", "failed"] as const;
+export const LEDGER_STATUSES = ["received", "replied", "queued", "sending", "sent", "skipped", "duplicate", "failed"] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
 /** One message's record: what happened to it and why. */
@@ -17,6 +17,9 @@ export const LedgerRecordSchema = v.object({
   reason: v.optional(v.string()),
   runId: v.optional(v.string()),
   idempotencyKey: v.optional(v.string()),
+  /** A long reply sent as several messages: this record's place (1-based) and the count. */
+  part: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  parts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Only with `ledger.storeText: true`. */
   text: v.optional(v.string()),
 });

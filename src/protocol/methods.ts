@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { count, HealthSchema, PresenceEntrySchema, PROVIDERS, StateVersionSchema, text, timestamp } from "./common.ts";
 import { ErrorShapeSchema } from "./errors.ts";
 import { LedgerGetParamsSchema, LedgerGetResultSchema, LedgerListParamsSchema, LedgerListResultSchema } from "./ledger.ts";
+import { PairingApproveResultSchema, PairingDecideParamsSchema, PairingListResultSchema, PairingRejectResultSchema } from "./pairing.ts";
 
 /**
  * Params policy (how v1 grows without breaking old clients): a field the gateway does
@@ -75,6 +76,8 @@ export const SendResultSchema = v.object({
   to: v.string(),
   messageId: v.string(),
   ts: timestamp(),
+  /** A long message went out as several (in order); `messageId` is the first one's. */
+  messageIds: v.optional(v.array(v.string())),
 });
 export type SendResult = v.InferOutput<typeof SendResultSchema>;
 
@@ -180,6 +183,9 @@ export const METHODS = {
   "ledger.get": { params: LedgerGetParamsSchema, result: LedgerGetResultSchema },
   "webchat.link": { params: NoParams, result: WebChatLinkResultSchema },
   "config.reload": { params: NoParams, result: ConfigReloadResultSchema },
+  "pairing.list": { params: NoParams, result: PairingListResultSchema },
+  "pairing.approve": { params: PairingDecideParamsSchema, result: PairingApproveResultSchema },
+  "pairing.reject": { params: PairingDecideParamsSchema, result: PairingRejectResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -1,25 +1,6 @@
 import { GatewayError, type AgentFinal, type AgentParams, type ProviderName } from "../../protocol/index.ts";
 import type { GatewayContext } from "../context.ts";
-import { sendIdempotent } from "./send.ts";
 import type { Handler } from "./types.ts";
-
-/** `deliver:true`: send the reply through the `send` path (same idempotency); report, never fail the run. */
-async function deliver(gw: GatewayContext, params: AgentParams, final: AgentFinal, via?: ProviderName): Promise<AgentFinal> {
-  if (!params.deliver || !params.to || final.status !== "ok") return final;
-  try {
-    const sent = await sendIdempotent(gw, {
-      to: params.to,
-      message: final.summary,
-      idempotencyKey: `${params.idempotencyKey}:deliver`,
-      ...(via ? { provider: via } : {}),
-    });
-    return { ...final, delivery: { ok: true, provider: sent.provider, messageId: sent.messageId } };
-  } catch (err) {
-    const error =
-      err instanceof GatewayError ? err.toShape() : { code: "UNAVAILABLE" as const, message: (err as Error).message };
-    return { ...final, delivery: { ok: false, error } };
-  }
-}
 
 /**
  * Start (or join, by idempotency key) an agent run. Shared by the `agent` method and
@@ -53,7 +34,7 @@ export function startAgentRun(
     });
     await gw.idempotency.put({ key, kind: "agent", state: "pending", runId: run.runId, ts: Date.now() });
     const done = run.done
-      .then((final) => deliver(gw, params, final, via))
+      .then((final) => gw.delivery.deliver(params, final, via))
       .then(
         async (final) => {
           // A run cut short by shutdown is not an outcome: a retry after restart runs it again.

@@ -4,6 +4,7 @@ import { agent, agentWait } from "./agent.ts";
 import { configReload } from "./config-reload.ts";
 import { health } from "./health.ts";
 import { ledgerGet, ledgerList } from "./ledger.ts";
+import { pairingApprove, pairingList, pairingReject } from "./pairing.ts";
 import { send } from "./send.ts";
 import { status } from "./status.ts";
 import { systemEvent } from "./system-event.ts";
@@ -29,6 +30,9 @@ const HANDLERS: { [M in MethodName]: Handler<M> } = {
   "ledger.get": ledgerGet,
   "webchat.link": webchatLink,
   "config.reload": configReload,
+  "pairing.list": pairingList,
+  "pairing.approve": pairingApprove,
+  "pairing.reject": pairingReject,
 };
 
 function isMethod(name: string): name is MethodName {

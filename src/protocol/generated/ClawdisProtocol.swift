@@ -41,6 +41,12 @@
 //   let webchatLinkResult = try WebchatLinkResult(json)
 //   let configReloadParams = try ConfigReloadParams(json)
 //   let configReloadResult = try ConfigReloadResult(json)
+//   let pairingListParams = try PairingListParams(json)
+//   let pairingListResult = try PairingListResult(json)
+//   let pairingApproveParams = try PairingApproveParams(json)
+//   let pairingApproveResult = try PairingApproveResult(json)
+//   let pairingRejectParams = try PairingRejectParams(json)
+//   let pairingRejectResult = try PairingRejectResult(json)
 //   let agentEventPayload = try AgentEventPayload(json)
 //   let presenceEventPayload = try PresenceEventPayload(json)
 //   let healthEventPayload = try HealthEventPayload(json)
@@ -656,13 +662,16 @@ public extension Something {
 // MARK: - HealthTelegram
 public struct HealthTelegram: Codable {
     public let configured: Bool
+    public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case queued = "queued"
     }
 
-    public init(configured: Bool) {
+    public init(configured: Bool, queued: Int?) {
         self.configured = configured
+        self.queued = queued
     }
 }
 
@@ -685,10 +694,12 @@ public extension HealthTelegram {
     }
 
     func with(
-        configured: Bool? = nil
+        configured: Bool? = nil,
+        queued: Int?? = nil
     ) -> HealthTelegram {
         return HealthTelegram(
-            configured: configured ?? self.configured
+            configured: configured ?? self.configured,
+            queued: queued ?? self.queued
         )
     }
 
@@ -706,17 +717,20 @@ public struct HealthWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
     public let linked: Bool
+    public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
         case linked = "linked"
+        case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool) {
+    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.linked = linked
+        self.queued = queued
     }
 }
 
@@ -741,12 +755,14 @@ public extension HealthWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
-        linked: Bool? = nil
+        linked: Bool? = nil,
+        queued: Int?? = nil
     ) -> HealthWeb {
         return HealthWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
-            linked: linked ?? self.linked
+            linked: linked ?? self.linked,
+            queued: queued ?? self.queued
         )
     }
 
@@ -1779,13 +1795,16 @@ public extension HealthSessionsClass {
 // MARK: - HealthTelegramClass
 public struct HealthTelegramClass: Codable {
     public let configured: Bool
+    public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case queued = "queued"
     }
 
-    public init(configured: Bool) {
+    public init(configured: Bool, queued: Int?) {
         self.configured = configured
+        self.queued = queued
     }
 }
 
@@ -1808,10 +1827,12 @@ public extension HealthTelegramClass {
     }
 
     func with(
-        configured: Bool? = nil
+        configured: Bool? = nil,
+        queued: Int?? = nil
     ) -> HealthTelegramClass {
         return HealthTelegramClass(
-            configured: configured ?? self.configured
+            configured: configured ?? self.configured,
+            queued: queued ?? self.queued
         )
     }
 
@@ -1829,17 +1850,20 @@ public struct HealthWebClass: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
     public let linked: Bool
+    public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
         case linked = "linked"
+        case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool) {
+    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.linked = linked
+        self.queued = queued
     }
 }
 
@@ -1864,12 +1888,14 @@ public extension HealthWebClass {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
-        linked: Bool? = nil
+        linked: Bool? = nil,
+        queued: Int?? = nil
     ) -> HealthWebClass {
         return HealthWebClass(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
-            linked: linked ?? self.linked
+            linked: linked ?? self.linked,
+            queued: queued ?? self.queued
         )
     }
 
@@ -2825,13 +2851,16 @@ public extension HealthResultSessions {
 // MARK: - HealthResultTelegram
 public struct HealthResultTelegram: Codable {
     public let configured: Bool
+    public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case queued = "queued"
     }
 
-    public init(configured: Bool) {
+    public init(configured: Bool, queued: Int?) {
         self.configured = configured
+        self.queued = queued
     }
 }
 
@@ -2854,10 +2883,12 @@ public extension HealthResultTelegram {
     }
 
     func with(
-        configured: Bool? = nil
+        configured: Bool? = nil,
+        queued: Int?? = nil
     ) -> HealthResultTelegram {
         return HealthResultTelegram(
-            configured: configured ?? self.configured
+            configured: configured ?? self.configured,
+            queued: queued ?? self.queued
         )
     }
 
@@ -2875,17 +2906,20 @@ public struct HealthResultWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
     public let linked: Bool
+    public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
         case linked = "linked"
+        case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool) {
+    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.linked = linked
+        self.queued = queued
     }
 }
 
@@ -2910,12 +2944,14 @@ public extension HealthResultWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
-        linked: Bool? = nil
+        linked: Bool? = nil,
+        queued: Int?? = nil
     ) -> HealthResultWeb {
         return HealthResultWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
-            linked: linked ?? self.linked
+            linked: linked ?? self.linked,
+            queued: queued ?? self.queued
         )
     }
 
@@ -3531,19 +3567,22 @@ public enum Provider: String, Codable {
 // MARK: - SendResult
 public struct SendResult: Codable {
     public let messageID: String
+    public let messageIDS: [String]?
     public let provider: Provider
     public let to: String
     public let ts: Int
 
     public enum CodingKeys: String, CodingKey {
         case messageID = "messageId"
+        case messageIDS = "messageIds"
         case provider = "provider"
         case to = "to"
         case ts = "ts"
     }
 
-    public init(messageID: String, provider: Provider, to: String, ts: Int) {
+    public init(messageID: String, messageIDS: [String]?, provider: Provider, to: String, ts: Int) {
         self.messageID = messageID
+        self.messageIDS = messageIDS
         self.provider = provider
         self.to = to
         self.ts = ts
@@ -3570,12 +3609,14 @@ public extension SendResult {
 
     func with(
         messageID: String? = nil,
+        messageIDS: [String]?? = nil,
         provider: Provider? = nil,
         to: String? = nil,
         ts: Int? = nil
     ) -> SendResult {
         return SendResult(
             messageID: messageID ?? self.messageID,
+            messageIDS: messageIDS ?? self.messageIDS,
             provider: provider ?? self.provider,
             to: to ?? self.to,
             ts: ts ?? self.ts
@@ -4311,6 +4352,7 @@ public enum Direction: String, Codable {
 public enum LedgerListParamsStatus: String, Codable {
     case duplicate = "duplicate"
     case failed = "failed"
+    case queued = "queued"
     case received = "received"
     case replied = "replied"
     case sending = "sending"
@@ -4372,6 +4414,8 @@ public struct RecordElement: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let part: Int?
+    public let parts: Int?
     public let provider: Provider
     public let providerMessageID: String?
     public let reason: String?
@@ -4386,6 +4430,8 @@ public struct RecordElement: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case part = "part"
+        case parts = "parts"
         case provider = "provider"
         case providerMessageID = "providerMessageId"
         case reason = "reason"
@@ -4396,11 +4442,13 @@ public struct RecordElement: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.part = part
+        self.parts = parts
         self.provider = provider
         self.providerMessageID = providerMessageID
         self.reason = reason
@@ -4435,6 +4483,8 @@ public extension RecordElement {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        part: Int?? = nil,
+        parts: Int?? = nil,
         provider: Provider? = nil,
         providerMessageID: String?? = nil,
         reason: String?? = nil,
@@ -4449,6 +4499,8 @@ public extension RecordElement {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            part: part ?? self.part,
+            parts: parts ?? self.parts,
             provider: provider ?? self.provider,
             providerMessageID: providerMessageID ?? self.providerMessageID,
             reason: reason ?? self.reason,
@@ -4576,6 +4628,8 @@ public struct LedgerGetResultRecord: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let part: Int?
+    public let parts: Int?
     public let provider: Provider
     public let providerMessageID: String?
     public let reason: String?
@@ -4590,6 +4644,8 @@ public struct LedgerGetResultRecord: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case part = "part"
+        case parts = "parts"
         case provider = "provider"
         case providerMessageID = "providerMessageId"
         case reason = "reason"
@@ -4600,11 +4656,13 @@ public struct LedgerGetResultRecord: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.part = part
+        self.parts = parts
         self.provider = provider
         self.providerMessageID = providerMessageID
         self.reason = reason
@@ -4639,6 +4697,8 @@ public extension LedgerGetResultRecord {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        part: Int?? = nil,
+        parts: Int?? = nil,
         provider: Provider? = nil,
         providerMessageID: String?? = nil,
         reason: String?? = nil,
@@ -4653,6 +4713,8 @@ public extension LedgerGetResultRecord {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            part: part ?? self.part,
+            parts: parts ?? self.parts,
             provider: provider ?? self.provider,
             providerMessageID: providerMessageID ?? self.providerMessageID,
             reason: reason ?? self.reason,
@@ -4679,6 +4741,8 @@ public struct Related: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let part: Int?
+    public let parts: Int?
     public let provider: Provider
     public let providerMessageID: String?
     public let reason: String?
@@ -4693,6 +4757,8 @@ public struct Related: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case part = "part"
+        case parts = "parts"
         case provider = "provider"
         case providerMessageID = "providerMessageId"
         case reason = "reason"
@@ -4703,11 +4769,13 @@ public struct Related: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.part = part
+        self.parts = parts
         self.provider = provider
         self.providerMessageID = providerMessageID
         self.reason = reason
@@ -4742,6 +4810,8 @@ public extension Related {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        part: Int?? = nil,
+        parts: Int?? = nil,
         provider: Provider? = nil,
         providerMessageID: String?? = nil,
         reason: String?? = nil,
@@ -4756,6 +4826,8 @@ public extension Related {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            part: part ?? self.part,
+            parts: parts ?? self.parts,
             provider: provider ?? self.provider,
             providerMessageID: providerMessageID ?? self.providerMessageID,
             reason: reason ?? self.reason,
@@ -4890,6 +4962,354 @@ public extension ConfigReloadResult {
             hash: hash ?? self.hash,
             problems: problems ?? self.problems,
             restartRequired: restartRequired ?? self.restartRequired
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PairingListResult
+public struct PairingListResult: Codable {
+    public let requests: [Request]
+
+    public enum CodingKeys: String, CodingKey {
+        case requests = "requests"
+    }
+
+    public init(requests: [Request]) {
+        self.requests = requests
+    }
+}
+
+// MARK: PairingListResult convenience initializers and mutators
+
+public extension PairingListResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingListResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        requests: [Request]? = nil
+    ) -> PairingListResult {
+        return PairingListResult(
+            requests: requests ?? self.requests
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - Request
+public struct Request: Codable {
+    public let code: String
+    public let createdAt: Int
+    public let expiresAt: Int
+    public let name: String?
+    public let provider: Provider
+    public let sender: String
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case createdAt = "createdAt"
+        case expiresAt = "expiresAt"
+        case name = "name"
+        case provider = "provider"
+        case sender = "sender"
+    }
+
+    public init(code: String, createdAt: Int, expiresAt: Int, name: String?, provider: Provider, sender: String) {
+        self.code = code
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.name = name
+        self.provider = provider
+        self.sender = sender
+    }
+}
+
+// MARK: Request convenience initializers and mutators
+
+public extension Request {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(Request.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        code: String? = nil,
+        createdAt: Int? = nil,
+        expiresAt: Int? = nil,
+        name: String?? = nil,
+        provider: Provider? = nil,
+        sender: String? = nil
+    ) -> Request {
+        return Request(
+            code: code ?? self.code,
+            createdAt: createdAt ?? self.createdAt,
+            expiresAt: expiresAt ?? self.expiresAt,
+            name: name ?? self.name,
+            provider: provider ?? self.provider,
+            sender: sender ?? self.sender
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PairingApproveParams
+public struct PairingApproveParams: Codable {
+    public let code: String
+    public let provider: Provider
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case provider = "provider"
+    }
+
+    public init(code: String, provider: Provider) {
+        self.code = code
+        self.provider = provider
+    }
+}
+
+// MARK: PairingApproveParams convenience initializers and mutators
+
+public extension PairingApproveParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingApproveParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        code: String? = nil,
+        provider: Provider? = nil
+    ) -> PairingApproveParams {
+        return PairingApproveParams(
+            code: code ?? self.code,
+            provider: provider ?? self.provider
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PairingApproveResult
+public struct PairingApproveResult: Codable {
+    public let approvedAt: Int
+    public let code: String
+    public let provider: Provider
+    public let sender: String
+
+    public enum CodingKeys: String, CodingKey {
+        case approvedAt = "approvedAt"
+        case code = "code"
+        case provider = "provider"
+        case sender = "sender"
+    }
+
+    public init(approvedAt: Int, code: String, provider: Provider, sender: String) {
+        self.approvedAt = approvedAt
+        self.code = code
+        self.provider = provider
+        self.sender = sender
+    }
+}
+
+// MARK: PairingApproveResult convenience initializers and mutators
+
+public extension PairingApproveResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingApproveResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        approvedAt: Int? = nil,
+        code: String? = nil,
+        provider: Provider? = nil,
+        sender: String? = nil
+    ) -> PairingApproveResult {
+        return PairingApproveResult(
+            approvedAt: approvedAt ?? self.approvedAt,
+            code: code ?? self.code,
+            provider: provider ?? self.provider,
+            sender: sender ?? self.sender
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PairingRejectParams
+public struct PairingRejectParams: Codable {
+    public let code: String
+    public let provider: Provider
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case provider = "provider"
+    }
+
+    public init(code: String, provider: Provider) {
+        self.code = code
+        self.provider = provider
+    }
+}
+
+// MARK: PairingRejectParams convenience initializers and mutators
+
+public extension PairingRejectParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingRejectParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        code: String? = nil,
+        provider: Provider? = nil
+    ) -> PairingRejectParams {
+        return PairingRejectParams(
+            code: code ?? self.code,
+            provider: provider ?? self.provider
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PairingRejectResult
+public struct PairingRejectResult: Codable {
+    public let code: String
+    public let provider: Provider
+    public let sender: String
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case provider = "provider"
+        case sender = "sender"
+    }
+
+    public init(code: String, provider: Provider, sender: String) {
+        self.code = code
+        self.provider = provider
+        self.sender = sender
+    }
+}
+
+// MARK: PairingRejectResult convenience initializers and mutators
+
+public extension PairingRejectResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingRejectResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        code: String? = nil,
+        provider: Provider? = nil,
+        sender: String? = nil
+    ) -> PairingRejectResult {
+        return PairingRejectResult(
+            code: code ?? self.code,
+            provider: provider ?? self.provider,
+            sender: sender ?? self.sender
         )
     }
 
@@ -5351,13 +5771,16 @@ public extension HealthEventPayloadSessions {
 // MARK: - HealthEventPayloadTelegram
 public struct HealthEventPayloadTelegram: Codable {
     public let configured: Bool
+    public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case queued = "queued"
     }
 
-    public init(configured: Bool) {
+    public init(configured: Bool, queued: Int?) {
         self.configured = configured
+        self.queued = queued
     }
 }
 
@@ -5380,10 +5803,12 @@ public extension HealthEventPayloadTelegram {
     }
 
     func with(
-        configured: Bool? = nil
+        configured: Bool? = nil,
+        queued: Int?? = nil
     ) -> HealthEventPayloadTelegram {
         return HealthEventPayloadTelegram(
-            configured: configured ?? self.configured
+            configured: configured ?? self.configured,
+            queued: queued ?? self.queued
         )
     }
 
@@ -5401,17 +5826,20 @@ public struct HealthEventPayloadWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
     public let linked: Bool
+    public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
         case linked = "linked"
+        case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool) {
+    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.linked = linked
+        self.queued = queued
     }
 }
 
@@ -5436,12 +5864,14 @@ public extension HealthEventPayloadWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
-        linked: Bool? = nil
+        linked: Bool? = nil,
+        queued: Int?? = nil
     ) -> HealthEventPayloadWeb {
         return HealthEventPayloadWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
-            linked: linked ?? self.linked
+            linked: linked ?? self.linked,
+            queued: queued ?? self.queued
         )
     }
 
@@ -5560,6 +5990,7 @@ public typealias SystemPresenceParams = [String: JSONAny]
 public typealias WebLogoutParams = [String: JSONAny]
 public typealias WebchatLinkParams = [String: JSONAny]
 public typealias ConfigReloadParams = [String: JSONAny]
+public typealias PairingListParams = [String: JSONAny]
 
 public extension Dictionary where Key == String, Value == JSONAny {
     init(data: Data) throws {
@@ -5664,6 +6095,31 @@ public extension Dictionary where Key == String, Value == JSONAny {
 public extension Dictionary where Key == String, Value == JSONAny {
     init(data: Data) throws {
         self = try newJSONDecoder().decode(ConfigReloadParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public extension Dictionary where Key == String, Value == JSONAny {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingListParams.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {

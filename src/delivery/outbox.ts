@@ -1,0 +1,55 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { unlink } from "node:fs/promises";
+import { join } from "node:path";
+import type { ProviderName } from "../protocol/index.ts";
+import { writeAtomic } from "../providers/state-file.ts";
+
+/** A send that has not finished: what is needed to send it after a restart. */
+export interface OutboxEntry {
+  key: string;
+  provider: ProviderName;
+  to: string;
+  mediaUrl?: string;
+  /** The message as it goes out (one part, or the split of a long one). */
+  parts: string[];
+  createdAt: number;
+}
+
+/**
+ * Queued sends on disk (`<state>/outbox/`, one 0600 file per send, written atomically),
+ * so a send waiting for its turn survives a restart or a kill -9. The text lives here
+ * only until the send is done; the ledger keeps the record.
+ */
+export class Outbox {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  private file(key: string): string {
+    return join(this.dir, `${createHash("sha256").update(key).digest("hex").slice(0, 40)}.json`);
+  }
+
+  put(entry: OutboxEntry): Promise<void> {
+    return writeAtomic(this.file(entry.key), JSON.stringify(entry));
+  }
+
+  async delete(key: string): Promise<void> {
+    await unlink(this.file(key)).catch(() => {});
+  }
+
+  /** Every entry on disk, oldest first; unreadable files (a torn temp file) are skipped. */
+  load(): OutboxEntry[] {
+    const out: OutboxEntry[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!name.endsWith(".json")) continue;
+      try {
+        const e = JSON.parse(readFileSync(join(this.dir, name), "utf8")) as OutboxEntry;
+        if (typeof e.key === "string" && Array.isArray(e.parts) && typeof e.to === "string") out.push(e);
+      } catch {
+        // Left by a crash mid-rename: the send never became durable, so it was never answered either.
+      }
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt);
+  }
+}

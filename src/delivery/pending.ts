@@ -1,0 +1,137 @@
+import { GatewayError, type LedgerRecord, type SendResult } from "../protocol/index.ts";
+import type { Provider } from "../providers/index.ts";
+import type { OutboxEntry } from "./outbox.ts";
+import type { PacedJob, PacingQueue } from "./pacing.ts";
+import type { SendLedger } from "./service.ts";
+
+/** The ledger key of part `i` (1-based): the first part carries the send's own key. */
+export const partKey = (key: string, i: number): string => (i === 1 ? key : `${key}:part${i}`);
+
+export const explain = (err: unknown): string => (err instanceof GatewayError ? `${err.code}: ${err.message}` : (err as Error).message);
+
+/** A send the gateway died during: its outcome is unknown, so it is never sent again. */
+export const interrupted = (r: LedgerRecord | undefined): boolean => r?.status === "failed" && r.reason?.startsWith("interrupted") === true;
+
+export function interruptedError(key: string, ledgerId: string): GatewayError {
+  return new GatewayError(
+    "UNAVAILABLE",
+    `the send with idempotencyKey "${key}" was interrupted by a gateway restart and may have gone out; ` +
+      "it is not sent again — check the chat, and use a new key to send anyway",
+    { retryable: false, details: { idempotencyKey: key, ledgerId } },
+  );
+}
+
+/** The answer to a send, from its ledger records (so a repeat after a restart gets the same one). */
+export function resultOf(recs: LedgerRecord[]): SendResult {
+  const first = recs[0]!;
+  const result: SendResult = { provider: first.provider, to: first.chat, messageId: first.providerMessageId ?? "", ts: recs.at(-1)!.updatedAt };
+  if (recs.length > 1) result.messageIds = recs.map((r) => r.providerMessageId ?? "");
+  return result;
+}
+
+export interface PendingDeps {
+  ledger: SendLedger;
+  queue: PacingQueue;
+  /** The provider to send through now (throws when it cannot send). */
+  route: () => Provider;
+  /** Whether a routing failure is worth waiting out (the provider reconnects) rather than failing. */
+  patient: (err: unknown) => boolean;
+  /** Called once when the send settled, either way. */
+  done: () => void;
+}
+
+/**
+ * One send in a pacing queue: its parts not sent yet, one job each, in order. The first
+ * part the provider refuses fails the send; the parts after it are marked not sent (a
+ * retry with the same key sends them). `result` settles when the last part went out.
+ */
+export class PendingSend {
+  readonly result: Promise<SendResult>;
+  private resolve!: (r: SendResult) => void;
+  private reject!: (err: Error) => void;
+  private readonly jobs = new Set<PacedJob>();
+  private left: number;
+  private settled = false;
+
+  constructor(
+    private readonly entry: OutboxEntry,
+    private readonly recs: LedgerRecord[],
+    private readonly todo: number[],
+    private readonly lost: LedgerRecord | undefined,
+    /** Resolves once the `queued` records (and the outbox file) are on disk. */
+    private readonly prepared: Promise<void>,
+    private readonly deps: PendingDeps,
+  ) {
+    this.left = todo.length;
+    this.result = new Promise<SendResult>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    for (const i of todo) {
+      const job: PacedJob = {
+        chat: entry.to,
+        run: () =>
+          this.sendPart(i).catch((err: unknown) => {
+            // The ledger or the disk failed, not the provider: the send fails, the queue goes on.
+            this.settle(err as Error);
+            return undefined;
+          }),
+      };
+      this.jobs.add(job);
+      deps.queue.push(job);
+    }
+  }
+
+  /** Stop waiting (the gateway is shutting down): the parts stay queued on disk. */
+  readonly abort = (err: Error): void => {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(err);
+  };
+
+  private settle(err?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.deps.queue.remove((j) => this.jobs.has(j));
+    this.deps.done();
+    if (err) this.reject(err);
+    else if (this.lost) this.reject(interruptedError(this.entry.key, this.lost.id));
+    else this.resolve(resultOf(this.recs));
+  }
+
+  private async sendPart(i: number): Promise<number | undefined> {
+    await this.prepared;
+    const { ledger } = this.deps;
+    let provider: Provider;
+    try {
+      provider = this.deps.route();
+    } catch (err) {
+      if (this.deps.patient(err)) return (err as GatewayError).retryAfterMs ?? 2_000;
+      await this.fail(i, err);
+      return undefined;
+    }
+    const rec = await ledger.update(this.recs[i - 1]!.id, { status: "sending" });
+    try {
+      const media = i === 1 && this.entry.mediaUrl ? { mediaUrl: this.entry.mediaUrl } : {};
+      const { to, parts, key, provider: name } = this.entry;
+      const res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media });
+      this.recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
+    } catch (err) {
+      // The provider refused: nothing went out, so a retry may try again.
+      await this.fail(i, err);
+      return undefined;
+    }
+    if (--this.left === 0) this.settle();
+    return undefined;
+  }
+
+  private async fail(i: number, err: unknown): Promise<void> {
+    this.deps.queue.remove((j) => this.jobs.has(j));
+    const { ledger } = this.deps;
+    this.recs[i - 1] = await ledger.update(this.recs[i - 1]!.id, { status: "failed", reason: explain(err) });
+    for (const k of this.todo) {
+      if (k > i) this.recs[k - 1] = await ledger.update(this.recs[k - 1]!.id, { status: "failed", reason: `not sent: part ${i} of ${this.entry.parts.length} failed` });
+    }
+    this.settle(err as Error);
+  }
+}

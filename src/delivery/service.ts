@@ -1,0 +1,228 @@
+import type { Logger } from "../log.ts";
+import {
+  GatewayError,
+  type AgentFinal,
+  type AgentParams,
+  type LedgerRecord,
+  type LedgerStatus,
+  type ProviderName,
+  type SendParams,
+  type SendResult,
+} from "../protocol/index.ts";
+import type { Provider, Providers } from "../providers/index.ts";
+
+export { partKey };
+import { Outbox, type OutboxEntry } from "./outbox.ts";
+import { PacingQueue, type PacingOptions } from "./pacing.ts";
+import { PendingSend, explain, interrupted, interruptedError, partKey, resultOf } from "./pending.ts";
+import { splitMessage } from "./split.ts";
+
+/** The part of the ledger delivery writes to (the gateway's Ledger; delivery never imports the gateway). */
+export interface SendLedger {
+  byIdempotencyKey(key: string): LedgerRecord | undefined;
+  create(fields: Omit<LedgerRecord, "id" | "ts" | "updatedAt">, text?: string): Promise<LedgerRecord>;
+  update(id: string, patch: Partial<Omit<LedgerRecord, "id" | "ts">>): Promise<LedgerRecord>;
+  list(filter: { limit?: number; since?: number; status?: LedgerStatus; direction?: "inbound" | "outbound" }): LedgerRecord[];
+}
+
+export interface DeliveryOptions {
+  ledger: SendLedger;
+  providers: Providers;
+  /** `<state>/outbox`: queued sends that must survive a restart. */
+  outboxDir: string;
+  pacing: Record<ProviderName, PacingOptions>;
+  /** Longest message per provider; longer ones are split. */
+  maxChars: Record<ProviderName, number>;
+  log: Logger;
+  /** A queue grew or shrank (health shows its length). */
+  onQueueChange?: () => void;
+  /** A queued send whose provider stays unavailable this long fails (default 10 min). */
+  maxWaitMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Every provider send — `send`, agent replies, deliver — goes through here: once per
+ * idempotency key (the ledger is the record, across restarts), split when longer than
+ * the provider allows (every part a ledger record, one key for all), paced by one queue
+ * per provider, and durable while it waits (`queued` in the ledger, the text in the
+ * outbox until it is sent). A send answers when its last part went out.
+ */
+export class Delivery {
+  private readonly queues: Record<ProviderName, PacingQueue>;
+  private readonly inflight = new Map<string, Promise<SendResult>>();
+  private readonly outbox: Outbox;
+  private readonly waiting = new Set<(err: Error) => void>();
+  private markReady!: () => void;
+  private readonly ready = new Promise<void>((r) => (this.markReady = r));
+  private stopped = false;
+
+  constructor(private readonly opts: DeliveryOptions) {
+    this.outbox = new Outbox(opts.outboxDir);
+    const queue = (p: PacingOptions) => new PacingQueue(p, { onChange: () => opts.onQueueChange?.(), ...(opts.now ? { now: opts.now } : {}) });
+    this.queues = { whatsapp: queue(opts.pacing.whatsapp), telegram: queue(opts.pacing.telegram) };
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /** Sends waiting in a provider's queue. */
+  queued(provider: ProviderName): number {
+    return this.queues[provider].length;
+  }
+
+  /** Send once per `idempotencyKey`; a repeat joins the first or is answered from the ledger. */
+  send(params: SendParams): Promise<SendResult> {
+    const key = params.idempotencyKey;
+    const joined = this.inflight.get(key);
+    if (joined) return joined;
+    return this.track(key, this.ready.then(() => this.sendOnce(params)));
+  }
+
+  /** `deliver:true`: the run's reply through `send` (its own key); reported in the final, never failing the run. */
+  async deliver(params: AgentParams, final: AgentFinal, via?: ProviderName): Promise<AgentFinal> {
+    if (!params.deliver || !params.to || final.status !== "ok") return final;
+    try {
+      const sent = await this.send({
+        to: params.to,
+        message: final.summary,
+        idempotencyKey: `${params.idempotencyKey}:deliver`,
+        ...(via ? { provider: via } : {}),
+      });
+      return { ...final, delivery: { ok: true, provider: sent.provider, messageId: sent.messageId } };
+    } catch (err) {
+      const error = err instanceof GatewayError ? err.toShape() : { code: "UNAVAILABLE" as const, message: (err as Error).message };
+      return { ...final, delivery: { ok: false, error } };
+    }
+  }
+
+  /**
+   * After the providers started: sends queued before a restart go out (once, same key),
+   * paced as if there had been no restart. Sends wait for this.
+   */
+  resume(): void {
+    const since = this.now() - 60_000 - Math.max(this.opts.pacing.whatsapp.perChatMinIntervalMs, this.opts.pacing.telegram.perChatMinIntervalMs);
+    const sent = this.opts.ledger.list({ status: "sent", direction: "outbound", since, limit: 100_000 });
+    for (const name of ["whatsapp", "telegram"] as const) {
+      this.queues[name].seed(sent.filter((r) => r.provider === name).map((r) => ({ chat: r.chat, at: r.updatedAt })));
+    }
+    const entries = this.outbox.load();
+    for (const entry of entries) {
+      if (this.inflight.has(entry.key)) continue;
+      this.track(entry.key, this.dispatch(entry, false)).catch((err) =>
+        this.opts.log.warn("a send queued before the restart failed", { idempotencyKey: entry.key, error: explain(err) }),
+      );
+    }
+    if (entries.length) this.opts.log.info(`resuming ${entries.length} queued send(s) from before the restart`);
+    this.markReady();
+  }
+
+  /** Start nothing new; waiting sends stay queued on disk and go out after the restart. */
+  stop(): void {
+    this.stopped = true;
+    for (const q of Object.values(this.queues)) q.stop();
+    const err = new GatewayError("UNAVAILABLE", "the gateway is shutting down; the send stays queued and goes out after the restart", {
+      retryable: true,
+    });
+    for (const reject of this.waiting) reject(err);
+    this.waiting.clear();
+  }
+
+  private track(key: string, p: Promise<SendResult>): Promise<SendResult> {
+    this.inflight.set(key, p);
+    const forget = () => {
+      if (this.inflight.get(key) === p) this.inflight.delete(key);
+    };
+    p.then(forget, forget);
+    return p;
+  }
+
+  private async sendOnce(params: SendParams): Promise<SendResult> {
+    const key = params.idempotencyKey;
+    const prior = this.opts.ledger.byIdempotencyKey(key);
+    if (prior) {
+      const recs = Array.from({ length: prior.parts ?? 1 }, (_, i) => this.opts.ledger.byIdempotencyKey(partKey(key, i + 1)));
+      if (recs.every((r) => r?.status === "sent")) return resultOf(recs as LedgerRecord[]);
+      const lost = recs.find(interrupted);
+      if (lost) throw interruptedError(key, lost.id);
+    }
+    let provider: Provider;
+    try {
+      provider = this.opts.providers.route(params);
+      if (this.stopped) throw new GatewayError("UNAVAILABLE", "the gateway is shutting down", { retryable: true });
+      if (this.queues[provider.name].full) {
+        throw new GatewayError("UNAVAILABLE", `${provider.name}: too many sends waiting; try again later`, { retryable: true, retryAfterMs: 60_000 });
+      }
+    } catch (err) {
+      const fields = { status: "failed" as const, reason: explain(err) };
+      if (prior) await this.opts.ledger.update(prior.id, fields);
+      else {
+        const chat = params.to;
+        await this.opts.ledger.create({ direction: "outbound", provider: params.provider ?? "whatsapp", chat, idempotencyKey: key, ...fields }, params.message);
+      }
+      throw err;
+    }
+    const entry: OutboxEntry = {
+      key,
+      provider: provider.name,
+      to: params.to,
+      ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
+      parts: splitMessage(params.message, this.opts.maxChars[provider.name]),
+      createdAt: this.now(),
+    };
+    return this.dispatch(entry, true);
+  }
+
+  /**
+   * Queue the parts not sent yet; resolves when the last one went out. The jobs join the
+   * queue at once (so sends keep the order they were made in); each waits for its
+   * records and the outbox file to be on disk before it is sent.
+   */
+  private dispatch(entry: OutboxEntry, fresh: boolean): Promise<SendResult> {
+    const { ledger } = this.opts;
+    const n = entry.parts.length;
+    const recs: LedgerRecord[] = [];
+    const todo: number[] = [];
+    let lost: LedgerRecord | undefined;
+    for (let i = 1; i <= n; i++) {
+      const prior = ledger.byIdempotencyKey(partKey(entry.key, i));
+      if (prior) recs[i - 1] = prior;
+      // An interrupted part's outcome is unknown: not sent again; the parts after it still go.
+      if (interrupted(prior)) lost ??= prior;
+      else if (prior?.status !== "sent") todo.push(i);
+    }
+    const prepared = (async () => {
+      if (fresh && todo.length) await this.outbox.put(entry);
+      for (const i of todo) {
+        const fields = { status: "queued" as const, provider: entry.provider, ...(n > 1 ? { part: i, parts: n } : {}) };
+        const prior = recs[i - 1];
+        recs[i - 1] = prior
+          ? await ledger.update(prior.id, fields)
+          : await ledger.create({ direction: "outbound", chat: entry.to, idempotencyKey: partKey(entry.key, i), ...fields }, entry.parts[i - 1]);
+      }
+    })();
+    // Seen by every job (which then fails the send); marked handled so it is not reported twice.
+    prepared.catch(() => {});
+    if (todo.length === 0) {
+      return prepared.then(async () => {
+        await this.outbox.delete(entry.key);
+        if (lost) throw interruptedError(entry.key, lost.id);
+        return resultOf(recs);
+      });
+    }
+    const queue = this.queues[entry.provider];
+    const send = new PendingSend(entry, recs, todo, lost, prepared, {
+      ledger,
+      queue,
+      route: () => this.opts.providers.route({ to: entry.to, message: "", idempotencyKey: entry.key, provider: entry.provider }),
+      patient: (err) => err instanceof GatewayError && err.retryable === true && !this.stopped && this.now() - entry.createdAt < (this.opts.maxWaitMs ?? 600_000),
+      done: () => {
+        this.waiting.delete(send.abort);
+        void this.outbox.delete(entry.key);
+      },
+    });
+    this.waiting.add(send.abort);
+    return send.result;
+  }
+}

@@ -1,0 +1,18 @@
+import type { Handler } from "./types.ts";
+
+/** `pairing.list`: strangers waiting for a decision (`dmPolicy: "pairing"`), oldest first. */
+export const pairingList: Handler<"pairing.list"> = (_params, { gw }) => ({ requests: gw.gate.pairing.list() });
+
+/** `pairing.approve`: the sender of the code may start runs from now on (no restart). */
+export const pairingApprove: Handler<"pairing.approve"> = async (params, { gw }) => {
+  const { provider, code, sender, approvedAt } = await gw.gate.pairing.approve(params.provider, params.code);
+  gw.log.info("pairing approved", { provider, sender });
+  return { provider, code, sender, approvedAt };
+};
+
+/** `pairing.reject`: drop the request; the sender gets nothing. */
+export const pairingReject: Handler<"pairing.reject"> = async (params, { gw }) => {
+  const out = await gw.gate.pairing.reject(params.provider, params.code);
+  gw.log.info("pairing rejected", { provider: out.provider, sender: out.sender });
+  return out;
+};

@@ -1,0 +1,28 @@
+import type { ProviderName } from "../protocol/index.ts";
+import { PAIRING_MAX_PENDING, PairingStore, newPairingCode } from "./pairing.ts";
+import { decide, type ChatPolicy, type Decision, type InboundFacts } from "./policy.ts";
+
+/**
+ * The door for inbound messages: the pure `decide` over the provider's current policy
+ * and the pairing store, with the outcome recorded (a new pairing request is stored
+ * before its code is handed out). The policy is read per message, so a config reload applies at once.
+ */
+export class InboundGate {
+  constructor(
+    private readonly policy: (provider: ProviderName) => ChatPolicy,
+    readonly pairing: PairingStore,
+  ) {}
+
+  async admit(msg: InboundFacts, name?: string): Promise<Decision> {
+    const pending = this.pairing.pendingFor(msg.provider, msg.sender);
+    const decision = decide(msg, this.policy(msg.provider), {
+      approved: this.pairing.isApproved(msg.provider, msg.sender),
+      pending: pending !== undefined,
+      pendingCount: this.pairing.pendingCount(msg.provider),
+      maxPending: PAIRING_MAX_PENDING,
+      code: newPairingCode(),
+    });
+    if (decision.action === "pair") await this.pairing.add(msg.provider, msg.sender, decision.code, name);
+    return decision;
+  }
+}

@@ -1,0 +1,154 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GatewayError, PROVIDERS, type PairingRequest, type ProviderName } from "../protocol/index.ts";
+import { writeAtomic } from "../providers/state-file.ts";
+
+/** Letters and digits without look-alikes: no 0/O, 1/I. 32 symbols, so a random byte maps evenly. */
+export const PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+export const PAIRING_CODE_LENGTH = 8;
+export const PAIRING_TTL_MS = 60 * 60_000;
+export const PAIRING_MAX_PENDING = 3;
+/** Expired requests are remembered this long, so approving one says "expired", not "unknown". */
+const EXPIRED_KEPT_MS = 24 * 60 * 60_000;
+const MAX_APPROVED = 10_000;
+
+export interface Approved {
+  sender: string;
+  name?: string;
+  code: string;
+  approvedAt: number;
+}
+
+interface ProviderState {
+  pending: PairingRequest[];
+  approved: Approved[];
+}
+
+/** A fresh 8-character code from the pairing alphabet (crypto random). */
+export function newPairingCode(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(PAIRING_CODE_LENGTH));
+  return Array.from(bytes, (b) => PAIRING_ALPHABET[b % PAIRING_ALPHABET.length]).join("");
+}
+
+/** The one reply a stranger gets under `dmPolicy: "pairing"`: the code and what the owner does with it. */
+export function pairingReplyText(provider: ProviderName, code: string): string {
+  return (
+    `This assistant only answers people its owner has approved. Your pairing code: ${code}\n` +
+    `Send it to the owner, who approves it with: clawdis pairing approve ${provider} ${code} (valid for 1 hour).`
+  );
+}
+
+/**
+ * Strangers waiting for the owner's decision, and the senders approved: one file per
+ * provider under `<state>/pairing/` (0600, written atomically), read once at start and
+ * kept in memory, so an approval lets the sender in at once.
+ */
+export class PairingStore {
+  private readonly state = new Map<ProviderName, ProviderState>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly dir: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const p of PROVIDERS) {
+      let s: ProviderState = { pending: [], approved: [] };
+      try {
+        const raw = JSON.parse(readFileSync(this.file(p), "utf8")) as Partial<ProviderState>;
+        s = { pending: Array.isArray(raw.pending) ? raw.pending : [], approved: Array.isArray(raw.approved) ? raw.approved : [] };
+      } catch {
+        // Missing (nothing paired yet) or unreadable: start empty rather than refuse to start.
+      }
+      this.state.set(p, s);
+    }
+  }
+
+  private file(provider: ProviderName): string {
+    return join(this.dir, `${provider}.json`);
+  }
+
+  private live(provider: ProviderName): PairingRequest[] {
+    const now = this.now();
+    return this.state.get(provider)!.pending.filter((r) => r.expiresAt > now);
+  }
+
+  /** Live requests of every provider, oldest first. */
+  list(): PairingRequest[] {
+    return PROVIDERS.flatMap((p) => this.live(p)).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  pendingFor(provider: ProviderName, sender: string): PairingRequest | undefined {
+    return this.live(provider).find((r) => r.sender === sender);
+  }
+
+  pendingCount(provider: ProviderName): number {
+    return this.live(provider).length;
+  }
+
+  isApproved(provider: ProviderName, sender: string): boolean {
+    return this.state.get(provider)!.approved.some((a) => a.sender === sender);
+  }
+
+  /** Record a new request (the caller decided one is due: see `decide`). */
+  async add(provider: ProviderName, sender: string, code: string, name?: string): Promise<PairingRequest> {
+    const createdAt = this.now();
+    const req: PairingRequest = { provider, code, sender, ...(name ? { name } : {}), createdAt, expiresAt: createdAt + PAIRING_TTL_MS };
+    const s = this.state.get(provider)!;
+    s.pending = [...s.pending.filter((r) => r.sender !== sender), req];
+    await this.save(provider);
+    return req;
+  }
+
+  /** Let the sender of `code` in, for good. Unknown or expired codes: INVALID_REQUEST naming the code. */
+  async approve(provider: ProviderName, code: string): Promise<Approved & { provider: ProviderName }> {
+    const req = this.take(provider, code);
+    const s = this.state.get(provider)!;
+    if (s.approved.length >= MAX_APPROVED) {
+      throw new GatewayError("UNAVAILABLE", `${provider}: ${MAX_APPROVED} approved senders already; add them to ${provider}.allowFrom instead`);
+    }
+    const approved: Approved = { sender: req.sender, ...(req.name ? { name: req.name } : {}), code: req.code, approvedAt: this.now() };
+    s.approved = [...s.approved.filter((a) => a.sender !== req.sender), approved];
+    s.pending = s.pending.filter((r) => r !== req);
+    await this.save(provider);
+    return { provider, ...approved };
+  }
+
+  /** Drop a request; its sender gets nothing. */
+  async reject(provider: ProviderName, code: string): Promise<{ provider: ProviderName; code: string; sender: string }> {
+    const req = this.take(provider, code);
+    const s = this.state.get(provider)!;
+    s.pending = s.pending.filter((r) => r !== req);
+    await this.save(provider);
+    return { provider, code: req.code, sender: req.sender };
+  }
+
+  /** The live request with this code (case-insensitive), or a typed error that says why not. */
+  private take(provider: ProviderName, code: string): PairingRequest {
+    const want = code.trim().toUpperCase();
+    const req = this.state.get(provider)!.pending.find((r) => r.code === want);
+    const details = { field: "params.code", provider, code };
+    if (!req) {
+      throw new GatewayError("INVALID_REQUEST", `no pairing request with code "${code}" for ${provider}; list them with \`clawdis pairing list\``, {
+        details: { ...details, reason: "unknown" },
+      });
+    }
+    if (req.expiresAt <= this.now()) {
+      throw new GatewayError(
+        "INVALID_REQUEST",
+        `pairing code "${code}" for ${provider} expired at ${new Date(req.expiresAt).toISOString()}; the sender gets a new one by writing again`,
+        { details: { ...details, reason: "expired" } },
+      );
+    }
+    return req;
+  }
+
+  /** Write one provider's file; writes are serialized so the last state always wins. */
+  private save(provider: ProviderName): Promise<void> {
+    const s = this.state.get(provider)!;
+    const cutoff = this.now() - EXPIRED_KEPT_MS;
+    s.pending = s.pending.filter((r) => r.expiresAt > cutoff);
+    const run = this.chain.then(() => writeAtomic(this.file(provider), `${JSON.stringify(this.state.get(provider), null, 2)}\n`));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+}

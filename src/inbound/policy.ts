@@ -1,0 +1,81 @@
+import type { ProviderName } from "../protocol/index.ts";
+
+/** `<provider>.dmPolicy` and `<provider>.groups` as the config gives them. */
+export interface ChatPolicy {
+  dmPolicy: "allowlist" | "pairing" | "open";
+  /** Who may message in private: [] nobody, ["*"] everyone, else ids or names (`@user`, `+1555…`). */
+  allowFrom: readonly string[];
+  groups: { policy: "disabled" | "allowlist" | "open"; allow: readonly string[]; requireMention: boolean };
+}
+
+/** What is known about an inbound message when it is decided on. */
+export interface InboundFacts {
+  provider: ProviderName;
+  chatType: "private" | "group";
+  /** The chat id / JID (the group's, in a group). */
+  chat: string;
+  sender: string;
+  senderNames: readonly string[];
+  /** Addressed to the bot: a mention of it, or a reply to / quote of one of its messages. */
+  addressed: boolean;
+}
+
+/** Where the sender stands with pairing (private chats under `dmPolicy: "pairing"`). */
+export interface PairingFacts {
+  /** Approved earlier through `pairing.approve`. */
+  approved: boolean;
+  /** A live (unexpired) request of this sender exists. */
+  pending: boolean;
+  /** Live requests of this provider. */
+  pendingCount: number;
+  maxPending: number;
+  /** The code to hand out if a new request is made. */
+  code: string;
+}
+
+export type Decision =
+  | { action: "run"; sessionId: string; group: boolean }
+  | { action: "pair"; code: string; reason: "pairing requested" }
+  | { action: "skip"; reason: string };
+
+/** The ledger reasons of the issue, exactly. */
+export const REASONS = {
+  pairingRequested: "pairing requested",
+  pairingPending: "pairing pending",
+  pairingQueueFull: "pairing queue full",
+  notMentioned: "not mentioned",
+  groupNotAllowed: "group not allowed",
+} as const;
+
+/** `allowFrom`: empty means nobody, `"*"` everyone, else sender ids or names (`@user`, `+1555…`). */
+export function senderAllowed(allowFrom: readonly string[], sender: string, senderNames: readonly string[]): boolean {
+  if (allowFrom.includes("*")) return true;
+  const digits = (s: string) => s.replace(/[^0-9]/g, "");
+  return allowFrom.some(
+    (a) => a === sender || senderNames.includes(a) || (a.startsWith("+") && digits(a) !== "" && digits(a) === digits(sender.split("@")[0] ?? "")),
+  );
+}
+
+/**
+ * Whether a message starts a run, gets a pairing code, or is skipped (and why). Pure:
+ * everything it needs comes in; the caller records the outcome. In groups the sender
+ * allow-list does not apply: the group policy and the mention rule do.
+ */
+export function decide(msg: InboundFacts, policy: ChatPolicy, pairing: PairingFacts): Decision {
+  const sessionId = `${msg.provider}:${msg.chat}`;
+  if (msg.chatType === "group") {
+    const g = policy.groups;
+    if (g.policy === "disabled" || (g.policy === "allowlist" && !g.allow.includes(msg.chat))) {
+      return { action: "skip", reason: REASONS.groupNotAllowed };
+    }
+    if (g.requireMention && !msg.addressed) return { action: "skip", reason: REASONS.notMentioned };
+    return { action: "run", sessionId, group: true };
+  }
+  if (policy.dmPolicy === "open" || pairing.approved || senderAllowed(policy.allowFrom, msg.sender, msg.senderNames)) {
+    return { action: "run", sessionId, group: false };
+  }
+  if (policy.dmPolicy === "allowlist") return { action: "skip", reason: `sender not in ${msg.provider}.allowFrom` };
+  if (pairing.pending) return { action: "skip", reason: REASONS.pairingPending };
+  if (pairing.pendingCount >= pairing.maxPending) return { action: "skip", reason: REASONS.pairingQueueFull };
+  return { action: "pair", code: pairing.code, reason: REASONS.pairingRequested };
+}

@@ -1,0 +1,103 @@
+/** Issue 16 §1: the pairing store — codes, expiry, the pending cap, approve/reject, files on disk. */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, statSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { InboundGate, PAIRING_ALPHABET, PairingStore, newPairingCode, pairingReplyText, type ChatPolicy } from "../../src/inbound/index.ts";
+
+const tmp = () => join(mkdtempSync(join(tmpdir(), "clawdis-pairing-")), "pairing");
+const HOUR = 3_600_000;
+
+describe("pairing codes", () => {
+  test("8 characters, no look-alikes (0/O, 1/I), well spread", () => {
+    expect(PAIRING_ALPHABET).not.toMatch(/[01OI]/);
+    const seen = new Set<string>();
+    for (let i = 0; i < 2_000; i++) {
+      const c = newPairingCode();
+      expect(c).toMatch(/^[A-HJ-NP-Z2-9]{8}$/);
+      seen.add(c);
+    }
+    expect(seen.size).toBe(2_000);
+  });
+
+  test("the stranger's reply holds the code and the owner's command, nothing else", () => {
+    const text = pairingReplyText("telegram", "ABCD2345");
+    expect(text).toContain("ABCD2345");
+    expect(text).toContain("clawdis pairing approve telegram ABCD2345");
+  });
+});
+
+describe("PairingStore", () => {
+  test("a request is listed with its expiry (1 h); files are 0600 in a 0700 directory", async () => {
+    const dir = tmp();
+    let now = 1_000_000;
+    const store = new PairingStore(dir, () => now);
+    const req = await store.add("telegram", "999", "ABCD2345", "Mallory");
+    expect(req).toEqual({ provider: "telegram", code: "ABCD2345", sender: "999", name: "Mallory", createdAt: now, expiresAt: now + HOUR });
+    expect(store.list()).toEqual([req]);
+    expect(store.pendingFor("telegram", "999")).toEqual(req);
+    expect(statSync(join(dir, "telegram.json")).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(readdirSync(dir)).toEqual(["telegram.json"]); // no temp files left behind
+    now += HOUR;
+    expect(store.list()).toEqual([]);
+    expect(store.pendingFor("telegram", "999")).toBeUndefined();
+  });
+
+  test("approve lets the sender in at once and survives a restart; the code is matched without case", async () => {
+    const dir = tmp();
+    const store = new PairingStore(dir);
+    await store.add("whatsapp", "1555@s.whatsapp.net", "ABCD2345");
+    expect(store.isApproved("whatsapp", "1555@s.whatsapp.net")).toBe(false);
+    const ok = await store.approve("whatsapp", "abcd2345");
+    expect(ok).toMatchObject({ provider: "whatsapp", sender: "1555@s.whatsapp.net", code: "ABCD2345" });
+    expect(store.isApproved("whatsapp", "1555@s.whatsapp.net")).toBe(true);
+    expect(store.list()).toEqual([]);
+    expect(new PairingStore(dir).isApproved("whatsapp", "1555@s.whatsapp.net")).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, "whatsapp.json"), "utf8")).approved.length).toBe(1);
+  });
+
+  test("reject drops the request; the sender is not approved", async () => {
+    const store = new PairingStore(tmp());
+    await store.add("telegram", "999", "ABCD2345");
+    expect(await store.reject("telegram", "ABCD2345")).toEqual({ provider: "telegram", code: "ABCD2345", sender: "999" });
+    expect(store.list()).toEqual([]);
+    expect(store.isApproved("telegram", "999")).toBe(false);
+  });
+
+  test("unknown and expired codes are typed errors that say which", async () => {
+    let now = 5_000_000;
+    const store = new PairingStore(tmp(), () => now);
+    await store.add("telegram", "999", "ABCD2345");
+    await expect(store.approve("telegram", "ZZZZ9999")).rejects.toMatchObject({ code: "INVALID_REQUEST", details: { field: "params.code", reason: "unknown" } });
+    // A code of the other provider is unknown here.
+    await expect(store.approve("whatsapp", "ABCD2345")).rejects.toMatchObject({ details: { reason: "unknown" } });
+    now += HOUR + 1;
+    await expect(store.approve("telegram", "ABCD2345")).rejects.toMatchObject({ code: "INVALID_REQUEST", details: { reason: "expired" } });
+    await expect(store.reject("telegram", "ABCD2345")).rejects.toThrow(/expired at/);
+  });
+});
+
+describe("InboundGate: policy + store", () => {
+  const pairing: ChatPolicy = { dmPolicy: "pairing", allowFrom: [], groups: { policy: "disabled", allow: [], requireMention: true } };
+  const stranger = (sender: string) => ({ provider: "telegram" as const, chatType: "private" as const, chat: sender, sender, senderNames: [], addressed: false });
+
+  test("first message: a code, stored; again within the hour: pending; a fourth stranger: queue full; approved: run", async () => {
+    let now = 10_000_000;
+    const gate = new InboundGate(() => pairing, new PairingStore(tmp(), () => now));
+    const first = await gate.admit(stranger("1"), "One");
+    expect(first).toMatchObject({ action: "pair", reason: "pairing requested" });
+    const code = first.action === "pair" ? first.code : "";
+    expect(gate.pairing.list().map((r) => [r.sender, r.code, r.name])).toEqual([["1", code, "One"]]);
+    expect(await gate.admit(stranger("1"))).toEqual({ action: "skip", reason: "pairing pending" });
+    await gate.admit(stranger("2"));
+    await gate.admit(stranger("3"));
+    expect(await gate.admit(stranger("4"))).toEqual({ action: "skip", reason: "pairing queue full" });
+    await gate.pairing.approve("telegram", code);
+    expect(await gate.admit(stranger("1"))).toMatchObject({ action: "run", sessionId: "telegram:1" });
+    // After the hour, a stranger still waiting may ask again and gets a new code.
+    now += HOUR;
+    const again = await gate.admit(stranger("2"));
+    expect(again.action).toBe("pair");
+  });
+});
