@@ -16,7 +16,14 @@ export function describeRequests(requests: PairingRequest[], now = Date.now()): 
 }
 
 const list = defineCommand({
-  meta: { name: "list", description: "Strangers waiting for a decision (dmPolicy \"pairing\"), oldest first" },
+  meta: {
+    name: "list",
+    description:
+      "Strangers waiting for a decision (dmPolicy \"pairing\"), oldest first.\n\n" +
+      "Examples:\n" +
+      "  clawdis pairing list\n" +
+      "  clawdis pairing list --json",
+  },
   args: connectArgs,
   run: ({ args }) =>
     handled(async () => {
@@ -31,7 +38,10 @@ const list = defineCommand({
 /** approve and reject take the same arguments and differ in the method and the sentence. */
 const decision = (method: "pairing.approve" | "pairing.reject", verb: string, description: string) =>
   defineCommand({
-    meta: { name: method.slice("pairing.".length), description },
+    meta: {
+      name: method.slice("pairing.".length),
+      description: `${description}.\n\nExamples:\n  clawdis pairing ${method.slice("pairing.".length)} telegram ABCD2345`,
+    },
     args: {
       provider: { type: "positional", description: "whatsapp | telegram", required: true },
       code: { type: "positional", description: "The 8-character code the sender was given", required: true },

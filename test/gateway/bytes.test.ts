@@ -7,6 +7,7 @@ import type { GatewayContext } from "../../src/gateway/context.ts";
 import { Journal } from "../../src/gateway/journal.ts";
 import { Presence } from "../../src/gateway/presence.ts";
 import { silentLogger } from "../../src/log.ts";
+import { GatewayCounters } from "../../src/metrics/counters.ts";
 import { CloseCode, describeIssue, HelloSchema } from "../../src/protocol/index.ts";
 import * as v from "valibot";
 import { helloFrame } from "../helpers/client.ts";
@@ -113,6 +114,7 @@ function fakeGateway(budgetBytes: number): GatewayContext {
     shuttingDown: () => false,
     stateVersion: () => ({ presence: presence.version, health: 1 }),
     authLimiter: { retryAfter: () => 0, fail: () => {} },
+    metrics: new GatewayCounters(),
   } as unknown as GatewayContext;
 }
 
