@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, renameSync, statSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, openSync, renameSync, statSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { utf8Length } from "./core/bytes.ts";
 
@@ -62,8 +62,17 @@ class FileSink {
       size = 0;
     }
     this.written = size;
-    this.stream = createWriteStream(path, { flags: "a", mode: 0o600 });
-    this.stream.on("error", () => {});
+    this.stream = this.open();
+  }
+  /**
+   * The file is opened now, not when the stream gets to it: a rotation right after
+   * (a burst at start-up) then renames the file this stream writes to, and records still
+   * queued land in `<file>.1` instead of in the new file beside the next stream's.
+   */
+  private open(): WriteStream {
+    const stream = createWriteStream(this.path, { fd: openSync(this.path, "a", 0o600) });
+    stream.on("error", () => {});
+    return stream;
   }
   get pending(): number {
     return this.stream.writableLength;
@@ -79,8 +88,7 @@ class FileSink {
     try {
       renameSync(this.path, `${this.path}.1`);
     } catch {}
-    this.stream = createWriteStream(this.path, { flags: "a", mode: 0o600 });
-    this.stream.on("error", () => {});
+    this.stream = this.open();
     this.written = 0;
   }
   close(): Promise<void> {

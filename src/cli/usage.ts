@@ -13,9 +13,13 @@ async function resolve<T>(value: Resolvable<T> | undefined): Promise<T | undefin
 
 /** Word-wrap `text` to `width`, every line after the first indented by `hang` spaces. */
 export function wrap(text: string, width: number, hang = 0): string[] {
+  return wrapWords(text.split(/\s+/).filter(Boolean), width, hang);
+}
+
+function wrapWords(words: string[], width: number, hang: number): string[] {
   const lines: string[] = [];
   let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  for (const word of words) {
     const room = width - (lines.length === 0 ? 0 : hang);
     if (line && line.length + 1 + word.length > room) {
       lines.push(line);
@@ -56,20 +60,11 @@ function shellWords(line: string): string[] {
  */
 function example(line: string, width: number): string[] {
   if (line.length <= width) return [line];
-  const m = /^(\s*)(.*?)\s+#\s(.*)$/.exec(line);
-  if (m) return [...wrap(`# ${m[3]}`, width - m[1]!.length, 2).map((l) => m[1] + l), ...example(m[1] + m[2]!, width)];
   const indent = /^\s*/.exec(line)![0];
-  const lines: string[] = [];
-  let cur = "";
-  for (const word of shellWords(line)) {
-    const room = width - indent.length - (lines.length === 0 ? 0 : 2) - 2;
-    if (cur && cur.length + 1 + word.length > room) {
-      lines.push(cur);
-      cur = word;
-    } else cur = cur ? `${cur} ${word}` : word;
-  }
-  lines.push(cur);
-  return lines.map((l, i) => indent + (i === 0 ? "" : "  ") + l + (i < lines.length - 1 ? " \\" : ""));
+  const m = /^\s*(.*?)\s+#\s(.*)$/.exec(line);
+  if (m) return [...wrap(m[2]!, width - indent.length - 2).map((l) => `${indent}# ${l}`), ...example(indent + m[1]!, width)];
+  const lines = wrapWords(shellWords(line), width - indent.length - 2, 2);
+  return lines.map((l, i) => indent + l + (i < lines.length - 1 ? " \\" : ""));
 }
 
 /** The command `argv` asks help for, and the words that reach it (citty's own walk). */

@@ -3,6 +3,8 @@
  * standard meaning; 4xxx are this protocol's own and always follow a `hello-error`.
  */
 export const CloseCode = {
+  /** A normal close: a client that is done (the gateway itself closes with the codes below). */
+  NORMAL_CLOSURE: 1000,
   /** The gateway is shutting down (after the `shutdown` event). Reconnect. */
   GOING_AWAY: 1001,
   /** A frame that is not part of the protocol: first frame not `hello`, a second `hello`, a frame without a usable `type`/`id`. */

@@ -5,7 +5,10 @@ import { writeAtomic, writeAtomicSync } from "../core/atomic.ts";
 import { utf8Length } from "../core/bytes.ts";
 
 export interface JsonlOptions<T> {
-  /** Past this many bytes of UTF-8 the active file rotates before the next append. Default: never. */
+  /**
+   * Past this many bytes of UTF-8 the active file rotates before the next append (and at
+   * least half of it is new since the last rotation). Default: never.
+   */
   maxFileBytes?: number;
   /** Where the active file goes on rotation; one generation is kept. Default `<path>.1`. */
   rotatedPath?: string;
@@ -41,6 +44,8 @@ function parseLines<T>(text: string): { records: T[]; lines: number } {
 export class JsonlFile<T> {
   private chain: Promise<void> = Promise.resolve();
   private size = -1;
+  /** Bytes the active file started with at the last rotation (the carried records). */
+  private carried = 0;
   /** Lines in the active file once queued writes land, live or superseded: tells the owner when compaction pays. */
   lineCount = 0;
 
@@ -118,7 +123,11 @@ export class JsonlFile<T> {
     // No async wrapper: an append costs no more event-loop turns than the write itself.
     return this.enqueue(() => {
       const max = this.opts.maxFileBytes;
-      if (max !== undefined && this.size > 0 && this.size + bytes > max) return this.rotate().then(() => this.write(text, bytes));
+      // When the carried records alone fill the file, wait for half a file of new lines
+      // before rotating again; otherwise every append would rewrite them all.
+      if (max !== undefined && this.size > 0 && this.size + bytes > max && this.size - this.carried >= max / 2) {
+        return this.rotate().then(() => this.write(text, bytes));
+      }
       return this.write(text, bytes);
     });
   }
@@ -168,7 +177,7 @@ export class JsonlFile<T> {
     const carried = this.opts.carry?.() ?? [];
     const text = carried.map(line).join("");
     await writeFile(this.path, text, { mode: 0o600 });
-    this.size = utf8Length(text);
+    this.size = this.carried = utf8Length(text);
   }
 
   private enqueue(work: () => Promise<void>): Promise<void> {

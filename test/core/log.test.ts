@@ -24,4 +24,13 @@ describe("log: maxFileBytes counts UTF-8 bytes", () => {
     expect(rotated).toBeLessThanOrEqual(maxFileBytes + lineBytes);
     expect(statSync(file).size).toBeLessThanOrEqual(maxFileBytes + lineBytes);
   });
+
+  test("a burst that rotates before the stream opened its file still splits at the limit", async () => {
+    const file = join(tempStateDir(), "logs", "burst.log");
+    const log = createLogger({ file, maxFileBytes: 1_000, stdoutLevel: "error", write: () => {} });
+    for (let i = 0; i < 12; i++) log.info("é".repeat(100), { i }); // ~260 bytes each, all in one turn
+    await log.close();
+    expect(statSync(file).size).toBeLessThanOrEqual(1_300);
+    expect(statSync(`${file}.1`).size).toBeGreaterThan(0);
+  });
 });

@@ -79,6 +79,28 @@ describe("JsonlFile: rotation by real UTF-8 bytes", () => {
   });
 });
 
+describe("JsonlFile: carried records larger than the file limit", () => {
+  test("rotation waits for half a file of new lines instead of rewriting the carry on every append", async () => {
+    const dir = tempStateDir();
+    const path = join(dir, "big.jsonl");
+    const carry = Array.from({ length: 20 }, (_, n) => ({ n: -n, text: "c".repeat(90) })); // ~2 KB > the limit
+    let rotations = 0;
+    const file = new JsonlFile<Rec>(path, {
+      maxFileBytes: 1_000,
+      carry: () => {
+        rotations += 1;
+        return carry;
+      },
+    });
+    for (let n = 0; n < 100; n++) await file.append({ n, text: "x".repeat(90) }); // ~110 bytes a line
+    // ~11 KB appended: a rotation per 500 new bytes at most, not one per append.
+    expect(rotations).toBeGreaterThan(1);
+    expect(rotations).toBeLessThanOrEqual(Math.ceil((100 * 110) / 500) + 1);
+    expect(file.bytes).toBe(statSync(path).size);
+    expect(statSync(path).size).toBeLessThanOrEqual(2_200 + 500 + 110);
+  });
+});
+
 describe("JsonlFile: compaction", () => {
   test("rewrite replaces the file atomically, in order with appends around it", async () => {
     const path = join(tempStateDir(), "k.jsonl");
