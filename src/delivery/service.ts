@@ -53,6 +53,7 @@ export class Delivery {
   private readonly inflight = new Map<string, Promise<SendResult>>();
   private readonly outbox: Outbox;
   private readonly waiting = new Set<(err: Error) => void>();
+  private readonly lastSent: Partial<Record<ProviderName, number>> = {};
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
   private stopped = false;
@@ -70,6 +71,11 @@ export class Delivery {
   /** Sends waiting in a provider's queue. */
   queued(provider: ProviderName): number {
     return this.queues[provider].length;
+  }
+
+  /** When a provider last accepted a send (since start-up). */
+  lastSendAt(provider: ProviderName): number | undefined {
+    return this.lastSent[provider];
   }
 
   /** Send once per `idempotencyKey`; a repeat joins the first or is answered from the ledger. */
@@ -217,6 +223,7 @@ export class Delivery {
       queue,
       route: () => this.opts.providers.route({ to: entry.to, message: "", idempotencyKey: entry.key, provider: entry.provider }),
       patient: (err) => err instanceof GatewayError && err.retryable === true && !this.stopped && this.now() - entry.createdAt < (this.opts.maxWaitMs ?? 600_000),
+      sent: (at) => (this.lastSent[entry.provider] = at),
       done: () => {
         this.waiting.delete(send.abort);
         void this.outbox.delete(entry.key);

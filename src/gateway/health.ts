@@ -17,6 +17,8 @@ export class HealthState {
       startedAt: number;
       /** Sends waiting in a provider's pacing queue. */
       queued?: (provider: ProviderName) => number;
+      /** When a provider last accepted a send. */
+      lastSendAt?: (provider: ProviderName) => number | undefined;
       now?: () => number;
       onChange?: (health: Health, version: number) => void;
     },
@@ -45,6 +47,12 @@ export class HealthState {
     this.deps.onChange?.(this.snapshot(), this._version);
   }
 
+  /** The delivery side of a provider's health: its queue and its last send. */
+  private sends(provider: ProviderName): { queued: number; lastSendAt?: number } {
+    const last = this.deps.lastSendAt?.(provider);
+    return { queued: this.deps.queued?.(provider) ?? 0, ...(last !== undefined ? { lastSendAt: last } : {}) };
+  }
+
   private compute(): Pick<Health, "ok" | "web" | "telegram" | "agent"> {
     const web = this.deps.providers.status("whatsapp");
     const telegram = this.deps.providers.status("telegram");
@@ -55,9 +63,9 @@ export class HealthState {
         connected: web.connected,
         ...(web.authAgeMs !== undefined ? { authAgeMs: web.authAgeMs } : {}),
         ...web.detail,
-        queued: this.deps.queued?.("whatsapp") ?? 0,
+        ...this.sends("whatsapp"),
       },
-      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail, queued: this.deps.queued?.("telegram") ?? 0 },
+      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail, ...this.sends("telegram") },
       agent: { backend: this.deps.agentBackend },
     };
   }

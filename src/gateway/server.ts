@@ -121,6 +121,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agentBackend: agent.backendName,
     startedAt,
     queued: (name) => delivery.queued(name),
+    lastSendAt: (name) => delivery.lastSendAt(name),
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
 

@@ -104,7 +104,9 @@ describe("Paced sends (issue 16 §6)", () => {
       expect([a!.params.text, b!.params.text]).toEqual(["first", "second"]);
       expect(b!.at - a!.at).toBeGreaterThanOrEqual(1_500);
       // The answer came when the message was sent, not when it was queued.
-      expect((await c.request("health")).payload.telegram.queued).toBe(0);
+      const after = (await c.request("health")).payload.telegram;
+      expect(after.queued).toBe(0);
+      expect(after.lastSendAt).toBeGreaterThanOrEqual(b!.at);
       c.close();
     } finally {
       await gw.stop();

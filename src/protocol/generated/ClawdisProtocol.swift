@@ -400,15 +400,18 @@ public extension HealthAgent {
 // MARK: - HealthTelegram
 public struct HealthTelegram: Codable {
     public let configured: Bool
+    public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, queued: Int?) {
+    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastSendAt = lastSendAt
         self.queued = queued
     }
 }
@@ -433,10 +436,12 @@ public extension HealthTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegram {
         return HealthTelegram(
             configured: configured ?? self.configured,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
     }
@@ -454,19 +459,22 @@ public extension HealthTelegram {
 public struct HealthWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
     }
@@ -493,12 +501,14 @@ public extension HealthWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
     ) -> HealthWeb {
         return HealthWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
         )
@@ -1276,15 +1286,18 @@ public extension HealthAgentClass {
 // MARK: - HealthTelegramClass
 public struct HealthTelegramClass: Codable {
     public let configured: Bool
+    public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, queued: Int?) {
+    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastSendAt = lastSendAt
         self.queued = queued
     }
 }
@@ -1309,10 +1322,12 @@ public extension HealthTelegramClass {
 
     func with(
         configured: Bool? = nil,
+        lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegramClass {
         return HealthTelegramClass(
             configured: configured ?? self.configured,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
     }
@@ -1330,19 +1345,22 @@ public extension HealthTelegramClass {
 public struct HealthWebClass: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
     }
@@ -1369,12 +1387,14 @@ public extension HealthWebClass {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
     ) -> HealthWebClass {
         return HealthWebClass(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
         )
@@ -2125,15 +2145,18 @@ public extension HealthResultAgent {
 // MARK: - HealthResultTelegram
 public struct HealthResultTelegram: Codable {
     public let configured: Bool
+    public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, queued: Int?) {
+    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastSendAt = lastSendAt
         self.queued = queued
     }
 }
@@ -2158,10 +2181,12 @@ public extension HealthResultTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthResultTelegram {
         return HealthResultTelegram(
             configured: configured ?? self.configured,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
     }
@@ -2179,19 +2204,22 @@ public extension HealthResultTelegram {
 public struct HealthResultWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
     }
@@ -2218,12 +2246,14 @@ public extension HealthResultWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
     ) -> HealthResultWeb {
         return HealthResultWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
         )
@@ -4827,15 +4857,18 @@ public extension HealthEventPayloadAgent {
 // MARK: - HealthEventPayloadTelegram
 public struct HealthEventPayloadTelegram: Codable {
     public let configured: Bool
+    public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, queued: Int?) {
+    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastSendAt = lastSendAt
         self.queued = queued
     }
 }
@@ -4860,10 +4893,12 @@ public extension HealthEventPayloadTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthEventPayloadTelegram {
         return HealthEventPayloadTelegram(
             configured: configured ?? self.configured,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
     }
@@ -4881,19 +4916,22 @@ public extension HealthEventPayloadTelegram {
 public struct HealthEventPayloadWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
     }
@@ -4920,12 +4958,14 @@ public extension HealthEventPayloadWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
     ) -> HealthEventPayloadWeb {
         return HealthEventPayloadWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
         )
