@@ -33,6 +33,11 @@ export interface InboundDeps {
   /** Start (or join, by key) an agent run whose reply is delivered through `via`. */
   startRun: (params: AgentParams, via: ProviderName) => Promise<{ runId: string; done: Promise<AgentFinal> }>;
   log: Logger;
+  /**
+   * Show "typing…" in the chat while its run works (issue 16 §3): called when the run
+   * starts, returns the function that stops it, called once on the final whatever it is.
+   */
+  typing?: (provider: ProviderName, chat: string) => () => void;
 }
 
 /**
@@ -65,10 +70,15 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage): Pr
   }
   const idempotencyKey = `inbound:${msg.provider}:${msg.messageId}`;
   const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey }, msg.text);
+  let typing = deps.typing?.(msg.provider, msg.chat);
+  const stopTyping = () => {
+    typing?.();
+    typing = undefined;
+  };
   try {
     const run = await deps.startRun({ message: msg.text, to: msg.chat, sessionId: decision.sessionId, deliver: true, idempotencyKey }, msg.provider);
     await deps.ledger.update(rec.id, { runId: run.runId });
-    const final = await run.done;
+    const final = await run.done.finally(stopTyping);
     if (final.status === "ok" && final.delivery?.ok) await deps.ledger.update(rec.id, { status: "replied" });
     else {
       const why = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
@@ -76,6 +86,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage): Pr
     }
     log.info("handled a message", { provider: msg.provider, chat: msg.chat, runId: final.runId, status: final.status });
   } catch (err) {
+    stopTyping();
     await deps.ledger.update(rec.id, { status: "failed", reason: (err as Error).message }).catch(() => {});
     log.warn("inbound run failed", { provider: msg.provider, chat: msg.chat, error: (err as Error).message });
   }

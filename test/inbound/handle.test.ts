@@ -42,7 +42,12 @@ function world(policy: Partial<ChatPolicy>) {
   const gate = new InboundGate(() => full, new PairingStore(join(dir, "pairing")));
   const runs: AgentParams[] = [];
   let n = 0;
+  const typing: string[] = [];
   const deps = {
+    typing: (provider: string, chat: string) => {
+      typing.push(`start ${provider}:${chat}`);
+      return () => typing.push(`stop ${provider}:${chat}`);
+    },
     ledger,
     gate,
     send: (p: SendParams) => delivery.send(p),
@@ -62,7 +67,7 @@ function world(policy: Partial<ChatPolicy>) {
   };
   /** The record of the message said last. */
   const last = () => ledger.list({ direction: "inbound", limit: 1_000 }).find((r) => r.providerMessageId === lastId && r.status !== "duplicate")!;
-  return { ledger, tg, gate, runs, say, last };
+  return { ledger, tg, gate, runs, say, last, typing };
 }
 
 describe("handleChatMessage", () => {
@@ -99,6 +104,15 @@ describe("handleChatMessage", () => {
     await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g3" });
     expect(w.ledger.list({ status: "duplicate" }).map((r) => [r.providerMessageId, r.reason])).toEqual([["g3", `duplicate of ${w.last().id}`]]);
     expect(w.runs.length).toBe(1);
+  });
+
+  test("typing shows while a run works and stops once on its final; never for skipped messages", async () => {
+    const w = world({ allowFrom: ["*"] });
+    await w.say({ text: "hi" });
+    expect(w.typing).toEqual(["start telegram:999", "stop telegram:999"]);
+    const v = world({});
+    await v.say({});
+    expect(v.typing).toEqual([]);
   });
 
   test("allowlist: a stranger is skipped naming the key, and gets nothing", async () => {
