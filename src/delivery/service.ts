@@ -15,7 +15,7 @@ export { partKey };
 import { Outbox, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
 import { PendingSend, explain, interrupted, interruptedError, partKey, resultOf } from "./pending.ts";
-import { splitMessage } from "./split.ts";
+import { splitMessage, splitWithCaption } from "./split.ts";
 
 const SHUTTING_DOWN = () =>
   new GatewayError("UNAVAILABLE", "the gateway is shutting down; the send stays queued and goes out after the restart", { retryable: true });
@@ -36,6 +36,8 @@ export interface DeliveryOptions {
   pacing: Record<ProviderName, PacingOptions>;
   /** Longest message per provider; longer ones are split. */
   maxChars: Record<ProviderName, number>;
+  /** Longest media caption, where it is shorter than a message: the rest of the text follows as messages. */
+  captionChars?: Partial<Record<ProviderName, number>>;
   log: Logger;
   /** A queue grew or shrank (health shows its length). */
   onQueueChange?: () => void;
@@ -192,10 +194,18 @@ export class Delivery {
       provider: provider.name,
       to: params.to,
       ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
-      parts: splitMessage(params.message, this.opts.maxChars[provider.name]),
+      parts: this.split(params, provider.name),
       createdAt: this.now(),
     };
     return this.dispatch(entry, true);
+  }
+
+  private split(params: SendParams, provider: ProviderName): string[] {
+    const limit = this.opts.maxChars[provider];
+    const caption = this.opts.captionChars?.[provider];
+    return params.mediaUrl && caption !== undefined && caption < limit
+      ? splitWithCaption(params.message, limit, caption)
+      : splitMessage(params.message, limit);
   }
 
   /**

@@ -3,7 +3,7 @@ import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
 import { createBackend } from "../agent/backends/index.ts";
-import { Delivery, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
+import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
 import { InboundGate, PairingStore } from "../inbound/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
@@ -111,6 +111,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     outboxDir: statePaths(opts.stateDir).outbox,
     pacing: { whatsapp: config.whatsapp.pacing, telegram: config.telegram.pacing },
     maxChars: { whatsapp: config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS },
+    captionChars: { telegram: TELEGRAM_MAX_CAPTION_CHARS },
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
   });

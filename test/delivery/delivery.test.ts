@@ -28,13 +28,14 @@ class FakeProvider implements Provider {
   }
 }
 
+const squash = (s: string) => s.replace(/\s+/g, "");
 const FAST: PacingOptions = { perChatMinIntervalMs: 0, perMinute: 10_000, jitterMs: 0 };
 
 function setup(
   pacing: Partial<PacingOptions> = {},
   dir = mkdtempSync(join(tmpdir(), "clawdis-delivery-")),
   provider = new FakeProvider(),
-  extra: { maxQueuedAgeMs?: number } = {},
+  extra: { maxQueuedAgeMs?: number; captionChars?: { telegram?: number } } = {},
 ) {
   const ledger = new Ledger({ dir: join(dir, "ledger"), storeText: false, maxAgeMs: 86_400_000, maxFileBytes: 1 << 24, maxRecords: 10_000 });
   const changes: number[] = [];
@@ -103,6 +104,17 @@ describe("Delivery: long replies (issue 16 §4)", () => {
       ["sent", 3, 3, "3"],
     ]);
     expect(ledger.related(recs[0]!).map((r) => r.idempotencyKey)).toEqual(["long:part2", "long:part3"]);
+  });
+
+  test("with media, the first part is the caption (within the caption limit) and carries the media; the rest follow as text", async () => {
+    const { delivery, provider } = setup({}, undefined, undefined, { captionChars: { telegram: 1024 } });
+    const text = "Caption words here. ".repeat(120).trim();
+    await delivery.send({ to: "42", message: text, mediaUrl: "https://example.com/cat.png", provider: "telegram", idempotencyKey: "media" });
+    expect(provider.sent.length).toBe(2);
+    expect(provider.sent[0]!.message.length).toBeLessThanOrEqual(1024);
+    expect(provider.sent[0]!.mediaUrl).toBe("https://example.com/cat.png");
+    expect(provider.sent[1]!.mediaUrl).toBeUndefined();
+    expect(squash(provider.sent.map((s) => s.message).join(""))).toBe(squash(text));
   });
 
   test("a retry after a refused part sends only the parts not sent yet", async () => {
