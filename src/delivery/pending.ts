@@ -36,6 +36,8 @@ export interface PendingDeps {
   route: () => Provider;
   /** Whether a routing failure is worth waiting out (the provider reconnects) rather than failing. */
   patient: (err: unknown) => boolean;
+  /** A part went out (health's `lastSendAt`). */
+  sent: (at: number) => void;
   /** Called once when the send settled, either way. */
   done: () => void;
 }
@@ -116,6 +118,7 @@ export class PendingSend {
       const { to, parts, key, provider: name } = this.entry;
       const res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media });
       this.recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
+      this.deps.sent(this.recs[i - 1]!.updatedAt);
     } catch (err) {
       // The provider refused: nothing went out, so a retry may try again.
       await this.fail(i, err);

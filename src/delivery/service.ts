@@ -15,7 +15,10 @@ export { partKey };
 import { Outbox, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
 import { PendingSend, explain, interrupted, interruptedError, partKey, resultOf } from "./pending.ts";
-import { splitMessage } from "./split.ts";
+import { splitMessage, splitWithCaption } from "./split.ts";
+
+const SHUTTING_DOWN = () =>
+  new GatewayError("UNAVAILABLE", "the gateway is shutting down; the send stays queued and goes out after the restart", { retryable: true });
 
 /** The part of the ledger delivery writes to (the gateway's Ledger; delivery never imports the gateway). */
 export interface SendLedger {
@@ -33,11 +36,15 @@ export interface DeliveryOptions {
   pacing: Record<ProviderName, PacingOptions>;
   /** Longest message per provider; longer ones are split. */
   maxChars: Record<ProviderName, number>;
+  /** Longest media caption, where it is shorter than a message: the rest of the text follows as messages. */
+  captionChars?: Partial<Record<ProviderName, number>>;
   log: Logger;
   /** A queue grew or shrank (health shows its length). */
   onQueueChange?: () => void;
   /** A queued send whose provider stays unavailable this long fails (default 10 min). */
   maxWaitMs?: number;
+  /** A send still queued this long after it was made (the gateway was down) is dropped at start-up (default 24 h). */
+  maxQueuedAgeMs?: number;
   now?: () => number;
 }
 
@@ -53,6 +60,7 @@ export class Delivery {
   private readonly inflight = new Map<string, Promise<SendResult>>();
   private readonly outbox: Outbox;
   private readonly waiting = new Set<(err: Error) => void>();
+  private readonly lastSent: Partial<Record<ProviderName, number>> = {};
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
   private stopped = false;
@@ -70,6 +78,11 @@ export class Delivery {
   /** Sends waiting in a provider's queue. */
   queued(provider: ProviderName): number {
     return this.queues[provider].length;
+  }
+
+  /** When a provider last accepted a send (since start-up). */
+  lastSendAt(provider: ProviderName): number | undefined {
+    return this.lastSent[provider];
   }
 
   /** Send once per `idempotencyKey`; a repeat joins the first or is answered from the ledger. */
@@ -110,7 +123,9 @@ export class Delivery {
     const entries = this.outbox.load();
     for (const entry of entries) {
       if (this.inflight.has(entry.key)) continue;
-      this.track(entry.key, this.dispatch(entry, false)).catch((err) =>
+      // Sent long after it was asked for is worse than not sent: a day-old queued send is dropped, with a record.
+      const stale = this.now() - entry.createdAt > (this.opts.maxQueuedAgeMs ?? 86_400_000);
+      this.track(entry.key, stale ? this.expire(entry) : this.dispatch(entry, false)).catch((err) =>
         this.opts.log.warn("a send queued before the restart failed", { idempotencyKey: entry.key, error: explain(err) }),
       );
     }
@@ -118,15 +133,27 @@ export class Delivery {
     this.markReady();
   }
 
-  /** Start nothing new; waiting sends stay queued on disk and go out after the restart. */
+  /**
+   * Start nothing new; waiting sends stay queued on disk and go out after the restart
+   * (their requests are answered UNAVAILABLE now). A send made while stopping — a run's
+   * reply that just finished — is queued the same way rather than lost.
+   */
   stop(): void {
     this.stopped = true;
     for (const q of Object.values(this.queues)) q.stop();
-    const err = new GatewayError("UNAVAILABLE", "the gateway is shutting down; the send stays queued and goes out after the restart", {
-      retryable: true,
-    });
-    for (const reject of this.waiting) reject(err);
+    for (const abort of this.waiting) abort(SHUTTING_DOWN());
     this.waiting.clear();
+  }
+
+  /** A queued send too old to go out: its unsent parts fail with the reason, the outbox forgets it. */
+  private async expire(entry: OutboxEntry): Promise<SendResult> {
+    const reason = "not sent: it waited in the queue across a restart for more than a day";
+    for (let i = 1; i <= entry.parts.length; i++) {
+      const r = this.opts.ledger.byIdempotencyKey(partKey(entry.key, i));
+      if (r && r.status !== "sent" && !interrupted(r)) await this.opts.ledger.update(r.id, { status: "failed", reason });
+    }
+    await this.outbox.delete(entry.key);
+    throw new GatewayError("UNAVAILABLE", reason, { retryable: false });
   }
 
   private track(key: string, p: Promise<SendResult>): Promise<SendResult> {
@@ -150,7 +177,6 @@ export class Delivery {
     let provider: Provider;
     try {
       provider = this.opts.providers.route(params);
-      if (this.stopped) throw new GatewayError("UNAVAILABLE", "the gateway is shutting down", { retryable: true });
       if (this.queues[provider.name].full) {
         throw new GatewayError("UNAVAILABLE", `${provider.name}: too many sends waiting; try again later`, { retryable: true, retryAfterMs: 60_000 });
       }
@@ -168,10 +194,18 @@ export class Delivery {
       provider: provider.name,
       to: params.to,
       ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
-      parts: splitMessage(params.message, this.opts.maxChars[provider.name]),
+      parts: this.split(params, provider.name),
       createdAt: this.now(),
     };
     return this.dispatch(entry, true);
+  }
+
+  private split(params: SendParams, provider: ProviderName): string[] {
+    const limit = this.opts.maxChars[provider];
+    const caption = this.opts.captionChars?.[provider];
+    return params.mediaUrl && caption !== undefined && caption < limit
+      ? splitWithCaption(params.message, limit, caption)
+      : splitMessage(params.message, limit);
   }
 
   /**
@@ -212,17 +246,20 @@ export class Delivery {
       });
     }
     const queue = this.queues[entry.provider];
+    const waitingSince = this.now();
     const send = new PendingSend(entry, recs, todo, lost, prepared, {
       ledger,
       queue,
       route: () => this.opts.providers.route({ to: entry.to, message: "", idempotencyKey: entry.key, provider: entry.provider }),
-      patient: (err) => err instanceof GatewayError && err.retryable === true && !this.stopped && this.now() - entry.createdAt < (this.opts.maxWaitMs ?? 600_000),
+      patient: (err) => err instanceof GatewayError && err.retryable === true && this.now() - waitingSince < (this.opts.maxWaitMs ?? 600_000),
+      sent: (at) => (this.lastSent[entry.provider] = at),
       done: () => {
         this.waiting.delete(send.abort);
         void this.outbox.delete(entry.key);
       },
     });
-    this.waiting.add(send.abort);
+    if (this.stopped) void prepared.then(() => send.abort(SHUTTING_DOWN()), send.abort);
+    else this.waiting.add(send.abort);
     return send.result;
   }
 }

@@ -8,6 +8,8 @@
 
 /** Telegram's limit for one text message. */
 export const TELEGRAM_MAX_CHARS = 4096;
+/** Telegram's limit for a media caption. */
+export const TELEGRAM_MAX_CAPTION_CHARS = 1024;
 
 /** The smallest limit the splitter accepts (room for a fence's open/close lines and some code). */
 export const MIN_SPLIT_LIMIT = 64;
@@ -37,6 +39,20 @@ export function splitMessage(text: string, limit: number): string[] {
   }
   const parts = pack(units, limit, (u) => (u.fence ? splitFence(u.fence, limit) : refine(u.text, limit, 1)));
   return parts.map((p) => p.replace(/^\n+/, "").trimEnd()).filter((p) => p.length > 0);
+}
+
+/**
+ * Parts of a message that goes with media: the first part is the caption, which may
+ * have a smaller limit than a text message; the rest are plain messages.
+ */
+export function splitWithCaption(text: string, limit: number, captionLimit: number): string[] {
+  if (text.length <= captionLimit) return [text];
+  const first = splitMessage(text, captionLimit)[0]!;
+  const at = text.indexOf(first);
+  // The caption ended in a cut code block (its closing fence is not in the text): keep every part within the caption limit.
+  if (at < 0) return splitMessage(text, captionLimit);
+  const rest = text.slice(at + first.length).replace(/^\s+/, "");
+  return rest ? [first, ...splitMessage(rest, limit)] : [first];
 }
 
 /** Prose and fenced code blocks in order; a fence without a closing line runs to the end. */

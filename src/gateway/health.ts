@@ -28,6 +28,8 @@ export class HealthState {
       sessions: SessionsSummary;
       /** Sends waiting in a provider's pacing queue. */
       queued?: (provider: ProviderName) => number;
+      /** When a provider last accepted a send. */
+      lastSendAt?: (provider: ProviderName) => number | undefined;
       now?: () => number;
       onChange?: (health: Health, version: number) => void;
     },
@@ -65,6 +67,12 @@ export class HealthState {
     this.deps.onChange?.(this.snapshot(), this._version);
   }
 
+  /** The delivery side of a provider's health: its queue and its last send. */
+  private sends(provider: ProviderName): { queued: number; lastSendAt?: number } {
+    const last = this.deps.lastSendAt?.(provider);
+    return { queued: this.deps.queued?.(provider) ?? 0, ...(last !== undefined ? { lastSendAt: last } : {}) };
+  }
+
   private compute(): Core {
     const started = performance.now();
     const web = this.deps.providers.status("whatsapp");
@@ -77,9 +85,9 @@ export class HealthState {
         // Old readers print it: always present, `null` when not linked.
         authAgeMs: web.authAgeMs ?? null,
         ...web.detail,
-        queued: this.deps.queued?.("whatsapp") ?? 0,
+        ...this.sends("whatsapp"),
       },
-      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail, queued: this.deps.queued?.("telegram") ?? 0 },
+      telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail, ...this.sends("telegram") },
       agent: { backend: typeof this.deps.agentBackend === "function" ? this.deps.agentBackend() : this.deps.agentBackend },
       ...(this.deps.config ? { config: this.deps.config() } : {}),
     };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import { isAddrInUse, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
-import { Delivery, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
+import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
 import { InboundGate, PairingStore } from "../inbound/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
@@ -182,6 +182,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     outboxDir: statePaths(opts.stateDir).outbox,
     pacing: { whatsapp: config.whatsapp.pacing, telegram: config.telegram.pacing },
     maxChars: { whatsapp: config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS },
+    captionChars: { telegram: TELEGRAM_MAX_CAPTION_CHARS },
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
   });
@@ -195,6 +196,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     tickIntervalMs: config.gateway.tickIntervalMs,
     sessions,
     queued: (name) => delivery.queued(name),
+    lastSendAt: (name) => delivery.lastSendAt(name),
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
 

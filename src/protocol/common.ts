@@ -58,11 +58,15 @@ export const HealthSchema = v.looseObject({
     connected: v.boolean(),
     /** Sends waiting in WhatsApp's pacing queue. */
     queued: v.optional(count()),
+    /** When WhatsApp last accepted a send (since the gateway started). */
+    lastSendAt: v.optional(timestamp()),
   }),
   telegram: v.looseObject({
     configured: v.boolean(),
     /** Sends waiting in Telegram's pacing queue. */
     queued: v.optional(count()),
+    /** When Telegram last accepted a send (since the gateway started). */
+    lastSendAt: v.optional(timestamp()),
   }),
   agent: v.looseObject({
     backend: v.string(),

@@ -28,9 +28,15 @@ class FakeProvider implements Provider {
   }
 }
 
+const squash = (s: string) => s.replace(/\s+/g, "");
 const FAST: PacingOptions = { perChatMinIntervalMs: 0, perMinute: 10_000, jitterMs: 0 };
 
-function setup(pacing: Partial<PacingOptions> = {}, dir = mkdtempSync(join(tmpdir(), "clawdis-delivery-")), provider = new FakeProvider()) {
+function setup(
+  pacing: Partial<PacingOptions> = {},
+  dir = mkdtempSync(join(tmpdir(), "clawdis-delivery-")),
+  provider = new FakeProvider(),
+  extra: { maxQueuedAgeMs?: number; captionChars?: { telegram?: number } } = {},
+) {
   const ledger = new Ledger({ dir: join(dir, "ledger"), storeText: false, maxAgeMs: 86_400_000, maxFileBytes: 1 << 24, maxRecords: 10_000 });
   const changes: number[] = [];
   const delivery = new Delivery({
@@ -41,6 +47,7 @@ function setup(pacing: Partial<PacingOptions> = {}, dir = mkdtempSync(join(tmpdi
     maxChars: { whatsapp: 4096, telegram: 4096 },
     log: silentLogger,
     onQueueChange: () => changes.push(delivery.queued("telegram")),
+    ...extra,
   });
   delivery.resume();
   return { dir, ledger, delivery, provider, changes };
@@ -97,6 +104,17 @@ describe("Delivery: long replies (issue 16 §4)", () => {
       ["sent", 3, 3, "3"],
     ]);
     expect(ledger.related(recs[0]!).map((r) => r.idempotencyKey)).toEqual(["long:part2", "long:part3"]);
+  });
+
+  test("with media, the first part is the caption (within the caption limit) and carries the media; the rest follow as text", async () => {
+    const { delivery, provider } = setup({}, undefined, undefined, { captionChars: { telegram: 1024 } });
+    const text = "Caption words here. ".repeat(120).trim();
+    await delivery.send({ to: "42", message: text, mediaUrl: "https://example.com/cat.png", provider: "telegram", idempotencyKey: "media" });
+    expect(provider.sent.length).toBe(2);
+    expect(provider.sent[0]!.message.length).toBeLessThanOrEqual(1024);
+    expect(provider.sent[0]!.mediaUrl).toBe("https://example.com/cat.png");
+    expect(provider.sent[1]!.mediaUrl).toBeUndefined();
+    expect(squash(provider.sent.map((s) => s.message).join(""))).toBe(squash(text));
   });
 
   test("a retry after a refused part sends only the parts not sent yet", async () => {
@@ -201,6 +219,34 @@ describe("Delivery: paced sends (issue 16 §6)", () => {
     await delivery.send({ to: "1", message: "y", provider: "telegram", idempotencyKey: "dy" });
     expect(provider.sent.map((s) => s.message)).toEqual(["y"]);
     expect(delivery.queued("telegram")).toBe(0);
+  });
+
+  test("a send made while the gateway stops (a run's late reply) is kept and goes out after the restart", async () => {
+    const first = setup();
+    first.delivery.stop();
+    await expect(first.delivery.send({ to: "1", message: "late reply", provider: "telegram", idempotencyKey: "late" })).rejects.toMatchObject({
+      code: "UNAVAILABLE",
+      retryable: true,
+    });
+    expect(first.provider.sent).toEqual([]);
+    expect(first.ledger.byIdempotencyKey("late")?.status).toBe("queued");
+    const provider = new FakeProvider();
+    setup({}, first.dir, provider);
+    await until(() => provider.sent.length === 1);
+    expect(provider.sent[0]!.message).toBe("late reply");
+  });
+
+  test("a send still queued a day later (the gateway was down) is dropped with a record, not sent late", async () => {
+    const first = setup();
+    first.delivery.stop();
+    await first.delivery.send({ to: "1", message: "stale", provider: "telegram", idempotencyKey: "stale" }).catch(() => {});
+    await Bun.sleep(10);
+    const provider = new FakeProvider();
+    const later = setup({}, first.dir, provider, { maxQueuedAgeMs: 1 });
+    await until(() => later.ledger.byIdempotencyKey("stale")?.status === "failed");
+    expect(later.ledger.byIdempotencyKey("stale")?.reason).toContain("more than a day");
+    await until(() => readdirSync(join(first.dir, "outbox")).length === 0);
+    expect(provider.sent).toEqual([]);
   });
 
   test("a send the gateway died during is not sent again (outcome unknown)", async () => {

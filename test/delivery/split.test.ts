@@ -1,7 +1,7 @@
 /** Runbook issue 16 §4: long replies split at paragraph → line → sentence → word boundaries, fences kept whole. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { splitMessage } from "../../src/delivery/split.ts";
+import { splitMessage, splitWithCaption } from "../../src/delivery/split.ts";
 
 const squash = (s: string) => s.replace(/\s+/g, "");
 const fenceLines = (s: string) => s.split("\n").filter((l) => /^```/.test(l)).length;
@@ -62,6 +62,27 @@ describe("splitMessage: boundaries in order of preference", () => {
 
   test("rejects a limit too small to hold a fence", () => {
     expect(() => splitMessage("x", 10)).toThrow(/limit must be an integer ≥ 64/);
+  });
+});
+
+describe("splitWithCaption: media whose caption has a smaller limit", () => {
+  test("the first part fits the caption limit, the rest the message limit; nothing lost", () => {
+    const text = Array.from({ length: 30 }, (_, i) => `Sentence number ${i} is here.`).join(" ");
+    const parts = splitWithCaption(text, 400, 100);
+    expect(parts[0]!.length).toBeLessThanOrEqual(100);
+    for (const p of parts.slice(1)) expect(p.length).toBeLessThanOrEqual(400);
+    expect(parts.length).toBe(3);
+    expect(squash(parts.join(""))).toBe(squash(text));
+    expect(splitWithCaption("short", 400, 100)).toEqual(["short"]);
+  });
+
+  test("a caption that had to cut a code block keeps every part within the caption limit", () => {
+    const text = "```\n" + Array.from({ length: 30 }, (_, i) => `code line ${i}`).join("\n") + "\n```";
+    const parts = splitWithCaption(text, 4096, 128);
+    for (const p of parts) {
+      expect(p.length).toBeLessThanOrEqual(128);
+      expect(fenceLines(p) % 2).toBe(0);
+    }
   });
 });
 

@@ -73,6 +73,24 @@ describe("Long replies (issue 16 §4)", () => {
     c.close();
   });
 
+  test("with media: the caption stays within Telegram's 1,024 and the rest of the text follows as messages", async () => {
+    const png = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="), (ch) => ch.charCodeAt(0));
+    const media = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response(png, { headers: { "content-type": "image/png" } }) });
+    try {
+      const { c } = await TestClient.connect(gw.url);
+      const text = "A caption sentence that goes on. ".repeat(60).trim();
+      const res = await c.request("send", { to: "7003", message: text, mediaUrl: `http://127.0.0.1:${media.port}/cat.png`, provider: "telegram", idempotencyKey: crypto.randomUUID() });
+      expect(res.error).toBeUndefined();
+      const calls = bot.sent().filter((x) => String(x.params.chat_id) === "7003");
+      expect(calls.map((x) => x.method)).toEqual(["sendPhoto", "sendMessage"]);
+      expect(String(calls[0]!.params.caption).length).toBeLessThanOrEqual(1024);
+      expect(squash(String(calls[0]!.params.caption) + String(calls[1]!.params.text))).toBe(squash(text));
+      c.close();
+    } finally {
+      media.stop(true);
+    }
+  });
+
   test("an agent reply delivered to a chat is split the same way", async () => {
     const { c } = await TestClient.connect(gw.url);
     c.send({ type: "req", id: "a1", method: "agent", params: { message: long, to: "7002", deliver: true, idempotencyKey: crypto.randomUUID() } });
@@ -104,7 +122,9 @@ describe("Paced sends (issue 16 §6)", () => {
       expect([a!.params.text, b!.params.text]).toEqual(["first", "second"]);
       expect(b!.at - a!.at).toBeGreaterThanOrEqual(1_500);
       // The answer came when the message was sent, not when it was queued.
-      expect((await c.request("health")).payload.telegram.queued).toBe(0);
+      const after = (await c.request("health")).payload.telegram;
+      expect(after.queued).toBe(0);
+      expect(after.lastSendAt).toBeGreaterThanOrEqual(b!.at);
       c.close();
     } finally {
       await gw.stop();

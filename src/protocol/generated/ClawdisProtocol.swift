@@ -662,15 +662,18 @@ public extension Something {
 // MARK: - HealthTelegram
 public struct HealthTelegram: Codable {
     public let configured: Bool
+    public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, queued: Int?) {
+    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastSendAt = lastSendAt
         self.queued = queued
     }
 }
@@ -695,10 +698,12 @@ public extension HealthTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegram {
         return HealthTelegram(
             configured: configured ?? self.configured,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
     }
@@ -716,19 +721,22 @@ public extension HealthTelegram {
 public struct HealthWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
     }
@@ -755,12 +763,14 @@ public extension HealthWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
     ) -> HealthWeb {
         return HealthWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
         )
@@ -1795,15 +1805,18 @@ public extension HealthSessionsClass {
 // MARK: - HealthTelegramClass
 public struct HealthTelegramClass: Codable {
     public let configured: Bool
+    public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, queued: Int?) {
+    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastSendAt = lastSendAt
         self.queued = queued
     }
 }
@@ -1828,10 +1841,12 @@ public extension HealthTelegramClass {
 
     func with(
         configured: Bool? = nil,
+        lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegramClass {
         return HealthTelegramClass(
             configured: configured ?? self.configured,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
     }
@@ -1849,19 +1864,22 @@ public extension HealthTelegramClass {
 public struct HealthWebClass: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
     }
@@ -1888,12 +1906,14 @@ public extension HealthWebClass {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
     ) -> HealthWebClass {
         return HealthWebClass(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
         )
@@ -2851,15 +2871,18 @@ public extension HealthResultSessions {
 // MARK: - HealthResultTelegram
 public struct HealthResultTelegram: Codable {
     public let configured: Bool
+    public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, queued: Int?) {
+    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastSendAt = lastSendAt
         self.queued = queued
     }
 }
@@ -2884,10 +2907,12 @@ public extension HealthResultTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthResultTelegram {
         return HealthResultTelegram(
             configured: configured ?? self.configured,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
     }
@@ -2905,19 +2930,22 @@ public extension HealthResultTelegram {
 public struct HealthResultWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
     }
@@ -2944,12 +2972,14 @@ public extension HealthResultWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
     ) -> HealthResultWeb {
         return HealthResultWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
         )
@@ -5771,15 +5801,18 @@ public extension HealthEventPayloadSessions {
 // MARK: - HealthEventPayloadTelegram
 public struct HealthEventPayloadTelegram: Codable {
     public let configured: Bool
+    public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, queued: Int?) {
+    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastSendAt = lastSendAt
         self.queued = queued
     }
 }
@@ -5804,10 +5837,12 @@ public extension HealthEventPayloadTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthEventPayloadTelegram {
         return HealthEventPayloadTelegram(
             configured: configured ?? self.configured,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
     }
@@ -5825,19 +5860,22 @@ public extension HealthEventPayloadTelegram {
 public struct HealthEventPayloadWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
     }
@@ -5864,12 +5902,14 @@ public extension HealthEventPayloadWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
     ) -> HealthEventPayloadWeb {
         return HealthEventPayloadWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
         )

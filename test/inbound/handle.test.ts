@@ -1,0 +1,124 @@
+/** Issue 16 §1/§2 as one flow: a chat message through the policy, the pairing store, the ledger, a run and delivery. */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Delivery } from "../../src/delivery/index.ts";
+import { Ledger } from "../../src/gateway/ledger.ts";
+import { InboundGate, PairingStore, handleChatMessage, type ChatMessage, type ChatPolicy } from "../../src/inbound/index.ts";
+import { silentLogger } from "../../src/log.ts";
+import type { AgentParams, SendParams, SendResult } from "../../src/protocol/index.ts";
+import { Providers, type Provider } from "../../src/providers/index.ts";
+
+class FakeTelegram implements Provider {
+  readonly name = "telegram" as const;
+  sent: SendParams[] = [];
+  async start() {}
+  async stop() {}
+  status() {
+    return { linked: true, connected: true };
+  }
+  async send(p: SendParams): Promise<SendResult> {
+    this.sent.push(p);
+    return { provider: "telegram", to: p.to, messageId: String(this.sent.length), ts: Date.now() };
+  }
+}
+
+function world(policy: Partial<ChatPolicy>) {
+  const dir = mkdtempSync(join(tmpdir(), "clawdis-inbound-"));
+  const ledger = new Ledger({ dir: join(dir, "ledger"), storeText: false, maxAgeMs: 86_400_000, maxFileBytes: 1 << 24, maxRecords: 10_000 });
+  const tg = new FakeTelegram();
+  const fast = { perChatMinIntervalMs: 0, perMinute: 10_000, jitterMs: 0 };
+  const delivery = new Delivery({
+    ledger,
+    providers: new Providers([tg]),
+    outboxDir: join(dir, "outbox"),
+    pacing: { whatsapp: fast, telegram: fast },
+    maxChars: { whatsapp: 4096, telegram: 4096 },
+    log: silentLogger,
+  });
+  delivery.resume();
+  const full: ChatPolicy = { dmPolicy: "allowlist", allowFrom: [], groups: { policy: "disabled", allow: [], requireMention: true }, ...policy };
+  const gate = new InboundGate(() => full, new PairingStore(join(dir, "pairing")));
+  const runs: AgentParams[] = [];
+  let n = 0;
+  const typing: string[] = [];
+  const deps = {
+    typing: (provider: string, chat: string) => {
+      typing.push(`start ${provider}:${chat}`);
+      return () => typing.push(`stop ${provider}:${chat}`);
+    },
+    ledger,
+    gate,
+    send: (p: SendParams) => delivery.send(p),
+    log: silentLogger,
+    // The agent's stand-in: replies with the message upper-cased, delivered like a real run.
+    startRun: async (params: AgentParams, via: "telegram" | "whatsapp") => {
+      runs.push(params);
+      const runId = `run-${++n}`;
+      return { runId, done: delivery.deliver(params, { runId, status: "ok", summary: params.message.toUpperCase() }, via) };
+    },
+  };
+  let id = 0;
+  let lastId = "";
+  const say = (m: Partial<ChatMessage>) => {
+    lastId = m.messageId ?? String(++id);
+    return handleChatMessage(deps, { provider: "telegram", chat: "999", sender: "999", senderNames: ["@mallory"], messageId: lastId, text: "hello", ...m });
+  };
+  /** The record of the message said last. */
+  const last = () => ledger.list({ direction: "inbound", limit: 1_000 }).find((r) => r.providerMessageId === lastId && r.status !== "duplicate")!;
+  return { ledger, tg, gate, runs, say, last, typing };
+}
+
+describe("handleChatMessage", () => {
+  test("pairing from first message to approved run", async () => {
+    const w = world({ dmPolicy: "pairing" });
+    await w.say({ senderName: "Mallory" });
+    expect(w.last()).toMatchObject({ status: "skipped", reason: "pairing requested" });
+    expect(w.runs).toEqual([]);
+    expect(w.tg.sent.length).toBe(1);
+    const [req] = w.gate.pairing.list();
+    expect(req).toMatchObject({ provider: "telegram", sender: "999", name: "Mallory" });
+    expect(w.tg.sent[0]!.message).toContain(req!.code);
+
+    await w.say({});
+    expect(w.last()).toMatchObject({ status: "skipped", reason: "pairing pending" });
+    expect(w.tg.sent.length).toBe(1);
+
+    await w.gate.pairing.approve("telegram", req!.code);
+    await w.say({ text: "now me" });
+    expect(w.last()).toMatchObject({ status: "replied" });
+    expect(w.runs.map((r) => r.sessionId)).toEqual(["telegram:999"]);
+    expect(w.tg.sent.at(-1)).toMatchObject({ to: "999", message: "NOW ME" });
+  });
+
+  test("groups: an unmentioned line is skipped, a mention runs in the group's session; duplicates are recorded", async () => {
+    const w = world({ groups: { policy: "allowlist", allow: ["-100"], requireMention: true } });
+    await w.say({ chat: "-100", chatType: "group", messageId: "g1" });
+    expect(w.last()).toMatchObject({ status: "skipped", reason: "not mentioned" });
+    await w.say({ chat: "-200", chatType: "group", addressed: true, messageId: "g2" });
+    expect(w.last()).toMatchObject({ status: "skipped", reason: "group not allowed" });
+    await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g3", text: "@bot hi" });
+    expect(w.last()).toMatchObject({ status: "replied", chat: "-100" });
+    expect(w.runs.map((r) => r.sessionId)).toEqual(["telegram:-100"]);
+    await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g3" });
+    expect(w.ledger.list({ status: "duplicate" }).map((r) => [r.providerMessageId, r.reason])).toEqual([["g3", `duplicate of ${w.last().id}`]]);
+    expect(w.runs.length).toBe(1);
+  });
+
+  test("typing shows while a run works and stops once on its final; never for skipped messages", async () => {
+    const w = world({ allowFrom: ["*"] });
+    await w.say({ text: "hi" });
+    expect(w.typing).toEqual(["start telegram:999", "stop telegram:999"]);
+    const v = world({});
+    await v.say({});
+    expect(v.typing).toEqual([]);
+  });
+
+  test("allowlist: a stranger is skipped naming the key, and gets nothing", async () => {
+    const w = world({});
+    await w.say({});
+    expect(w.last()).toMatchObject({ status: "skipped", reason: "sender not in telegram.allowFrom" });
+    expect(w.tg.sent).toEqual([]);
+  });
+});
