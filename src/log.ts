@@ -106,6 +106,8 @@ export function conciseLine(ts: string, level: string, scope: string, msg: strin
 export function createLogger(opts: LoggerOptions = {}): Logger {
   let fileLevel = RANK[opts.fileLevel ?? "info"];
   const stdoutLevel = RANK[opts.stdoutLevel ?? "info"];
+  // Read on every request by hot paths: a plain value, recomputed only when the level changes.
+  let debugEnabled = Math.min(fileLevel, stdoutLevel) <= RANK.debug;
   const sink = opts.file ? new FileSink(opts.file, opts.maxFileBytes ?? 10 * 1024 * 1024) : null;
   const secrets = (opts.secrets ?? []).filter((s) => s.length > 0);
   const write = opts.write ?? ((line: string) => process.stdout.write(line));
@@ -128,11 +130,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       warn: (m, f) => log("warn", m, f),
       error: (m, f) => log("error", m, f),
       get debugEnabled() {
-        return Math.min(fileLevel, stdoutLevel) <= RANK.debug;
+        return debugEnabled;
       },
       child: (s) => make(`${scope}:${s}`),
       setFileLevel: (level) => {
         fileLevel = RANK[level];
+        debugEnabled = Math.min(fileLevel, stdoutLevel) <= RANK.debug;
       },
       close: () => sink?.close() ?? Promise.resolve(),
     };

@@ -27,6 +27,8 @@ export function renderSystemdUnit(spec: ServiceSpec): string {
     "",
     "[Service]",
     `ExecStart=${spec.argv.map(systemdArg).join(" ")}`,
+    "# `systemctl reload clawdis-gateway` re-reads the config without dropping connections.",
+    "ExecReload=/bin/kill -HUP $MAINPID",
     "Restart=on-failure",
     "RestartSec=5",
     `Environment=CLAWDIS_STATE_DIR=${systemdArg(spec.stateDir)}`,

@@ -75,8 +75,9 @@ export class LiveConfig {
       plan = planReload(this._current, loaded.config, this.started);
       commit = this.opts.prepare(plan, this._current);
     } catch (err) {
-      if (err instanceof ConfigError) return refused(err.problems);
-      throw err;
+      // Anything else that goes wrong before the commit refuses the reload too: a reload
+      // (from a signal or the watcher) must never take the daemon down.
+      return refused(err instanceof ConfigError ? err.problems : [`unexpected error: ${(err as Error).message ?? String(err)}`]);
     }
     this._current = plan.effective;
     this.file = loaded.file;

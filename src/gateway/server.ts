@@ -319,8 +319,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
               startedAt,
               providers: PROVIDERS,
               providerConnected: (p) => providers.status(p as (typeof PROVIDERS)[number]).connected,
-              // No pacing queue exists yet: nothing waits, so the length is 0.
-              sendQueueLength: () => 0,
+              sendQueueLength: (p) => delivery.queued(p as (typeof PROVIDERS)[number]),
             })),
         });
         mountGateway(app, adapter, {

@@ -72,10 +72,15 @@ export function createRegistry(src: MetricsSources): Registry {
   gauge("clawdis_uptime_seconds", "Seconds since the gateway started.", [], () => [[{}, (Date.now() - src.startedAt) / 1000]]);
   gauge("clawdis_connections", "Connected clients (past hello-ok) by client mode.", ["mode"], fromMap(c.connections, ["mode"]));
   counter("clawdis_handshakes_total", "Handshakes by result: ok or the hello-error reason.", ["result"], fromMap(c.handshakes, ["result"]));
-  counter("clawdis_requests_total", "Requests answered, by method and outcome.", ["method", "ok"], fromMap(c.requests, ["method", "ok"]));
+  counter("clawdis_requests_total", "Requests answered, by method and outcome.", ["method", "ok"], () =>
+    [...c.requests].flatMap(([method, r]): [Labels, number][] => [
+      [{ method, ok: "true" }, r.ok],
+      [{ method, ok: "false" }, r.failed],
+    ]),
+  );
   registry.registerMetric(
     new HistogramView("clawdis_request_duration_seconds", "Time from request to (final) response, by method.", () =>
-      [...c.requestDurations].map(([method, h]): [Labels, PlainHistogram] => [{ method }, h]),
+      [...c.requests].map(([method, r]): [Labels, PlainHistogram] => [{ method }, r.duration]),
     ) as unknown as Metric,
   );
   counter("clawdis_events_sent_total", "Event frames queued to clients, by event.", ["event"], fromMap(c.eventsSent, ["event"]));

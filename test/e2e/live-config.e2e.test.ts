@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestClient, helloFrame, type Frame } from "../helpers/client.ts";
+import { startFakeBotApi } from "../helpers/fake-bot-api.ts";
 import { runCli, spawnGateway, type RunningGateway, type Target } from "../helpers/gateway.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
@@ -159,5 +160,73 @@ describe("Token rotation ends WebChat sessions", () => {
     const { c: fresh } = await hello(gw.url, NEW);
     await until(() => webchatLinked(fresh), "webchat's link with the new token");
     fresh.close();
+  });
+});
+
+describe("Agent settings, allow-lists and log level apply to what comes next", () => {
+  test("agent.backend switches for the next run; gateway.logLevel debug starts writing debug records; health shows the new backend", async () => {
+    gw = await spawnGateway({ target, config: { ...base, agent: { backend: "echo" } } });
+    const { c } = await TestClient.connect(gw.url);
+    const run = async (message: string) => {
+      const ack = await c.request("agent", { message, idempotencyKey: crypto.randomUUID() });
+      return (await c.next((f) => f.type === "res" && f.id === ack.id && f.payload?.status !== "accepted", 10_000)).payload;
+    };
+    expect((await run("first")).summary).toContain("first");
+    writeConfig(gw.stateDir, {
+      ...base,
+      gateway: { logLevel: "debug" },
+      agent: { backend: "command", command: ["/usr/bin/printf", "from-command:%s", "{{message}}"] },
+      whatsapp: { allowFrom: ["+15550001111"] },
+    });
+    const res = await c.request("config.reload");
+    expect(res.payload.changed).toEqual(["agent.backend", "agent.command", "gateway.logLevel", "whatsapp.allowFrom"]);
+    expect((await c.request("health")).payload.agent.backend).toBe("command");
+    expect((await run("second")).summary).toBe("from-command:second");
+    // Debug records (one per req/res) now reach the log file.
+    await c.request("status");
+    const logs = await runCli(["gateway", "logs", "--json", "--level", "debug"], { target, env: { CLAWDIS_STATE_DIR: gw.stateDir } });
+    const debug = logs.stdout.trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.level === "debug");
+    expect(debug.some((r) => r.msg === "req")).toBe(true);
+    c.close();
+  });
+
+  test("a backend that cannot be built refuses the reload whole", async () => {
+    gw = await spawnGateway({ target, config: { ...base, agent: { backend: "echo" } } });
+    const { c } = await TestClient.connect(gw.url);
+    writeConfig(gw.stateDir, { ...base, gateway: { tickIntervalMs: 1_000 }, agent: { backend: "command" } });
+    const res = await c.request("config.reload");
+    expect(res.payload.applied).toBe(false);
+    expect(res.payload.problems[0]).toContain("agent.command: required");
+    expect((await c.request("health")).payload.agent.backend).toBe("echo");
+    c.close();
+  });
+});
+
+describe("Allow-lists apply to the next inbound message", () => {
+  test("telegram.allowFrom widened by a reload: the next message from that sender starts a run and is answered", async () => {
+    const bot = startFakeBotApi();
+    try {
+      const telegram = { apiRoot: bot.apiRoot, pollTimeoutS: 1 };
+      gw = await spawnGateway({ target, config: { ...base, telegram: { ...telegram, allowFrom: [] } }, env: { TELEGRAM_BOT_TOKEN: bot.token } });
+      const { c } = await TestClient.connect(gw.url);
+      await until(async () => (await c.request("health")).payload.telegram.connected === true, "telegram to connect");
+      bot.userSays("before the reload");
+      await until(async () => {
+        const recs = (await c.request("ledger.list", { direction: "inbound" })).payload.records as { status: string; reason?: string }[];
+        return recs.some((r) => r.status === "skipped" && (r.reason ?? "").includes("telegram.allowFrom"));
+      }, "the first message to be skipped");
+      writeConfig(gw.stateDir, { ...base, telegram: { ...telegram, allowFrom: ["@alice"] } });
+      const res = await c.request("config.reload");
+      expect(res.payload).toMatchObject({ applied: true, changed: ["telegram.allowFrom"], restartRequired: [] });
+      bot.userSays("after the reload");
+      const reply = await bot.waitFor((x) => x.method === "sendMessage" && String(x.params.text).includes("after the reload"), 10_000);
+      expect(String(reply.params.chat_id)).toBe("4242");
+      expect(bot.sent().some((x) => String(x.params.text).includes("before the reload"))).toBe(false);
+      c.close();
+    } finally {
+      await gw?.stop();
+      gw = null;
+      bot.stop();
+    }
   });
 });
