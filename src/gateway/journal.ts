@@ -8,10 +8,15 @@ interface Entry {
   n: number;
   /** The event frame up to its `seq` (the receiving connection adds that). */
   prefix: string;
-  /** The same event in the runbook's shape, when it has two (`presence`: the full list), serialized on demand. */
-  full: (() => string) | undefined;
-  /** What the entry holds, in bytes: the prefix's UTF-8 bytes and the full shape's weight. */
+  /**
+   * The same event in the runbook's shape, when it has two (`presence`: the full list),
+   * serialized on demand. Only the newest such entry keeps it: a full list supersedes the
+   * ones before it, so older ones are `"superseded"` and not replayed in that shape.
+   */
+  full: (() => string) | "superseded" | undefined;
+  /** What the entry holds, in bytes: the prefix's UTF-8 bytes and, while it keeps one, the full shape's weight. */
   bytes: number;
+  weight: number;
   ts: number;
 }
 
@@ -33,6 +38,8 @@ export class Journal {
   private entries: Entry[] = [];
   private head = 0;
   private bytes = 0;
+  /** The entry holding the newest full shape, which the next one supersedes. */
+  private lastFull: Entry | null = null;
   private n = 0;
 
   constructor(
@@ -44,10 +51,6 @@ export class Journal {
 
   get size(): number {
     return this.entries.length - this.head;
-  }
-
-  get byteSize(): number {
-    return this.bytes;
   }
 
   /** The newest cursor (nothing after it yet). */
@@ -65,8 +68,21 @@ export class Journal {
     const prefix = eventPrefix + cursor;
     const now = this.now();
     // Real bytes (a UTF-16 unit of non-ASCII text is up to 3 of them), so maxBytes means bytes.
-    const bytes = Buffer.byteLength(prefix, "utf8") + (full?.weight ?? 0);
-    this.entries.push({ n: this.n, prefix, full: full?.serialize, bytes, ts: now });
+    const weight = full?.weight ?? 0;
+    const bytes = Buffer.byteLength(prefix, "utf8") + weight;
+    const entry: Entry = { n: this.n, prefix, full: full?.serialize, bytes, weight, ts: now };
+    if (full) {
+      // The list the previous full shape pinned is let go: one full list is kept, not one per event.
+      const prev = this.lastFull;
+      if (prev && typeof prev.full === "function") {
+        prev.full = "superseded";
+        // Still in the journal: its weight leaves the total now (a trimmed one already left).
+        if (prev.n >= (this.entries[this.head]?.n ?? Infinity)) this.bytes -= prev.weight;
+        prev.bytes -= prev.weight;
+      }
+      this.lastFull = entry;
+    }
+    this.entries.push(entry);
     this.bytes += bytes;
     this.trim(now);
     return cursor;
@@ -90,7 +106,9 @@ export class Journal {
     const out: string[] = [];
     for (let i = this.head + (n + 1 - oldest); i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      out.push(deltas || e.full === undefined ? e.prefix : e.full() + this.cursorField(e.n));
+      if (deltas || e.full === undefined) out.push(e.prefix);
+      // A client reading full lists needs only the newest one: the superseded are skipped.
+      else if (e.full !== "superseded") out.push(e.full() + this.cursorField(e.n));
     }
     return { ok: true, entries: out };
   }
