@@ -4,8 +4,7 @@ import type { Journal } from "./journal.ts";
 /** Liveness and the goodbye are never replayed, so they carry no cursor. */
 const UNJOURNALED = new Set<EventName>(["tick", "shutdown"]);
 
-/** The part of a connection the broadcaster drives. */
-/** Bytes queued across all clients during one broadcast, for droppable events. */
+/** Bytes the runtime holds across all clients during one broadcast, for droppable events. */
 export interface SendBudget {
   limit: number;
   used: number;
@@ -18,6 +17,7 @@ export interface SendOptions {
   budget?: SendBudget;
 }
 
+/** The part of a connection the broadcaster drives. */
 export interface EventSink {
   /** The client reads `presence` as deltas (`presence-deltas` cap), not as the full list. */
   readonly presenceDeltas: boolean;
