@@ -259,8 +259,11 @@ describe("Presence: the runbook's shapes by default, deltas by capability", () =
     expect(deltaReplay.some((f) => f.payload.removed.some((e: Frame) => e.instanceId === joinerId))).toBe(true);
     const newestFull = fullReplay.at(-1)!;
     expect(newestFull.payload.presence.some((e: Frame) => e.instanceId === joinerId)).toBe(false);
-    expect(newestFull.cursor).toBe(deltaReplay.at(-1)!.cursor);
-    expect(newestFull.stateVersion).toEqual(deltaReplay.at(-1)!.stateVersion);
+    // The delta reader resumed a moment later (it may also have the full reader's own join):
+    // the same event is in its replay, with the same cursor and version.
+    const same = deltaReplay.find((f) => f.cursor === newestFull.cursor);
+    expect(same).toBeDefined();
+    expect(newestFull.stateVersion).toEqual(same!.stateVersion);
     plain2.close();
     deltas2.close();
   });
