@@ -61,16 +61,16 @@ export class Broadcaster {
 
   /**
    * Serialize once, then stamp each connection's own `seq`. An event with two shapes
-   * (`presence`: `payload` the delta, `full` the whole list) is serialized once per shape,
-   * the full one only while some client reads it; each client gets its own shape, both
-   * with the same cursor.
+   * (`presence`: `payload` the delta, `full()` the whole list) is serialized once per
+   * shape, the full one only while some client reads it; each client gets its own shape,
+   * both with the same cursor. The journal keeps `full` to make that shape on a resume.
    */
-  broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}, full?: { payload: unknown; weight: number }): void {
+  broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}, full?: () => unknown): void {
     let prefix = eventPrefix(event, payload, opts.stateVersion);
-    const serializeFull = full && (() => eventPrefix(event, full.payload, opts.stateVersion));
+    const serializeFull = full && (() => eventPrefix(event, full(), opts.stateVersion));
     let cursor = "";
     if (this.journal && !UNJOURNALED.has(event)) {
-      cursor = this.journal.append(prefix, serializeFull && { serialize: serializeFull, weight: full.weight });
+      cursor = this.journal.append(prefix, serializeFull);
       prefix += cursor;
     }
     const droppable = opts.droppable ?? false;

@@ -10,21 +10,15 @@ interface Entry {
   prefix: string;
   /**
    * The same event in the runbook's shape, when it has two (`presence`: the full list),
-   * serialized on demand. Only the newest such entry keeps it: a full list supersedes the
-   * ones before it, so older ones are `"superseded"` and not replayed in that shape.
+   * made on demand. Only the newest such entry keeps it: a full list supersedes the ones
+   * before it, so older ones are `"superseded"` and not replayed in that shape.
    */
   full: (() => string) | "superseded" | undefined;
-  /** What the entry holds, in bytes: the prefix's UTF-8 bytes and, while it keeps one, the full shape's weight. */
+  /** UTF-8 bytes of the prefix. */
   bytes: number;
-  weight: number;
   ts: number;
 }
 
-/** The second shape of an event: how to serialize it, and about how much memory it pins until then. */
-export interface AltShape {
-  serialize: () => string;
-  weight: number;
-}
 
 export type ResumeResult = { ok: true; entries: string[] } | { ok: false; reason: string };
 
@@ -62,24 +56,16 @@ export class Journal {
    * Number the event and keep its frame prefix (and, for an event with two shapes, how to
    * make the other); returns the cursor field to append to either shape.
    */
-  append(eventPrefix: string, full?: AltShape): string {
+  append(eventPrefix: string, full?: () => string): string {
     this.n += 1;
     const cursor = this.cursorField(this.n);
     const prefix = eventPrefix + cursor;
     const now = this.now();
     // Real bytes (a UTF-16 unit of non-ASCII text is up to 3 of them), so maxBytes means bytes.
-    const weight = full?.weight ?? 0;
-    const bytes = Buffer.byteLength(prefix, "utf8") + weight;
-    const entry: Entry = { n: this.n, prefix, full: full?.serialize, bytes, weight, ts: now };
+    const bytes = Buffer.byteLength(prefix, "utf8");
+    const entry: Entry = { n: this.n, prefix, full, bytes, ts: now };
     if (full) {
-      // The list the previous full shape pinned is let go: one full list is kept, not one per event.
-      const prev = this.lastFull;
-      if (prev && typeof prev.full === "function") {
-        prev.full = "superseded";
-        // Still in the journal: its weight leaves the total now (a trimmed one already left).
-        if (prev.n >= (this.entries[this.head]?.n ?? Infinity)) this.bytes -= prev.weight;
-        prev.bytes -= prev.weight;
-      }
+      if (this.lastFull) this.lastFull.full = "superseded";
       this.lastFull = entry;
     }
     this.entries.push(entry);
