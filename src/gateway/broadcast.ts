@@ -4,8 +4,7 @@ import type { Journal } from "./journal.ts";
 /** Liveness and the goodbye are never replayed, so they carry no cursor. */
 const UNJOURNALED = new Set<EventName>(["tick", "shutdown"]);
 
-/** The part of a connection the broadcaster drives. */
-/** Bytes queued across all clients during one broadcast, for droppable events. */
+/** Bytes the runtime holds across all clients during one broadcast, for droppable events. */
 export interface SendBudget {
   limit: number;
   used: number;
@@ -18,6 +17,7 @@ export interface SendOptions {
   budget?: SendBudget;
 }
 
+/** The part of a connection the broadcaster drives. */
 export interface EventSink {
   /** The client reads `presence` as deltas (`presence-deltas` cap), not as the full list. */
   readonly presenceDeltas: boolean;
@@ -63,16 +63,16 @@ export class Broadcaster {
 
   /**
    * Serialize once, then stamp each connection's own `seq`. An event with two shapes
-   * (`presence`: `payload` the delta, `full` the whole list) is serialized once per shape,
-   * the full one only while some client reads it; each client gets its own shape, both
-   * with the same cursor.
+   * (`presence`: `payload` the delta, `full()` the whole list) is serialized once per
+   * shape, the full one only while some client reads it; each client gets its own shape,
+   * both with the same cursor. The journal keeps `full` to make that shape on a resume.
    */
-  broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}, full?: { payload: unknown; weight: number }): void {
+  broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}, full?: () => unknown): void {
     let prefix = eventPrefix(event, payload, opts.stateVersion);
-    const serializeFull = full && (() => eventPrefix(event, full.payload, opts.stateVersion));
+    const serializeFull = full && (() => eventPrefix(event, full(), opts.stateVersion));
     let cursor = "";
     if (this.journal && !UNJOURNALED.has(event)) {
-      cursor = this.journal.append(prefix, serializeFull && { serialize: serializeFull, weight: full.weight });
+      cursor = this.journal.append(prefix, serializeFull);
       prefix += cursor;
     }
     const droppable = opts.droppable ?? false;

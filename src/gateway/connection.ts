@@ -51,14 +51,6 @@ export class Connection implements EventSink, SocketHandler {
     private readonly registry: ConnectionRegistry,
   ) {}
 
-  get isOpen(): boolean {
-    return this.state === "open";
-  }
-
-  get instanceId(): string | null {
-    return this.caller?.instanceId ?? null;
-  }
-
   /** The runtime accepted the socket. */
   onOpen(sock: WireSocket): void {
     this.sock = sock;

@@ -8,18 +8,17 @@ interface Entry {
   n: number;
   /** The event frame up to its `seq` (the receiving connection adds that). */
   prefix: string;
-  /** The same event in the runbook's shape, when it has two (`presence`: the full list), serialized on demand. */
-  full: (() => string) | undefined;
-  /** What the entry holds, in bytes: the prefix's UTF-8 bytes and the full shape's weight. */
+  /**
+   * The same event in the runbook's shape, when it has two (`presence`: the full list),
+   * made on demand. Only the newest such entry keeps it: a full list supersedes the ones
+   * before it, so older ones are `"superseded"` and not replayed in that shape.
+   */
+  full: (() => string) | "superseded" | undefined;
+  /** UTF-8 bytes of the prefix. */
   bytes: number;
   ts: number;
 }
 
-/** The second shape of an event: how to serialize it, and about how much memory it pins until then. */
-export interface AltShape {
-  serialize: () => string;
-  weight: number;
-}
 
 export type ResumeResult = { ok: true; entries: string[] } | { ok: false; reason: string };
 
@@ -33,6 +32,8 @@ export class Journal {
   private entries: Entry[] = [];
   private head = 0;
   private bytes = 0;
+  /** The entry holding the newest full shape, which the next one supersedes. */
+  private lastFull: Entry | null = null;
   private n = 0;
 
   constructor(
@@ -46,10 +47,6 @@ export class Journal {
     return this.entries.length - this.head;
   }
 
-  get byteSize(): number {
-    return this.bytes;
-  }
-
   /** The newest cursor (nothing after it yet). */
   get cursor(): string {
     return `${this.epoch}.${this.n}`;
@@ -59,14 +56,19 @@ export class Journal {
    * Number the event and keep its frame prefix (and, for an event with two shapes, how to
    * make the other); returns the cursor field to append to either shape.
    */
-  append(eventPrefix: string, full?: AltShape): string {
+  append(eventPrefix: string, full?: () => string): string {
     this.n += 1;
     const cursor = this.cursorField(this.n);
     const prefix = eventPrefix + cursor;
     const now = this.now();
     // Real bytes (a UTF-16 unit of non-ASCII text is up to 3 of them), so maxBytes means bytes.
-    const bytes = Buffer.byteLength(prefix, "utf8") + (full?.weight ?? 0);
-    this.entries.push({ n: this.n, prefix, full: full?.serialize, bytes, ts: now });
+    const bytes = Buffer.byteLength(prefix, "utf8");
+    const entry: Entry = { n: this.n, prefix, full, bytes, ts: now };
+    if (full) {
+      if (this.lastFull) this.lastFull.full = "superseded";
+      this.lastFull = entry;
+    }
+    this.entries.push(entry);
     this.bytes += bytes;
     this.trim(now);
     return cursor;
@@ -90,7 +92,9 @@ export class Journal {
     const out: string[] = [];
     for (let i = this.head + (n + 1 - oldest); i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      out.push(deltas || e.full === undefined ? e.prefix : e.full() + this.cursorField(e.n));
+      if (deltas || e.full === undefined) out.push(e.prefix);
+      // A client reading full lists needs only the newest one: the superseded are skipped.
+      else if (e.full !== "superseded") out.push(e.full() + this.cursorField(e.n));
     }
     return { ok: true, entries: out };
   }

@@ -114,11 +114,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
     maxEntries: config.gateway.presenceMaxEntries,
     coalesceMs: config.gateway.presenceCoalesceMs,
     // Deltas for clients that announced `presence-deltas`, the whole list (the runbook's shape) for the rest.
-    // The list array pins only references (its entries are shared): weigh it 8 bytes an entry.
-    publish: (delta) => {
-      const list = presence.list();
-      broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }, { payload: { presence: list }, weight: 8 * list.length });
-    },
+    // The full list is read when it is needed: at once while a caps-less client is connected,
+    // else only if one resumes (the journal keeps the newest; nothing newer has been flushed).
+    publish: (delta) =>
+      broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }, () => ({ presence: presence.list() })),
   });
   const sessions = new SessionsSummary(statePaths(opts.stateDir).sessions);
   const agent = new AgentRunner({

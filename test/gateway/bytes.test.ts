@@ -68,11 +68,21 @@ describe("Journal: maxBytes is UTF-8 bytes", () => {
   test("an event with two shapes replays each client's own, with the same cursor", () => {
     const j = new Journal({ maxEvents: 10, maxBytes: 1_000_000, maxAgeMs: 60_000 });
     const start = j.cursor;
-    const cursor = j.append('{"d":1', { serialize: () => '{"f":1', weight: 8 });
+    const cursor = j.append('{"d":1', () => '{"f":1');
     const deltas = j.since(start, true);
     const full = j.since(start, false);
     expect(deltas).toEqual({ ok: true, entries: [`{"d":1${cursor}`] });
     expect(full).toEqual({ ok: true, entries: [`{"f":1${cursor}`] });
+  });
+
+  test("only the newest full shape is kept: a full-list reader replays that one, a delta reader every delta", () => {
+    const j = new Journal({ maxEvents: 100, maxBytes: 1_000_000, maxAgeMs: 60_000 });
+    const start = j.cursor;
+    const c1 = j.append('{"d":1', () => '{"f":1');
+    const c2 = j.append('{"agent":2');
+    const c3 = j.append('{"d":3', () => '{"f":3');
+    expect(j.since(start, true)).toEqual({ ok: true, entries: [`{"d":1${c1}`, `{"agent":2${c2}`, `{"d":3${c3}`] });
+    expect(j.since(start, false)).toEqual({ ok: true, entries: [`{"agent":2${c2}`, `{"f":3${c3}`] });
   });
 });
 
