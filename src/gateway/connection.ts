@@ -51,6 +51,11 @@ export class Connection implements EventSink, SocketHandler {
     private readonly registry: ConnectionRegistry,
   ) {}
 
+  /** Past its hello-ok (a token rotation closes these; sockets still in their handshake meet the new token). */
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
   /** The runtime accepted the socket. */
   onOpen(sock: WireSocket): void {
     this.sock = sock;
