@@ -8,7 +8,7 @@ export default defineCommand({
   meta: {
     name: "doctor",
     description:
-      "Check the config, file modes, lock, port, bind/token, WhatsApp credentials, Telegram token, agent backend,\n" +
+      "Check the config, file modes, lock, port, bind/token, WhatsApp credentials, Telegram token, agent backend, " +
       "disk space and file sizes. Never needs the gateway running; never prints a secret.\n" +
       "Exit 0 when nothing failed, 1 otherwise.\n\n" +
       "Examples:\n  clawdis doctor\n  clawdis doctor --fix        # chmod state files, remove a stale lock, back up WhatsApp creds\n  clawdis doctor --json",
