@@ -1,0 +1,193 @@
+/**
+ * WebChat's pairing panel (issue 16 §1) in real headless Chromium against the compiled
+ * binary: strangers waiting, Approve and Reject, typed errors. Telegram is the real grammY
+ * client against the fake Bot API with `dmPolicy: "pairing"`.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { PairingRequest } from "../../src/protocol/index.ts";
+import { toPairingList } from "../../src/webchat/pairing.ts";
+import { TestClient } from "../helpers/client.ts";
+import { startFakeBotApi, type BotCall } from "../helpers/fake-bot-api.ts";
+import { ROOT, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { until, webchatUrlFrom } from "../helpers/webchat.ts";
+
+const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
+const CHROMIUM = process.env.CLAWDIS_CHROMIUM ?? "/usr/bin/chromium";
+const SCREENSHOTS = join(ROOT, "test", "e2e", "screenshots");
+const CODE = /pairing code: ([A-Z0-9]{8})/;
+
+const bot = startFakeBotApi();
+/** The fake's sendMessage calls to one chat. */
+const toChat = (chat: number): BotCall[] => bot.sent("sendMessage").filter((c) => String(c.params.chat_id) === String(chat));
+
+/** A gateway with `telegram.dmPolicy: "pairing"` and WebChat beside it (loopback, no token: no sign-in). */
+async function pairingGateway(): Promise<{ gw: RunningGateway; chatUrl: string }> {
+  const stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, dmPolicy: "pairing" } });
+  const gw = await spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token } });
+  return { gw, chatUrl: await webchatUrlFrom(gw.stdout) };
+}
+
+/** A stranger writes in private; resolves with the code of the pairing reply, or null when none came in `ms`. */
+async function strangerCode(id: number, text: string, ms: number): Promise<string | null> {
+  bot.userSays(text, { id, username: `stranger${id}` });
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const reply = toChat(id).find((c) => CODE.test(String(c.params.text)));
+    if (reply) return CODE.exec(String(reply.params.text))![1]!;
+    await Bun.sleep(25);
+  }
+  return null;
+}
+
+// The gateway for the stranger's whole flow. Whether a stranger's message yields a pairing
+// reply depends on the provider → inbound wiring (issue 16, another area): without it the
+// flow's test is skipped by name, and runs as soon as the wiring is there.
+const flow = await pairingGateway();
+await bot.waitFor((c) => c.method === "getUpdates", 15_000);
+const firstCode = await strangerCode(5150, "hello? who is this", 3_000);
+const pairingWired = firstCode !== null;
+
+let browser: Browser;
+let context: BrowserContext;
+const pageErrors: string[] = [];
+
+async function openPage(url: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on("pageerror", (err) => pageErrors.push(String(err)));
+  await page.goto(url, { waitUntil: "domcontentloaded" });
+  await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+  return page;
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await flow.gw.stop();
+  bot.stop();
+});
+
+describe("the relay reads pairing.list in either shape and hands the page one typed list", () => {
+  const req: PairingRequest = { provider: "telegram", code: "ABCD2345", sender: "4242", name: "alice", createdAt: 1, expiresAt: 2 };
+
+  test("the bare array (issue 16) and the older {requests} give the same list; bad entries are dropped", () => {
+    expect(toPairingList([req])).toEqual([req]);
+    expect(toPairingList({ requests: [req] })).toEqual([req]);
+    expect(toPairingList([req, { provider: "signal", code: "X" }, null, "x"])).toEqual([req]);
+    expect(toPairingList(null)).toEqual([]);
+    expect(toPairingList({ requests: "nope" })).toEqual([]);
+  });
+});
+
+describe("the pairing panel with nobody waiting", () => {
+  let quiet: { gw: RunningGateway; chatUrl: string };
+  let page: Page;
+  beforeAll(async () => {
+    quiet = await pairingGateway();
+    page = await openPage(quiet.chatUrl);
+  });
+  afterAll(async () => {
+    await page?.close();
+    await quiet?.gw.stop();
+  });
+
+  test("the panel lists nothing and says so", async () => {
+    await page.locator("#pairing-empty", { hasText: "No one is waiting." }).waitFor({ timeout: 10_000 });
+    expect(await page.locator("#pairing li").count()).toBe(0);
+    expect(await page.textContent("#pairing-count")).toBe("(0)");
+    // Refresh asks again, through the relay, and still finds nobody.
+    await page.click("#pairing-refresh");
+    await page.locator("#pairing-empty", { hasText: "No one is waiting." }).waitFor();
+    expect(await page.locator("#pairing li").count()).toBe(0);
+  });
+
+  test("approving an unknown code shows the gateway's typed error; so does rejecting one", async () => {
+    await page.selectOption("#pairing-provider", "telegram");
+    await page.fill("#pairing-code", "zzzz9999");
+    await page.click("#pairing-approve");
+    const result = page.locator("#pairing-result[data-kind=error]");
+    await result.waitFor({ timeout: 10_000 });
+    const text = (await result.textContent()) ?? "";
+    expect(text).toStartWith("INVALID_REQUEST: ");
+    // The page sends the code as the stranger got it (upper case); the message names it and the fix.
+    expect(text).toContain('no pairing request with code "ZZZZ9999" for telegram');
+    expect(text).toContain("clawdis pairing list");
+
+    await page.selectOption("#pairing-provider", "whatsapp");
+    await page.fill("#pairing-code", "ABCD2345");
+    await page.click("#pairing-reject");
+    await page.locator("#pairing-result[data-kind=error]", { hasText: 'code "ABCD2345" for whatsapp' }).waitFor({ timeout: 10_000 });
+    expect(pageErrors).toEqual([]);
+  });
+
+  test("the relay validates a decision before it reaches the gateway (typed INVALID_REQUEST naming the field)", async () => {
+    const ws = new WebSocket(`${quiet.chatUrl.replace("http:", "ws:")}/ws`, { headers: { Origin: quiet.chatUrl } } as any);
+    const frames: any[] = [];
+    ws.addEventListener("message", (e) => frames.push(JSON.parse(String(e.data))));
+    await until(() => frames.some((f) => f.type === "hello"), 10_000, "the relay's hello");
+    // The hello carries the relay's last read of the list (the open page made it read): nobody, one typed array.
+    expect(frames.find((f) => f.type === "hello").pairing).toEqual([]);
+    ws.send(JSON.stringify({ type: "pairing.approve", id: "p1", provider: "signal", code: "ABCD2345" }));
+    ws.send(JSON.stringify({ type: "pairing.reject", id: "p2", provider: "telegram", code: "X".repeat(33) }));
+    ws.send(JSON.stringify({ type: "pairing.list", id: "p3" }));
+    await until(() => ["p1", "p2", "p3"].every((id) => frames.some((f) => f.id === id)), 10_000, "three answers");
+    const res = (id: string) => frames.find((f) => f.id === id);
+    expect(res("p1")).toMatchObject({ ok: false, error: { code: "INVALID_REQUEST", field: "provider" } });
+    expect(res("p2")).toMatchObject({ ok: false, error: { code: "INVALID_REQUEST", field: "code" } });
+    expect(res("p3")).toEqual({ type: "res", id: "p3", ok: true, payload: [] });
+    ws.close();
+  });
+});
+
+describe("a stranger from first message to approved run, through the panel", () => {
+  test.skipIf(!pairingWired)(
+    "pairing flow through WebChat (skipped until a stranger's Telegram message gets a pairing reply: issue 16's inbound wiring)",
+    async () => {
+      const [page, other] = [await openPage(flow.chatUrl), await openPage(flow.chatUrl)];
+      // The stranger's request is listed (read when the first tab opened, or on the next poll).
+      const row = (p: Page, code: string) => p.locator(`#pairing li[data-code="${code}"]`);
+      await row(page, firstCode!).waitFor({ timeout: 10_000 });
+      expect(await row(page, firstCode!).textContent()).toContain("5150");
+      expect(await row(page, firstCode!).textContent()).toMatch(/Telegram · code [A-Z0-9]{8} · expires in (59|60) min/);
+      await row(other, firstCode!).waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(SCREENSHOTS, "webchat-pairing.png") });
+
+      // Approve in one tab: it says so, and both tabs drop the request.
+      await row(page, firstCode!).locator("button[data-action='pairing.approve']").click();
+      await page.locator("#pairing-result[data-kind=ok]", { hasText: "Approved 5150 on Telegram" }).waitFor({ timeout: 10_000 });
+      await row(page, firstCode!).waitFor({ state: "detached", timeout: 10_000 });
+      await row(other, firstCode!).waitFor({ state: "detached", timeout: 10_000 });
+
+      // Allowed at once, without a restart: the next message starts a run that answers.
+      const before = toChat(5150).length;
+      bot.userSays("now may I talk?", { id: 5150, username: "stranger5150" });
+      await until(() => toChat(5150).length > before, 15_000, "the agent's reply to the approved stranger");
+      expect(String(toChat(5150).at(-1)!.params.text)).not.toMatch(CODE);
+
+      // A second stranger, rejected from the panel: gone from the list, and from the gateway's.
+      const second = await strangerCode(6160, "hi", 10_000);
+      expect(second).not.toBeNull();
+      await page.click("#pairing-refresh");
+      await row(page, second!).locator("button[data-action='pairing.reject']").click();
+      await page.locator("#pairing-result[data-kind=ok]", { hasText: "Rejected 6160 on Telegram" }).waitFor({ timeout: 10_000 });
+      await row(other, second!).waitFor({ state: "detached", timeout: 10_000 });
+      const { c } = await TestClient.connect(flow.gw.url);
+      expect(toPairingList((await c.request("pairing.list")).payload)).toEqual([]);
+      c.close();
+      expect(pageErrors).toEqual([]);
+      await Promise.all([page.close(), other.close()]);
+    },
+    60_000,
+  );
+});
