@@ -4,18 +4,17 @@
  * client against the fake Bot API with `dmPolicy: "pairing"`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { PairingRequest } from "../../src/protocol/index.ts";
 import { toPairingList } from "../../src/webchat/pairing.ts";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type BotCall } from "../helpers/fake-bot-api.ts";
 import { ROOT, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
-import { until, webchatUrlFrom } from "../helpers/webchat.ts";
+import { launchChromium, until, webchatUrlFrom } from "../helpers/webchat.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
-const CHROMIUM = process.env.CLAWDIS_CHROMIUM ?? "/usr/bin/chromium";
 const SCREENSHOTS = join(ROOT, "test", "e2e", "screenshots");
 const CODE = /pairing code: ([A-Z0-9]{8})/;
 
@@ -23,9 +22,16 @@ const bot = startFakeBotApi();
 /** The fake's sendMessage calls to one chat. */
 const toChat = (chat: number): BotCall[] => bot.sent("sendMessage").filter((c) => String(c.params.chat_id) === String(chat));
 
-/** A gateway with `telegram.dmPolicy: "pairing"` and WebChat beside it (loopback, no token: no sign-in). */
-async function pairingGateway(): Promise<{ gw: RunningGateway; chatUrl: string }> {
+/**
+ * A gateway with `telegram.dmPolicy: "pairing"` and WebChat beside it (loopback, no token:
+ * no sign-in); `waiting` are requests already in its pairing store when it starts.
+ */
+async function pairingGateway(waiting: PairingRequest[] = []): Promise<{ gw: RunningGateway; chatUrl: string }> {
   const stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, dmPolicy: "pairing" } });
+  if (waiting.length > 0) {
+    mkdirSync(join(stateDir, "pairing"), { recursive: true, mode: 0o700 });
+    writeFileSync(join(stateDir, "pairing", "telegram.json"), JSON.stringify({ pending: waiting, approved: [] }), { mode: 0o600 });
+  }
   const gw = await spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token } });
   return { gw, chatUrl: await webchatUrlFrom(gw.stdout) };
 }
@@ -63,12 +69,7 @@ async function openPage(url: string): Promise<Page> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
 });
 
@@ -150,6 +151,67 @@ describe("the pairing panel with nobody waiting", () => {
   });
 });
 
+describe("strangers waiting: listed with Approve and Reject, decided in every tab", () => {
+  const now = Date.now();
+  const waiting = (code: string, sender: string, name?: string): PairingRequest => ({
+    provider: "telegram",
+    code,
+    sender,
+    ...(name ? { name } : {}),
+    createdAt: now,
+    expiresAt: now + 3_600_000,
+  });
+  let seeded: { gw: RunningGateway; chatUrl: string };
+  beforeAll(async () => {
+    seeded = await pairingGateway([waiting("QRST6789", "7777", '<img src=x onerror="alert(1)">Mallory'), waiting("WXYZ2345", "8888")]);
+  });
+  afterAll(() => seeded?.gw.stop());
+
+  test("each request shows its sender, name (as text), code and expiry; Approve and Reject decide it", async () => {
+    const [page, other] = [await openPage(seeded.chatUrl), await openPage(seeded.chatUrl)];
+    const row = (p: Page, code: string) => p.locator(`#pairing li[data-code="${code}"]`);
+    await row(page, "QRST6789").waitFor({ timeout: 10_000 });
+    expect(await page.locator("#pairing li").count()).toBe(2);
+    expect(await page.textContent("#pairing-count")).toBe("(2)");
+    expect(await page.locator("#pairing-empty").isHidden()).toBe(true);
+    const first = row(page, "QRST6789");
+    // A stranger picks their own name: it is text, never markup.
+    expect(await first.locator(".who").textContent()).toBe('<img src=x onerror="alert(1)">Mallory (7777)');
+    expect(await page.locator("#pairing img").count()).toBe(0);
+    expect(await first.locator(".detail").textContent()).toBe("Telegram · code QRST6789 · expires in 60 min");
+    expect(await row(page, "WXYZ2345").locator(".who").textContent()).toBe("8888");
+    await page.screenshot({ path: join(SCREENSHOTS, "webchat-pairing.png") });
+
+    await first.getByRole("button", { name: /^Approve .*Mallory \(7777\) on Telegram$/ }).click();
+    await page.locator("#pairing-result[data-kind=ok]", { hasText: "Approved 7777 on Telegram (code QRST6789)" }).waitFor({ timeout: 10_000 });
+    await row(page, "QRST6789").waitFor({ state: "detached", timeout: 10_000 });
+    // The other tab hears it from the relay, without a reload.
+    await row(other, "QRST6789").waitFor({ state: "detached", timeout: 10_000 });
+    expect(await other.textContent("#pairing-count")).toBe("(1)");
+
+    await row(other, "WXYZ2345").getByRole("button", { name: "Reject 8888 on Telegram" }).click();
+    await other.locator("#pairing-result[data-kind=ok]", { hasText: "Rejected 8888 on Telegram (code WXYZ2345)" }).waitFor({ timeout: 10_000 });
+    for (const p of [page, other]) await p.locator("#pairing-empty", { hasText: "No one is waiting." }).waitFor({ timeout: 10_000 });
+
+    // The gateway agrees: nobody waiting, the approved sender stored.
+    const { c } = await TestClient.connect(seeded.gw.url);
+    expect(toPairingList((await c.request("pairing.list")).payload)).toEqual([]);
+    c.close();
+    const stored = JSON.parse(readFileSync(join(seeded.gw.stateDir, "pairing", "telegram.json"), "utf8"));
+    expect(stored.approved.map((a: { sender: string }) => a.sender)).toEqual(["7777"]);
+    expect(pageErrors).toEqual([]);
+    await Promise.all([page.close(), other.close()]);
+  });
+
+  test("a decision on a request already decided shows the typed error", async () => {
+    const page = await openPage(seeded.chatUrl);
+    await page.fill("#pairing-code", "QRST6789");
+    await page.click("#pairing-approve");
+    await page.locator("#pairing-result[data-kind=error]", { hasText: 'INVALID_REQUEST: no pairing request with code "QRST6789"' }).waitFor({ timeout: 10_000 });
+    await page.close();
+  });
+});
+
 describe("a stranger from first message to approved run, through the panel", () => {
   test.skipIf(!pairingWired)(
     "pairing flow through WebChat (skipped until a stranger's Telegram message gets a pairing reply: issue 16's inbound wiring)",
@@ -161,7 +223,6 @@ describe("a stranger from first message to approved run, through the panel", () 
       expect(await row(page, firstCode!).textContent()).toContain("5150");
       expect(await row(page, firstCode!).textContent()).toMatch(/Telegram · code [A-Z0-9]{8} · expires in (59|60) min/);
       await row(other, firstCode!).waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(SCREENSHOTS, "webchat-pairing.png") });
 
       // Approve in one tab: it says so, and both tabs drop the request.
       await row(page, firstCode!).locator("button[data-action='pairing.approve']").click();
