@@ -10,7 +10,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { PairingRequest } from "../../src/protocol/index.ts";
 import { toPairingList } from "../../src/webchat/pairing.ts";
 import { TestClient } from "../helpers/client.ts";
-import { startFakeBotApi, type BotCall } from "../helpers/fake-bot-api.ts";
+import { startFakeBotApi, type BotCall, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { ROOT, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
 import { launchChromium, until, webchatUrlFrom } from "../helpers/webchat.ts";
 
@@ -18,30 +18,42 @@ const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
 const SCREENSHOTS = join(ROOT, "test", "e2e", "screenshots");
 const CODE = /pairing code: ([A-Z0-9]{8})/;
 
-const bot = startFakeBotApi();
 /** The fake's sendMessage calls to one chat. */
-const toChat = (chat: number): BotCall[] => bot.sent("sendMessage").filter((c) => String(c.params.chat_id) === String(chat));
+const toChat = (bot: FakeBotApi, chat: number): BotCall[] => bot.sent("sendMessage").filter((c) => String(c.params.chat_id) === String(chat));
+
+interface PairingGateway {
+  gw: RunningGateway;
+  chatUrl: string;
+  /** This gateway's own fake Bot API (gateways on one bot would share its updates). */
+  bot: FakeBotApi;
+  stop(): Promise<void>;
+}
 
 /**
  * A gateway with `telegram.dmPolicy: "pairing"` and WebChat beside it (loopback, no token:
  * no sign-in); `waiting` are requests already in its pairing store when it starts.
  */
-async function pairingGateway(waiting: PairingRequest[] = []): Promise<{ gw: RunningGateway; chatUrl: string }> {
+async function pairingGateway(waiting: PairingRequest[] = []): Promise<PairingGateway> {
+  const bot = startFakeBotApi();
   const stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, dmPolicy: "pairing" } });
   if (waiting.length > 0) {
     mkdirSync(join(stateDir, "pairing"), { recursive: true, mode: 0o700 });
     writeFileSync(join(stateDir, "pairing", "telegram.json"), JSON.stringify({ pending: waiting, approved: [] }), { mode: 0o600 });
   }
   const gw = await spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token } });
-  return { gw, chatUrl: await webchatUrlFrom(gw.stdout) };
+  const stop = async () => {
+    await gw.stop();
+    bot.stop();
+  };
+  return { gw, bot, stop, chatUrl: await webchatUrlFrom(gw.stdout) };
 }
 
 /** A stranger writes in private; resolves with the code of the pairing reply, or null when none came in `ms`. */
-async function strangerCode(id: number, text: string, ms: number): Promise<string | null> {
+async function strangerCode(bot: FakeBotApi, id: number, text: string, ms: number): Promise<string | null> {
   bot.userSays(text, { id, username: `stranger${id}` });
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const reply = toChat(id).find((c) => CODE.test(String(c.params.text)));
+    const reply = toChat(bot, id).find((c) => CODE.test(String(c.params.text)));
     if (reply) return CODE.exec(String(reply.params.text))![1]!;
     await Bun.sleep(25);
   }
@@ -52,8 +64,8 @@ async function strangerCode(id: number, text: string, ms: number): Promise<strin
 // reply depends on the provider → inbound wiring (issue 16, another area): without it the
 // flow's test is skipped by name, and runs as soon as the wiring is there.
 const flow = await pairingGateway();
-await bot.waitFor((c) => c.method === "getUpdates", 15_000);
-const firstCode = await strangerCode(5150, "hello? who is this", 3_000);
+await flow.bot.waitFor((c) => c.method === "getUpdates", 15_000);
+const firstCode = await strangerCode(flow.bot, 5150, "hello? who is this", 3_000);
 const pairingWired = firstCode !== null;
 
 let browser: Browser;
@@ -75,8 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await flow.gw.stop();
-  bot.stop();
+  await flow.stop();
 });
 
 describe("the relay reads pairing.list in either shape and hands the page one typed list", () => {
@@ -92,7 +103,7 @@ describe("the relay reads pairing.list in either shape and hands the page one ty
 });
 
 describe("the pairing panel with nobody waiting", () => {
-  let quiet: { gw: RunningGateway; chatUrl: string };
+  let quiet: PairingGateway;
   let page: Page;
   beforeAll(async () => {
     quiet = await pairingGateway();
@@ -100,7 +111,7 @@ describe("the pairing panel with nobody waiting", () => {
   });
   afterAll(async () => {
     await page?.close();
-    await quiet?.gw.stop();
+    await quiet?.stop();
   });
 
   test("the panel lists nothing and says so", async () => {
@@ -161,11 +172,11 @@ describe("strangers waiting: listed with Approve and Reject, decided in every ta
     createdAt: now,
     expiresAt: now + 3_600_000,
   });
-  let seeded: { gw: RunningGateway; chatUrl: string };
+  let seeded: PairingGateway;
   beforeAll(async () => {
     seeded = await pairingGateway([waiting("QRST6789", "7777", '<img src=x onerror="alert(1)">Mallory'), waiting("WXYZ2345", "8888")]);
   });
-  afterAll(() => seeded?.gw.stop());
+  afterAll(() => seeded?.stop());
 
   test("each request shows its sender, name (as text), code and expiry; Approve and Reject decide it", async () => {
     const [page, other] = [await openPage(seeded.chatUrl), await openPage(seeded.chatUrl)];
@@ -216,35 +227,43 @@ describe("a stranger from first message to approved run, through the panel", () 
   test.skipIf(!pairingWired)(
     "pairing flow through WebChat (skipped until a stranger's Telegram message gets a pairing reply: issue 16's inbound wiring)",
     async () => {
+      const { bot } = flow;
+      const { c } = await TestClient.connect(flow.gw.url);
+      /** The gateway's own view of a request: the panel must show the same sender. */
+      const waiting = async (code: string) => toPairingList((await c.request("pairing.list")).payload).find((r) => r.code === code);
+      const first = (await waiting(firstCode!))!;
+      expect(first).toMatchObject({ provider: "telegram", code: firstCode });
+
       const [page, other] = [await openPage(flow.chatUrl), await openPage(flow.chatUrl)];
-      // The stranger's request is listed (read when the first tab opened, or on the next poll).
+      // Listed at once: the relay read the list when the first tab opened.
       const row = (p: Page, code: string) => p.locator(`#pairing li[data-code="${code}"]`);
       await row(page, firstCode!).waitFor({ timeout: 10_000 });
-      expect(await row(page, firstCode!).textContent()).toContain("5150");
-      expect(await row(page, firstCode!).textContent()).toMatch(/Telegram · code [A-Z0-9]{8} · expires in (59|60) min/);
+      expect(await row(page, firstCode!).locator(".who").textContent()).toContain(first.sender);
+      expect(await row(page, firstCode!).locator(".detail").textContent()).toMatch(new RegExp(`^Telegram · code ${firstCode} · expires in (59|60) min$`));
       await row(other, firstCode!).waitFor({ timeout: 10_000 });
 
       // Approve in one tab: it says so, and both tabs drop the request.
       await row(page, firstCode!).locator("button[data-action='pairing.approve']").click();
-      await page.locator("#pairing-result[data-kind=ok]", { hasText: "Approved 5150 on Telegram" }).waitFor({ timeout: 10_000 });
+      await page.locator("#pairing-result[data-kind=ok]", { hasText: `Approved ${first.sender} on Telegram` }).waitFor({ timeout: 10_000 });
       await row(page, firstCode!).waitFor({ state: "detached", timeout: 10_000 });
       await row(other, firstCode!).waitFor({ state: "detached", timeout: 10_000 });
 
       // Allowed at once, without a restart: the next message starts a run that answers.
-      const before = toChat(5150).length;
+      const before = toChat(bot, 5150).length;
       bot.userSays("now may I talk?", { id: 5150, username: "stranger5150" });
-      await until(() => toChat(5150).length > before, 15_000, "the agent's reply to the approved stranger");
-      expect(String(toChat(5150).at(-1)!.params.text)).not.toMatch(CODE);
+      await until(() => toChat(bot, 5150).length > before, 15_000, "the agent's reply to the approved stranger");
+      expect(String(toChat(bot, 5150).at(-1)!.params.text)).not.toMatch(CODE);
 
-      // A second stranger, rejected from the panel: gone from the list, and from the gateway's.
-      const second = await strangerCode(6160, "hi", 10_000);
-      expect(second).not.toBeNull();
+      // A second stranger, rejected from the panel (it shows up on the relay's next read or
+      // on Refresh): gone from every tab, and from the gateway's list.
+      const secondCode = await strangerCode(bot, 6160, "hi", 10_000);
+      expect(secondCode).not.toBeNull();
+      const second = (await waiting(secondCode!))!;
       await page.click("#pairing-refresh");
-      await row(page, second!).locator("button[data-action='pairing.reject']").click();
-      await page.locator("#pairing-result[data-kind=ok]", { hasText: "Rejected 6160 on Telegram" }).waitFor({ timeout: 10_000 });
-      await row(other, second!).waitFor({ state: "detached", timeout: 10_000 });
-      const { c } = await TestClient.connect(flow.gw.url);
-      expect(toPairingList((await c.request("pairing.list")).payload)).toEqual([]);
+      await row(page, secondCode!).locator("button[data-action='pairing.reject']").click();
+      await page.locator("#pairing-result[data-kind=ok]", { hasText: `Rejected ${second.sender} on Telegram` }).waitFor({ timeout: 10_000 });
+      await row(other, secondCode!).waitFor({ state: "detached", timeout: 10_000 });
+      expect(await waiting(secondCode!)).toBeUndefined();
       c.close();
       expect(pageErrors).toEqual([]);
       await Promise.all([page.close(), other.close()]);
