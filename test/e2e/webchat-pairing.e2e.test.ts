@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { PairingRequest } from "../../src/protocol/index.ts";
-import { toPairingList } from "../../src/webchat/pairing.ts";
+import { GatewayClient } from "../../src/client/index.ts";
+import { PairingWatch, toPairingList } from "../../src/webchat/pairing.ts";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type BotCall, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { ROOT, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
@@ -141,6 +142,29 @@ describe("the pairing panel with nobody waiting", () => {
     await page.click("#pairing-reject");
     await page.locator("#pairing-result[data-kind=error]", { hasText: 'code "ABCD2345" for whatsapp' }).waitFor({ timeout: 10_000 });
     expect(pageErrors).toEqual([]);
+  });
+
+  test("the relay reads the list only while a tab is open, and tells the tabs only of a change", async () => {
+    const client = new GatewayClient({ url: quiet.gw.url, reconnect: false });
+    await client.connect();
+    // The real client, counted: every read is one pairing.list request to the gateway.
+    let reads = 0;
+    const request = client.request.bind(client);
+    client.request = ((...args: Parameters<typeof request>) => {
+      reads += 1;
+      return request(...args);
+    }) as typeof client.request;
+    const published: PairingRequest[][] = [];
+    const watch = new PairingWatch(client, (list) => published.push(list), 20);
+    watch.poll(true);
+    await until(() => reads >= 5, 5_000, "five reads of pairing.list");
+    expect(published).toEqual([[]]);
+    watch.poll(false);
+    const stoppedAt = reads;
+    // Nothing to wait for but time: no tab, no reads (one already in flight may still count).
+    await Bun.sleep(200);
+    expect(reads).toBeLessThanOrEqual(stoppedAt + 1);
+    client.close();
   });
 
   test("the relay validates a decision before it reaches the gateway (typed INVALID_REQUEST naming the field)", async () => {
