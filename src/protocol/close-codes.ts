@@ -35,5 +35,7 @@ export const CloseCode = {
   RATE_LIMITED: 4004,
   /** Too many sockets still in their handshake: try again later. */
   TOO_MANY_HANDSHAKES: 4005,
+  /** WebChat's browser socket only: the tab's sign-in ended (signed out, revoked, expired). Sign in again. */
+  SESSION_ENDED: 4401,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { secretEquals } from "../core/secret.ts";
 import { keyFile } from "./session-key.ts";
 
 export const SESSION_COOKIE = "clawdis_webchat";
@@ -9,12 +10,6 @@ export const SESSION_COOKIE = "clawdis_webchat";
  * another) would otherwise overwrite each other's sign-in.
  */
 export const sessionCookieName = (port: number) => `${SESSION_COOKIE}_${port}`;
-
-/** True for addresses only this host can reach. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
-}
 
 /** A signed-in browser: the id its sockets are filed under, and when the sign-in ends. */
 export interface Session {
@@ -41,13 +36,6 @@ const MAX_CODES = 32;
 const MAX_REVOKED = 4096;
 /** setTimeout's ceiling; a longer session is re-checked when the timer fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function sameSecret(presented: string, expected: string): boolean {
-  // Hash first: equal lengths, so neither length nor content leaks through timing.
-  const a = createHash("sha256").update(presented).digest();
-  const b = createHash("sha256").update(expected).digest();
-  return timingSafeEqual(a, b);
-}
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("base64url");
 
@@ -100,7 +88,7 @@ export class WebAuth {
 
   /** A session cookie value for the right token, null otherwise. */
   login(presented: string): string | null {
-    return sameSecret(presented, this.token) ? this.issue() : this.fail();
+    return secretEquals(presented, this.token) ? this.issue() : this.fail();
   }
 
   /** A fresh one-time sign-in code (≥ 256 bits, single use, short-lived). */
@@ -137,8 +125,7 @@ export class WebAuth {
     const m = value ? /^(v1\.([\w-]{22})\.(\d{13}))\.([\w-]{43})$/.exec(value) : null;
     if (!m) return null;
     const [, body, id, exp, mac] = m as unknown as [string, string, string, string, string];
-    const expected = Buffer.from(this.mac(body));
-    if (!timingSafeEqual(Buffer.from(mac), expected)) return null;
+    if (!secretEquals(mac, this.mac(body))) return null;
     const expiresAt = Number(exp);
     if (expiresAt < Date.now() || this.revoked.has(id)) return null;
     return { id, expiresAt };

@@ -1,7 +1,10 @@
 import type { Context, Hono } from "hono";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { ASSETS } from "./assets.generated.ts";
-import { isLoopback, type Session, type WebAuth } from "./auth.ts";
+import { utf8Length } from "../core/bytes.ts";
+import { isLoopback } from "../core/net.ts";
+import { CloseCode } from "../protocol/index.ts";
+import type { Session, WebAuth } from "./auth.ts";
 import type { Relay, TabHandler } from "./relay.ts";
 
 /**
@@ -31,9 +34,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   "Cross-Origin-Resource-Policy": "same-origin",
   "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 };
-
-/** Close code for a tab whose sign-in ended (signed out, revoked, expired). */
-export const CLOSE_SESSION_ENDED = 4401;
 
 export interface WebChatAppOptions {
   relay: Relay;
@@ -95,7 +95,7 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
     if (!sameOrigin(c)) return c.json({ error: "cross-origin sign-in refused" }, 403);
     if (auth.limited) return c.json({ error: "too many failed sign-ins: wait a minute" }, 429);
     const body = await c.req.text();
-    if (body.length > 4096) return c.json({ error: "request too large" }, 413);
+    if (utf8Length(body) > 4096) return c.json({ error: "request too large" }, 413);
     let creds: { token?: unknown; code?: unknown };
     try {
       creds = JSON.parse(body) ?? {};
@@ -142,7 +142,7 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
       onOpen(sock) {
         tab = relay.attach(sock);
         // Signed out elsewhere, revoked or expired: the socket goes, the page shows the sign-in form.
-        if (tab && auth && session) untrack = auth.track(session, () => sock.close(CLOSE_SESSION_ENDED, "session ended: sign in again"));
+        if (tab && auth && session) untrack = auth.track(session, () => sock.close(CloseCode.SESSION_ENDED, "session ended: sign in again"));
       },
       onMessage(data) {
         tab?.onMessage(data);

@@ -4,7 +4,15 @@
  * messages, the backend validates them here and maps them onto gateway requests.
  */
 import * as v from "valibot";
-import { PROVIDERS, type AgentEvent, type Health, type PresenceEntry, type PresenceEvent, type StateVersion } from "../protocol/index.ts";
+import {
+  PROVIDERS,
+  type AgentEvent,
+  type Health,
+  type PairingRequest,
+  type PresenceEntry,
+  type PresenceEvent,
+  type StateVersion,
+} from "../protocol/index.ts";
 import type { RecentRun } from "./runs.ts";
 
 const text = (max: number) => v.pipe(v.string(), v.minLength(1), v.maxLength(max));
@@ -31,8 +39,24 @@ export const SendMessageSchema = v.strictObject({
 export const HealthMessageSchema = v.strictObject({ type: v.literal("health"), id: RequestId });
 export const PresenceMessageSchema = v.strictObject({ type: v.literal("system-presence"), id: RequestId });
 
+/** Strangers waiting for a decision (answered with the list, which every tab also gets as `pairing`). */
+export const PairingListMessageSchema = v.strictObject({ type: v.literal("pairing.list"), id: RequestId });
+/** The owner's decision on a stranger's code (from the panel's list, or a code typed in). */
+const pairingDecision = <T extends "pairing.approve" | "pairing.reject">(type: T) =>
+  v.strictObject({ type: v.literal(type), id: RequestId, provider: v.picklist(PROVIDERS), code: text(32) });
+export const PairingApproveMessageSchema = pairingDecision("pairing.approve");
+export const PairingRejectMessageSchema = pairingDecision("pairing.reject");
+
 /** Everything a browser may send. */
-export const BrowserMessageSchema = v.variant("type", [AgentMessageSchema, SendMessageSchema, HealthMessageSchema, PresenceMessageSchema]);
+export const BrowserMessageSchema = v.variant("type", [
+  AgentMessageSchema,
+  SendMessageSchema,
+  HealthMessageSchema,
+  PresenceMessageSchema,
+  PairingListMessageSchema,
+  PairingApproveMessageSchema,
+  PairingRejectMessageSchema,
+]);
 export type BrowserMessage = v.InferOutput<typeof BrowserMessageSchema>;
 
 /** The relay's link to the gateway, as the page shows it. */
@@ -57,6 +81,8 @@ export type RelayMessage =
       presence: PresenceEntry[];
       presenceVersion: number;
       runs: RecentRun[];
+      /** The last pairing list the relay read; null until it has one. */
+      pairing: PairingRequest[] | null;
       limits: { maxMessageBytes: number };
     }
   | { type: "state"; state: LinkState; detail?: string }
@@ -67,6 +93,8 @@ export type RelayMessage =
   | { type: "event"; event: "health"; payload: Health }
   /** A run some tab of this WebChat started: every tab shows the user's message. */
   | { type: "run"; runId: string; sessionId: string; message: string; ts: number }
+  /** Strangers waiting for a decision (`pairing.list`), to every tab whenever the list changes. */
+  | { type: "pairing"; requests: PairingRequest[] }
   | { type: "ack"; id: string; runId: string }
   | { type: "res"; id: string; ok: true; payload: unknown }
   | { type: "res"; id: string; ok: false; error: RelayError }

@@ -1,9 +1,11 @@
 import { GatewayClient, type ClientState } from "../client/index.ts";
 import type { Logger } from "../log.ts";
-import { CloseCode, type AgentEvent, type AgentFinal, type Health, type HelloOk, type PresenceEvent } from "../protocol/index.ts";
+import { CloseCode, type AgentEvent, type Health, type HelloOk, type PresenceEvent } from "../protocol/index.ts";
 import type { WireSocket } from "../runtime/types.ts";
 import { VERSION } from "../version.ts";
+import { relayAgent } from "./agent.ts";
 import type { BrowserMessage, LinkState, RelayMessage } from "./messages.ts";
+import { PairingWatch } from "./pairing.ts";
 import { RecentRuns } from "./runs.ts";
 import { decodeTabMessage, DEFAULT_LIMITS, Tab, toRelayError, type RelayLimits, type TabHandler } from "./tab.ts";
 
@@ -24,8 +26,6 @@ export interface RelayOptions {
 
 /** A refused handshake (wrong token) is retried this often, in case the gateway's config changes. */
 const REFUSED_RETRY_MS = 10_000;
-/** An agent run may take the gateway's whole deadline (10 min by default). */
-const AGENT_REQUEST_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * The WebChat backend: exactly one GatewayClient, shared by every tab. Browser messages
@@ -36,6 +36,7 @@ export class Relay {
   readonly client: GatewayClient;
   private readonly tabs = new Set<Tab>();
   private readonly runs = new RecentRuns();
+  private readonly pairing: PairingWatch;
   private readonly limits: RelayLimits;
   private link: LinkState = "connecting";
   private linkDetail: string | undefined;
@@ -65,6 +66,7 @@ export class Relay {
         this.broadcast(this.snapshot(gap.reason !== undefined));
       },
     });
+    this.pairing = new PairingWatch(this.client, (requests) => this.broadcast({ type: "pairing", requests }));
     this.client.on("agent", (frame) => {
       const ev = frame.payload as AgentEvent;
       this.runs.onEvent(ev);
@@ -126,6 +128,7 @@ export class Relay {
     this.retryTimer = null;
     for (const tab of this.tabs) tab.close(CloseCode.GOING_AWAY, "webchat shutting down");
     this.tabs.clear();
+    this.pairing.poll(false);
     this.client.close();
   }
 
@@ -143,11 +146,13 @@ export class Relay {
     }
     this.tabs.add(tab);
     tab.send(this.helloFor());
+    this.pairing.poll(true);
     return {
       onMessage: (data) => this.onTabMessage(tab, data),
       onClose: () => {
         tab.open = false;
         this.tabs.delete(tab);
+        if (this.tabs.size === 0) this.pairing.poll(false);
       },
     };
   }
@@ -163,6 +168,7 @@ export class Relay {
       presence: [...this.client.presence.values()],
       presenceVersion: this.presenceVersion,
       runs: this.runs.list(),
+      pairing: this.pairing.current,
       limits: { maxMessageBytes: this.limits.maxMessageBytes },
     };
   }
@@ -210,6 +216,7 @@ export class Relay {
     this.log.info(`connected to the gateway at ${this.url}`, { host: hello.server.host, version: hello.server.version });
     this.broadcast(this.snapshot());
     this.setLink("connected");
+    this.pairing.reconnected(this.tabs.size > 0);
   }
 
   private onRefused(err: Error): void {
@@ -260,40 +267,13 @@ export class Relay {
           ...(msg.provider ? { provider: msg.provider } : {}),
           idempotencyKey: `webchat:${crypto.randomUUID()}`,
         });
+      case "pairing.list":
+        return this.pairing.refresh();
+      case "pairing.approve":
+      case "pairing.reject":
+        return this.pairing.decide(msg.type, msg.provider, msg.code);
       case "agent":
-        return this.agent(tab, msg);
-    }
-  }
-
-  private async agent(tab: Tab, msg: Extract<BrowserMessage, { type: "agent" }>): Promise<AgentFinal> {
-    // The gateway's own default, so tabs file the run under the session it really went to.
-    const sessionId = msg.sessionId ?? msg.to ?? "main";
-    let runId: string | null = null;
-    try {
-      // client.agent survives a dropped link: it resumes the stream and asks for the outcome.
-      const final = await this.client.agent(
-        {
-          message: msg.message,
-          ...(msg.sessionId !== undefined ? { sessionId: msg.sessionId } : {}),
-          ...(msg.to !== undefined ? { to: msg.to } : {}),
-          ...(msg.deliver !== undefined ? { deliver: msg.deliver } : {}),
-          idempotencyKey: `webchat:${crypto.randomUUID()}`,
-        },
-        {
-          timeoutMs: AGENT_REQUEST_TIMEOUT_MS,
-          onAccepted: (id) => {
-            runId = id;
-            this.runs.started(id, sessionId, msg.message);
-            tab.send({ type: "ack", id: msg.id, runId: id });
-            this.broadcast({ type: "run", runId: id, sessionId, message: msg.message, ts: Date.now() });
-          },
-        },
-      );
-      this.runs.finished(final.runId, final.status, final.status === "error" ? final.summary : undefined);
-      return final;
-    } catch (err) {
-      if (runId !== null) this.runs.finished(runId, "error", toRelayError(err).message);
-      throw err;
+        return relayAgent({ client: this.client, runs: this.runs, tab, broadcast: (m) => this.broadcast(m) }, msg);
     }
   }
 }

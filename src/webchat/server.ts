@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import { silentLogger, type Logger } from "../log.ts";
 import type { HelloOk } from "../protocol/index.ts";
 import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
-import { isLoopback, sessionCookieName, WebAuth } from "./auth.ts";
+import { dialHost, isAddrInUse, isLoopback } from "../core/net.ts";
+import { sessionCookieName, WebAuth } from "./auth.ts";
 import { sessionKeyPath } from "./session-key.ts";
 import { mountWebChat } from "./http.ts";
 import { Relay, type RelayLimits } from "./relay.ts";
@@ -57,21 +58,14 @@ export interface SignInLink {
   expiresAt?: number;
 }
 
-function isAddrInUse(err: unknown): boolean {
-  const e = err as { code?: string; name?: string; message?: string };
-  return e?.code === "EADDRINUSE" || e?.name === "AddrInUse" || /EADDRINUSE|address already in use/i.test(e?.message ?? "");
-}
-
 /** The URL a person opens; a wildcard bind is shown as loopback. */
 export function pageUrl(bind: string, port: number): string {
-  const host = bind === "0.0.0.0" ? "127.0.0.1" : bind === "::" ? "[::1]" : bind.includes(":") ? `[${bind}]` : bind;
-  return `http://${host}:${port}`;
+  return `http://${dialHost(bind)}:${port}`;
 }
 
 /** Where WebChat beside a gateway reaches it: a wildcard bind is reached on loopback. */
 export function gatewayUrlFor(bind: string, port: number): string {
-  const host = bind === "0.0.0.0" ? "127.0.0.1" : bind === "::" ? "[::1]" : bind.includes(":") ? `[${bind}]` : bind;
-  return `ws://${host}:${port}`;
+  return `ws://${dialHost(bind)}:${port}`;
 }
 
 /** Compose WebChat: the page, the relay socket, one gateway connection. Nothing runs until `start()`. */

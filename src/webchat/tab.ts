@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { GatewayClientError } from "../client/index.ts";
+import { utf8Length } from "../core/bytes.ts";
 import { CloseCode } from "../protocol/index.ts";
 import type { WireSocket } from "../runtime/types.ts";
 import { BrowserMessageSchema, type BrowserMessage, type RelayError, type RelayMessage } from "./messages.ts";
@@ -96,7 +97,7 @@ function refuse(tab: Tab, code: number, reason: string): null {
 export function decodeTabMessage(tab: Tab, data: unknown, maxBytes: number): BrowserMessage | null {
   if (typeof data !== "string") return refuse(tab, CloseCode.UNSUPPORTED_DATA, "send JSON text");
   // A UTF-16 unit is at most 3 UTF-8 bytes: only long strings need counting.
-  if (data.length * 3 > maxBytes && new TextEncoder().encode(data).length > maxBytes) {
+  if (data.length * 3 > maxBytes && utf8Length(data) > maxBytes) {
     return refuse(tab, CloseCode.MESSAGE_TOO_BIG, `message larger than ${maxBytes} bytes`);
   }
   let raw: unknown;

@@ -8,13 +8,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { spawn } from "node:child_process";
 import { cliCommand, runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
-import { until, webchatUrlFrom } from "../helpers/webchat.ts";
+import { launchChromium, until, webchatUrlFrom } from "../helpers/webchat.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
-const CHROMIUM = process.env.CLAWDIS_CHROMIUM ?? "/usr/bin/chromium";
 const TOKEN = "webchat-auth-e2e-token-91c2";
 
 let browser: Browser;
@@ -87,11 +86,7 @@ const cookieName = () => `clawdis_webchat_${new URL(chatUrl).port}`;
 const sessionCookie = async (ctx: BrowserContext) => (await ctx.cookies(chatUrl)).find((c) => c.name === cookieName());
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   gw = await spawnGateway({ target, config: { gateway: { token: TOKEN } } });
   chatUrl = await webchatUrlFrom(gw.stdout);
 });

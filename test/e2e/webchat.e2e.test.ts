@@ -5,17 +5,16 @@
 import { lossyWebSocket } from "../helpers/sockets.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { silentLogger } from "../../src/log.ts";
 import { Relay } from "../../src/webchat/relay.ts";
 import { TestClient } from "../helpers/client.ts";
-import { until, webchatUrlFrom } from "../helpers/webchat.ts";
+import { launchChromium, until, webchatUrlFrom } from "../helpers/webchat.ts";
 import { cliCommand, ROOT, runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
-const CHROMIUM = process.env.CLAWDIS_CHROMIUM ?? "/usr/bin/chromium";
 const TOKEN = "webchat-e2e-secret-7f3a9c";
 const SCREENSHOTS = join(ROOT, "test", "e2e", "screenshots");
 
@@ -102,13 +101,8 @@ async function chat(page: Page, message: string) {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
   const [b, g] = await Promise.all([
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    }),
+    launchChromium(),
     spawnGateway({ target, config: { gateway: { token: TOKEN } }, args: ["--port", "0", "--webchat-port", "0"] }),
   ]);
   browser = b;

@@ -1,4 +1,6 @@
 /** What the WebChat browser tests share. */
+import { existsSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
 
 /** Poll `cond` until it holds (no fixed sleeps: the machine may be busy). */
 export async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -14,4 +16,15 @@ export async function webchatUrlFrom(out: () => string): Promise<string> {
   let url = "";
   await until(() => !!(url = /webchat on (http:\/\/\S+)/.exec(out())?.[1] ?? ""), 10_000, `the webchat line in:\n${out()}`);
   return url;
+}
+
+/** Debian's headless Chromium through playwright-core, as every WebChat browser test runs it. */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.CLAWDIS_CHROMIUM ?? "/usr/bin/chromium";
+  if (!existsSync(executablePath)) throw new Error(`${executablePath} is missing: apt-get install chromium (.ci/run does)`);
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
 }

@@ -8,14 +8,10 @@
 import type { BrowserMessage } from "../messages.ts";
 import { onRes } from "./inbox.ts";
 import { send, signIn, start, wsOpen } from "./socket.ts";
-import { $, load, state } from "./state.ts";
+import { wirePairing } from "./pairing.ts";
+import { $, load, nextId, state } from "./state.ts";
 import { setLink } from "./status.ts";
 import { addTo, ensureSession, finish, newRun, selectSession, scrollDown, userBubble } from "./transcript.ts";
-
-function nextId(): string {
-  state.nextId += 1;
-  return `r${state.nextId}`;
-}
 
 /** Enter submits the form; Shift+Enter (or any modifier, or an IME composing) is a new line. */
 function submitOnEnter(textarea: HTMLTextAreaElement, form: HTMLFormElement): void {
@@ -119,6 +115,7 @@ function init(): void {
   selectSession(state.current);
   wireComposer();
   wireSidePanel();
+  wirePairing();
   wireSignIn();
 
   setLink("connecting", "");

@@ -1,10 +1,11 @@
 /// <reference lib="dom" />
 /** Every message from the WebChat backend, applied to the page. */
 import type { AgentEvent, AgentFinal, Health, PresenceEntry, SendResult } from "../../protocol/index.ts";
-import type { RelayError, RelayMessage } from "../messages.ts";
+import type { RelayMessage } from "../messages.ts";
 import type { RecentRun } from "../runs.ts";
 import { $, MAX_RUN_TEXT, state } from "./state.ts";
-import { applySnapshot, presenceKey, renderHealth, renderPresence, setLink } from "./status.ts";
+import { onPairingRes, setPairing } from "./pairing.ts";
+import { applySnapshot, describeError, presenceKey, renderHealth, renderPresence, setLink } from "./status.ts";
 import { addTo, ensureSession, finish, markActivity, newRun, remember, schedulePaint, userBubble } from "./transcript.ts";
 
 type Msg<T extends RelayMessage["type"]> = Extract<RelayMessage, { type: T }>;
@@ -16,6 +17,7 @@ function onHello(m: Msg<"hello">): void {
   applySnapshot(m);
   mergeRuns(m.runs || [], true);
   setLink(m.state, m.detail);
+  setPairing(m.pairing);
 }
 
 /**
@@ -106,10 +108,6 @@ function onRun(m: Msg<"run">): void {
   markActivity(ensureSession(run.sessionId));
 }
 
-function describeError(err: RelayError | undefined): string {
-  return (err?.code ? `${err.code}: ` : "") + (err?.message || "failed");
-}
-
 /** A request's answer (also a made-up failure when the socket dropped). */
 export function onRes(m: ResMessage): void {
   const p = state.pending.get(m.id);
@@ -132,6 +130,8 @@ export function onRes(m: ResMessage): void {
     }
   } else if (p.kind === "presence") {
     if (m.ok) applySnapshot({ health: state.health, presence: (m.payload as { presence: PresenceEntry[] }).presence });
+  } else if (p.kind === "pairing.list" || p.kind === "pairing.approve" || p.kind === "pairing.reject") {
+    onPairingRes(p, m);
   } else if (p.kind === "send") {
     const out = $("send-result");
     if (m.ok) {
@@ -156,6 +156,8 @@ export function onMessage(m: RelayMessage): void {
       applySnapshot(m);
       if (m.runs) mergeRuns(m.runs, false);
       return;
+    case "pairing":
+      return setPairing(m.requests);
     case "ack":
       return onAck(m);
     case "run":

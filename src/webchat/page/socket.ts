@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 /** The socket to the WebChat backend (never to the gateway itself), and signing in. */
+import { backoffDelay } from "../../core/backoff.ts";
 import type { BrowserMessage } from "../messages.ts";
 import { onMessage, onRes } from "./inbox.ts";
 import { $, state } from "./state.ts";
@@ -44,9 +45,11 @@ function connect(): void {
   };
 }
 
+/** The one shared backoff with jitter (src/core/backoff.ts: pure arithmetic, browser-safe). */
+const RETRY = { initialMs: 500, maxMs: 5_000 };
+
 function retryLater(): void {
-  const delay = Math.min(5000, 500 * 2 ** state.retry++) * (0.5 + Math.random() / 2);
-  setTimeout(start, delay);
+  setTimeout(start, backoffDelay(state.retry++, RETRY));
 }
 
 /** Ask whether a sign-in is needed; then show the form, or connect. */

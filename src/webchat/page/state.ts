@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /** What the page holds: the socket, the gateway's health and presence, sessions and runs. */
-import type { Health, PresenceEntry } from "../../protocol/index.ts";
+import type { Health, PairingRequest, PresenceEntry, ProviderName } from "../../protocol/index.ts";
 import type { LinkState } from "../messages.ts";
 
 /** The page is bounded too: past these, the oldest go. */
@@ -37,7 +37,13 @@ export interface Run {
 }
 
 /** A request of this tab waiting for its `res`. */
-export type Pending = { kind: "agent"; run: Run } | { kind: "health" } | { kind: "presence" } | { kind: "send" };
+export type Pending =
+  | { kind: "agent"; run: Run }
+  | { kind: "health" }
+  | { kind: "presence" }
+  | { kind: "send" }
+  | { kind: "pairing.list" }
+  | { kind: "pairing.approve" | "pairing.reject"; provider: ProviderName; code: string };
 
 export const state = {
   ws: null as WebSocket | null,
@@ -45,12 +51,20 @@ export const state = {
   link: "connecting" as LinkState,
   health: null as Health | null,
   presence: new Map<string, PresenceEntry>(),
+  /** Strangers waiting for a decision; null until the backend has read the list. */
+  pairing: null as PairingRequest[] | null,
   sessions: new Map<string, SessionView>(),
   current: "main",
   runs: new Map<string, Run>(),
   pending: new Map<string, Pending>(),
   nextId: 0,
 };
+
+/** A fresh id for one of this tab's requests. */
+export function nextId(): string {
+  state.nextId += 1;
+  return `r${state.nextId}`;
+}
 
 export function store(key: string, value: unknown): void {
   try {

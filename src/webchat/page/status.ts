@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /** The header and side panel: the link to the gateway, health badges, presence. */
 import type { Health, PresenceEntry } from "../../protocol/index.ts";
-import type { LinkState } from "../messages.ts";
+import type { LinkState, RelayError } from "../messages.ts";
 import { h } from "./markdown.ts";
 import { $, state } from "./state.ts";
 
@@ -66,8 +66,12 @@ export function setLink(link: LinkState, detail?: string): void {
     banner.hidden = false;
   }
   const usable = link === "connected";
-  $<HTMLButtonElement>("composer-send").disabled = !usable;
-  $<HTMLButtonElement>("send-button").disabled = !usable;
+  for (const b of document.querySelectorAll<HTMLButtonElement>("button[data-needs-link]")) b.disabled = !usable;
+}
+
+/** A failed request as the page shows it: `CODE: message`. */
+export function describeError(err: RelayError | undefined): string {
+  return (err?.code ? `${err.code}: ` : "") + (err?.message || "failed");
 }
 
 export function applySnapshot(m: { health: Health | null; presence?: PresenceEntry[] }): void {
