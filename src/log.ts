@@ -48,6 +48,8 @@ const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 class FileSink {
   private stream: WriteStream;
   private written: number;
+  /** Streams left behind by a rotation that have not flushed yet. */
+  private readonly ending = new Set<Promise<void>>();
   constructor(
     private readonly path: string,
     private readonly maxBytes: number,
@@ -84,15 +86,18 @@ class FileSink {
   }
   private rotate(): void {
     const old = this.stream;
-    old.end();
+    // Its queued records are still going out (to `<file>.1` now): close() waits for them too.
+    const done = new Promise<void>((resolve) => old.end(() => resolve()));
+    this.ending.add(done);
+    void done.then(() => this.ending.delete(done));
     try {
       renameSync(this.path, `${this.path}.1`);
     } catch {}
     this.stream = this.open();
     this.written = 0;
   }
-  close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(() => resolve()));
+  async close(): Promise<void> {
+    await Promise.all([new Promise<void>((resolve) => this.stream.end(() => resolve())), ...this.ending]);
   }
 }
 
