@@ -13,10 +13,9 @@ import { PairingWatch, toPairingList } from "../../src/webchat/pairing.ts";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type BotCall, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { ROOT, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
-import { launchChromium, until, webchatUrlFrom } from "../helpers/webchat.ts";
+import { launchChromium, until, webchatUrlFrom, screenshotPath } from "../helpers/webchat.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
-const SCREENSHOTS = join(ROOT, "test", "e2e", "screenshots");
 const CODE = /pairing code: ([A-Z0-9]{8})/;
 
 /** The fake's sendMessage calls to one chat. */
@@ -215,7 +214,7 @@ describe("strangers waiting: listed with Approve and Reject, decided in every ta
     expect(await page.locator("#pairing img").count()).toBe(0);
     expect(await first.locator(".detail").textContent()).toBe("Telegram · code QRST6789 · expires in 60 min");
     expect(await row(page, "WXYZ2345").locator(".who").textContent()).toBe("8888");
-    await page.screenshot({ path: join(SCREENSHOTS, "webchat-pairing.png") });
+    await page.screenshot({ path: screenshotPath(ROOT, "webchat-pairing.png") });
 
     await first.getByRole("button", { name: /^Approve .*Mallory \(7777\) on Telegram$/ }).click();
     await page.locator("#pairing-result[data-kind=ok]", { hasText: "Approved 7777 on Telegram (code QRST6789)" }).waitFor({ timeout: 10_000 });

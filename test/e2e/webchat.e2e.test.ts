@@ -5,18 +5,17 @@
 import { lossyWebSocket } from "../helpers/sockets.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { silentLogger } from "../../src/log.ts";
 import { Relay } from "../../src/webchat/relay.ts";
 import { TestClient } from "../helpers/client.ts";
-import { launchChromium, until, webchatUrlFrom } from "../helpers/webchat.ts";
+import { launchChromium, until, webchatUrlFrom, screenshotPath } from "../helpers/webchat.ts";
 import { cliCommand, ROOT, runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
 const TOKEN = "webchat-e2e-secret-7f3a9c";
-const SCREENSHOTS = join(ROOT, "test", "e2e", "screenshots");
 
 /** Every frame any page received from or sent to the WebChat backend. */
 const wsFrames: string[] = [];
@@ -291,9 +290,8 @@ describe("chat with the agent", () => {
       page,
       "Here is what I can render:\n\n- **bold**, *italic* and `inline code`\n- links like [the docs](https://example.com/docs)\n\n```ts\nconst reply = await client.agent({ message: \"hi\" });\n```",
     );
-    mkdirSync(SCREENSHOTS, { recursive: true });
     await page.locator("#composer-input").blur();
-    await page.screenshot({ path: join(SCREENSHOTS, "webchat.png") });
+    await page.screenshot({ path: screenshotPath(ROOT, "webchat.png") });
   });
 
   test("usable at phone width and by keyboard alone; respects dark mode", async () => {
@@ -320,7 +318,7 @@ describe("chat with the agent", () => {
     await p.keyboard.type("typed with the keyboard");
     await p.keyboard.press("Enter");
     await p.locator(".msg.bot[data-status=ok]", { hasText: "typed with the keyboard" }).waitFor({ timeout: 5_000 });
-    await p.screenshot({ path: join(SCREENSHOTS, "webchat-phone-dark.png") });
+    await p.screenshot({ path: screenshotPath(ROOT, "webchat-phone-dark.png") });
     await phone.close();
   });
 

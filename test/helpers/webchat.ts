@@ -1,5 +1,6 @@
 /** What the WebChat browser tests share. */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 
 /** Poll `cond` until it holds (no fixed sleeps: the machine may be busy). */
@@ -27,4 +28,14 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
+}
+
+/**
+ * Where the browser tests write their screenshots: dist/screenshots (git-ignored) by default,
+ * so a test run leaves the work tree clean; `UPDATE_SCREENSHOTS=1` refreshes the README's copies.
+ */
+export function screenshotPath(root: string, name: string): string {
+  const dir = process.env.UPDATE_SCREENSHOTS ? join(root, "test", "e2e", "screenshots") : join(root, "dist", "screenshots");
+  mkdirSync(dir, { recursive: true });
+  return join(dir, name);
 }
