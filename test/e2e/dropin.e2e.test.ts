@@ -135,6 +135,26 @@ describe("Tolerant hello", () => {
     c.close();
   });
 
+  test("each left out on its own: no caps (instanceId kept), and caps without instanceId", async () => {
+    const noCaps = await TestClient.open(gw.url);
+    noCaps.send(runbookHello({ client: { ...runbookHello().client, instanceId: "mac-1" } }));
+    const a = await noCaps.next((f) => f.type === "hello-ok" || f.type === "hello-error");
+    expect(a.type).toBe("hello-ok");
+    expect(a.snapshot.presence.some((e: Frame) => e.instanceId === "mac-1")).toBe(true);
+    // No caps: the runbook's shape.
+    expect(Array.isArray((await noCaps.request("system-presence")).payload)).toBe(true);
+    const noId = await TestClient.open(gw.url);
+    noId.send(runbookHello({ caps: ["presence-deltas"] }));
+    const b = await noId.next((f) => f.type === "hello-ok" || f.type === "hello-error");
+    expect(b.type).toBe("hello-ok");
+    const mine = (await noId.request("system-event", { text: "id?" })).payload.entry.instanceId;
+    expect(mine).toMatch(/^conn-/);
+    // With the cap: the versioned list.
+    expect(Array.isArray((await noId.request("system-presence")).payload.presence)).toBe(true);
+    noCaps.close();
+    noId.close();
+  });
+
   test("a known hello field with a wrong type is still refused", async () => {
     const c = await TestClient.open(gw.url);
     c.send(runbookHello({ caps: "presence-deltas" }));
@@ -179,6 +199,16 @@ describe("Forward-compatible params", () => {
     const final = await c.next((f) => f.type === "res" && f.id === "a1" && f.payload?.status !== "accepted", 10_000, from);
     expect(final.payload.status).toBe("ok");
     expect(final.payload.summary).toBe("ping");
+    // to:"" is no destination: even with deliver:true nothing is sent (no provider is linked
+    // here, so an attempt would show as delivery {ok:false, NOT_LINKED}).
+    const key = crypto.randomUUID();
+    const at = c.frames.length;
+    c.send({ type: "req", id: "a2", method: "agent", params: { message: "pong", to: "", deliver: true, idempotencyKey: key } });
+    const done = await c.next((f) => f.type === "res" && f.id === "a2" && f.payload?.status !== "accepted", 10_000, at);
+    expect(done.payload.status).toBe("ok");
+    expect(done.payload.delivery).toBeUndefined();
+    const outbound = (await c.request("ledger.list", { direction: "outbound" })).payload.records as Frame[];
+    expect(outbound.filter((r) => String(r.idempotencyKey ?? "").startsWith(key))).toEqual([]);
   });
 
   test("health accepts timeout; unknown fields are ignored and logged once per method and field", async () => {
