@@ -1,13 +1,12 @@
 /** Issue 16 §4/§6 on WhatsApp: the real provider and gateway in-process, the fake Baileys peer at the socket seam. */
 import { afterEach, describe, expect, test } from "bun:test";
-import { initAuthCreds } from "@whiskeysockets/baileys";
 import * as v from "valibot";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { createGateway, type Gateway } from "../../src/gateway/server.ts";
 import { statePaths } from "../../src/paths.ts";
 import { WhatsAppAuthStore } from "../../src/providers/whatsapp/auth-store.ts";
 import { TestClient } from "../helpers/client.ts";
-import { FakeWaPeer, type FakeWaSocket } from "../helpers/fake-baileys.ts";
+import { FakeWaPeer, linkedCreds, type FakeWaSocket } from "../helpers/fake-baileys.ts";
 import { tempStateDir } from "../helpers/gateway.ts";
 
 let running: Gateway[] = [];
@@ -19,9 +18,8 @@ afterEach(async () => {
 /** A linked gateway whose WhatsApp socket is open; every send is stamped with the time it reached the peer. */
 async function linked(config: Record<string, unknown> = {}) {
   const dir = tempStateDir();
-  const creds = initAuthCreds();
-  creds.me = { id: "15559990000:7@s.whatsapp.net", name: "Test" };
-  await new WhatsAppAuthStore(statePaths(dir).whatsappCreds).saveCreds(creds);
+  // A completed link (creds.me and the signed account): only then does the provider connect at start.
+  await new WhatsAppAuthStore(statePaths(dir).whatsappCreds).saveCreds(linkedCreds("15559990000:7@s.whatsapp.net"));
   const peer = new FakeWaPeer();
   const stamped: { jid: string; text: string; at: number }[] = [];
   peer.onSocket = (s: FakeWaSocket) => {
