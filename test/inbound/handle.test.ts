@@ -67,7 +67,7 @@ function world(policy: Partial<ChatPolicy>) {
   };
   /** The record of the message said last. */
   const last = () => ledger.list({ direction: "inbound", limit: 1_000 }).find((r) => r.providerMessageId === lastId && r.status !== "duplicate")!;
-  return { ledger, tg, gate, runs, say, last, typing };
+  return { ledger, tg, gate, runs, say, last, typing, deps };
 }
 
 describe("handleChatMessage", () => {
@@ -113,6 +113,31 @@ describe("handleChatMessage", () => {
     const v = world({});
     await v.say({});
     expect(v.typing).toEqual([]);
+  });
+
+  test("typing stops on a failed final too, and on a run that could not start", async () => {
+    const w = world({ allowFrom: ["*"] });
+    const failing = { ...w.deps, startRun: async () => ({ runId: "r", done: Promise.resolve({ runId: "r", status: "error" as const, summary: "timeout" }) }) };
+    await handleChatMessage(failing, { provider: "telegram", chat: "5", sender: "5", senderNames: [], messageId: "f1", text: "x" });
+    const refused = { ...w.deps, startRun: async () => Promise.reject(new Error("no slot")) };
+    await handleChatMessage(refused, { provider: "telegram", chat: "6", sender: "6", senderNames: [], messageId: "f2", text: "x" });
+    expect(w.typing).toEqual(["start telegram:5", "stop telegram:5", "start telegram:6", "stop telegram:6"]);
+    expect(w.ledger.inbound("telegram", "f1")).toMatchObject({ status: "failed", reason: "agent run failed: timeout" });
+    expect(w.ledger.inbound("telegram", "f2")).toMatchObject({ status: "failed", reason: "no slot" });
+  });
+
+  test("refused chat kinds and late offline messages are skipped with their reason; media too large is its own record", async () => {
+    const w = world({ allowFrom: ["*"] });
+    const deps = { ...w.deps, retryWindowMs: () => 60_000 };
+    const base = { provider: "telegram" as const, chat: "7", sender: "7", senderNames: [], text: "x" };
+    await handleChatMessage(deps, { ...base, messageId: "s1", refused: "status update (status@broadcast): never answered" });
+    await handleChatMessage(deps, { ...base, messageId: "s2", offline: true, ts: Date.now() - 120_000 });
+    await handleChatMessage(deps, { ...base, messageId: "s3", mediaSkipped: "media too large", text: "caption" });
+    expect(w.ledger.inbound("telegram", "s1")).toMatchObject({ status: "skipped", reason: "status update (status@broadcast): never answered" });
+    expect(w.ledger.inbound("telegram", "s2")?.reason).toStartWith("too old");
+    expect(w.ledger.inbound("telegram", "s3:media")).toMatchObject({ status: "skipped", reason: "media too large" });
+    expect(w.ledger.inbound("telegram", "s3")).toMatchObject({ status: "replied" });
+    expect(w.runs.map((r) => r.message)).toEqual(["caption"]);
   });
 
   test("allowlist: a stranger is skipped naming the key, and gets nothing", async () => {
