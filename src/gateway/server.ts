@@ -323,8 +323,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
               startedAt,
               providers: PROVIDERS,
               providerConnected: (p) => providers.status(p as (typeof PROVIDERS)[number]).connected,
-              // No pacing queue exists yet: nothing waits, so the length is 0.
-              sendQueueLength: () => 0,
+              // The pacing queues' lengths (the same numbers as health.<provider>.queued).
+              sendQueueLength: (p) => delivery.queued(p as (typeof PROVIDERS)[number]),
             })),
         });
         mountGateway(app, adapter, {
