@@ -77,7 +77,9 @@ export function decide(msg: InboundFacts, policy: ChatPolicy, pairing: PairingFa
   const sessionId = `${msg.provider}:${msg.chat}`;
   if (msg.chatType === "group") {
     const g = policy.groups;
-    if (g.policy === "disabled" || (g.policy === "allowlist" && !g.allow.includes(msg.chat))) {
+    // A Telegram forum topic's chat is "<group id>:<topic id>": the group's id is what `allow` names.
+    const groupId = msg.provider === "telegram" ? msg.chat.split(":")[0]! : msg.chat;
+    if (g.policy === "disabled" || (g.policy === "allowlist" && !g.allow.includes(msg.chat) && !g.allow.includes(groupId))) {
       return { action: "skip", reason: REASONS.groupNotAllowed };
     }
     if (g.requireMention && !msg.addressed) return { action: "skip", reason: REASONS.notMentioned };

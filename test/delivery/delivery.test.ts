@@ -296,31 +296,3 @@ describe("PacingQueue", () => {
     expect(tries).toBe(2);
   });
 });
-
-describe("limits from the live config", () => {
-  test("maxChars and pacing given as getters are read at each send: a reload applies to the next one", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "clawdis-delivery-"));
-    const ledger = new Ledger({ dir: join(dir, "ledger"), storeText: false, maxAgeMs: 86_400_000, maxFileBytes: 1 << 24, maxRecords: 10_000 });
-    const provider = new FakeProvider();
-    const live = { maxChars: 4096, gap: 0 };
-    const delivery = new Delivery({
-      ledger,
-      providers: new Providers([provider]),
-      outboxDir: join(dir, "outbox"),
-      pacing: () => ({ whatsapp: FAST, telegram: { ...FAST, perChatMinIntervalMs: live.gap } }),
-      maxChars: () => ({ whatsapp: 4096, telegram: live.maxChars }),
-      log: silentLogger,
-    });
-    delivery.resume();
-    const text = "A sentence of some length. ".repeat(20).trim();
-    await delivery.send({ to: "1", message: text, provider: "telegram", idempotencyKey: "before" });
-    expect(provider.sent.length).toBe(1);
-    live.maxChars = 200;
-    live.gap = 300;
-    await delivery.send({ to: "1", message: text, provider: "telegram", idempotencyKey: "after" });
-    const parts = provider.sent.slice(1);
-    expect(parts.length).toBe(3);
-    for (const p of parts) expect(p.message.length).toBeLessThanOrEqual(200);
-    expect(parts[1]!.at - parts[0]!.at).toBeGreaterThanOrEqual(290);
-  });
-});
