@@ -126,6 +126,16 @@ describe("WhatsApp typing (§3) and lastInboundAt (§7)", () => {
     expect((await health(url)).web.lastInboundAt).toBeGreaterThan(Date.now() - 10_000);
   });
 
+  test("a shutdown during the run ends the typing with paused", async () => {
+    const agent = recordingAgent();
+    const { g, sock } = await openGateway(["+15550001111"], {}, { agentBackend: agent.backend });
+    agent.holdNext();
+    await sock.incoming(ALICE, "never finishes");
+    await until(() => sock.presence.some((p) => p.type === "composing"), 3_000, "composing");
+    await g.stop("test shutdown");
+    expect(sock.presence.at(-1)).toMatchObject({ type: "paused", jid: ALICE });
+  });
+
   test("whatsapp.typing: false shows nothing", async () => {
     const { g, sock } = await openGateway(["+15550001111"], { whatsapp: { typing: false } });
     const m = await sock.incoming(ALICE, "quietly");
