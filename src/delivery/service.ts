@@ -101,6 +101,10 @@ export class Delivery {
   /** `deliver:true`: the run's reply through `send` (its own key); reported in the final, never failing the run. */
   async deliver(params: AgentParams, final: AgentFinal, via?: ProviderName, replyTo?: string): Promise<AgentFinal> {
     if (!params.deliver || !params.to || final.status !== "ok") return final;
+    if (final.summary.trim() === "") {
+      // A provider refuses an empty message; say so instead of failing at its door.
+      return { ...final, delivery: { ok: false, error: { code: "INVALID_REQUEST", message: "the agent's reply was empty: nothing was sent" } } };
+    }
     try {
       const sent = await this.send({
         to: params.to,

@@ -140,6 +140,15 @@ describe("handleChatMessage", () => {
     expect(w.runs.map((r) => r.message)).toEqual(["caption"]);
   });
 
+  test("a photo without a caption runs with its media; an empty reply is not sent and says why", async () => {
+    const w = world({ allowFrom: ["*"] });
+    const media = [{ kind: "image" as const, mime: "image/jpeg", bytes: 3, path: "/tmp/x.jpg" }];
+    await w.say({ text: "", media });
+    expect(w.last()).toMatchObject({ status: "failed", reason: "reply not delivered: INVALID_REQUEST: the agent's reply was empty: nothing was sent", media });
+    expect(w.runs[0]).toMatchObject({ message: "", media });
+    expect(w.tg.sent).toEqual([]);
+  });
+
   test("allowlist: a stranger is skipped naming the key, and gets nothing", async () => {
     const w = world({});
     await w.say({});
