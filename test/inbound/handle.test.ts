@@ -5,20 +5,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Delivery } from "../../src/delivery/index.ts";
 import { Ledger } from "../../src/gateway/ledger.ts";
-import { InboundGate, PairingStore, handleChatMessage, type ChatMessage, type ChatPolicy } from "../../src/inbound/index.ts";
+import { InboundGate, PairingStore, handleChatMessage, type ChatMessage, type ChatPolicy, type ChatRunParams } from "../../src/inbound/index.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { AgentParams, SendParams, SendResult } from "../../src/protocol/index.ts";
-import { Providers, type Provider } from "../../src/providers/index.ts";
+import type { SendParams, SendResult } from "../../src/protocol/index.ts";
+import { Providers, type Provider, type ProviderSendParams } from "../../src/providers/index.ts";
 
 class FakeTelegram implements Provider {
   readonly name = "telegram" as const;
-  sent: SendParams[] = [];
+  sent: ProviderSendParams[] = [];
   async start() {}
   async stop() {}
   status() {
     return { linked: true, connected: true };
   }
-  async send(p: SendParams): Promise<SendResult> {
+  async send(p: ProviderSendParams): Promise<SendResult> {
     this.sent.push(p);
     return { provider: "telegram", to: p.to, messageId: String(this.sent.length), ts: Date.now() };
   }
@@ -40,7 +40,7 @@ function world(policy: Partial<ChatPolicy>) {
   delivery.resume();
   const full: ChatPolicy = { dmPolicy: "allowlist", allowFrom: [], groups: { policy: "disabled", allow: [], requireMention: true }, ...policy };
   const gate = new InboundGate(() => full, new PairingStore(join(dir, "pairing")));
-  const runs: AgentParams[] = [];
+  const runs: ChatRunParams[] = [];
   let n = 0;
   const typing: string[] = [];
   const deps = {
@@ -53,10 +53,10 @@ function world(policy: Partial<ChatPolicy>) {
     send: (p: SendParams) => delivery.send(p),
     log: silentLogger,
     // The agent's stand-in: replies with the message upper-cased, delivered like a real run.
-    startRun: async (params: AgentParams, via: "telegram" | "whatsapp") => {
+    startRun: async (params: ChatRunParams, via: "telegram" | "whatsapp") => {
       runs.push(params);
       const runId = `run-${++n}`;
-      return { runId, done: delivery.deliver(params, { runId, status: "ok", summary: params.message.toUpperCase() }, via) };
+      return { runId, done: delivery.deliver(params, { runId, status: "ok", summary: params.message.toUpperCase() }, via, params.replyTo) };
     },
   };
   let id = 0;
@@ -101,9 +101,15 @@ describe("handleChatMessage", () => {
     await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g3", text: "@bot hi" });
     expect(w.last()).toMatchObject({ status: "replied", chat: "-100" });
     expect(w.runs.map((r) => r.sessionId)).toEqual(["telegram:-100"]);
+    // The reply answers the triggering message (replyTo reaches the provider).
+    expect(w.tg.sent.at(-1)).toMatchObject({ to: "-100", replyTo: "g3" });
+    const long = "A sentence that goes on and on. ".repeat(200);
+    await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g4", text: long });
+    const parts = w.tg.sent.slice(-2);
+    expect(parts.map((p) => p.replyTo)).toEqual(["g4", undefined]);
     await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g3" });
     expect(w.ledger.list({ status: "duplicate" }).map((r) => [r.providerMessageId, r.reason])).toEqual([["g3", `duplicate of ${w.last().id}`]]);
-    expect(w.runs.length).toBe(1);
+    expect(w.runs.length).toBe(2);
   });
 
   test("typing shows while a run works and stops once on its final; never for skipped messages", async () => {
