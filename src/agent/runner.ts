@@ -1,4 +1,4 @@
-import { GatewayError, type AgentEvent, type AgentFinal } from "../protocol/index.ts";
+import { GatewayError, type AgentEvent, type AgentFinal, type InboundMedia } from "../protocol/index.ts";
 import type { Logger } from "../log.ts";
 import type { SessionStore } from "./sessions.ts";
 import type { AgentBackend } from "./types.ts";
@@ -11,6 +11,8 @@ export interface RunRequest {
   thinking?: string;
   /** Deadline for this run in ms, counted from when it starts executing. */
   timeoutMs: number;
+  /** Files that came with a chat message (issue 16 §5), handed to the backend. */
+  media?: InboundMedia[];
 }
 
 export interface StartedRun {
@@ -176,6 +178,7 @@ export class AgentRunner {
         history,
         ...(req.to !== undefined ? { to: req.to } : {}),
         ...(req.thinking !== undefined ? { thinking: req.thinking } : {}),
+        ...(req.media?.length ? { media: req.media } : {}),
       };
       const result = await Promise.race([this.deps.backend.run(turn, emit, signal), aborted]);
       if (signal.aborted) throw signal.reason;

@@ -1,3 +1,4 @@
+import type { InboundMedia } from "../protocol/index.ts";
 import type { Turn } from "./sessions.ts";
 
 /** What a backend receives for one turn. */
@@ -8,6 +9,8 @@ export interface AgentTurn {
   to?: string;
   /** The `agent` request's `thinking` (e.g. "low", "default"), if it sent one. */
   thinking?: string;
+  /** Files that came with the chat message: `{kind, mime, bytes, path}` (saved under `<state>/media/inbound/`). */
+  media?: InboundMedia[];
   /** Earlier turns of this session, oldest first (bounded by `agent.historyTurns`). */
   history: Turn[];
 }

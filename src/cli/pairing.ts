@@ -30,7 +30,7 @@ const list = defineCommand({
       const { withClient, print } = await import("./connect.ts");
       await withClient(args, async (client) => {
         const res = await client.request("pairing.list");
-        print(args.json, res, () => describeRequests(res.requests));
+        print(args.json, res, () => describeRequests(res));
       });
     }),
 });

@@ -84,6 +84,8 @@ export const ConfigSchema = v.strictObject({
       dmPolicy: DmPolicy,
       groups: Groups,
       pacing: pacing(0, 1_200, 0),
+      /** Show "typing…" (sendChatAction) in a chat while its run works. */
+      typing: v.optional(v.boolean(), true),
     }),
     {},
   ),
@@ -103,6 +105,8 @@ export const ConfigSchema = v.strictObject({
       dmPolicy: DmPolicy,
       groups: Groups,
       pacing: pacing(1_000, 20, 500),
+      /** Show "composing…" in a chat while its run works ("paused" at the end). */
+      typing: v.optional(v.boolean(), true),
       /** Longer messages go out as several, split at paragraph/line/sentence/word boundaries. */
       maxMessageChars: v.optional(int(256, 65_536), 4_096),
       /** Link WhatsApp at start-up when credentials exist (default true). */
@@ -117,6 +121,16 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       /** Messages left unanswered by a restart (or delivered late, e.g. WhatsApp's offline queue) younger than this are answered; older ones are ledgered `skipped`. */
       retryWindowMs: v.optional(int(0, 7 * 86_400_000), 10 * 60_000),
+    }),
+    {},
+  ),
+  /** Files that come with inbound messages, saved under `<state>/media/inbound/`. */
+  media: v.optional(
+    v.strictObject({
+      /** Larger files are not kept (ledger `skipped`, reason `media too large`); the text still goes on. */
+      maxInboundBytes: v.optional(int(1, 2 * 1024 * 1024 * 1024), 20 * 1024 * 1024),
+      /** All saved files together; past it the oldest are removed first. */
+      maxTotalBytes: v.optional(int(1, 1024 * 1024 * 1024 * 1024), 1024 * 1024 * 1024),
     }),
     {},
   ),
@@ -146,7 +160,7 @@ export const ConfigSchema = v.strictObject({
         }),
         {},
       ),
-      /** argv for the `command` backend; `{{message}}`, `{{sessionId}}`, `{{to}}` are filled in. Never run through a shell. */
+      /** argv for the `command` backend; `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}`, `{{media}}` are filled in. Never run through a shell. */
       command: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
       commandCwd: v.optional(v.string()),
     }),

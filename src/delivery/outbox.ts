@@ -11,6 +11,8 @@ export interface OutboxEntry {
   provider: ProviderName;
   to: string;
   mediaUrl?: string;
+  /** The provider's id of the message this send answers; the first part replies to it. */
+  replyTo?: string;
   /** The message as it goes out (one part, or the split of a long one). */
   parts: string[];
   createdAt: number;

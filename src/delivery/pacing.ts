@@ -32,7 +32,8 @@ export class PacingQueue {
   private stopped = false;
 
   constructor(
-    private readonly opts: PacingOptions,
+    /** The options, or a getter read at every decision (a config reload applies to the next send). */
+    private readonly options: PacingOptions | (() => PacingOptions),
     private readonly hooks: { onChange?: () => void; now?: () => number; random?: () => number; maxJobs?: number } = {},
   ) {}
 
@@ -70,6 +71,10 @@ export class PacingQueue {
   }
 
   private current: PacedJob | undefined;
+
+  private get opts(): PacingOptions {
+    return typeof this.options === "function" ? this.options() : this.options;
+  }
 
   private now(): number {
     return (this.hooks.now ?? Date.now)();

@@ -115,8 +115,9 @@ export class PendingSend {
     const rec = await ledger.update(this.recs[i - 1]!.id, { status: "sending" });
     try {
       const media = i === 1 && this.entry.mediaUrl ? { mediaUrl: this.entry.mediaUrl } : {};
+      const reply = i === 1 && this.entry.replyTo ? { replyTo: this.entry.replyTo } : {};
       const { to, parts, key, provider: name } = this.entry;
-      const res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media });
+      const res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media, ...reply });
       this.recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
       this.deps.sent(this.recs[i - 1]!.updatedAt);
     } catch (err) {

@@ -9,7 +9,7 @@ import {
   type SendParams,
   type SendResult,
 } from "../protocol/index.ts";
-import type { Provider, Providers } from "../providers/index.ts";
+import type { Provider, Providers, ProviderSendParams } from "../providers/index.ts";
 
 export { partKey };
 import { Outbox, type OutboxEntry } from "./outbox.ts";
@@ -28,14 +28,19 @@ export interface SendLedger {
   list(filter: { limit?: number; since?: number; status?: LedgerStatus; direction?: "inbound" | "outbound" }): LedgerRecord[];
 }
 
+/** A value, or a getter for the value in force (the live config). */
+export type Live<T> = T | (() => T);
+const now = <T>(v: Live<T>): T => (typeof v === "function" ? (v as () => T)() : v);
+
 export interface DeliveryOptions {
   ledger: SendLedger;
   providers: Providers;
   /** `<state>/outbox`: queued sends that must survive a restart. */
   outboxDir: string;
-  pacing: Record<ProviderName, PacingOptions>;
-  /** Longest message per provider; longer ones are split. */
-  maxChars: Record<ProviderName, number>;
+  /** Per provider; a getter is read at every send, so a config reload applies (issue 16 §7 of the brief). */
+  pacing: Live<Record<ProviderName, PacingOptions>>;
+  /** Longest message per provider; longer ones are split. A getter is read at every send. */
+  maxChars: Live<Record<ProviderName, number>>;
   /** Longest media caption, where it is shorter than a message: the rest of the text follows as messages. */
   captionChars?: Partial<Record<ProviderName, number>>;
   log: Logger;
@@ -67,8 +72,8 @@ export class Delivery {
 
   constructor(private readonly opts: DeliveryOptions) {
     this.outbox = new Outbox(opts.outboxDir);
-    const queue = (p: PacingOptions) => new PacingQueue(p, { onChange: () => opts.onQueueChange?.(), ...(opts.now ? { now: opts.now } : {}) });
-    this.queues = { whatsapp: queue(opts.pacing.whatsapp), telegram: queue(opts.pacing.telegram) };
+    const queue = (p: () => PacingOptions) => new PacingQueue(p, { onChange: () => opts.onQueueChange?.(), ...(opts.now ? { now: opts.now } : {}) });
+    this.queues = { whatsapp: queue(() => now(opts.pacing).whatsapp), telegram: queue(() => now(opts.pacing).telegram) };
   }
 
   private now(): number {
@@ -86,7 +91,7 @@ export class Delivery {
   }
 
   /** Send once per `idempotencyKey`; a repeat joins the first or is answered from the ledger. */
-  send(params: SendParams): Promise<SendResult> {
+  send(params: ProviderSendParams): Promise<SendResult> {
     const key = params.idempotencyKey;
     const joined = this.inflight.get(key);
     if (joined) return joined;
@@ -94,14 +99,19 @@ export class Delivery {
   }
 
   /** `deliver:true`: the run's reply through `send` (its own key); reported in the final, never failing the run. */
-  async deliver(params: AgentParams, final: AgentFinal, via?: ProviderName): Promise<AgentFinal> {
+  async deliver(params: AgentParams, final: AgentFinal, via?: ProviderName, replyTo?: string): Promise<AgentFinal> {
     if (!params.deliver || !params.to || final.status !== "ok") return final;
+    if (final.summary.trim() === "") {
+      // A provider refuses an empty message; say so instead of failing at its door.
+      return { ...final, delivery: { ok: false, error: { code: "INVALID_REQUEST", message: "the agent's reply was empty: nothing was sent" } } };
+    }
     try {
       const sent = await this.send({
         to: params.to,
         message: final.summary,
         idempotencyKey: `${params.idempotencyKey}:deliver`,
         ...(via ? { provider: via } : {}),
+        ...(replyTo ? { replyTo } : {}),
       });
       return { ...final, delivery: { ok: true, provider: sent.provider, messageId: sent.messageId } };
     } catch (err) {
@@ -115,7 +125,8 @@ export class Delivery {
    * paced as if there had been no restart. Sends wait for this.
    */
   resume(): void {
-    const since = this.now() - 60_000 - Math.max(this.opts.pacing.whatsapp.perChatMinIntervalMs, this.opts.pacing.telegram.perChatMinIntervalMs);
+    const pacing = now(this.opts.pacing);
+    const since = this.now() - 60_000 - Math.max(pacing.whatsapp.perChatMinIntervalMs, pacing.telegram.perChatMinIntervalMs);
     const sent = this.opts.ledger.list({ status: "sent", direction: "outbound", since, limit: 100_000 });
     for (const name of ["whatsapp", "telegram"] as const) {
       this.queues[name].seed(sent.filter((r) => r.provider === name).map((r) => ({ chat: r.chat, at: r.updatedAt })));
@@ -165,7 +176,7 @@ export class Delivery {
     return p;
   }
 
-  private async sendOnce(params: SendParams): Promise<SendResult> {
+  private async sendOnce(params: ProviderSendParams): Promise<SendResult> {
     const key = params.idempotencyKey;
     const prior = this.opts.ledger.byIdempotencyKey(key);
     if (prior) {
@@ -194,6 +205,7 @@ export class Delivery {
       provider: provider.name,
       to: params.to,
       ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
+      ...(params.replyTo ? { replyTo: params.replyTo } : {}),
       parts: this.split(params, provider.name),
       createdAt: this.now(),
     };
@@ -201,7 +213,7 @@ export class Delivery {
   }
 
   private split(params: SendParams, provider: ProviderName): string[] {
-    const limit = this.opts.maxChars[provider];
+    const limit = now(this.opts.maxChars)[provider];
     const caption = this.opts.captionChars?.[provider];
     return params.mediaUrl && caption !== undefined && caption < limit
       ? splitWithCaption(params.message, limit, caption)

@@ -6,6 +6,7 @@ import { isAddrInUse, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
 import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
 import { InboundGate, PairingStore } from "../inbound/index.ts";
+import { InboundMediaStore } from "../media/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
 import type { AgentBackend } from "../agent/types.ts";
@@ -179,8 +180,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     ledger,
     providers,
     outboxDir: statePaths(opts.stateDir).outbox,
-    pacing: { whatsapp: config.whatsapp.pacing, telegram: config.telegram.pacing },
-    maxChars: { whatsapp: config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS },
+    // Read per send from the config in force: a reload applies to the next send.
+    pacing: () => ({ whatsapp: ctx.config.whatsapp.pacing, telegram: ctx.config.telegram.pacing }),
+    maxChars: () => ({ whatsapp: ctx.config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS }),
     captionChars: { telegram: TELEGRAM_MAX_CAPTION_CHARS },
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
@@ -243,12 +245,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     true,
   );
 
+  const inboundMedia = new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media);
   const providerDeps = (name: string): ProviderDeps => ({
     stateDir: opts.stateDir,
     log: log.child(name),
     onInbound: (message) =>
       handleInbound(ctx, message).catch((err) => log.error("could not record an inbound message", { error: (err as Error).message })),
     onStatus: () => health.refresh(),
+    media: inboundMedia,
   });
   let whatsappProvider: Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider> | undefined;
   const createWhatsApp = async () => {
@@ -318,6 +322,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
               startedAt,
               providers: PROVIDERS,
               providerConnected: (p) => providers.status(p as (typeof PROVIDERS)[number]).connected,
+              // The pacing queues' lengths (the same numbers as health.<provider>.queued).
               sendQueueLength: (p) => delivery.queued(p as (typeof PROVIDERS)[number]),
             })),
         });

@@ -1,9 +1,9 @@
 import type { Logger } from "../log.ts";
-import type { AgentFinal, AgentParams, LedgerRecord, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
+import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
 import type { InboundGate } from "./gate.ts";
 import { pairingReplyText } from "./pairing.ts";
 
-/** What the handler needs of an inbound message (the providers' InboundMessage plus what groups add). */
+/** What the handler needs of an inbound message (the providers' InboundMessage is one). */
 export interface ChatMessage {
   provider: ProviderName;
   chat: string;
@@ -17,6 +17,16 @@ export interface ChatMessage {
   addressed?: boolean;
   /** A display name for the pairing list. */
   senderName?: string;
+  /** When it was written (ms); with `offline`, how late it came. */
+  ts?: number;
+  /** Delivered late, from the provider's offline queue. */
+  offline?: boolean;
+  /** The provider never answers this kind of chat (status, broadcast, channel): the reason. */
+  refused?: string;
+  /** Files saved from the message (photos, voice notes, video, documents). */
+  media?: InboundMedia[];
+  /** Media the message held that was not kept, and why (e.g. "media too large"). */
+  mediaSkipped?: string;
 }
 
 /** The ledger as the inbound path uses it (the gateway's Ledger). */
@@ -26,68 +36,128 @@ export interface InboundLedger {
   update(id: string, patch: Partial<Omit<LedgerRecord, "id" | "ts">>): Promise<LedgerRecord>;
 }
 
+/** Parameters of a run started for a chat message: the agent's, plus the message its reply answers (groups). */
+export type ChatRunParams = AgentParams & { replyTo?: string; media?: InboundMedia[] };
+
 export interface InboundDeps {
   ledger: InboundLedger;
   gate: InboundGate;
   send: (params: SendParams) => Promise<SendResult>;
   /** Start (or join, by key) an agent run whose reply is delivered through `via`. */
-  startRun: (params: AgentParams, via: ProviderName) => Promise<{ runId: string; done: Promise<AgentFinal> }>;
+  startRun: (params: ChatRunParams, via: ProviderName) => Promise<{ runId: string; done: Promise<AgentFinal> }>;
   log: Logger;
   /**
    * Show "typing…" in the chat while its run works (issue 16 §3): called when the run
    * starts, returns the function that stops it, called once on the final whatever it is.
    */
   typing?: (provider: ProviderName, chat: string) => () => void;
+  /** Messages delivered late (`offline`) older than this get no run (default: no limit). */
+  retryWindowMs?: () => number;
+  /**
+   * Restart safety: `add` keeps a taken-in message until its run ends, `done` is told
+   * when it ended (with the failure reason, if any: the keeper decides whether to keep it).
+   */
+  keep?: { add(recordId: string, msg: ChatMessage): Promise<void>; done(recordId: string, reason?: string): void };
 }
+
+const TOO_OLD = "too old: delivered late from the provider's offline queue, past inbound.retryWindowMs";
+
+/** The run key of a message: one run per message, whatever replays it. */
+export const inboundRunKey = (msg: Pick<ChatMessage, "provider" | "messageId">) => `inbound:${msg.provider}:${msg.messageId}`;
+
+/** The session a chat's runs share: the private chat's or the group's own. */
+export const chatSessionId = (msg: Pick<ChatMessage, "provider" | "chat">) => `${msg.provider}:${msg.chat}`;
 
 /**
  * One message from a chat, to its end: a duplicate (providers replay) is `duplicate`;
- * the policy decides the rest — `skipped` with the reason, a pairing code sent to a
- * stranger (`skipped`, `pairing requested`), or an agent run in the chat's (or group's)
- * session whose reply goes back to the chat: `replied`, or `failed` with the reason.
+ * a chat kind never answered, a late message or the policy's refusal is `skipped` with
+ * the reason; a stranger under pairing gets one code (`skipped`, `pairing requested`);
+ * else an agent run in the chat's (or group's) session whose reply goes back to the chat
+ * (answering the message, in a group): `replied`, or `failed` with the reason.
+ * Resolves once the run ended (`runChatMessage`); `accepted` once the message is on disk.
  */
-export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage): Promise<void> {
+export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, accepted?: () => void): Promise<void> {
   const log = deps.log;
   const base = { direction: "inbound" as const, provider: msg.provider, chat: msg.chat, providerMessageId: msg.messageId };
-  const prior = deps.ledger.inbound(msg.provider, msg.messageId);
-  if (prior) {
-    log.info("ignored a duplicate message", { provider: msg.provider, messageId: msg.messageId, of: prior.id });
-    await deps.ledger.create({ ...base, status: "duplicate", reason: `duplicate of ${prior.id}` });
-    return;
-  }
-  const facts = { ...msg, chatType: msg.chatType ?? "private", addressed: msg.addressed ?? false };
-  const decision = await deps.gate.admit(facts, msg.senderName);
-  if (decision.action !== "run") {
-    log.info(`ignored a message: ${decision.reason}`, { provider: msg.provider, sender: msg.sender, chat: msg.chat });
-    await deps.ledger.create({ ...base, status: "skipped", reason: decision.reason }, msg.text);
-    if (decision.action === "pair") {
-      const message = pairingReplyText(msg.provider, decision.code);
-      await deps
-        .send({ to: msg.chat, message, provider: msg.provider, idempotencyKey: `pairing:${msg.provider}:${msg.messageId}` })
-        .catch((err: Error) => log.warn("could not send the pairing code", { provider: msg.provider, chat: msg.chat, error: err.message }));
+  const skip = async (reason: string) => {
+    log.info(`ignored a message: ${reason}`, { provider: msg.provider, sender: msg.sender, chat: msg.chat });
+    await deps.ledger.create({ ...base, status: "skipped", reason, ...media(msg) }, msg.text);
+  };
+  try {
+    const prior = deps.ledger.inbound(msg.provider, msg.messageId);
+    if (prior) {
+      log.info("ignored a duplicate message", { provider: msg.provider, messageId: msg.messageId, of: prior.id });
+      await deps.ledger.create({ ...base, status: "duplicate", reason: `duplicate of ${prior.id}` });
+      return;
     }
-    return;
+    if (msg.refused) return await skip(msg.refused);
+    if (msg.mediaSkipped) {
+      // The file is refused, the words are not: the message goes on without it.
+      await deps.ledger.create({ ...base, providerMessageId: `${msg.messageId}:media`, status: "skipped", reason: msg.mediaSkipped });
+    }
+    if (msg.text.trim() === "" && !msg.media?.length) return;
+    const decision = await deps.gate.admit({ ...msg, chatType: msg.chatType ?? "private", addressed: msg.addressed ?? false }, msg.senderName);
+    if (decision.action !== "run") {
+      await skip(decision.reason);
+      accepted?.();
+      if (decision.action === "pair") {
+        const message = pairingReplyText(msg.provider, decision.code);
+        await deps
+          .send({ to: msg.chat, message, provider: msg.provider, idempotencyKey: `pairing:${msg.provider}:${msg.messageId}` })
+          .catch((err: Error) => log.warn("could not send the pairing code", { provider: msg.provider, chat: msg.chat, error: err.message }));
+      }
+      return;
+    }
+    const window = deps.retryWindowMs?.();
+    if (msg.offline && window !== undefined && Date.now() - (msg.ts ?? 0) > window) return await skip(TOO_OLD);
+    const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: inboundRunKey(msg), ...media(msg) }, msg.text);
+    await deps.keep?.add(rec.id, msg).catch((err: Error) => log.warn("could not keep the message for a restart", { error: err.message }));
+    accepted?.();
+    await runChatMessage(deps, rec.id, msg, inboundRunKey(msg));
+  } finally {
+    accepted?.();
   }
-  const idempotencyKey = `inbound:${msg.provider}:${msg.messageId}`;
-  const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey }, msg.text);
+}
+
+const media = (msg: ChatMessage) => (msg.media?.length ? { media: msg.media } : {});
+
+/**
+ * Run the agent for a taken-in message (its record `received`) and ledger the outcome.
+ * Typing shows meanwhile; in a group the reply answers the message. Also used to answer
+ * a message a restart left unanswered (with its own key).
+ */
+export async function runChatMessage(deps: InboundDeps, recordId: string, msg: ChatMessage, idempotencyKey: string): Promise<void> {
+  const log = deps.log;
   let typing = deps.typing?.(msg.provider, msg.chat);
   const stopTyping = () => {
     typing?.();
     typing = undefined;
   };
+  let reason: string | undefined;
   try {
-    const run = await deps.startRun({ message: msg.text, to: msg.chat, sessionId: decision.sessionId, deliver: true, idempotencyKey }, msg.provider);
-    await deps.ledger.update(rec.id, { runId: run.runId });
+    const params: ChatRunParams = {
+      message: msg.text,
+      to: msg.chat,
+      sessionId: chatSessionId(msg),
+      deliver: true,
+      idempotencyKey,
+      ...(msg.chatType === "group" ? { replyTo: msg.messageId } : {}),
+      ...media(msg),
+    };
+    const run = await deps.startRun(params, msg.provider);
+    await deps.ledger.update(recordId, { runId: run.runId });
     const final = await run.done.finally(stopTyping);
-    if (final.status === "ok" && final.delivery?.ok) await deps.ledger.update(rec.id, { status: "replied" });
+    if (final.status === "ok" && final.delivery?.ok) await deps.ledger.update(recordId, { status: "replied" });
     else {
-      const why = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
-      await deps.ledger.update(rec.id, { status: "failed", reason: why });
+      reason = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
+      await deps.ledger.update(recordId, { status: "failed", reason });
     }
     log.info("handled a message", { provider: msg.provider, chat: msg.chat, runId: final.runId, status: final.status });
   } catch (err) {
     stopTyping();
-    await deps.ledger.update(rec.id, { status: "failed", reason: (err as Error).message }).catch(() => {});
-    log.warn("inbound run failed", { provider: msg.provider, chat: msg.chat, error: (err as Error).message });
+    reason = (err as Error).message;
+    await deps.ledger.update(recordId, { status: "failed", reason }).catch(() => {});
+    log.warn("inbound run failed", { provider: msg.provider, chat: msg.chat, error: reason });
   }
+  deps.keep?.done(recordId, reason);
 }

@@ -2,4 +2,4 @@
 export { InboundGate } from "./gate.ts";
 export { PAIRING_ALPHABET, PAIRING_MAX_PENDING, PAIRING_TTL_MS, PairingStore, newPairingCode, pairingReplyText } from "./pairing.ts";
 export { decide, REASONS, senderAllowed, type ChatPolicy, type Decision, type InboundFacts, type PairingFacts } from "./policy.ts";
-export { handleChatMessage, type ChatMessage, type InboundDeps, type InboundLedger } from "./handle.ts";
+export { chatSessionId, handleChatMessage, inboundRunKey, runChatMessage, type ChatMessage, type ChatRunParams, type InboundDeps, type InboundLedger } from "./handle.ts";

@@ -47,13 +47,25 @@ export const REASONS = {
   groupNotAllowed: "group not allowed",
 } as const;
 
-/** `allowFrom`: empty means nobody, `"*"` everyone, else sender ids or names (`@user`, `+1555…`). */
+const digits = (s: string) => s.replace(/[^0-9]/g, "");
+
+/**
+ * `allowFrom`: empty means nobody, `"*"` everyone, else sender ids or names. `@user`
+ * names compare case-insensitively (Telegram usernames are); `+1555…` phone numbers
+ * compare by digits, only against a sender's phone number (a `+…` name or a phone JID),
+ * never against a LID or a user id.
+ */
 export function senderAllowed(allowFrom: readonly string[], sender: string, senderNames: readonly string[]): boolean {
   if (allowFrom.includes("*")) return true;
-  const digits = (s: string) => s.replace(/[^0-9]/g, "");
-  return allowFrom.some(
-    (a) => a === sender || senderNames.includes(a) || (a.startsWith("+") && digits(a) !== "" && digits(a) === digits(sender.split("@")[0] ?? "")),
-  );
+  const names = senderNames.map((n) => (n.startsWith("@") ? n.toLowerCase() : n));
+  const phones = senderNames.filter((n) => n.startsWith("+")).map(digits);
+  if (sender.endsWith("@s.whatsapp.net")) phones.push(digits(sender.split(/[:@]/)[0]!));
+  return allowFrom.some((a) => {
+    if (a === sender) return true;
+    if (a.startsWith("@")) return names.includes(a.toLowerCase());
+    if (a.startsWith("+")) return digits(a) !== "" && phones.includes(digits(a));
+    return names.includes(a);
+  });
 }
 
 /**
@@ -65,7 +77,9 @@ export function decide(msg: InboundFacts, policy: ChatPolicy, pairing: PairingFa
   const sessionId = `${msg.provider}:${msg.chat}`;
   if (msg.chatType === "group") {
     const g = policy.groups;
-    if (g.policy === "disabled" || (g.policy === "allowlist" && !g.allow.includes(msg.chat))) {
+    // A Telegram forum topic's chat is "<group id>:<topic id>": the group's id is what `allow` names.
+    const groupId = msg.provider === "telegram" ? msg.chat.split(":")[0]! : msg.chat;
+    if (g.policy === "disabled" || (g.policy === "allowlist" && !g.allow.includes(msg.chat) && !g.allow.includes(groupId))) {
       return { action: "skip", reason: REASONS.groupNotAllowed };
     }
     if (g.requireMention && !msg.addressed) return { action: "skip", reason: REASONS.notMentioned };

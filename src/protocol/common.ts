@@ -60,6 +60,8 @@ export const HealthSchema = v.looseObject({
     queued: v.optional(count()),
     /** When WhatsApp last accepted a send (since the gateway started). */
     lastSendAt: v.optional(timestamp()),
+    /** When the last message arrived from WhatsApp (since the gateway started). */
+    lastInboundAt: v.optional(timestamp()),
   }),
   telegram: v.looseObject({
     configured: v.boolean(),
@@ -67,6 +69,8 @@ export const HealthSchema = v.looseObject({
     queued: v.optional(count()),
     /** When Telegram last accepted a send (since the gateway started). */
     lastSendAt: v.optional(timestamp()),
+    /** When the last message arrived from Telegram (since the gateway started). */
+    lastInboundAt: v.optional(timestamp()),
   }),
   agent: v.looseObject({
     backend: v.string(),

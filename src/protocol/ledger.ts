@@ -4,6 +4,15 @@ import { count, PROVIDERS, text, timestamp } from "./common.ts";
 export const LEDGER_STATUSES = ["received", "replied", "queued", "sending", "sent", "skipped", "duplicate", "failed"] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
+/** A file that came with an inbound message, saved under `<state>/media/inbound/`. */
+export const InboundMediaSchema = v.object({
+  kind: v.picklist(["image", "audio", "video", "document"]),
+  mime: v.string(),
+  bytes: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  path: v.string(),
+});
+export type InboundMedia = v.InferOutput<typeof InboundMediaSchema>;
+
 /** One message's record: what happened to it and why. */
 export const LedgerRecordSchema = v.object({
   id: v.string(),
@@ -20,6 +29,8 @@ export const LedgerRecordSchema = v.object({
   /** A long reply sent as several messages: this record's place (1-based) and the count. */
   part: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   parts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** Inbound: the files saved from the message (what the agent was given). */
+  media: v.optional(v.array(InboundMediaSchema)),
   /** Only with `ledger.storeText: true`. */
   text: v.optional(v.string()),
 });

@@ -14,7 +14,8 @@ export const PairingRequestSchema = v.object({
 });
 export type PairingRequest = v.InferOutput<typeof PairingRequestSchema>;
 
-export const PairingListResultSchema = v.object({ requests: v.array(PairingRequestSchema) });
+/** `pairing.list`: the live requests of every provider, oldest first (a bare array, as issue 16 specifies). */
+export const PairingListResultSchema = v.array(PairingRequestSchema);
 
 /** `pairing.approve` / `pairing.reject`: codes are matched without regard to case. */
 export const PairingDecideParamsSchema = v.strictObject({

@@ -1,7 +1,7 @@
 import { GatewayError, type ProviderName, type SendParams } from "../protocol/index.ts";
 import type { Provider, ProviderStatus } from "./types.ts";
 
-export type { InboundMessage, Provider, ProviderDeps, ProviderStatus } from "./types.ts";
+export type { InboundMessage, Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "./types.ts";
 
 const HOW_TO_LINK: Record<ProviderName, string> = {
   whatsapp: "WhatsApp is not linked — run clawdis login",
@@ -24,6 +24,11 @@ export class Providers {
 
   status(name: ProviderName): ProviderStatus {
     return this.byName.get(name)?.status() ?? OFFLINE;
+  }
+
+  /** Show "typing…" in a chat of a provider; the returned function stops it (a no-op where unsupported). */
+  typing(name: ProviderName, chat: string): () => void {
+    return this.byName.get(name)?.typing?.(chat) ?? (() => {});
   }
 
   /** Names of providers that can send right now. */

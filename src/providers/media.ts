@@ -1,3 +1,4 @@
+import { collectCapped } from "../media/index.ts";
 /** Media kinds a provider can send, from the Content-Type of the fetched URL. */
 export type MediaKind = "image" | "video" | "audio" | "document";
 
@@ -64,18 +65,8 @@ export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?
     await res.body.cancel().catch(() => {});
     throw new MediaError(`mediaUrl ${url}: ${declared} bytes is over the ${max}-byte limit`);
   }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > max) throw new MediaError(`mediaUrl ${url}: body is over the ${max}-byte limit`);
-    chunks.push(chunk);
-  }
-  const data = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    data.set(c, at);
-    at += c.byteLength;
-  }
+  const body = res.body;
+  const data = await collectCapped(body as unknown as AsyncIterable<Uint8Array>, max, () => body.cancel().catch(() => {}));
+  if (!data) throw new MediaError(`mediaUrl ${url}: body is over the ${max}-byte limit`);
   return { data, contentType, kind: mediaKind(contentType), fileName };
 }

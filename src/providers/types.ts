@@ -1,5 +1,6 @@
 import type { Logger } from "../log.ts";
-import type { ProviderName, SendParams, SendResult } from "../protocol/index.ts";
+import type { InboundMediaSink } from "../media/index.ts";
+import type { InboundMedia, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
 
 /** What a provider reports about itself; cheap to read (no probe). */
 export interface ProviderStatus {
@@ -26,13 +27,26 @@ export interface InboundMessage {
   messageId: string;
   text: string;
   ts: number;
-  /** A group chat: answered only where a group policy allows it (none yet: groups are off). */
-  group?: boolean;
+  chatType: "private" | "group";
+  /** Addressed to the bot: a mention of its account, or a reply to / quote of one of its messages. */
+  addressed: boolean;
+  /** The sender's display name (pairing list). */
+  senderName?: string;
+  /** Files saved from the message (`<state>/media/inbound/`). */
+  media?: InboundMedia[];
+  /** Media the message held that was not kept, and why (`media too large`). */
+  mediaSkipped?: string;
   /** Delivered late, from the provider's offline queue (WhatsApp `append` after a reconnect). */
   offline?: boolean;
   /** The provider never answers this kind of chat (status, broadcast list, channel); the reason is ledgered. */
   refused?: string;
 }
+
+/** A send as delivery hands it to a provider: the client's params, plus the message a reply answers (groups). */
+export type ProviderSendParams = SendParams & {
+  /** The provider's id of the message this one replies to (Telegram reply_parameters, WhatsApp quoted). */
+  replyTo?: string;
+};
 
 /** What the gateway hands a provider when it builds one. Providers never import the gateway. */
 export interface ProviderDeps {
@@ -42,6 +56,8 @@ export interface ProviderDeps {
   onInbound: (message: InboundMessage) => void | Promise<void>;
   /** Status changed (connected, disconnected, linked…): the gateway refreshes health. */
   onStatus: () => void;
+  /** Where files of inbound messages are kept (absent: media is ignored, the caption still goes on). */
+  media?: InboundMediaSink;
 }
 
 /** One messaging connection owned by the gateway (WhatsApp, Telegram). */
@@ -50,5 +66,7 @@ export interface Provider {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): ProviderStatus;
-  send(params: SendParams): Promise<SendResult>;
+  send(params: ProviderSendParams): Promise<SendResult>;
+  /** Show "typing…" in a chat until the returned function is called (issue 16 §3). */
+  typing?(chat: string): () => void;
 }

@@ -18,7 +18,8 @@ afterEach(async () => {
 /** A linked gateway whose WhatsApp socket is open; every send is stamped with the time it reached the peer. */
 async function linked(config: Record<string, unknown> = {}) {
   const dir = tempStateDir();
-  await new WhatsAppAuthStore(statePaths(dir).whatsappCreds).saveCreds(linkedCreds());
+  // A completed link (creds.me and the signed account): only then does the provider connect at start.
+  await new WhatsAppAuthStore(statePaths(dir).whatsappCreds).saveCreds(linkedCreds("15559990000:7@s.whatsapp.net"));
   const peer = new FakeWaPeer();
   const stamped: { jid: string; text: string; at: number }[] = [];
   peer.onSocket = (s: FakeWaSocket) => {

@@ -171,7 +171,7 @@ describe("Pairing methods and CLI (issue 16 §1)", () => {
 
   test("pairing.list is empty; unknown codes and bad params are typed errors", async () => {
     const { c } = await TestClient.connect(gw.url);
-    expect((await c.request("pairing.list")).payload).toEqual({ requests: [] });
+    expect((await c.request("pairing.list")).payload).toEqual([]);
     const unknown = await c.request("pairing.approve", { provider: "telegram", code: "ZZZZ9999" });
     expect(unknown.error).toMatchObject({ code: "INVALID_REQUEST", details: { field: "params.code", reason: "unknown" } });
     expect(unknown.error.message).toContain("clawdis pairing list");
@@ -188,7 +188,7 @@ describe("Pairing methods and CLI (issue 16 §1)", () => {
     expect(list).toMatchObject({ code: 0 });
     expect(list.stdout).toContain("no pairing requests waiting");
     const json = await runCli(["pairing", "list", "--json", ...url], { target });
-    expect(JSON.parse(json.stdout)).toEqual({ requests: [] });
+    expect(JSON.parse(json.stdout)).toEqual([]);
     const approve = await runCli(["pairing", "approve", "telegram", "ZZZZ9999", ...url], { target });
     expect(approve.code).toBe(1);
     expect(approve.stderr).toContain('no pairing request with code "ZZZZ9999" for telegram');

@@ -122,10 +122,17 @@ describe("Telegram: send", () => {
     const { c } = await TestClient.connect(gw.url);
     const h = (await c.request("health")).payload;
     expect(h.telegram.lastError).toContain("409");
+    // Health and the log say what a 409 means: another poller has this bot token.
+    expect(h.telegram.lastError).toContain("another poller uses this bot token");
+    expect(readFileSync(join(stateDir, "logs", "gateway.log"), "utf8")).toContain("another poller uses this bot token");
     c.close();
     bot.userSays("after the conflicts");
     await bot.waitFor((x) => x.method === "sendMessage" && x.params.text === "after the conflicts", 12_000);
     expect(gw.proc.exitCode).toBeNull();
+    const { c: c2 } = await TestClient.connect(gw.url);
+    // health.telegram.lastInboundAt: when the last message came in.
+    expect((await c2.request("health")).payload.telegram.lastInboundAt).toBeGreaterThan(Date.now() - 15_000);
+    c2.close();
   }, 25_000);
 });
 

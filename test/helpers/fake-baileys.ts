@@ -109,7 +109,9 @@ export function linkedCreds(me = "15559990000:7@s.whatsapp.net", lid = "99887766
 
 export class FakeWaSocket implements WaSocketLike {
   readonly listeners = new Map<string, Listener[]>();
-  readonly sent: { jid: string; content: Record<string, unknown> }[] = [];
+  readonly sent: { jid: string; content: Record<string, unknown>; options?: { quoted?: WAMessage } }[] = [];
+  /** Presence updates sent (typing: "composing", then "paused"). */
+  readonly presence: { type: string; jid: string | undefined; at: number }[] = [];
   /** Every pairing-code request, and whether WhatsApp accepted it. */
   readonly pairingRequests: { phone: string; accepted: boolean }[] = [];
   readonly onWhatsAppCalls: string[][] = [];
@@ -202,9 +204,20 @@ export class FakeWaSocket implements WaSocketLike {
   async retryRequest(key: WAMessageKey): Promise<proto.IMessage | undefined> {
     return this.config.getMessage?.(key);
   }
-  async sendMessage(jid: string, content: Record<string, unknown>) {
-    this.sent.push({ jid, content });
+  async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage }) {
+    this.sent.push({ jid, content, ...(options ? { options } : {}) });
     return { key: { remoteJid: jid, fromMe: true, id: `WAMID${this.nextId++}` }, message: { conversation: String(content.text ?? content.caption ?? "") } };
+  }
+  async sendPresenceUpdate(type: string, jid?: string): Promise<void> {
+    this.presence.push({ type, jid, at: Date.now() });
+  }
+  /**
+   * The server stopped answering keep-alive pings: rc14's keep-alive timer (socket.js)
+   * ends the socket with 408 "Connection was lost" once `keepAliveIntervalMs` + 5 s pass
+   * without an answer.
+   */
+  keepAliveLost(): void {
+    this.close(DisconnectReason.connectionLost, "Connection was lost");
   }
   async onWhatsApp(...jids: string[]) {
     this.onWhatsAppCalls.push(jids);

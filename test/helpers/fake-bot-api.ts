@@ -27,6 +27,12 @@ export interface FakeBotApi {
   pollRateLimits: { count: number; retryAfter: number };
   /** The next getUpdates calls never answer (until the client gives up). */
   stalledPolls: number;
+  /** The bot itself, as getMe answers. */
+  me: { id: number; username: string };
+  /** Store a file the way Telegram keeps uploads: returns its file_id (getFile + `/file/bot<token>/<path>` serve it). */
+  addFile(data: Uint8Array, path?: string): string;
+  /** File downloads served, by path. */
+  downloads: string[];
   sent(method?: string): BotCall[];
   waitFor(pred: (c: BotCall) => boolean, timeoutMs?: number): Promise<BotCall>;
   stop(): void;
@@ -38,6 +44,7 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
   let nextUpdate = 1000;
   let nextMessage = 1;
   const pollers = new Set<() => void>();
+  const stored = new Map<string, { path: string; data: Uint8Array }>();
   const state = {
     apiRoot: "",
     token,
@@ -47,6 +54,13 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
     rateLimits: { count: 0, retryAfter: 1 },
     pollRateLimits: { count: 0, retryAfter: 1 },
     stalledPolls: 0,
+    me: { id: 1, username: "clawdis_test_bot" },
+    downloads: [] as string[],
+    addFile(data: Uint8Array, path = `photos/file_${stored.size}.jpg`) {
+      const id = `FILE${stored.size + 1}`;
+      stored.set(id, { path, data });
+      return id;
+    },
     userSays(text: string, from = { id: 4242, username: "alice" }, chatId = from.id, extra: Record<string, unknown> = {}) {
       const id = nextUpdate++;
       const message = { message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private" }, from: { ...from, is_bot: false, first_name: "A" }, text, ...extra };
@@ -62,7 +76,8 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
       return id;
     },
     sent(method?: string) {
-      return state.calls.filter((c) => c.method.startsWith("send") && (!method || c.method === method));
+      // Messages sent; chat actions ("typing") only when asked for by name.
+      return state.calls.filter((c) => c.method.startsWith("send") && (method ? c.method === method : c.method !== "sendChatAction"));
     },
     async waitFor(pred: (c: BotCall) => boolean, timeoutMs = 5_000) {
       const end = Date.now() + timeoutMs;
@@ -81,7 +96,15 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
     port: 0,
     idleTimeout: 60,
     async fetch(req) {
-      const m = /^\/bot([^/]+)\/(\w+)$/.exec(new URL(req.url).pathname);
+      const pathname = new URL(req.url).pathname;
+      const file = /^\/file\/bot([^/]+)\/(.+)$/.exec(pathname);
+      if (file) {
+        const hit = [...stored.values()].find((f) => f.path === file[2]);
+        if (file[1] !== token || !hit) return new Response("not found", { status: 404 });
+        state.downloads.push(hit.path);
+        return new Response(hit.data as unknown as BodyInit, { headers: { "content-type": "application/octet-stream" } });
+      }
+      const m = /^\/bot([^/]+)\/(\w+)$/.exec(pathname);
       if (!m) return new Response("not found", { status: 404 });
       if (m[1] !== token) return Response.json({ ok: false, error_code: 401, description: "Unauthorized" }, { status: 401 });
       const method = m[2]!;
@@ -101,7 +124,14 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
       state.calls.push({ method, params, files, at: Date.now() });
       switch (method) {
         case "getMe":
-          return ok({ id: 1, is_bot: true, first_name: "Clawdis", username: "clawdis_test_bot" });
+          return ok({ id: state.me.id, is_bot: true, first_name: "Clawdis", username: state.me.username });
+        case "sendChatAction":
+          return ok(true);
+        case "getFile": {
+          const f = stored.get(String(params.file_id));
+          if (!f) return Response.json({ ok: false, error_code: 400, description: "Bad Request: invalid file_id" }, { status: 400 });
+          return ok({ file_id: params.file_id, file_unique_id: `U${params.file_id}`, file_size: f.data.byteLength, file_path: f.path });
+        }
         case "deleteWebhook":
           return ok(true);
         case "getUpdates": {
@@ -155,7 +185,8 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
                 { status: 429 },
               );
             }
-            return ok({ message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: "private" }, text: params.text });
+            const from = { id: state.me.id, is_bot: true, first_name: "Clawdis", username: state.me.username };
+            return ok({ message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: Number(params.chat_id), type: "private" }, from, text: params.text });
           }
           return Response.json({ ok: false, error_code: 400, description: `fake: ${method} not supported` }, { status: 400 });
       }

@@ -5,20 +5,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Delivery } from "../../src/delivery/index.ts";
 import { Ledger } from "../../src/gateway/ledger.ts";
-import { InboundGate, PairingStore, handleChatMessage, type ChatMessage, type ChatPolicy } from "../../src/inbound/index.ts";
+import { InboundGate, PairingStore, handleChatMessage, type ChatMessage, type ChatPolicy, type ChatRunParams } from "../../src/inbound/index.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { AgentParams, SendParams, SendResult } from "../../src/protocol/index.ts";
-import { Providers, type Provider } from "../../src/providers/index.ts";
+import type { SendParams, SendResult } from "../../src/protocol/index.ts";
+import { Providers, type Provider, type ProviderSendParams } from "../../src/providers/index.ts";
 
 class FakeTelegram implements Provider {
   readonly name = "telegram" as const;
-  sent: SendParams[] = [];
+  sent: ProviderSendParams[] = [];
   async start() {}
   async stop() {}
   status() {
     return { linked: true, connected: true };
   }
-  async send(p: SendParams): Promise<SendResult> {
+  async send(p: ProviderSendParams): Promise<SendResult> {
     this.sent.push(p);
     return { provider: "telegram", to: p.to, messageId: String(this.sent.length), ts: Date.now() };
   }
@@ -40,7 +40,7 @@ function world(policy: Partial<ChatPolicy>) {
   delivery.resume();
   const full: ChatPolicy = { dmPolicy: "allowlist", allowFrom: [], groups: { policy: "disabled", allow: [], requireMention: true }, ...policy };
   const gate = new InboundGate(() => full, new PairingStore(join(dir, "pairing")));
-  const runs: AgentParams[] = [];
+  const runs: ChatRunParams[] = [];
   let n = 0;
   const typing: string[] = [];
   const deps = {
@@ -53,10 +53,10 @@ function world(policy: Partial<ChatPolicy>) {
     send: (p: SendParams) => delivery.send(p),
     log: silentLogger,
     // The agent's stand-in: replies with the message upper-cased, delivered like a real run.
-    startRun: async (params: AgentParams, via: "telegram" | "whatsapp") => {
+    startRun: async (params: ChatRunParams, via: "telegram" | "whatsapp") => {
       runs.push(params);
       const runId = `run-${++n}`;
-      return { runId, done: delivery.deliver(params, { runId, status: "ok", summary: params.message.toUpperCase() }, via) };
+      return { runId, done: delivery.deliver(params, { runId, status: "ok", summary: params.message.toUpperCase() }, via, params.replyTo) };
     },
   };
   let id = 0;
@@ -67,7 +67,7 @@ function world(policy: Partial<ChatPolicy>) {
   };
   /** The record of the message said last. */
   const last = () => ledger.list({ direction: "inbound", limit: 1_000 }).find((r) => r.providerMessageId === lastId && r.status !== "duplicate")!;
-  return { ledger, tg, gate, runs, say, last, typing };
+  return { ledger, tg, gate, runs, say, last, typing, deps };
 }
 
 describe("handleChatMessage", () => {
@@ -101,9 +101,15 @@ describe("handleChatMessage", () => {
     await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g3", text: "@bot hi" });
     expect(w.last()).toMatchObject({ status: "replied", chat: "-100" });
     expect(w.runs.map((r) => r.sessionId)).toEqual(["telegram:-100"]);
+    // The reply answers the triggering message (replyTo reaches the provider).
+    expect(w.tg.sent.at(-1)).toMatchObject({ to: "-100", replyTo: "g3" });
+    const long = "A sentence that goes on and on. ".repeat(200);
+    await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g4", text: long });
+    const parts = w.tg.sent.slice(-2);
+    expect(parts.map((p) => p.replyTo)).toEqual(["g4", undefined]);
     await w.say({ chat: "-100", chatType: "group", addressed: true, messageId: "g3" });
     expect(w.ledger.list({ status: "duplicate" }).map((r) => [r.providerMessageId, r.reason])).toEqual([["g3", `duplicate of ${w.last().id}`]]);
-    expect(w.runs.length).toBe(1);
+    expect(w.runs.length).toBe(2);
   });
 
   test("typing shows while a run works and stops once on its final; never for skipped messages", async () => {
@@ -113,6 +119,40 @@ describe("handleChatMessage", () => {
     const v = world({});
     await v.say({});
     expect(v.typing).toEqual([]);
+  });
+
+  test("typing stops on a failed final too, and on a run that could not start", async () => {
+    const w = world({ allowFrom: ["*"] });
+    const failing = { ...w.deps, startRun: async () => ({ runId: "r", done: Promise.resolve({ runId: "r", status: "error" as const, summary: "timeout" }) }) };
+    await handleChatMessage(failing, { provider: "telegram", chat: "5", sender: "5", senderNames: [], messageId: "f1", text: "x" });
+    const refused = { ...w.deps, startRun: async () => Promise.reject(new Error("no slot")) };
+    await handleChatMessage(refused, { provider: "telegram", chat: "6", sender: "6", senderNames: [], messageId: "f2", text: "x" });
+    expect(w.typing).toEqual(["start telegram:5", "stop telegram:5", "start telegram:6", "stop telegram:6"]);
+    expect(w.ledger.inbound("telegram", "f1")).toMatchObject({ status: "failed", reason: "agent run failed: timeout" });
+    expect(w.ledger.inbound("telegram", "f2")).toMatchObject({ status: "failed", reason: "no slot" });
+  });
+
+  test("refused chat kinds and late offline messages are skipped with their reason; media too large is its own record", async () => {
+    const w = world({ allowFrom: ["*"] });
+    const deps = { ...w.deps, retryWindowMs: () => 60_000 };
+    const base = { provider: "telegram" as const, chat: "7", sender: "7", senderNames: [], text: "x" };
+    await handleChatMessage(deps, { ...base, messageId: "s1", refused: "status update (status@broadcast): never answered" });
+    await handleChatMessage(deps, { ...base, messageId: "s2", offline: true, ts: Date.now() - 120_000 });
+    await handleChatMessage(deps, { ...base, messageId: "s3", mediaSkipped: "media too large", text: "caption" });
+    expect(w.ledger.inbound("telegram", "s1")).toMatchObject({ status: "skipped", reason: "status update (status@broadcast): never answered" });
+    expect(w.ledger.inbound("telegram", "s2")?.reason).toStartWith("too old");
+    expect(w.ledger.inbound("telegram", "s3:media")).toMatchObject({ status: "skipped", reason: "media too large" });
+    expect(w.ledger.inbound("telegram", "s3")).toMatchObject({ status: "replied" });
+    expect(w.runs.map((r) => r.message)).toEqual(["caption"]);
+  });
+
+  test("a photo without a caption runs with its media; an empty reply is not sent and says why", async () => {
+    const w = world({ allowFrom: ["*"] });
+    const media = [{ kind: "image" as const, mime: "image/jpeg", bytes: 3, path: "/tmp/x.jpg" }];
+    await w.say({ text: "", media });
+    expect(w.last()).toMatchObject({ status: "failed", reason: "reply not delivered: INVALID_REQUEST: the agent's reply was empty: nothing was sent", media });
+    expect(w.runs[0]).toMatchObject({ message: "", media });
+    expect(w.tg.sent).toEqual([]);
   });
 
   test("allowlist: a stranger is skipped naming the key, and gets nothing", async () => {

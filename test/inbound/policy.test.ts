@@ -64,6 +64,12 @@ describe("groups", () => {
     expect(decide(group({ addressed: true }), p, fresh)).toEqual({ action: "run", sessionId: "telegram:-100", group: true });
   });
 
+  test("a Telegram forum topic is let in by its group's id; the topic keeps its own session", () => {
+    const p = policy({}, { policy: "allowlist", allow: ["-100"] });
+    expect(decide(group({ chat: "-100:45", addressed: true }), p, fresh)).toEqual({ action: "run", sessionId: "telegram:-100:45", group: true });
+    expect(decide(group({ chat: "-200:45", addressed: true }), p, fresh)).toEqual({ action: "skip", reason: "group not allowed" });
+  });
+
   test("requireMention: false answers every line; the sender allow-list does not apply in groups", () => {
     const p = policy({ allowFrom: [] }, { policy: "open", requireMention: false });
     expect(decide(group(), p, fresh)).toEqual({ action: "run", sessionId: "telegram:-100", group: true });

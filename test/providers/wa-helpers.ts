@@ -7,6 +7,7 @@ import { createGateway, type Gateway } from "../../src/gateway/server.ts";
 import { statePaths } from "../../src/paths.ts";
 import type { LedgerRecord } from "../../src/protocol/index.ts";
 import { WhatsAppAuthStore } from "../../src/providers/whatsapp/auth-store.ts";
+import type { WaDownload } from "../../src/providers/whatsapp/chat.ts";
 import { TestClient } from "../helpers/client.ts";
 import { FakeWaPeer, linkedCreds, type FakeWaSocket } from "../helpers/fake-baileys.ts";
 import { tempStateDir } from "../helpers/gateway.ts";
@@ -29,7 +30,7 @@ export async function startWa(
   dir: string,
   peer: FakeWaPeer,
   config: Record<string, unknown> = {},
-  extra: { agentBackend?: AgentBackend; backoff?: { initialMs: number; maxMs: number }; lock?: boolean } = {},
+  extra: { agentBackend?: AgentBackend; backoff?: { initialMs: number; maxMs: number }; lock?: boolean; downloadMedia?: WaDownload; typingEveryMs?: number } = {},
 ) {
   const cfg = v.parse(ConfigSchema, { gateway: { port: 0, presenceCoalesceMs: 0 }, ...config });
   const g = createGateway({
@@ -37,7 +38,14 @@ export async function startWa(
     stateDir: dir,
     lock: extra.lock ?? false,
     ...(extra.agentBackend ? { agentBackend: extra.agentBackend } : {}),
-    whatsapp: { makeSocket: peer.factory, backoff: extra.backoff ?? { initialMs: 50, maxMs: 200 }, healthyAfterMs: 300, pairingTimeoutMs: 3_000 },
+    whatsapp: {
+      makeSocket: peer.factory,
+      backoff: extra.backoff ?? { initialMs: 50, maxMs: 200 },
+      healthyAfterMs: 300,
+      pairingTimeoutMs: 3_000,
+      ...(extra.downloadMedia ? { downloadMedia: extra.downloadMedia } : {}),
+      ...(extra.typingEveryMs ? { typingEveryMs: extra.typingEveryMs } : {}),
+    },
   });
   running.push(g);
   const { url } = await g.start();

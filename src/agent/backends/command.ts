@@ -12,11 +12,13 @@ const FIELDS = {
   sessionId: (t: AgentTurn) => t.sessionId,
   to: (t: AgentTurn) => t.to ?? "",
   thinking: (t: AgentTurn) => t.thinking ?? "",
+  /** The files of a chat message: a JSON array of `{kind, mime, bytes, path}` (`[]` when none). */
+  media: (t: AgentTurn) => JSON.stringify((t.media ?? []).map(({ kind, mime, bytes, path }) => ({ kind, mime, bytes, path }))),
 } as const;
 
-/** `{{message}}`, `{{sessionId}}`, `{{to}}` and `{{thinking}}` (empty when absent) in one argv entry. */
+/** `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}` (empty when absent) and `{{media}}` in one argv entry. */
 export function fillTemplate(arg: string, turn: AgentTurn): string {
-  return arg.replace(/\{\{(message|sessionId|to|thinking)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
+  return arg.replace(/\{\{(message|sessionId|to|thinking|media)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
 }
 
 /**

@@ -1,6 +1,25 @@
+import { readFile } from "node:fs/promises";
 import type { Logger } from "../../log.ts";
-import { THINKING_LEVELS } from "../../protocol/index.ts";
+import { THINKING_LEVELS, type InboundMedia } from "../../protocol/index.ts";
 import type { AgentBackend } from "../types.ts";
+
+type Part = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+
+/**
+ * The user turn with its files: images as image inputs (data URLs), other files as a
+ * short note (kind, type, size) — a chat model cannot take audio or video this way.
+ */
+export async function userContent(message: string, media: readonly InboundMedia[] | undefined): Promise<string | Part[]> {
+  if (!media?.length) return message;
+  const notes = media.filter((m) => m.kind !== "image").map((m) => `[attached ${m.kind}: ${m.mime}, ${m.bytes} bytes]`);
+  const text = [message, ...notes].filter((t) => t !== "").join("\n");
+  const parts: Part[] = text ? [{ type: "text", text }] : [];
+  for (const m of media.filter((x) => x.kind === "image")) {
+    const data = await readFile(m.path);
+    parts.push({ type: "image_url", image_url: { url: `data:${m.mime};base64,${data.toString("base64")}` } });
+  }
+  return parts;
+}
 
 export interface OpenAiOptions {
   baseUrl: string;
@@ -45,10 +64,10 @@ export function openAiBackend(opts: OpenAiOptions): AgentBackend {
   return {
     name: "openai",
     async run(turn, emit, signal) {
-      const messages: { role: string; content: string }[] = [];
+      const messages: { role: string; content: string | Part[] }[] = [];
       if (opts.systemPrompt) messages.push({ role: "system", content: opts.systemPrompt });
       for (const t of turn.history) messages.push({ role: "user", content: t.user }, { role: "assistant", content: t.assistant });
-      messages.push({ role: "user", content: turn.message });
+      messages.push({ role: "user", content: await userContent(turn.message, turn.media) });
       const effort = reasoningEffort(turn.thinking);
       const res = await fetch(url, {
         method: "POST",

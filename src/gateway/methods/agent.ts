@@ -1,4 +1,4 @@
-import { GatewayError, type AgentFinal, type AgentParams, type ProviderName } from "../../protocol/index.ts";
+import { GatewayError, type AgentFinal, type AgentParams, type InboundMedia, type ProviderName } from "../../protocol/index.ts";
 import type { GatewayContext } from "../context.ts";
 import type { Handler } from "./types.ts";
 
@@ -10,6 +10,8 @@ export function startAgentRun(
   gw: GatewayContext,
   params: AgentParams,
   via?: ProviderName,
+  /** From a chat message: the message the reply answers (groups) and the files it held. */
+  chat: { replyTo?: string; media?: InboundMedia[] } = {},
 ): Promise<{ runId: string; done: Promise<AgentFinal> }> {
   // `timeout: 0` is "the configured default" (the macOS app's way of saying none).
   const timeoutMs = params.timeout ? Math.ceil(params.timeout * 1000) : gw.config.agent.timeoutMs;
@@ -31,10 +33,11 @@ export function startAgentRun(
       ...(params.to ? { to: params.to } : {}),
       ...(params.sessionId !== undefined ? { sessionId: params.sessionId } : {}),
       ...(params.thinking !== undefined ? { thinking: params.thinking } : {}),
+      ...(chat.media ? { media: chat.media } : {}),
     });
     await gw.idempotency.put({ key, kind: "agent", state: "pending", runId: run.runId, ts: Date.now() });
     const done = run.done
-      .then((final) => gw.delivery.deliver(params, final, via))
+      .then((final) => gw.delivery.deliver(params, final, via, chat.replyTo))
       .then(
         async (final) => {
           // A run cut short by shutdown is not an outcome: a retry after restart runs it again.

@@ -1,7 +1,7 @@
 import type { Handler } from "./types.ts";
 
 /** `pairing.list`: strangers waiting for a decision (`dmPolicy: "pairing"`), oldest first. */
-export const pairingList: Handler<"pairing.list"> = (_params, { gw }) => ({ requests: gw.gate.pairing.list() });
+export const pairingList: Handler<"pairing.list"> = (_params, { gw }) => gw.gate.pairing.list();
 
 /** `pairing.approve`: the sender of the code may start runs from now on (no restart). */
 export const pairingApprove: Handler<"pairing.approve"> = async (params, { gw }) => {

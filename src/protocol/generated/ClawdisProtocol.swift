@@ -662,17 +662,20 @@ public extension Something {
 // MARK: - HealthTelegram
 public struct HealthTelegram: Codable {
     public let configured: Bool
+    public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.queued = queued
     }
@@ -698,11 +701,13 @@ public extension HealthTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegram {
         return HealthTelegram(
             configured: configured ?? self.configured,
+            lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
@@ -721,6 +726,7 @@ public extension HealthTelegram {
 public struct HealthWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
@@ -728,14 +734,16 @@ public struct HealthWeb: Codable {
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
@@ -763,6 +771,7 @@ public extension HealthWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
@@ -770,6 +779,7 @@ public extension HealthWeb {
         return HealthWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
@@ -1805,17 +1815,20 @@ public extension HealthSessionsClass {
 // MARK: - HealthTelegramClass
 public struct HealthTelegramClass: Codable {
     public let configured: Bool
+    public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.queued = queued
     }
@@ -1841,11 +1854,13 @@ public extension HealthTelegramClass {
 
     func with(
         configured: Bool? = nil,
+        lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegramClass {
         return HealthTelegramClass(
             configured: configured ?? self.configured,
+            lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
@@ -1864,6 +1879,7 @@ public extension HealthTelegramClass {
 public struct HealthWebClass: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
@@ -1871,14 +1887,16 @@ public struct HealthWebClass: Codable {
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
@@ -1906,6 +1924,7 @@ public extension HealthWebClass {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
@@ -1913,6 +1932,7 @@ public extension HealthWebClass {
         return HealthWebClass(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
@@ -2871,17 +2891,20 @@ public extension HealthResultSessions {
 // MARK: - HealthResultTelegram
 public struct HealthResultTelegram: Codable {
     public let configured: Bool
+    public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.queued = queued
     }
@@ -2907,11 +2930,13 @@ public extension HealthResultTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthResultTelegram {
         return HealthResultTelegram(
             configured: configured ?? self.configured,
+            lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
@@ -2930,6 +2955,7 @@ public extension HealthResultTelegram {
 public struct HealthResultWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
@@ -2937,14 +2963,16 @@ public struct HealthResultWeb: Codable {
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
@@ -2972,6 +3000,7 @@ public extension HealthResultWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
@@ -2979,6 +3008,7 @@ public extension HealthResultWeb {
         return HealthResultWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
@@ -4444,6 +4474,7 @@ public struct RecordElement: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let media: [PurpleMedia]?
     public let part: Int?
     public let parts: Int?
     public let provider: Provider
@@ -4460,6 +4491,7 @@ public struct RecordElement: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case media = "media"
         case part = "part"
         case parts = "parts"
         case provider = "provider"
@@ -4472,11 +4504,12 @@ public struct RecordElement: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.media = media
         self.part = part
         self.parts = parts
         self.provider = provider
@@ -4513,6 +4546,7 @@ public extension RecordElement {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        media: [PurpleMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
         provider: Provider? = nil,
@@ -4529,6 +4563,7 @@ public extension RecordElement {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
             provider: provider ?? self.provider,
@@ -4549,6 +4584,76 @@ public extension RecordElement {
     func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
         return String(data: try self.jsonData(), encoding: encoding)
     }
+}
+
+// MARK: - PurpleMedia
+public struct PurpleMedia: Codable {
+    public let bytes: Int
+    public let kind: Kind
+    public let mime: String
+    public let path: String
+
+    public enum CodingKeys: String, CodingKey {
+        case bytes = "bytes"
+        case kind = "kind"
+        case mime = "mime"
+        case path = "path"
+    }
+
+    public init(bytes: Int, kind: Kind, mime: String, path: String) {
+        self.bytes = bytes
+        self.kind = kind
+        self.mime = mime
+        self.path = path
+    }
+}
+
+// MARK: PurpleMedia convenience initializers and mutators
+
+public extension PurpleMedia {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PurpleMedia.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        bytes: Int? = nil,
+        kind: Kind? = nil,
+        mime: String? = nil,
+        path: String? = nil
+    ) -> PurpleMedia {
+        return PurpleMedia(
+            bytes: bytes ?? self.bytes,
+            kind: kind ?? self.kind,
+            mime: mime ?? self.mime,
+            path: path ?? self.path
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public enum Kind: String, Codable {
+    case audio = "audio"
+    case document = "document"
+    case image = "image"
+    case video = "video"
 }
 
 // MARK: - LedgerGetParams
@@ -4658,6 +4763,7 @@ public struct LedgerGetResultRecord: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let media: [FluffyMedia]?
     public let part: Int?
     public let parts: Int?
     public let provider: Provider
@@ -4674,6 +4780,7 @@ public struct LedgerGetResultRecord: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case media = "media"
         case part = "part"
         case parts = "parts"
         case provider = "provider"
@@ -4686,11 +4793,12 @@ public struct LedgerGetResultRecord: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.media = media
         self.part = part
         self.parts = parts
         self.provider = provider
@@ -4727,6 +4835,7 @@ public extension LedgerGetResultRecord {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        media: [FluffyMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
         provider: Provider? = nil,
@@ -4743,6 +4852,7 @@ public extension LedgerGetResultRecord {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
             provider: provider ?? self.provider,
@@ -4765,12 +4875,76 @@ public extension LedgerGetResultRecord {
     }
 }
 
+// MARK: - FluffyMedia
+public struct FluffyMedia: Codable {
+    public let bytes: Int
+    public let kind: Kind
+    public let mime: String
+    public let path: String
+
+    public enum CodingKeys: String, CodingKey {
+        case bytes = "bytes"
+        case kind = "kind"
+        case mime = "mime"
+        case path = "path"
+    }
+
+    public init(bytes: Int, kind: Kind, mime: String, path: String) {
+        self.bytes = bytes
+        self.kind = kind
+        self.mime = mime
+        self.path = path
+    }
+}
+
+// MARK: FluffyMedia convenience initializers and mutators
+
+public extension FluffyMedia {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(FluffyMedia.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        bytes: Int? = nil,
+        kind: Kind? = nil,
+        mime: String? = nil,
+        path: String? = nil
+    ) -> FluffyMedia {
+        return FluffyMedia(
+            bytes: bytes ?? self.bytes,
+            kind: kind ?? self.kind,
+            mime: mime ?? self.mime,
+            path: path ?? self.path
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - Related
 public struct Related: Codable {
     public let chat: String
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let media: [RelatedMedia]?
     public let part: Int?
     public let parts: Int?
     public let provider: Provider
@@ -4787,6 +4961,7 @@ public struct Related: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case media = "media"
         case part = "part"
         case parts = "parts"
         case provider = "provider"
@@ -4799,11 +4974,12 @@ public struct Related: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.media = media
         self.part = part
         self.parts = parts
         self.provider = provider
@@ -4840,6 +5016,7 @@ public extension Related {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        media: [RelatedMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
         provider: Provider? = nil,
@@ -4856,6 +5033,7 @@ public extension Related {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
             provider: provider ?? self.provider,
@@ -4866,6 +5044,69 @@ public extension Related {
             text: text ?? self.text,
             ts: ts ?? self.ts,
             updatedAt: updatedAt ?? self.updatedAt
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - RelatedMedia
+public struct RelatedMedia: Codable {
+    public let bytes: Int
+    public let kind: Kind
+    public let mime: String
+    public let path: String
+
+    public enum CodingKeys: String, CodingKey {
+        case bytes = "bytes"
+        case kind = "kind"
+        case mime = "mime"
+        case path = "path"
+    }
+
+    public init(bytes: Int, kind: Kind, mime: String, path: String) {
+        self.bytes = bytes
+        self.kind = kind
+        self.mime = mime
+        self.path = path
+    }
+}
+
+// MARK: RelatedMedia convenience initializers and mutators
+
+public extension RelatedMedia {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(RelatedMedia.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        bytes: Int? = nil,
+        kind: Kind? = nil,
+        mime: String? = nil,
+        path: String? = nil
+    ) -> RelatedMedia {
+        return RelatedMedia(
+            bytes: bytes ?? self.bytes,
+            kind: kind ?? self.kind,
+            mime: mime ?? self.mime,
+            path: path ?? self.path
         )
     }
 
@@ -5004,56 +5245,8 @@ public extension ConfigReloadResult {
     }
 }
 
-// MARK: - PairingListResult
-public struct PairingListResult: Codable {
-    public let requests: [Request]
-
-    public enum CodingKeys: String, CodingKey {
-        case requests = "requests"
-    }
-
-    public init(requests: [Request]) {
-        self.requests = requests
-    }
-}
-
-// MARK: PairingListResult convenience initializers and mutators
-
-public extension PairingListResult {
-    init(data: Data) throws {
-        self = try newJSONDecoder().decode(PairingListResult.self, from: data)
-    }
-
-    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
-        guard let data = json.data(using: encoding) else {
-            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
-        }
-        try self.init(data: data)
-    }
-
-    init(fromURL url: URL) throws {
-        try self.init(data: try Data(contentsOf: url))
-    }
-
-    func with(
-        requests: [Request]? = nil
-    ) -> PairingListResult {
-        return PairingListResult(
-            requests: requests ?? self.requests
-        )
-    }
-
-    func jsonData() throws -> Data {
-        return try newJSONEncoder().encode(self)
-    }
-
-    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
-        return String(data: try self.jsonData(), encoding: encoding)
-    }
-}
-
-// MARK: - Request
-public struct Request: Codable {
+// MARK: - PairingListResultElement
+public struct PairingListResultElement: Codable {
     public let code: String
     public let createdAt: Int
     public let expiresAt: Int
@@ -5080,11 +5273,11 @@ public struct Request: Codable {
     }
 }
 
-// MARK: Request convenience initializers and mutators
+// MARK: PairingListResultElement convenience initializers and mutators
 
-public extension Request {
+public extension PairingListResultElement {
     init(data: Data) throws {
-        self = try newJSONDecoder().decode(Request.self, from: data)
+        self = try newJSONDecoder().decode(PairingListResultElement.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {
@@ -5105,8 +5298,8 @@ public extension Request {
         name: String?? = nil,
         provider: Provider? = nil,
         sender: String? = nil
-    ) -> Request {
-        return Request(
+    ) -> PairingListResultElement {
+        return PairingListResultElement(
             code: code ?? self.code,
             createdAt: createdAt ?? self.createdAt,
             expiresAt: expiresAt ?? self.expiresAt,
@@ -5801,17 +5994,20 @@ public extension HealthEventPayloadSessions {
 // MARK: - HealthEventPayloadTelegram
 public struct HealthEventPayloadTelegram: Codable {
     public let configured: Bool
+    public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
+        case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
         self.configured = configured
+        self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.queued = queued
     }
@@ -5837,11 +6033,13 @@ public extension HealthEventPayloadTelegram {
 
     func with(
         configured: Bool? = nil,
+        lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         queued: Int?? = nil
     ) -> HealthEventPayloadTelegram {
         return HealthEventPayloadTelegram(
             configured: configured ?? self.configured,
+            lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             queued: queued ?? self.queued
         )
@@ -5860,6 +6058,7 @@ public extension HealthEventPayloadTelegram {
 public struct HealthEventPayloadWeb: Codable {
     public let authAgeMS: Int?
     public let connected: Bool
+    public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
@@ -5867,14 +6066,16 @@ public struct HealthEventPayloadWeb: Codable {
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
         case connected = "connected"
+        case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
+        self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
@@ -5902,6 +6103,7 @@ public extension HealthEventPayloadWeb {
     func with(
         authAgeMS: Int?? = nil,
         connected: Bool? = nil,
+        lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
         queued: Int?? = nil
@@ -5909,6 +6111,7 @@ public extension HealthEventPayloadWeb {
         return HealthEventPayloadWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
             connected: connected ?? self.connected,
+            lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
             queued: queued ?? self.queued
@@ -6031,6 +6234,7 @@ public typealias WebLogoutParams = [String: JSONAny]
 public typealias WebchatLinkParams = [String: JSONAny]
 public typealias ConfigReloadParams = [String: JSONAny]
 public typealias PairingListParams = [String: JSONAny]
+public typealias PairingListResult = [PairingListResultElement]
 
 public extension Dictionary where Key == String, Value == JSONAny {
     init(data: Data) throws {
@@ -6160,6 +6364,31 @@ public extension Dictionary where Key == String, Value == JSONAny {
 public extension Dictionary where Key == String, Value == JSONAny {
     init(data: Data) throws {
         self = try newJSONDecoder().decode(PairingListParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public extension Array where Element == PairingListResult.Element {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingListResult.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {

@@ -1,85 +1,78 @@
 import { join } from "node:path";
-import { Api, GrammyError, HttpError, InputFile } from "grammy";
-import { GatewayError, type SendParams, type SendResult } from "../../protocol/index.ts";
-import { fetchMedia, MediaError, type FetchedMedia } from "../media.ts";
+import { Api, GrammyError, HttpError } from "grammy";
+import type { SendResult } from "../../protocol/index.ts";
 import { readJson, writeAtomic } from "../state-file.ts";
-import type { Provider, ProviderDeps, ProviderStatus } from "../types.ts";
+import { TypingChats } from "../typing.ts";
+import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
+import { toInbound, type BotIdentity } from "./inbound.ts";
+import { parseChat, sendTelegram, sleep } from "./send.ts";
+
+export { parseChat, sleep } from "./send.ts";
 
 export interface TelegramOptions {
   botToken: string;
   apiRoot?: string;
   /** Long-poll timeout in seconds. */
   pollTimeoutS?: number;
-  /** A long poll is given up this long after its poll timeout (a dead connection, not a quiet chat). */
+  /**
+   * The watchdog restarts the poll loop when no getUpdates answer came this long after
+   * the poll's timeout (default 30 s: a host that slept, a proxy that hung).
+   */
   pollMarginS?: number;
   /** Timeout of one send request (uploads included). */
   sendTimeoutS?: number;
+  /** How often "typing…" is renewed while a run works (Telegram shows it ~5 s). */
+  typingEveryMs?: number;
 }
 
-/** Telegram's limit for `sendPhoto` uploads; bigger images go as documents. */
-const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
-
-/** `"<chat>:<topic>"` addresses a forum topic (chat ids and @names never hold a colon). */
-export function parseChat(to: string): { chat: string; thread?: number } {
-  const m = /^(-?\d+):(\d+)$/.exec(to);
-  return m ? { chat: m[1]!, thread: Number(m[2]) } : { chat: to };
-}
-
-/** Attempts of one send when Telegram answers 429 with retry_after. */
-const SEND_ATTEMPTS = 3;
-/** A retry_after longer than this is not waited for: the send fails retryable instead. */
-const MAX_RETRY_AFTER_S = 30;
-
-/** Wait `ms`, or less when `signal` aborts; the abort listener never outlives the wait. */
-export const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
-
-/** The grammY call for a fetched file: photos within Telegram's limits, GIFs as animations, the rest as documents. */
-function mediaMethod(media: FetchedMedia): "sendPhoto" | "sendAnimation" | "sendVideo" | "sendAudio" | "sendDocument" {
-  if (media.contentType === "image/gif") return "sendAnimation";
-  if (media.kind === "image") return media.contentType !== "image/svg+xml" && media.data.byteLength <= MAX_PHOTO_BYTES ? "sendPhoto" : "sendDocument";
-  if (media.kind === "video") return "sendVideo";
-  if (media.kind === "audio") return "sendAudio";
-  return "sendDocument";
-}
+const DEFAULT_API_ROOT = "https://api.telegram.org";
+const CONFLICT =
+  "409 conflict: another poller uses this bot token (a second gateway or bot process), or a webhook is set; backing off — stop the other poller";
 
 /**
  * Telegram through grammY's Bot API client, with our own long-polling loop so the
- * update offset is persisted (`<state>/telegram/offset.json`) and a 409 conflict or a
- * network error restarts polling with backoff instead of stopping the gateway.
+ * update offset is persisted (`<state>/telegram/offset.json`), a 409 conflict or a
+ * network error restarts polling with backoff instead of stopping the gateway, and a
+ * watchdog restarts a poll that stopped answering.
  */
 export class TelegramProvider implements Provider {
   readonly name = "telegram" as const;
-  /** Long polls: timeout = poll timeout + margin. */
+  /** Long polls: no client timeout of their own, the watchdog ends a stalled one. */
   private readonly api: Api;
   /** Sends: their own timeout, so a stuck upload neither waits 500 s nor shares the poll's. */
   private readonly sendApi: Api;
   private readonly offsetFile: string;
   private offset: number;
   private connected = false;
-  private username: string | undefined;
+  private me: BotIdentity | undefined;
   private lastError: string | undefined;
+  private lastInboundAt: number | undefined;
+  private watchdogRestarts = 0;
+  /** The watchdog aborted the request in flight: the loop polls again at once. */
+  private watchdogFired = false;
   private polling: AbortController | null = null;
   private loop: Promise<void> | null = null;
+  /** The request of the poll loop now in flight, and since when: what the watchdog watches. */
+  private inflight: { since: number; ctl: AbortController } | null = null;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  private readonly typingChats: TypingChats;
 
   constructor(
     private readonly opts: TelegramOptions,
     private readonly deps: ProviderDeps,
   ) {
     const root = opts.apiRoot ? { apiRoot: opts.apiRoot } : {};
-    this.api = new Api(opts.botToken, { ...root, timeoutSeconds: (opts.pollTimeoutS ?? 30) + (opts.pollMarginS ?? 15) });
+    // grammY's own timeout is only a backstop behind the watchdog.
+    this.api = new Api(opts.botToken, { ...root, timeoutSeconds: this.pollLimitMs() / 1000 + 60 });
     this.sendApi = new Api(opts.botToken, { ...root, timeoutSeconds: opts.sendTimeoutS ?? 60 });
     this.offsetFile = join(deps.stateDir, "telegram", "offset.json");
     this.offset = readJson<{ offset?: number }>(this.offsetFile, {}).offset ?? 0;
+    this.typingChats = new TypingChats(opts.typingEveryMs ?? 4_000);
+  }
+
+  /** No answer to a poll loop request within this: the watchdog restarts the loop. */
+  private pollLimitMs(): number {
+    return ((this.opts.pollTimeoutS ?? 30) + (this.opts.pollMarginS ?? 30)) * 1000;
   }
 
   status(): ProviderStatus {
@@ -89,8 +82,10 @@ export class TelegramProvider implements Provider {
       // Sends are plain HTTPS calls: a polling hiccup (409, network) does not stop them.
       sendable: true,
       detail: {
-        ...(this.username ? { username: this.username } : {}),
+        ...(this.me?.username ? { username: this.me.username } : {}),
         ...(this.lastError ? { lastError: this.lastError } : {}),
+        ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
+        ...(this.watchdogRestarts ? { watchdogRestarts: this.watchdogRestarts } : {}),
       },
     };
   }
@@ -98,12 +93,42 @@ export class TelegramProvider implements Provider {
   async start(): Promise<void> {
     this.polling = new AbortController();
     this.loop = this.pollLoop(this.polling.signal);
+    this.watchdog = setInterval(() => this.checkPoll(), Math.min(5_000, this.pollLimitMs() / 4));
   }
 
   async stop(): Promise<void> {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    this.typingChats.stopAll();
     this.polling?.abort();
     await this.loop?.catch(() => {});
     this.setConnected(false);
+  }
+
+  /** Wall-clock check, so a host that slept is noticed at once when it wakes. */
+  private checkPoll(): void {
+    const f = this.inflight;
+    if (!f || Date.now() - f.since <= this.pollLimitMs()) return;
+    this.watchdogRestarts += 1;
+    const why = `no getUpdates answer within ${Math.round(this.pollLimitMs() / 1000)} s; the watchdog restarted the poll loop`;
+    this.deps.log.warn(`telegram: ${why}`);
+    this.watchdogFired = true;
+    this.setConnected(false, why);
+    f.ctl.abort(new Error(why));
+  }
+
+  /** One request of the poll loop, watched by the watchdog. */
+  private async watched<T>(signal: AbortSignal, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ctl = new AbortController();
+    const onStop = () => ctl.abort();
+    signal.addEventListener("abort", onStop, { once: true });
+    this.inflight = { since: Date.now(), ctl };
+    try {
+      return await call(ctl.signal);
+    } finally {
+      this.inflight = null;
+      signal.removeEventListener("abort", onStop);
+    }
   }
 
   private setConnected(connected: boolean, error?: string): void {
@@ -117,36 +142,20 @@ export class TelegramProvider implements Provider {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        if (!this.username) {
-          const me = await this.api.getMe(signal as never);
-          this.username = me.username;
+        if (!this.me) {
+          const me = await this.watched(signal, (s) => this.api.getMe(s as never));
           // Long polling and a webhook exclude each other.
-          await this.api.deleteWebhook({ drop_pending_updates: false }, signal as never);
+          await this.watched(signal, (s) => this.api.deleteWebhook({ drop_pending_updates: false }, s as never));
+          this.me = { id: me.id, ...(me.username ? { username: me.username } : {}) };
           this.deps.log.info(`telegram: polling as @${me.username}`);
         }
-        const updates = await this.api.getUpdates(
-          { offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message"] },
-          signal as never,
+        const updates = await this.watched(signal, (s) =>
+          this.api.getUpdates({ offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message"] }, s as never),
         );
         this.setConnected(true);
         failures = 0;
         for (const u of updates) {
-          const m = u.message;
-          const text = m?.text ?? m?.caption;
-          if (m && typeof text === "string") {
-            // A reply to a forum-topic message goes back into that topic, not General.
-            const topic = m.is_topic_message && m.message_thread_id !== undefined ? `:${m.message_thread_id}` : "";
-            await this.deps.onInbound({
-              provider: "telegram",
-              chat: `${m.chat.id}${topic}`,
-              sender: String(m.from?.id ?? m.chat.id),
-              senderNames: m.from?.username ? [`@${m.from.username}`] : [],
-              messageId: `${m.chat.id}:${m.message_id}`,
-              text,
-              ts: m.date * 1000,
-              ...(m.chat.type !== "private" ? { group: true } : {}),
-            });
-          }
+          if (u.message) await this.onMessage(u.message, signal);
           this.offset = u.update_id + 1;
         }
         // Confirmed only once every message of the batch is on disk (ledger + kept for a
@@ -157,18 +166,25 @@ export class TelegramProvider implements Provider {
         if (signal.aborted) break;
         failures += 1;
         const fatal = err instanceof GrammyError && err.error_code === 401;
-        const why =
-          err instanceof GrammyError
-            ? err.error_code === 409
-              ? "409 conflict: another client is polling this bot (or a webhook is set)"
-              : `${err.error_code} ${err.description}`
+        const conflict = err instanceof GrammyError && err.error_code === 409;
+        const why = conflict
+          ? CONFLICT
+          : err instanceof GrammyError
+            ? `${err.error_code} ${err.description}`
             : err instanceof HttpError
               ? `network error: ${(err.error as Error)?.message ?? err.message}`
               : (err as Error).message;
-        this.setConnected(false, fatal ? "401 unauthorized: telegram.botToken is wrong" : why);
+        const watchdog = this.watchdogFired;
+        this.watchdogFired = false;
+        if (!watchdog) this.setConnected(false, fatal ? "401 unauthorized: telegram.botToken is wrong" : why);
         if (fatal) {
           this.deps.log.error("telegram: the bot token was rejected (401); polling stopped — fix telegram.botToken");
           return;
+        }
+        // The watchdog already waited long enough: poll again at once.
+        if (watchdog) {
+          failures = 0;
+          continue;
         }
         // A 429 says how long to stay away; waiting less only earns another 429.
         const retryAfter = err instanceof GrammyError && err.error_code === 429 ? (err.parameters.retry_after ?? 0) * 1000 : 0;
@@ -179,51 +195,30 @@ export class TelegramProvider implements Provider {
     }
   }
 
-  async send(params: SendParams): Promise<SendResult> {
-    let media: FetchedMedia | undefined;
-    if (params.mediaUrl) {
-      try {
-        media = await fetchMedia(params.mediaUrl);
-      } catch (err) {
-        if (err instanceof MediaError) throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl" } });
-        throw err;
-      }
-    }
-    const { chat, thread } = parseChat(params.to);
-    const where = thread !== undefined ? { message_thread_id: thread } : {};
-    for (let attempt = 1; ; attempt++) {
-      try {
-        let sent: { message_id: number };
-        if (media) {
-          const file = new InputFile(media.data, media.fileName);
-          const extra = { ...where, ...(params.message ? { caption: params.message } : {}) };
-          sent = await this.sendApi[mediaMethod(media)](chat, file, extra);
-        } else {
-          sent = await this.sendApi.sendMessage(chat, params.message, where);
-        }
-        return { provider: "telegram", to: params.to, messageId: String(sent.message_id), ts: Date.now() };
-      } catch (err) {
-        if (err instanceof GrammyError && err.error_code === 429) {
-          const wait = err.parameters.retry_after ?? 1;
-          if (attempt < SEND_ATTEMPTS && wait <= MAX_RETRY_AFTER_S) {
-            this.deps.log.warn(`telegram: 429 on send, waiting retry_after=${wait}s`);
-            await sleep(wait * 1000);
-            continue;
-          }
-          throw new GatewayError("UNAVAILABLE", `telegram is rate limiting sends (retry after ${wait} s)`, {
-            retryable: true,
-            retryAfterMs: wait * 1000,
-          });
-        }
-        if (err instanceof GrammyError) {
-          throw new GatewayError(err.error_code >= 500 ? "UNAVAILABLE" : "INVALID_REQUEST", `telegram refused the send: ${err.error_code} ${err.description}`, {
-            retryable: err.error_code >= 500,
-            details: { provider: "telegram", code: err.error_code },
-          });
-        }
-        // Transport failures and grammY's own request timeout: nothing reached Telegram for sure.
-        throw new GatewayError("UNAVAILABLE", `telegram unreachable: ${(err as Error).message}`, { retryable: true });
-      }
-    }
+  private async onMessage(m: import("grammy/types").Message, signal: AbortSignal): Promise<void> {
+    const sink = this.deps.media;
+    // A download that hangs must not hold up polling for ever.
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(120_000)]);
+    const files = { api: this.sendApi, apiRoot: this.opts.apiRoot ?? DEFAULT_API_ROOT, token: this.opts.botToken, signal: bounded };
+    const msg = await toInbound(m, this.me!, sink ? { sink, files } : undefined, (err) =>
+      this.deps.log.warn("telegram: could not download a message's file; the text goes on", { error: err.message }),
+    );
+    if (!msg) return;
+    this.lastInboundAt = Date.now();
+    await this.deps.onInbound(msg);
+  }
+
+  send(params: ProviderSendParams): Promise<SendResult> {
+    return sendTelegram(this.sendApi, params, this.deps.log);
+  }
+
+  /** `sendChatAction typing` at once and every 4 s until every run in the chat stopped it. */
+  typing(to: string): () => void {
+    const { chat, thread } = parseChat(to);
+    return this.typingChats.start(to, () =>
+      void this.sendApi.sendChatAction(chat, "typing", thread !== undefined ? { message_thread_id: thread } : {}).catch((err: Error) =>
+        this.deps.log.debug("telegram: sendChatAction failed", { chat: to, error: err.message }),
+      ),
+    );
   }
 }

@@ -1,4 +1,5 @@
 import {
+  getContentType,
   isJidBroadcast,
   isJidGroup,
   isJidNewsletter,
@@ -7,6 +8,7 @@ import {
   isPnUser,
   jidNormalizedUser,
   normalizeMessageContent,
+  type proto,
   type WAMessage,
 } from "@whiskeysockets/baileys";
 import type { InboundMessage } from "../types.ts";
@@ -32,6 +34,39 @@ export function messageText(m: WAMessage): string | null {
   return text && text.trim() !== "" ? text : null;
 }
 
+/** The linked account: its phone JID and LID (either may be how a group names it). */
+export interface WaMe {
+  id?: string | null;
+  lid?: string | null;
+}
+
+/** The `contextInfo` of a message's content (mentions, the quoted message), wherever the kind puts it. */
+export function contextInfo(m: WAMessage): proto.IContextInfo | undefined {
+  const c = normalizeMessageContent(m.message);
+  const type = c ? getContentType(c) : undefined;
+  const inner = type ? (c![type] as { contextInfo?: proto.IContextInfo | null } | null | undefined) : undefined;
+  return (typeof inner === "object" && inner?.contextInfo) || undefined;
+}
+
+/**
+ * Addressed to the linked account: its JID (PN or LID, any device) among the message's
+ * mentions, or a quote of one of its messages (`contextInfo.participant` is the account).
+ */
+export function addressedToMe(m: WAMessage, me: WaMe): boolean {
+  const mine = new Set([me.id, me.lid].filter((j): j is string => !!j).map((j) => jidNormalizedUser(j)));
+  if (mine.size === 0) return false;
+  const ctx = contextInfo(m);
+  if (!ctx) return false;
+  if ((ctx.mentionedJid ?? []).some((j) => mine.has(jidNormalizedUser(j)))) return true;
+  return !!ctx.stanzaId && !!ctx.participant && mine.has(jidNormalizedUser(ctx.participant));
+}
+
+/** The message holds a photo, voice note/audio, video or document (its caption, if any, is the text). */
+export function hasMedia(m: WAMessage): boolean {
+  const c = normalizeMessageContent(m.message);
+  return !!(c?.imageMessage || c?.audioMessage || c?.videoMessage || c?.ptvMessage || c?.documentMessage);
+}
+
 /** Why a chat kind never gets a reply, or null for 1:1 and group chats. */
 function refusedChat(jid: string): string | null {
   if (isJidStatusBroadcast(jid)) return "status update (status@broadcast): never answered";
@@ -45,16 +80,16 @@ const phoneOf = (pnJid: string) => `+${jidNormalizedUser(pnJid).split("@")[0]}`;
 
 /**
  * One upserted message as the gateway sees it, or null when there is nothing to act on
- * (our own message, no id, no text). Baileys 7 keys: for 1:1 chats `participant` is "",
+ * (our own message, no id, neither text nor media). Baileys 7 keys: for 1:1 chats `participant` is "",
  * the sender is `remoteJid`; in groups and broadcasts it is `participant`. Either may
  * be a LID (`…@lid`); the phone JID is then in `remoteJidAlt` / `participantAlt`, else in
  * the socket's LID mapping. Replies always go to `remoteJid`, the chat itself.
  */
-export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnForLid): Promise<InboundMessage | null> {
+export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnForLid, me: WaMe = {}): Promise<InboundMessage | null> {
   const { key } = m;
   if (key.fromMe || !key.id || !key.remoteJid) return null;
   const text = messageText(m);
-  if (text === null) return null;
+  if (text === null && !hasMedia(m)) return null;
   const chat = key.remoteJid;
   const group = isJidGroup(chat) === true;
   const sender = (key.participant || chat) as string;
@@ -71,9 +106,11 @@ export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnFo
     sender: pn ? jidNormalizedUser(pn) : jidNormalizedUser(sender),
     senderNames: names,
     messageId: key.id,
-    text,
+    text: text ?? "",
     ts: Number(m.messageTimestamp ?? 0) * 1000 || Date.now(),
-    ...(group ? { group: true } : {}),
+    chatType: group ? "group" : "private",
+    addressed: group ? addressedToMe(m, me) : true,
+    ...(m.pushName ? { senderName: m.pushName } : {}),
     ...(upsertType === "append" ? { offline: true } : {}),
     ...(refused ? { refused } : {}),
   };

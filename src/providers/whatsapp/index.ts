@@ -1,27 +1,15 @@
-import { Browsers, DisconnectReason, jidNormalizedUser, type WAMessage, type WAVersion } from "@whiskeysockets/baileys";
-import { GatewayError, type SendParams, type SendResult } from "../../protocol/index.ts";
-import type { Provider, ProviderDeps, ProviderStatus } from "../types.ts";
+import { Browsers, DisconnectReason, type WAMessage } from "@whiskeysockets/baileys";
+import { GatewayError, type SendResult } from "../../protocol/index.ts";
+import { TypingChats } from "../typing.ts";
+import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { WhatsAppAuthStore } from "./auth-store.ts";
-import { toInbound } from "./inbound.ts";
-import { messageContent, RecentSent, RegisteredCache } from "./outbox.ts";
-import { baileysLogger, defaultSocketFactory, STOP, toJid, type SocketFactory, type WaSocketLike } from "./socket.ts";
+import { defaultDownload, readInbound, sendWa } from "./chat.ts";
+import { KEEP_ALIVE_INTERVAL_MS, type WhatsAppOptions } from "./options.ts";
+import { RecentInbound, RecentSent, RegisteredCache } from "./outbox.ts";
+import { baileysLogger, defaultSocketFactory, STOP, toJid, type WaSocketLike } from "./socket.ts";
 
 export { BUNDLED_WA_VERSION, toJid, type SocketFactory, type WaSocketLike } from "./socket.ts";
-
-export interface WhatsAppOptions {
-  credsDir: string;
-  makeSocket?: SocketFactory;
-  /** Baileys' WebSocket URL (tests point it at an unreachable loopback port). */
-  waWebSocketUrl?: string;
-  /** WhatsApp Web version to announce, when the one bundled with Baileys is stale (405). */
-  waVersion?: WAVersion;
-  /** Reconnect backoff bounds. */
-  backoff?: { initialMs?: number; maxMs?: number };
-  /** A connection up this long resets the reconnect counter. */
-  healthyAfterMs?: number;
-  /** How long `web.login.start` waits for a pairing code. */
-  pairingTimeoutMs?: number;
-}
+export { KEEP_ALIVE_INTERVAL_MS, type WhatsAppOptions } from "./options.ts";
 
 type LoginListener = { onQr?: (qr: string) => void; onLinked?: () => void; onEnded?: (reason: string) => void };
 type Pairing = { phone: string; requested: boolean; resolve: (code: string) => void; reject: (err: Error) => void };
@@ -51,6 +39,11 @@ export class WhatsAppProvider implements Provider {
   private linkedAt: number | undefined;
   private readonly recentSent = new RecentSent();
   private readonly registered = new RegisteredCache();
+  private readonly recentInbound = new RecentInbound();
+  private readonly typingChats: TypingChats;
+  private lastInboundAt: number | undefined;
+  /** The socket's creds (Baileys updates them in place): `me` is the linked account. */
+  private creds: { me?: { id?: string | null; lid?: string | null } | null } = {};
 
   constructor(
     private readonly opts: WhatsAppOptions,
@@ -58,6 +51,7 @@ export class WhatsAppProvider implements Provider {
   ) {
     this.store = new WhatsAppAuthStore(opts.credsDir);
     this.linked = this.store.isLinked();
+    this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
   }
 
   status(): ProviderStatus {
@@ -71,6 +65,7 @@ export class WhatsAppProvider implements Provider {
         reconnectAttempts: this.attempts,
         ...(this.lastConnectedAt ? { lastConnectedAt: this.lastConnectedAt } : {}),
         ...(this.lastDisconnect ? { lastDisconnect: this.lastDisconnect } : {}),
+        ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
         ...(this.stopReason ?? {}),
       },
     };
@@ -84,6 +79,7 @@ export class WhatsAppProvider implements Provider {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.typingChats.stopAll();
     this.clearTimers();
     this.dropSocket();
     this.setConnected(false);
@@ -165,10 +161,12 @@ export class WhatsAppProvider implements Provider {
       markOnlineOnConnect: false,
       syncFullHistory: false,
       getMessage: this.recentSent.get,
+      keepAliveIntervalMs: KEEP_ALIVE_INTERVAL_MS,
       ...(this.opts.waVersion ? { version: this.opts.waVersion } : {}),
       ...(this.opts.waWebSocketUrl ? { waWebSocketUrl: this.opts.waWebSocketUrl } : {}),
     });
     this.sock = sock;
+    this.creds = state.creds;
     const mine = () => this.sock === sock;
     sock.ev.on("creds.update", () => {
       if (!mine()) return;
@@ -202,11 +200,12 @@ export class WhatsAppProvider implements Provider {
 
   private async onMessage(sock: WaSocketLike, m: WAMessage, type: string): Promise<void> {
     try {
-      const msg = await toInbound(m, type, async (lid) => {
-        const pn = await sock.signalRepository?.lidMapping.getPNForLID(lid);
-        return pn ? jidNormalizedUser(pn) : null;
-      });
-      if (msg && this.sock === sock) await this.deps.onInbound(msg);
+      const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload } : undefined;
+      const msg = await readInbound(sock, m, type, this.creds.me ?? {}, media, this.deps.log);
+      if (!msg || this.sock !== sock) return;
+      this.recentInbound.add(m);
+      this.lastInboundAt = Date.now();
+      await this.deps.onInbound(msg);
     } catch (err) {
       this.deps.log.warn("whatsapp: could not read an incoming message", { id: m.key.id, error: (err as Error).message });
     }
@@ -283,17 +282,19 @@ export class WhatsAppProvider implements Provider {
     }, delay);
   }
 
-  async send(params: SendParams): Promise<SendResult> {
+  async send(params: ProviderSendParams): Promise<SendResult> {
     const sock = this.sock;
     if (!sock || !this.connected) throw new GatewayError("UNAVAILABLE", "whatsapp is reconnecting; try again shortly", { retryable: true, retryAfterMs: 2_000 });
-    const jid = toJid(params.to);
-    // A phone number that is not on WhatsApp would be "sent" into the void: ask first (cached).
-    if (jid.endsWith("@s.whatsapp.net") && sock.onWhatsApp && !(await this.registered.check(jid, (j) => sock.onWhatsApp!(j)))) {
-      throw new GatewayError("INVALID_REQUEST", `to: ${params.to} is not on WhatsApp`, { details: { field: "params.to" } });
-    }
-    const content = await messageContent(params);
-    const sent = await sock.sendMessage(jid, content);
-    this.recentSent.add(sent?.key, sent?.message);
-    return { provider: "whatsapp", to: jid, messageId: sent?.key.id ?? "", ts: Date.now() };
+    return sendWa(sock, params, { registered: this.registered, recentSent: this.recentSent, recentInbound: this.recentInbound });
+  }
+
+  /** "composing" in the chat (renewed while the run works), "paused" when it ends. */
+  typing(to: string): () => void {
+    const presence = (type: "composing" | "paused") => {
+      const sock = this.sock;
+      if (!sock?.sendPresenceUpdate || !this.connected) return;
+      sock.sendPresenceUpdate(type, toJid(to)).catch((err: Error) => this.deps.log.debug(`whatsapp: presence ${type} failed`, { chat: to, error: err.message }));
+    };
+    return this.typingChats.start(to, () => presence("composing"), () => presence("paused"));
   }
 }

@@ -1,4 +1,4 @@
-import type { proto, WAMessageKey } from "@whiskeysockets/baileys";
+import type { proto, WAMessage, WAMessageKey } from "@whiskeysockets/baileys";
 import { GatewayError, type SendParams } from "../../protocol/index.ts";
 import { fetchMedia, MediaError } from "../media.ts";
 
@@ -36,6 +36,20 @@ export class RecentSent {
     if (key?.id && message) this.cache.set(key.id, message);
   }
   get = async (key: WAMessageKey): Promise<proto.IMessage | undefined> => (key.id ? this.cache.get(key.id) : undefined);
+}
+
+/**
+ * Messages received recently, by id, so a reply can quote the message it answers
+ * (Baileys' `quoted` needs the whole WAMessage). Bounded: 500 messages, one day.
+ */
+export class RecentInbound {
+  private readonly cache = new BoundedCache<WAMessage>(500, 86_400_000);
+  add(m: WAMessage): void {
+    if (m.key.id) this.cache.set(m.key.id, m);
+  }
+  get(id: string): WAMessage | undefined {
+    return this.cache.get(id);
+  }
 }
 
 /**

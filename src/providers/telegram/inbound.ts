@@ -1,0 +1,115 @@
+import type { Api } from "grammy";
+import type { Message, MessageEntity } from "grammy/types";
+import { readCapped, takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
+import type { InboundMessage } from "../types.ts";
+
+/** The bot itself, from getMe: mentions and replies are matched against it. */
+export interface BotIdentity {
+  id: number;
+  username?: string;
+}
+
+/**
+ * Addressed to the bot: a `mention` entity of its @username (case-insensitive, as
+ * Telegram usernames are), a `text_mention` of its user, or a reply to one of its messages.
+ */
+export function addressedToBot(m: Message, me: BotIdentity): boolean {
+  if (m.reply_to_message?.from?.id === me.id) return true;
+  const text = m.text ?? m.caption ?? "";
+  const entities: MessageEntity[] = m.entities ?? m.caption_entities ?? [];
+  const name = me.username ? `@${me.username.toLowerCase()}` : undefined;
+  return entities.some(
+    (e) => (e.type === "mention" && name !== undefined && text.slice(e.offset, e.offset + e.length).toLowerCase() === name) || (e.type === "text_mention" && e.user.id === me.id),
+  );
+}
+
+/** The one file a message holds (the largest photo size), or undefined. */
+function candidate(m: Message): { fileId: string; kind: MediaCandidate["kind"]; mime: string; size?: number; name?: string } | undefined {
+  const size = (n: number | undefined) => (n !== undefined ? { size: n } : {});
+  if (m.photo?.length) {
+    const p = m.photo[m.photo.length - 1]!;
+    return { fileId: p.file_id, kind: "image", mime: "image/jpeg", ...size(p.file_size) };
+  }
+  if (m.voice) return { fileId: m.voice.file_id, kind: "audio", mime: m.voice.mime_type ?? "audio/ogg", ...size(m.voice.file_size) };
+  if (m.audio) return { fileId: m.audio.file_id, kind: "audio", mime: m.audio.mime_type ?? "audio/mpeg", ...size(m.audio.file_size), ...(m.audio.file_name ? { name: m.audio.file_name } : {}) };
+  if (m.video) return { fileId: m.video.file_id, kind: "video", mime: m.video.mime_type ?? "video/mp4", ...size(m.video.file_size) };
+  if (m.video_note) return { fileId: m.video_note.file_id, kind: "video", mime: "video/mp4", ...size(m.video_note.file_size) };
+  if (m.document) {
+    const d = m.document;
+    return { fileId: d.file_id, kind: "document", mime: d.mime_type ?? "application/octet-stream", ...size(d.file_size), ...(d.file_name ? { name: d.file_name } : {}) };
+  }
+  return undefined;
+}
+
+/** How a provider fetches a file: getFile, then the Bot API's file endpoint. */
+export interface FileAccess {
+  api: Api;
+  /** `https://api.telegram.org` or the configured apiRoot. */
+  apiRoot: string;
+  token: string;
+  signal?: AbortSignal;
+}
+
+/** getFile + download (bounded); Telegram's answer names the path under `<apiRoot>/file/bot<token>/`. */
+function fetcher(files: FileAccess, fileId: string): (max: number) => Promise<Uint8Array | null> {
+  return async (max) => {
+    const f = await files.api.getFile(fileId, files.signal as never);
+    if (f.file_size !== undefined && f.file_size > max) return null;
+    if (!f.file_path) throw new Error(`telegram getFile gave no file_path for ${fileId}`);
+    const res = await fetch(`${files.apiRoot.replace(/\/+$/, "")}/file/bot${files.token}/${f.file_path}`, { signal: files.signal ?? null });
+    if (!res.ok) throw new Error(`telegram file download answered HTTP ${res.status}`);
+    return readCapped(res, max);
+  };
+}
+
+/**
+ * One update's message as the gateway sees it, or null when it holds nothing to act on.
+ * The caption is the text; a file is saved through `media` (a failed download is
+ * logged by the caller and the text still goes on).
+ */
+export async function toInbound(
+  m: Message,
+  me: BotIdentity,
+  media: { sink: InboundMediaSink; files: FileAccess } | undefined,
+  onMediaError: (err: Error) => void,
+): Promise<InboundMessage | null> {
+  const text = m.text ?? m.caption ?? "";
+  const file = media ? candidate(m) : undefined;
+  if (text === "" && !file) return null;
+  let taken: { media?: InboundMessage["media"]; mediaSkipped?: string } = {};
+  if (file && media) {
+    try {
+      taken = await takeMedia(media.sink, { ...file, fetch: fetcher(media.files, file.fileId) });
+    } catch (err) {
+      onMediaError(err as Error);
+      taken = { mediaSkipped: `media not downloaded: ${(err as Error).message}` };
+    }
+  }
+  if (text === "" && !taken.media) {
+    // Nothing to answer; the refusal of the file is still recorded by the gateway.
+    if (!taken.mediaSkipped) return null;
+  }
+  // A reply to a forum-topic message goes back into that topic, not General.
+  const topic = m.is_topic_message && m.message_thread_id !== undefined ? `:${m.message_thread_id}` : "";
+  const group = m.chat.type !== "private";
+  const name = [m.from?.first_name, m.from?.last_name].filter(Boolean).join(" ");
+  return {
+    provider: "telegram",
+    chat: `${m.chat.id}${topic}`,
+    sender: String(m.from?.id ?? m.chat.id),
+    senderNames: m.from?.username ? [`@${m.from.username}`] : [],
+    ...(name ? { senderName: m.from?.username ? `${name} (@${m.from.username})` : name } : {}),
+    messageId: `${m.chat.id}:${m.message_id}`,
+    text,
+    ts: m.date * 1000,
+    chatType: group ? "group" : "private",
+    addressed: group ? addressedToBot(m, me) : true,
+    ...taken,
+  };
+}
+
+/** The Telegram message id inside our `<chat>:<message_id>` inbound id. */
+export const telegramMessageId = (inboundId: string): number | undefined => {
+  const n = Number(inboundId.slice(inboundId.lastIndexOf(":") + 1));
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+};
