@@ -73,6 +73,7 @@ export class LiveConfig {
       this.lastSeenHash = loaded.hash;
       assertSafeBind(loaded.config);
       plan = planReload(this._current, loaded.config, this.started);
+      assertSafeServe(plan.effective, loaded.config);
       commit = this.opts.prepare(plan, this._current);
     } catch (err) {
       // Anything else that goes wrong before the commit refuses the reload too: a reload
@@ -95,5 +96,24 @@ export class LiveConfig {
     }
     this.opts.onAttempt();
     return { applied: true, file: loaded.file, hash: loaded.hash, changed: plan.applied, restartRequired: plan.restartRequired };
+  }
+}
+
+/**
+ * The bind/token rule on what will really be served: `gateway.bind` is restart-only, so a
+ * file that moves to loopback and drops the token at once would otherwise leave the
+ * running wide bind with no token until the restart.
+ */
+function assertSafeServe(effective: Config, file: Config): void {
+  try {
+    assertSafeBind(effective);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const running = effective.gateway.bind;
+    throw new ConfigError(
+      `gateway.token: the new config sets no token, but the gateway keeps listening on ${running} until a restart ` +
+        `(gateway.bind${file.gateway.bind !== running ? ` ${file.gateway.bind}` : ""} takes effect only then), and ${running} is never served without a token. ` +
+        `Keep gateway.token in the file until you have restarted on a loopback bind (or set CLAWDIS_GATEWAY_TOKEN / --token).`,
+    );
   }
 }

@@ -121,6 +121,29 @@ describe("A file that does not parse or validate is refused whole", () => {
   });
 });
 
+describe("A reload never leaves a non-loopback gateway without a token", () => {
+  test("started on 0.0.0.0 with a token, a file with bind 127.0.0.1 and no token is refused whole: the token still guards the running bind", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { bind: "0.0.0.0", token: OLD, watchConfig: false } } });
+    const { c } = await hello(gw.url, OLD);
+    // gateway.bind is restart-only: serving this file now would mean 0.0.0.0 with no token.
+    writeConfig(gw.stateDir, { ...base, gateway: { bind: "127.0.0.1", watchConfig: false } });
+    const res = await c.request("config.reload");
+    expect(res.payload.applied).toBe(false);
+    expect(res.payload.problems).toHaveLength(1);
+    expect(res.payload.problems[0]).toContain("keeps listening on 0.0.0.0");
+    expect(res.payload.problems[0]).toContain("Keep gateway.token in the file");
+    // A tokenless client is still refused; the token holder keeps working.
+    const tokenless = await TestClient.open(gw.url);
+    tokenless.send(helloFrame({}));
+    expect(await tokenless.next((x) => x.type === "hello-ok" || x.type === "hello-error")).toMatchObject({ type: "hello-error", reason: "unauthorized" });
+    expect((await c.request("status")).ok).toBe(true);
+    expect((await c.request("health")).payload.config.lastError.problems[0]).toContain("0.0.0.0");
+    expect(gw.stdout()).toContain("refused; the running config stays");
+    expect(gw.stdout()).not.toContain(OLD);
+    c.close();
+  });
+});
+
 describe("What applies live and what waits for a restart", () => {
   test("tick interval applies to what comes next; port and webchat.port are named as restart-required, not half-applied", async () => {
     gw = await spawnGateway({ target, config: { ...base, gateway: { tickIntervalMs: 30_000 } } });
