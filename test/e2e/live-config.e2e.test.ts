@@ -149,17 +149,24 @@ describe("What applies live and what waits for a restart", () => {
     gw = await spawnGateway({ target, config: { ...base, gateway: { tickIntervalMs: 30_000 } } });
     const { c } = await TestClient.connect(gw.url);
     // (--port 0 on the command line pins the port: a flag wins over the file, on reload too.)
-    writeConfig(gw.stateDir, { webchat: { enabled: false, port: 9999 }, gateway: { tickIntervalMs: 200, bind: "localhost", port: 1234 } });
+    // telegram.sendTimeoutS and whatsapp.waVersion go to the providers when they are built.
+    writeConfig(gw.stateDir, {
+      webchat: { enabled: false, port: 9999 },
+      gateway: { tickIntervalMs: 200, bind: "localhost", port: 1234 },
+      telegram: { sendTimeoutS: 5 },
+      whatsapp: { waVersion: [2, 3000, 1] },
+    });
+    const pending = ["gateway.bind", "telegram.sendTimeoutS", "webchat.port", "whatsapp.waVersion"];
     const res = await c.request("config.reload");
-    expect(res.payload).toMatchObject({ applied: true, restartRequired: ["gateway.bind", "webchat.port"] });
+    expect(res.payload).toMatchObject({ applied: true, restartRequired: pending });
     expect(res.payload.changed).toEqual(["gateway.tickIntervalMs"]);
     // Ticks now come every 200 ms on the connection that was there all along.
     const from = c.frames.length;
     await c.next((f) => f.type === "event" && f.event === "tick", 2_000, from);
     await c.next((f) => f.type === "event" && f.event === "tick", 2_000, c.frames.length);
     const health = (await c.request("health")).payload;
-    expect(health.config.restartRequired).toEqual(["gateway.bind", "webchat.port"]);
-    expect(gw.stdout()).toContain("restart required for gateway.bind, webchat.port");
+    expect(health.config.restartRequired).toEqual(pending);
+    expect(gw.stdout()).toContain(`restart required for ${pending.join(", ")}`);
     // Still listening where it started.
     expect((await TestClient.connect(gw.url)).ok.type).toBe("hello-ok");
     c.close();
