@@ -2,7 +2,7 @@ import type { Context, Hono } from "hono";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { ASSETS } from "./assets.generated.ts";
 import { utf8Length } from "../core/bytes.ts";
-import { isLoopback } from "../core/net.ts";
+import { isLoopbackHostHeader } from "../core/net.ts";
 import { CloseCode } from "../protocol/index.ts";
 import type { Session, WebAuth } from "./auth.ts";
 import type { Relay, TabHandler } from "./relay.ts";
@@ -44,12 +44,6 @@ export interface WebChatAppOptions {
   onRefused?(why: string, detail: Record<string, unknown>): void;
 }
 
-function hostName(hostHeader: string): string {
-  // "[::1]:18788" → "::1"; "127.0.0.1:18788" → "127.0.0.1".
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader) ?? /^([^:]+)(?::\d+)?$/.exec(hostHeader);
-  return m?.[1] ?? hostHeader;
-}
-
 /** The request's Origin is this very server (scheme aside: a TLS proxy may front it). */
 function sameOrigin(c: Context): boolean {
   const origin = c.req.header("origin");
@@ -68,7 +62,7 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
   const { relay, auth } = opts;
 
   app.use("*", async (c, next) => {
-    if (opts.loopbackOnly && !isLoopback(hostName(c.req.header("host") ?? ""))) {
+    if (opts.loopbackOnly && !isLoopbackHostHeader(c.req.header("host"))) {
       opts.onRefused?.("host", { host: c.req.header("host") });
       return c.text("WebChat answers to 127.0.0.1 / localhost only\n", 403, SECURITY_HEADERS);
     }
