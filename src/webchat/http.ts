@@ -87,7 +87,6 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
   app.post("/api/login", async (c) => {
     if (!auth) return c.json({ ok: true }, 200);
     if (!sameOrigin(c)) return c.json({ error: "cross-origin sign-in refused" }, 403);
-    if (auth.limited) return c.json({ error: "too many failed sign-ins: wait a minute" }, 429);
     const body = await c.req.text();
     if (utf8Length(body) > 4096) return c.json({ error: "request too large" }, 413);
     let creds: { token?: unknown; code?: unknown };
@@ -97,8 +96,14 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
       return c.json({ error: "expected JSON {token} or {code}" }, 400);
     }
     const given = (x: unknown): x is string => typeof x === "string" && x.length > 0;
+    const remote = adapter.remoteAddress(c);
+    // The failure limit guards the token only: a valid one-time code always gets through.
+    if (!given(creds.code) && given(creds.token) && auth.limited(remote)) {
+      opts.onRefused?.("login-limited", { remote });
+      return c.json({ error: "too many failed sign-ins from this address: wait a minute, or run `clawdis webchat --link` for a sign-in link" }, 429);
+    }
     // A one-time code from a sign-in link, or the token typed into the form.
-    const session = given(creds.code) ? auth.redeem(creds.code) : given(creds.token) ? auth.login(creds.token) : undefined;
+    const session = given(creds.code) ? auth.redeem(creds.code) : given(creds.token) ? auth.login(creds.token, remote) : undefined;
     if (session === undefined) return c.json({ error: "expected JSON {token} or {code}" }, 400);
     if (!session) {
       opts.onRefused?.("login", { with: given(creds.code) ? "code" : "token" });
