@@ -9,7 +9,7 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { silentLogger } from "../../src/log.ts";
 import { WebAuth } from "../../src/webchat/auth.ts";
-import { createWebChat, type WebChat } from "../../src/webchat/server.ts";
+import { createWebChat, printSignInLink, signInLinkOnStdout, type WebChat } from "../../src/webchat/server.ts";
 import { sessionKeyPath } from "../../src/webchat/session-key.ts";
 import { tempStateDir } from "../helpers/gateway.ts";
 
@@ -172,5 +172,22 @@ describe("the signing key and the sign-in limits", () => {
     const empty = await fetch(`${url}/api/login`, { method: "POST", headers: { Origin: url }, body: "{}" });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { error: string }).error).toBe("expected JSON {token} or {code}");
+  });
+});
+
+describe("the sign-in link goes to a terminal only", () => {
+  test("a terminal gets the link unasked; a pipe or file only with CLAWDIS_PRINT_SIGNIN_LINK=1", async () => {
+    expect(signInLinkOnStdout({}, true)).toBe(true);
+    expect(signInLinkOnStdout({}, false)).toBe(false);
+    expect(signInLinkOnStdout({ CLAWDIS_PRINT_SIGNIN_LINK: "0" }, false)).toBe(false);
+    expect(signInLinkOnStdout({ CLAWDIS_PRINT_SIGNIN_LINK: "1" }, false)).toBe(true);
+    const { webchat, url } = await serve();
+    const written: string[] = [];
+    printSignInLink(webchat, silentLogger, { show: false, write: (l) => written.push(l) });
+    expect(written).toEqual([]);
+    printSignInLink(webchat, silentLogger, { show: true, write: (l) => written.push(l) });
+    expect(written).toHaveLength(1);
+    const code = /#code=([\w-]{43})\n$/.exec(written[0]!)![1]!;
+    expect((await login(url, { code })).status).toBe(200);
   });
 });
