@@ -6,6 +6,7 @@ import { backendName } from "../agent/backends/index.ts";
 import { listenersOnPort } from "../gateway/force.ts";
 import { liveHolder } from "../gateway/lock.ts";
 import type { StatePaths } from "../paths.ts";
+import { sessionKeyPath } from "../webchat/session-key.ts";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -65,8 +66,11 @@ function sensitivePaths(p: StatePaths): { path: string; dir: boolean }[] {
   };
   const state = p.stateDir;
   if (existsSync(state)) out.push({ path: state, dir: true });
-  for (const sub of [join(state, "credentials"), p.logDir, p.ledger, join(state, "pairing"), p.sessions, join(state, "telegram")]) walk(sub, 0);
-  for (const file of [p.lock, p.idempotency, join(state, "gateway.env")]) if (existsSync(file)) out.push({ path: file, dir: false });
+  // Message bodies wait in outbox/ (outgoing) and inbound/ (kept inbound); media/ holds inbound media.
+  const dirs = [join(state, "credentials"), p.logDir, p.ledger, p.pairing, p.sessions, join(state, "telegram"), p.outbox, p.inboundPending, join(state, "media")];
+  for (const sub of dirs) walk(sub, 0);
+  // webchat-session.key signs WebChat's session cookies: whoever reads it (and knows the token) can mint one.
+  for (const file of [p.lock, p.idempotency, join(state, "gateway.env"), sessionKeyPath(state)]) if (existsSync(file)) out.push({ path: file, dir: false });
   return out;
 }
 
@@ -89,7 +93,9 @@ export function checkModes(ctx: DoctorContext, loaded: LoadedConfig | null): Fin
       bad.push(`${path} is ${mode.toString(8).padStart(4, "0")}`);
     }
   }
-  if (bad.length === 0) return ok("modes", "state dir, credentials, logs, ledger and pairing files are private (0700 dirs, 0600 files)");
+  if (bad.length === 0) {
+    return ok("modes", "state dir, credentials, logs, ledger, pairing, outbox, inbound, media and the WebChat session key are private (0700 dirs, 0600 files)");
+  }
   return fail("modes", `readable by others: ${bad.join(", ")}`, "run `clawdis doctor --fix` (or chmod 700 the dirs and 600 the files)");
 }
 

@@ -64,6 +64,15 @@ describe("doctor on a broken state dir: 0644 credentials, a stale lock, a broken
     mkdirSync(creds, { recursive: true, mode: 0o700 });
     writeFileSync(join(creds, "creds.json"), JSON.stringify({ noiseKey: "k" }), { mode: 0o644 });
     chmodSync(join(creds, "creds.json"), 0o644);
+    // Every other place that holds a secret or a message body, left open to others.
+    const loose = {
+      files: ["webchat-session.key", "outbox/0001.json", "inbound/0001.json", "pairing/telegram.json", "media/photo.jpg"].map((f) => join(dir, f)),
+      dirs: ["outbox", "inbound", "media", "pairing"].map((d) => join(dir, d)),
+    };
+    for (const d of loose.dirs) mkdirSync(d, { mode: 0o755 });
+    for (const f of loose.files) writeFileSync(f, "{}", { mode: 0o644 });
+    for (const d of loose.dirs) chmodSync(d, 0o755);
+    for (const f of loose.files) chmodSync(f, 0o644);
     // A pid that cannot be running: far above any pid_max.
     writeFileSync(join(dir, "gateway.lock"), JSON.stringify({ pid: 2 ** 30, startedAt: new Date().toISOString(), port: 1 }), { mode: 0o600 });
 
@@ -73,6 +82,8 @@ describe("doctor on a broken state dir: 0644 credentials, a stale lock, a broken
     expect(human.stdout).toContain("gateway.prot: unknown key");
     expect(human.stdout).toContain(`${join(creds, "creds.json")} is 0644`);
     expect(human.stdout).toContain("stale lock");
+    for (const d of loose.dirs) expect(human.stdout).toContain(`${d} is 0755`);
+    for (const f of loose.files) expect(human.stdout).toContain(`${f} is 0644`);
 
     const json = await doctor(dir, ["--json"]);
     expect(json.code).toBe(1);
@@ -89,6 +100,14 @@ describe("doctor on a broken state dir: 0644 credentials, a stale lock, a broken
     expect(fixed.stdout).toContain(`changed: removed stale lock ${join(dir, "gateway.lock")}`);
     expect(fixed.stdout).toContain(`changed: copied ${join(creds, "creds.json")} to ${join(creds, "creds.json.bak")}`);
     expect(statSync(join(creds, "creds.json")).mode & 0o777).toBe(0o600);
+    for (const d of loose.dirs) {
+      expect(fixed.stdout).toContain(`changed: chmod 700 ${d} (was 0755)`);
+      expect(statSync(d).mode & 0o777).toBe(0o700);
+    }
+    for (const f of loose.files) {
+      expect(fixed.stdout).toContain(`changed: chmod 600 ${f} (was 0644)`);
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+    }
     expect(statSync(join(creds, "creds.json.bak")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(creds, "creds.json.bak"), "utf8")).toBe(JSON.stringify({ noiseKey: "k" }));
     expect(existsSync(join(dir, "gateway.lock"))).toBe(false);
