@@ -48,7 +48,7 @@ describe("doctor on a healthy state dir", () => {
     const res = await doctor(dir, ["--json"]);
     expect(res.code).toBe(0);
     const findings = JSON.parse(res.stdout) as Finding[];
-    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "whatsapp", "telegram", "agent", "disk", "sizes"]);
+    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "token", "whatsapp", "telegram", "agent", "disk", "sizes"]);
     for (const f of findings) {
       expect(["ok", "warn"]).toContain(f.status);
       expect(f.message.length).toBeGreaterThan(0);
@@ -127,6 +127,35 @@ describe("doctor on a broken state dir: 0644 credentials, a stale lock, a broken
     const res = await doctor(withToken, ["--json"]);
     expect(byId(JSON.parse(res.stdout) as Finding[]).modes!.status).toBe("fail");
     expect(res.stdout + res.stderr).not.toContain("cfg-secret-0c1d");
+  });
+});
+
+describe("doctor warns when a token is set both in the file and in the environment", () => {
+  test("the environment (this shell's, or the service's gateway.env) wins, so editing the file would rotate nothing", async () => {
+    const dir = await healthyDir({ gateway: { port: await freePort(), token: "file-secret-5e1a" } });
+    const alone = byId(JSON.parse((await doctor(dir, ["--json"])).stdout) as Finding[]);
+    expect(alone.token).toMatchObject({ status: "ok" });
+    expect(alone.token!.message).toContain("gateway token from");
+
+    const viaShell = await doctor(dir, ["--json"], { CLAWDIS_GATEWAY_TOKEN: "env-secret-77b0" });
+    expect(viaShell.code).toBe(0); // a warning, not a failure
+    const shell = byId(JSON.parse(viaShell.stdout) as Finding[]).token!;
+    expect(shell.status).toBe("warn");
+    expect(shell.message).toContain("CLAWDIS_GATEWAY_TOKEN in this environment");
+    expect(shell.message).toContain("does not rotate");
+    expect(shell.fix).toContain("gateway.env");
+
+    // The service's env file, which this shell never loaded.
+    writeFileSync(join(dir, "gateway.env"), "# written by clawdis gateway install\nCLAWDIS_GATEWAY_TOKEN=env-secret-77b0\n", { mode: 0o600 });
+    const viaFile = await doctor(dir);
+    expect(viaFile.stdout).toMatch(/warn {2}token +gateway\.token is set both in .*clawdis\.json and by CLAWDIS_GATEWAY_TOKEN in .*gateway\.env/);
+    for (const out of [viaShell.stdout + viaShell.stderr, viaFile.stdout + viaFile.stderr]) {
+      expect(out).not.toContain("file-secret-5e1a");
+      expect(out).not.toContain("env-secret-77b0");
+    }
+    // A commented-out line (what install writes without a token) sets nothing.
+    writeFileSync(join(dir, "gateway.env"), "# CLAWDIS_GATEWAY_TOKEN=\n", { mode: 0o600 });
+    expect(byId(JSON.parse((await doctor(dir, ["--json"])).stdout) as Finding[]).token!.status).toBe("ok");
   });
 });
 

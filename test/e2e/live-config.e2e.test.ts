@@ -144,6 +144,55 @@ describe("A reload never leaves a non-loopback gateway without a token", () => {
   });
 });
 
+describe("A file token that the environment or a flag overrides is never silently ignored", () => {
+  const ENV = "env-token-4be2c9";
+  test("CLAWDIS_GATEWAY_TOKEN wins: rotating in the file warns (log, health.config, config.reload) and the env token stays in force", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD, watchConfig: false } }, env: { CLAWDIS_GATEWAY_TOKEN: ENV } });
+    const { c, f } = await hello(gw.url, ENV);
+    expect(f.type).toBe("hello-ok");
+    const before = (await c.request("health")).payload.config;
+    expect(before.tokenSource).toBe("env");
+    expect(before.warnings).toHaveLength(1);
+    expect(before.warnings[0]).toContain("CLAWDIS_GATEWAY_TOKEN in the environment overrides it");
+    await until(() => gw!.stdout().includes("is not the token in force"), "the start-up warning");
+
+    // The operator "rotates" in the file: nothing changes in force, and every channel says why.
+    writeConfig(gw.stateDir, { ...base, gateway: { token: NEW, watchConfig: false } });
+    const res = await c.request("config.reload");
+    expect(res.payload).toMatchObject({ applied: true, changed: [], restartRequired: [] });
+    expect(res.payload.warnings[0]).toContain("editing the file does not rotate the token");
+    expect(res.payload.warnings[0]).toContain("gateway.env in the state dir");
+    expect((await c.request("health")).payload.config).toMatchObject({ tokenSource: "env", warnings: res.payload.warnings });
+    expect((await hello(gw.url, NEW)).f.type).toBe("hello-error");
+    expect((await hello(gw.url, ENV)).f.type).toBe("hello-ok");
+    expect((await c.request("status")).ok).toBe(true); // not closed: the token in force did not change
+    await until(() => gw!.stdout().split("is not the token in force").length - 1 >= 2, "the reload warning");
+    const cli = await runCli(["gateway", "reload", "--url", gw.url, "--token", ENV], { target });
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain("warning: gateway.token in");
+    for (const secret of [ENV, OLD, NEW]) expect(gw.stdout() + cli.stdout).not.toContain(secret);
+    c.close();
+  });
+
+  test("--token wins the same way; a token only in the file reports tokenSource file and no warning", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD } }, args: ["--port", "0", "--token", ENV] });
+    const { c } = await hello(gw.url, ENV);
+    const config = (await c.request("health")).payload.config;
+    expect(config.tokenSource).toBe("flag");
+    expect(config.warnings[0]).toContain("--token on the command line overrides it");
+    expect(config.warnings[0]).toContain("restart the gateway with the new --token");
+    c.close();
+    await gw.stop();
+
+    gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD } } });
+    const { c: c2 } = await hello(gw.url, OLD);
+    const plain = (await c2.request("health")).payload.config;
+    expect(plain.tokenSource).toBe("file");
+    expect(plain.warnings).toBeUndefined();
+    c2.close();
+  });
+});
+
 describe("What applies live and what waits for a restart", () => {
   test("tick interval applies to what comes next; port and webchat.port are named as restart-required, not half-applied", async () => {
     gw = await spawnGateway({ target, config: { ...base, gateway: { tickIntervalMs: 30_000 } } });
