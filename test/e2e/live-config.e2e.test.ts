@@ -230,12 +230,27 @@ describe("Token rotation ends WebChat sessions", () => {
     const webchatLinked = async (client: TestClient) =>
       ((await client.request("system-presence")).payload.presence as { mode: string; reason?: string }[]).some((p) => p.mode === "webchat" && p.reason === "connect");
     await until(() => webchatLinked(c), "webchat's gateway link");
+    // A browser signed in with the old token: its cookie works before the rotation.
+    const port = Number(/webchat on http:\/\/127\.0\.0\.1:(\d+)/.exec(gw.stdout())![1]);
+    const chat = `http://127.0.0.1:${port}`;
+    const signIn = await fetch(`${chat}/api/login`, { method: "POST", headers: { Origin: chat, "Content-Type": "application/json" }, body: JSON.stringify({ token: OLD }) });
+    expect(signIn.status).toBe(200);
+    const oldCookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+    const session = async (cookie: string) => ((await (await fetch(`${chat}/api/session`, { headers: { Cookie: cookie } })).json()) as { authenticated: boolean }).authenticated;
+    const upgrade = (cookie: string) =>
+      fetch(`${chat}/ws`, { headers: { Origin: chat, Cookie: cookie, Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" } });
+    expect(await session(oldCookie)).toBe(true);
+
     writeConfig(gw.stateDir, { gateway: { token: NEW } });
     expect((await c.closed).code).toBe(4001);
     await until(() => gw!.stdout().includes("webchat restarted with the rotated token"), "the webchat restart");
-    const port = Number(/webchat on http:\/\/127\.0\.0\.1:(\d+)/.exec(gw.stdout())![1]);
-    const page = await fetch(`http://127.0.0.1:${port}/`);
+    const page = await fetch(`${chat}/`);
     expect(page.status).toBe(200);
+    // The old session is dead: the page asks for a sign-in and the relay socket is refused before the upgrade.
+    expect(await session(oldCookie)).toBe(false);
+    expect((await upgrade(oldCookie)).status).toBe(401);
+    const fresh401 = await fetch(`${chat}/api/login`, { method: "POST", headers: { Origin: chat, "Content-Type": "application/json" }, body: JSON.stringify({ token: OLD }) });
+    expect(fresh401.status).toBe(401);
     const { c: fresh } = await hello(gw.url, NEW);
     await until(() => webchatLinked(fresh), "webchat's link with the new token");
     fresh.close();
