@@ -26,6 +26,13 @@ describe("Door rule", () => {
     expect((await app(undefined, "192.168.1.20").a.request("/metrics")).status).toBe(403);
     expect((await app(undefined, "::ffff:127.0.0.1").a.request("/metrics")).status).toBe(200);
   });
+  test("without a token, a loopback caller that names another host (DNS rebinding) gets 403", async () => {
+    const { a } = app(undefined, "127.0.0.1");
+    expect((await a.request("http://evil.example:18789/metrics", { headers: { Host: "evil.example:18789" } })).status).toBe(403);
+    expect((await a.request("http://127.0.0.1:18789/metrics", { headers: { Host: "evil.example" } })).status).toBe(403);
+    expect((await a.request("http://127.0.0.1:18789/metrics", { headers: { Host: "[::1]:18789" } })).status).toBe(200);
+    expect((await a.request("http://localhost:18789/metrics")).status).toBe(200);
+  });
   test("with a token, even loopback needs the Bearer header", async () => {
     const { a } = app("t0k", "127.0.0.1");
     expect((await a.request("/metrics")).status).toBe(401);

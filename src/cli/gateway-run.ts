@@ -84,7 +84,9 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
             onWebChatRestart(null);
             const restarted = await startWebChat(next, paths.stateDir, gatewayPort, old.port, log);
             onWebChatRestart(restarted);
-            log.info("webchat restarted with the rotated token (its sessions ended)");
+            // startWebChat logged why it failed: say what that means for the operator.
+            if (restarted) log.info("webchat restarted with the rotated token (its sessions ended)");
+            else log.error("webchat is down after the token rotation (its old sessions ended); restart the gateway to bring it back");
             return restarted;
           });
         }

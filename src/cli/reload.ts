@@ -23,6 +23,7 @@ export default defineCommand({
                 `config reloaded from ${r.file ?? "embedded defaults"}`,
                 `applied: ${r.changed.length > 0 ? r.changed.join(", ") : "nothing changed"}`,
                 ...(r.restartRequired.length > 0 ? [`restart required for: ${r.restartRequired.join(", ")}`] : []),
+                ...(r.warnings ?? []).map((w) => `warning: ${w}`),
               ].join("\n")
             : `config refused; the running config stays:\n  ${(r.problems ?? []).join("\n  ")}`,
         );

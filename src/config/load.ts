@@ -23,12 +23,22 @@ export interface ConfigOverrides {
   token?: string;
 }
 
+/** Where the gateway token in force comes from: `--token` > `CLAWDIS_GATEWAY_TOKEN` > the file. */
+export type TokenSource = "flag" | "env" | "file" | "none";
+
 export interface LoadedConfig {
   config: Config;
   /** The file that was read, or null when none existed (defaults). */
   file: string | null;
   /** sha256 (hex) of the file's bytes, or null without a file. */
   hash: string | null;
+  /** Where `config.gateway.token` came from (absent: a config built in code). */
+  tokenSource?: TokenSource;
+  /**
+   * The file sets gateway.token too, but a flag or the environment wins over it: with the
+   * same value, or a different one (then editing the file does not rotate the token).
+   */
+  fileTokenOverridden?: "same" | "different";
 }
 
 /** Turn valibot issues into lines like `gateway.tickIntervalMs: expected number, got "soon"`. */
@@ -85,14 +95,34 @@ export function loadConfig(opts: {
     throw new ConfigError(`config ${file} is invalid:\n  ${problems.join("\n  ")}`, problems);
   }
   const config = parsed.output;
+  const fileToken = config.gateway.token;
+  let tokenSource: TokenSource = fileToken ? "file" : "none";
   const envToken = env.CLAWDIS_GATEWAY_TOKEN;
-  if (envToken) config.gateway.token = envToken;
+  if (envToken) {
+    config.gateway.token = envToken;
+    tokenSource = "env";
+  }
   if (env.TELEGRAM_BOT_TOKEN) config.telegram.botToken = env.TELEGRAM_BOT_TOKEN;
   const o = opts.overrides ?? {};
   if (o.port !== undefined) config.gateway.port = o.port;
   if (o.bind !== undefined) config.gateway.bind = o.bind;
-  if (o.token !== undefined) config.gateway.token = o.token;
-  return { config, file: read === undefined ? null : file, hash: read?.hash ?? null };
+  if (o.token !== undefined) {
+    config.gateway.token = o.token;
+    tokenSource = "flag";
+  }
+  const overridden = fileToken !== undefined && tokenSource !== "file" ? (fileToken === config.gateway.token ? "same" : "different") : undefined;
+  return {
+    config,
+    file: read === undefined ? null : file,
+    hash: read?.hash ?? null,
+    tokenSource,
+    ...(overridden ? { fileTokenOverridden: overridden } : {}),
+  };
+}
+
+/** What overrides the file's gateway.token, in words an operator can act on. */
+export function tokenSourceName(source: TokenSource): string {
+  return { flag: "--token on the command line", env: "CLAWDIS_GATEWAY_TOKEN in the environment", file: "gateway.token in the config file", none: "no token" }[source];
 }
 
 // Re-exported for the modules that import it from here (gateway/auth-limit.ts).

@@ -18,7 +18,10 @@ export const RESTART_KEYS: readonly string[] = [
   "telegram.botToken",
   "telegram.apiRoot",
   "telegram.pollTimeoutS",
+  // Handed to the Bot API client / the WhatsApp socket when the provider is built.
+  "telegram.sendTimeoutS",
   "whatsapp.enabled",
+  "whatsapp.waVersion",
   "ledger",
   "agent.historyTurns",
 ];

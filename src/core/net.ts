@@ -21,3 +21,18 @@ export function dialHost(bind: string): string {
   if (bind === "::" || bind === "[::]") return "[::1]";
   return urlHost(bind);
 }
+
+/** The host name in a `Host` header: "[::1]:18788" → "::1", "127.0.0.1:18788" → "127.0.0.1". */
+export function hostHeaderName(hostHeader: string): string {
+  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader) ?? /^([^:]+)(?::\d+)?$/.exec(hostHeader);
+  return m?.[1] ?? hostHeader;
+}
+
+/**
+ * The request was addressed to this host by a loopback name. A browser page from another
+ * site that rebinds its DNS name to 127.0.0.1 still sends its own name here, so a server
+ * that answers without a token refuses it (DNS rebinding).
+ */
+export function isLoopbackHostHeader(hostHeader: string | undefined): boolean {
+  return hostHeader !== undefined && isLoopback(hostHeaderName(hostHeader));
+}

@@ -6,6 +6,7 @@ import { backendName } from "../agent/backends/index.ts";
 import { listenersOnPort } from "../gateway/force.ts";
 import { liveHolder } from "../gateway/lock.ts";
 import type { StatePaths } from "../paths.ts";
+import { sessionKeyPath } from "../webchat/session-key.ts";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -65,8 +66,11 @@ function sensitivePaths(p: StatePaths): { path: string; dir: boolean }[] {
   };
   const state = p.stateDir;
   if (existsSync(state)) out.push({ path: state, dir: true });
-  for (const sub of [join(state, "credentials"), p.logDir, p.ledger, join(state, "pairing"), p.sessions, join(state, "telegram")]) walk(sub, 0);
-  for (const file of [p.lock, p.idempotency, join(state, "gateway.env")]) if (existsSync(file)) out.push({ path: file, dir: false });
+  // Message bodies wait in outbox/ (outgoing) and inbound/ (kept inbound); media/ holds inbound media.
+  const dirs = [join(state, "credentials"), p.logDir, p.ledger, p.pairing, p.sessions, join(state, "telegram"), p.outbox, p.inboundPending, join(state, "media")];
+  for (const sub of dirs) walk(sub, 0);
+  // webchat-session.key signs WebChat's session cookies: whoever reads it (and knows the token) can mint one.
+  for (const file of [p.lock, p.idempotency, join(state, "gateway.env"), sessionKeyPath(state)]) if (existsSync(file)) out.push({ path: file, dir: false });
   return out;
 }
 
@@ -89,7 +93,9 @@ export function checkModes(ctx: DoctorContext, loaded: LoadedConfig | null): Fin
       bad.push(`${path} is ${mode.toString(8).padStart(4, "0")}`);
     }
   }
-  if (bad.length === 0) return ok("modes", "state dir, credentials, logs, ledger and pairing files are private (0700 dirs, 0600 files)");
+  if (bad.length === 0) {
+    return ok("modes", "state dir, credentials, logs, ledger, pairing, outbox, inbound, media and the WebChat session key are private (0700 dirs, 0600 files)");
+  }
   return fail("modes", `readable by others: ${bad.join(", ")}`, "run `clawdis doctor --fix` (or chmod 700 the dirs and 600 the files)");
 }
 
@@ -171,6 +177,45 @@ export function checkBind(loaded: LoadedConfig | null): Finding {
   }
   const { bind } = loaded.config.gateway;
   return ok("bind", isLoopback(bind) ? `bound to loopback (${bind})` : `bound to ${bind}, with a token`);
+}
+
+/** The env file sets a non-empty CLAWDIS_GATEWAY_TOKEN (its value is never kept or shown). */
+function envFileSetsToken(file: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return false;
+  }
+  return text.split("\n").some((line) => {
+    const m = /^\s*(?:export\s+)?CLAWDIS_GATEWAY_TOKEN\s*=\s*(.*?)\s*$/.exec(line);
+    return m !== null && m[1]!.replace(/^(["'])(.*)\1$/, "$2") !== "";
+  });
+}
+
+/**
+ * A token in both the config file and the environment: the environment wins, so editing the
+ * file (the obvious way to rotate) changes nothing. The service's environment is
+ * <state>/gateway.env, which this shell may not have loaded: it is read too.
+ */
+export function checkTokenSource(ctx: DoctorContext, loaded: LoadedConfig | null): Finding {
+  if (!loaded) return warn("token", "not checked: the config does not load", "fix the config first");
+  const envFile = join(ctx.paths.stateDir, "gateway.env");
+  const inFile = loaded.tokenSource === "file" || loaded.fileTokenOverridden !== undefined;
+  const inEnv = ctx.env.CLAWDIS_GATEWAY_TOKEN ? "CLAWDIS_GATEWAY_TOKEN in this environment" : envFileSetsToken(envFile) ? `CLAWDIS_GATEWAY_TOKEN in ${envFile}` : null;
+  const file = loaded.file ?? ctx.paths.config;
+  if (inFile && inEnv) {
+    const same = loaded.fileTokenOverridden === "same" ? " (the same value today)" : "";
+    return warn(
+      "token",
+      `gateway.token is set both in ${file} and by ${inEnv}${same}: the environment wins, so editing the file does not rotate the token`,
+      `keep the token in one place: remove gateway.token from ${file} and rotate by editing ${envFile} then restarting the gateway, ` +
+        `or remove CLAWDIS_GATEWAY_TOKEN and rotate in the file (a reload applies it at once)`,
+    );
+  }
+  if (inEnv) return ok("token", `gateway token from ${inEnv}; rotate it there, then restart the gateway`);
+  if (inFile) return ok("token", `gateway token from ${file}; edit it there (a reload applies it at once)`);
+  return ok("token", "no gateway token set (loopback only, no sign-in)");
 }
 
 export function checkWhatsApp(ctx: DoctorContext): Finding {
@@ -310,6 +355,7 @@ export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
     checkLock(ctx),
     await checkPort(ctx, loaded),
     checkBind(loaded),
+    checkTokenSource(ctx, loaded),
     checkWhatsApp(ctx),
     await checkTelegram(ctx, loaded),
     await checkAgent(ctx, loaded),

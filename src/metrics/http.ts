@@ -1,5 +1,5 @@
 import type { Context, Hono } from "hono";
-import { isLoopback } from "../config/load.ts";
+import { isLoopback, isLoopbackHostHeader } from "../core/net.ts";
 import { tokenMatches } from "../gateway/auth.ts";
 import type { Registry } from "prom-client";
 
@@ -13,7 +13,8 @@ export interface MetricsRouteOptions {
 
 /**
  * `GET /metrics` on the gateway's port, behind the same door as the socket: with a token,
- * `Authorization: Bearer <token>` (401 otherwise); without one, loopback callers only.
+ * `Authorization: Bearer <token>` (401 otherwise); without one, loopback callers that
+ * address it by a loopback name only (403 otherwise).
  */
 export function mountMetrics(app: Hono, opts: MetricsRouteOptions): void {
   app.get("/metrics", async (c) => {
@@ -27,6 +28,10 @@ export function mountMetrics(app: Hono, opts: MetricsRouteOptions): void {
       }
     } else if (!isLoopback(opts.remoteAddress(c))) {
       return c.text("forbidden: without gateway.token, /metrics answers on loopback only\n", 403);
+    } else if (!isLoopbackHostHeader(c.req.header("host") ?? new URL(c.req.url).host)) {
+      // A loopback caller can still be another site's page that rebound its DNS name to 127.0.0.1
+      // (a browser always sends Host; without one, the URL the runtime built is the same test).
+      return c.text("forbidden: without gateway.token, /metrics answers to Host 127.0.0.1 / localhost / [::1] only\n", 403);
     }
     const registry = opts.registry();
     const body = await registry.metrics();

@@ -90,6 +90,10 @@ export const HealthSchema = v.looseObject({
       restartRequired: v.array(v.string()),
       /** The last reload attempt, when it was refused: every problem found. */
       lastError: v.optional(v.looseObject({ at: timestamp(), problems: v.array(v.string()) })),
+      /** Where the gateway token in force comes from: `--token` > `CLAWDIS_GATEWAY_TOKEN` > the file. */
+      tokenSource: v.optional(v.picklist(["flag", "env", "file", "none"])),
+      /** What in force differs from the file and why (e.g. its token overridden by the environment). */
+      warnings: v.optional(v.array(v.string())),
     }),
   ),
 });

@@ -160,6 +160,8 @@ export const ConfigReloadResultSchema = v.object({
   /** Keys that changed in the file but need a restart; their running values stay. */
   restartRequired: v.array(v.string()),
   problems: v.optional(v.array(v.string())),
+  /** Applied, but what is in force differs from the file (e.g. its token overridden by the environment). */
+  warnings: v.optional(v.array(v.string())),
 });
 export type ConfigReloadResult = v.InferOutput<typeof ConfigReloadResultSchema>;
 

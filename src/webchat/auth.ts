@@ -26,12 +26,14 @@ export interface WebAuthOptions {
   ttlMs?: number;
   /** How long a one-time sign-in code stays usable (default 5 minutes). */
   codeTtlMs?: number;
-  /** Wrong tokens or codes per minute before sign-in is refused for a while (default 10). */
+  /** Wrong tokens per minute from one address before its token sign-ins are refused for a while (default 10). */
   failuresPerMinute?: number;
 }
 
 /** One-time codes waiting to be used at once; the oldest go first. */
 const MAX_CODES = 32;
+/** Addresses with recent failed sign-ins remembered at once; the oldest go first. */
+const MAX_FAILING_REMOTES = 1024;
 /** Signed-out sessions remembered (until their expiry) so a copied cookie stays dead. */
 const MAX_REVOKED = 4096;
 /** setTimeout's ceiling; a longer session is re-checked when the timer fires. */
@@ -52,7 +54,8 @@ export class WebAuth {
   private readonly failuresPerMinute: number;
   private macKey: Buffer;
   private token: string;
-  private failures: number[] = [];
+  /** Remote address → times of its wrong tokens in the last minute. */
+  private readonly failures = new Map<string, number[]>();
   /** sha256(code) → expiry: the plain code is never kept. */
   private readonly codes = new Map<string, number>();
   private readonly revoked = new Map<string, number>();
@@ -73,22 +76,37 @@ export class WebAuth {
     return createHmac("sha256", stored).update("clawdis webchat session\0").update(this.token).digest();
   }
 
-  /** Too many wrong tokens or codes in the last minute: refuse further tries for now. */
-  get limited(): boolean {
+  /**
+   * Too many wrong tokens from `remote` in the last minute: refuse its token sign-ins for
+   * now. Per address, so one noisy client does not lock everyone out; one-time codes are
+   * never limited (256 random bits are not guessed), so the owner can always sign in with
+   * a fresh link (`clawdis webchat --link`) even when a local process tripped the limit.
+   */
+  limited(remote: string): boolean {
     const since = Date.now() - 60_000;
-    this.failures = this.failures.filter((t) => t > since);
-    return this.failures.length >= this.failuresPerMinute;
+    const recent = (this.failures.get(remote) ?? []).filter((t) => t > since);
+    if (recent.length === 0) this.failures.delete(remote);
+    else this.failures.set(remote, recent);
+    return recent.length >= this.failuresPerMinute;
   }
 
-  private fail(): null {
-    this.failures.push(Date.now());
-    if (this.failures.length > this.failuresPerMinute * 2) this.failures.shift();
+  private fail(remote: string): null {
+    const times = this.failures.get(remote) ?? [];
+    times.push(Date.now());
+    if (times.length > this.failuresPerMinute * 2) times.shift();
+    this.failures.delete(remote);
+    this.failures.set(remote, times);
+    if (this.failures.size > MAX_FAILING_REMOTES) {
+      const since = Date.now() - 60_000;
+      for (const [r, ts] of this.failures) if (!ts.some((t) => t > since)) this.failures.delete(r);
+      while (this.failures.size > MAX_FAILING_REMOTES) this.failures.delete(this.failures.keys().next().value!);
+    }
     return null;
   }
 
-  /** A session cookie value for the right token, null otherwise. */
-  login(presented: string): string | null {
-    return secretEquals(presented, this.token) ? this.issue() : this.fail();
+  /** A session cookie value for the right token, null otherwise (a failure counted against `remote`). */
+  login(presented: string, remote: string): string | null {
+    return secretEquals(presented, this.token) ? this.issue() : this.fail(remote);
   }
 
   /** A fresh one-time sign-in code (≥ 256 bits, single use, short-lived). */
@@ -105,7 +123,7 @@ export class WebAuth {
     const key = sha256(code);
     const expires = this.codes.get(key);
     this.codes.delete(key);
-    return expires !== undefined && expires >= Date.now() ? this.issue() : this.fail();
+    return expires !== undefined && expires >= Date.now() ? this.issue() : null;
   }
 
   private issue(): string {

@@ -2,7 +2,7 @@ import type { Context, Hono } from "hono";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { ASSETS } from "./assets.generated.ts";
 import { utf8Length } from "../core/bytes.ts";
-import { isLoopback } from "../core/net.ts";
+import { isLoopbackHostHeader } from "../core/net.ts";
 import { CloseCode } from "../protocol/index.ts";
 import type { Session, WebAuth } from "./auth.ts";
 import type { Relay, TabHandler } from "./relay.ts";
@@ -44,12 +44,6 @@ export interface WebChatAppOptions {
   onRefused?(why: string, detail: Record<string, unknown>): void;
 }
 
-function hostName(hostHeader: string): string {
-  // "[::1]:18788" → "::1"; "127.0.0.1:18788" → "127.0.0.1".
-  const m = /^\[([^\]]+)\](?::\d+)?$/.exec(hostHeader) ?? /^([^:]+)(?::\d+)?$/.exec(hostHeader);
-  return m?.[1] ?? hostHeader;
-}
-
 /** The request's Origin is this very server (scheme aside: a TLS proxy may front it). */
 function sameOrigin(c: Context): boolean {
   const origin = c.req.header("origin");
@@ -68,7 +62,7 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
   const { relay, auth } = opts;
 
   app.use("*", async (c, next) => {
-    if (opts.loopbackOnly && !isLoopback(hostName(c.req.header("host") ?? ""))) {
+    if (opts.loopbackOnly && !isLoopbackHostHeader(c.req.header("host"))) {
       opts.onRefused?.("host", { host: c.req.header("host") });
       return c.text("WebChat answers to 127.0.0.1 / localhost only\n", 403, SECURITY_HEADERS);
     }
@@ -93,7 +87,6 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
   app.post("/api/login", async (c) => {
     if (!auth) return c.json({ ok: true }, 200);
     if (!sameOrigin(c)) return c.json({ error: "cross-origin sign-in refused" }, 403);
-    if (auth.limited) return c.json({ error: "too many failed sign-ins: wait a minute" }, 429);
     const body = await c.req.text();
     if (utf8Length(body) > 4096) return c.json({ error: "request too large" }, 413);
     let creds: { token?: unknown; code?: unknown };
@@ -103,8 +96,14 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
       return c.json({ error: "expected JSON {token} or {code}" }, 400);
     }
     const given = (x: unknown): x is string => typeof x === "string" && x.length > 0;
+    const remote = adapter.remoteAddress(c);
+    // The failure limit guards the token only: a valid one-time code always gets through.
+    if (!given(creds.code) && given(creds.token) && auth.limited(remote)) {
+      opts.onRefused?.("login-limited", { remote });
+      return c.json({ error: "too many failed sign-ins from this address: wait a minute, or run `clawdis webchat --link` for a sign-in link" }, 429);
+    }
     // A one-time code from a sign-in link, or the token typed into the form.
-    const session = given(creds.code) ? auth.redeem(creds.code) : given(creds.token) ? auth.login(creds.token) : undefined;
+    const session = given(creds.code) ? auth.redeem(creds.code) : given(creds.token) ? auth.login(creds.token, remote) : undefined;
     if (session === undefined) return c.json({ error: "expected JSON {token} or {code}" }, 400);
     if (!session) {
       opts.onRefused?.("login", { with: given(creds.code) ? "code" : "token" });

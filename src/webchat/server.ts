@@ -152,11 +152,31 @@ export function createWebChat(opts: WebChatOptions): WebChat {
 }
 
 /**
- * Print a one-time sign-in link on stdout only: the log file gets just the fact, since
- * the code in the link works for 5 minutes.
+ * Whether a one-time sign-in link may go to stdout: only a terminal is read by a person
+ * and gone after. Under launchd stdout is a file (logs/gateway.stdout.log), under systemd
+ * the journal, where a working code would sit for its 5 minutes; there the owner asks
+ * for one (`clawdis webchat --link`). `CLAWDIS_PRINT_SIGNIN_LINK=1` prints it anyway
+ * (tests and scripts that read a spawned gateway's stdout through a pipe).
  */
-export function printSignInLink(webchat: WebChat, log: Logger, write: (line: string) => void = (l) => void process.stdout.write(l)): void {
+export function signInLinkOnStdout(env: Record<string, string | undefined> = process.env, isTTY = process.stdout.isTTY === true): boolean {
+  return isTTY || env.CLAWDIS_PRINT_SIGNIN_LINK === "1";
+}
+
+/**
+ * Print a one-time sign-in link on stdout only, and only when `show` (a terminal, see
+ * signInLinkOnStdout): the log file gets just the fact, since the code in the link works
+ * for 5 minutes. Otherwise only how to get one is said.
+ */
+export function printSignInLink(
+  webchat: WebChat,
+  log: Logger,
+  opts: { show?: boolean; write?: (line: string) => void } = {},
+): void {
+  if (!(opts.show ?? signInLinkOnStdout())) {
+    log.info("webchat: sign-in needed; run `clawdis webchat --link` for a one-time sign-in link (not printed: stdout is not a terminal)");
+    return;
+  }
   const { url } = webchat.signInLink();
-  write(`WebChat sign-in link (one use, valid 5 minutes): ${url}\n`);
+  (opts.write ?? ((l: string) => void process.stdout.write(l)))(`WebChat sign-in link (one use, valid 5 minutes): ${url}\n`);
   log.info("webchat: printed a one-time sign-in link on stdout; `clawdis webchat --link` prints a fresh one");
 }

@@ -20,6 +20,22 @@ describe("loadConfig", () => {
     expect([flagged.token, flagged.port, flagged.bind]).toEqual(["flag", 2000, "127.0.0.2"]);
   });
 
+  test("tokenSource says where the token in force comes from; fileTokenOverridden when the file's one is overridden", () => {
+    const withToken = join(tempStateDir({ gateway: { token: "file" } }), "clawdis.json");
+    const without = join(tempStateDir({}), "clawdis.json");
+    const load = (file: string, env: Record<string, string>, token?: string) => {
+      const { tokenSource, fileTokenOverridden } = loadConfig({ defaultFile: file, env, ...(token ? { overrides: { token } } : {}) });
+      return [tokenSource, fileTokenOverridden];
+    };
+    expect(load(without, {})).toEqual(["none", undefined]);
+    expect(load(withToken, {})).toEqual(["file", undefined]);
+    expect(load(without, { CLAWDIS_GATEWAY_TOKEN: "env" })).toEqual(["env", undefined]);
+    expect(load(withToken, { CLAWDIS_GATEWAY_TOKEN: "env" })).toEqual(["env", "different"]);
+    expect(load(withToken, { CLAWDIS_GATEWAY_TOKEN: "file" })).toEqual(["env", "same"]);
+    expect(load(withToken, { CLAWDIS_GATEWAY_TOKEN: "env" }, "flag")).toEqual(["flag", "different"]);
+    expect(load(without, {}, "flag")).toEqual(["flag", undefined]);
+  });
+
   test("an empty CLAWDIS_GATEWAY_TOKEN (systemd's Environment=...=) means unset", () => {
     const dir = tempStateDir();
     expect(loadConfig({ defaultFile: join(dir, "clawdis.json"), env: { CLAWDIS_GATEWAY_TOKEN: "" } }).config.gateway.token).toBeUndefined();

@@ -19,6 +19,15 @@ describe("planReload", () => {
     expect(plan.effective.gateway.token).toBe("b");
   });
 
+  test("keys the providers take once at start-up (telegram.sendTimeoutS, whatsapp.waVersion) wait for a restart", () => {
+    const started = cfg({});
+    const plan = planReload(started, cfg({ telegram: { sendTimeoutS: 5, allowFrom: ["@me"] }, whatsapp: { waVersion: [2, 3000, 1] } }), started);
+    expect(plan.restartRequired).toEqual(["telegram.sendTimeoutS", "whatsapp.waVersion"]);
+    expect(plan.applied).toEqual(["telegram.allowFrom"]);
+    expect(plan.effective.telegram.sendTimeoutS).toBe(60);
+    expect(plan.effective.whatsapp.waVersion).toBeUndefined();
+  });
+
   test("maxPayload can shrink live but not grow past what the runtime was told at start", () => {
     const started = cfg({ gateway: { maxPayload: 100_000 } });
     expect(planReload(started, cfg({ gateway: { maxPayload: 50_000 } }), started)).toMatchObject({ applied: ["gateway.maxPayload"], restartRequired: [] });

@@ -48,7 +48,7 @@ describe("doctor on a healthy state dir", () => {
     const res = await doctor(dir, ["--json"]);
     expect(res.code).toBe(0);
     const findings = JSON.parse(res.stdout) as Finding[];
-    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "whatsapp", "telegram", "agent", "disk", "sizes"]);
+    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "token", "whatsapp", "telegram", "agent", "disk", "sizes"]);
     for (const f of findings) {
       expect(["ok", "warn"]).toContain(f.status);
       expect(f.message.length).toBeGreaterThan(0);
@@ -64,6 +64,15 @@ describe("doctor on a broken state dir: 0644 credentials, a stale lock, a broken
     mkdirSync(creds, { recursive: true, mode: 0o700 });
     writeFileSync(join(creds, "creds.json"), JSON.stringify({ noiseKey: "k" }), { mode: 0o644 });
     chmodSync(join(creds, "creds.json"), 0o644);
+    // Every other place that holds a secret or a message body, left open to others.
+    const loose = {
+      files: ["webchat-session.key", "outbox/0001.json", "inbound/0001.json", "pairing/telegram.json", "media/photo.jpg"].map((f) => join(dir, f)),
+      dirs: ["outbox", "inbound", "media", "pairing"].map((d) => join(dir, d)),
+    };
+    for (const d of loose.dirs) mkdirSync(d, { mode: 0o755 });
+    for (const f of loose.files) writeFileSync(f, "{}", { mode: 0o644 });
+    for (const d of loose.dirs) chmodSync(d, 0o755);
+    for (const f of loose.files) chmodSync(f, 0o644);
     // A pid that cannot be running: far above any pid_max.
     writeFileSync(join(dir, "gateway.lock"), JSON.stringify({ pid: 2 ** 30, startedAt: new Date().toISOString(), port: 1 }), { mode: 0o600 });
 
@@ -73,6 +82,8 @@ describe("doctor on a broken state dir: 0644 credentials, a stale lock, a broken
     expect(human.stdout).toContain("gateway.prot: unknown key");
     expect(human.stdout).toContain(`${join(creds, "creds.json")} is 0644`);
     expect(human.stdout).toContain("stale lock");
+    for (const d of loose.dirs) expect(human.stdout).toContain(`${d} is 0755`);
+    for (const f of loose.files) expect(human.stdout).toContain(`${f} is 0644`);
 
     const json = await doctor(dir, ["--json"]);
     expect(json.code).toBe(1);
@@ -89,6 +100,14 @@ describe("doctor on a broken state dir: 0644 credentials, a stale lock, a broken
     expect(fixed.stdout).toContain(`changed: removed stale lock ${join(dir, "gateway.lock")}`);
     expect(fixed.stdout).toContain(`changed: copied ${join(creds, "creds.json")} to ${join(creds, "creds.json.bak")}`);
     expect(statSync(join(creds, "creds.json")).mode & 0o777).toBe(0o600);
+    for (const d of loose.dirs) {
+      expect(fixed.stdout).toContain(`changed: chmod 700 ${d} (was 0755)`);
+      expect(statSync(d).mode & 0o777).toBe(0o700);
+    }
+    for (const f of loose.files) {
+      expect(fixed.stdout).toContain(`changed: chmod 600 ${f} (was 0644)`);
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+    }
     expect(statSync(join(creds, "creds.json.bak")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(creds, "creds.json.bak"), "utf8")).toBe(JSON.stringify({ noiseKey: "k" }));
     expect(existsSync(join(dir, "gateway.lock"))).toBe(false);
@@ -108,6 +127,35 @@ describe("doctor on a broken state dir: 0644 credentials, a stale lock, a broken
     const res = await doctor(withToken, ["--json"]);
     expect(byId(JSON.parse(res.stdout) as Finding[]).modes!.status).toBe("fail");
     expect(res.stdout + res.stderr).not.toContain("cfg-secret-0c1d");
+  });
+});
+
+describe("doctor warns when a token is set both in the file and in the environment", () => {
+  test("the environment (this shell's, or the service's gateway.env) wins, so editing the file would rotate nothing", async () => {
+    const dir = await healthyDir({ gateway: { port: await freePort(), token: "file-secret-5e1a" } });
+    const alone = byId(JSON.parse((await doctor(dir, ["--json"])).stdout) as Finding[]);
+    expect(alone.token).toMatchObject({ status: "ok" });
+    expect(alone.token!.message).toContain("gateway token from");
+
+    const viaShell = await doctor(dir, ["--json"], { CLAWDIS_GATEWAY_TOKEN: "env-secret-77b0" });
+    expect(viaShell.code).toBe(0); // a warning, not a failure
+    const shell = byId(JSON.parse(viaShell.stdout) as Finding[]).token!;
+    expect(shell.status).toBe("warn");
+    expect(shell.message).toContain("CLAWDIS_GATEWAY_TOKEN in this environment");
+    expect(shell.message).toContain("does not rotate");
+    expect(shell.fix).toContain("gateway.env");
+
+    // The service's env file, which this shell never loaded.
+    writeFileSync(join(dir, "gateway.env"), "# written by clawdis gateway install\nCLAWDIS_GATEWAY_TOKEN=env-secret-77b0\n", { mode: 0o600 });
+    const viaFile = await doctor(dir);
+    expect(viaFile.stdout).toMatch(/warn {2}token +gateway\.token is set both in .*clawdis\.json and by CLAWDIS_GATEWAY_TOKEN in .*gateway\.env/);
+    for (const out of [viaShell.stdout + viaShell.stderr, viaFile.stdout + viaFile.stderr]) {
+      expect(out).not.toContain("file-secret-5e1a");
+      expect(out).not.toContain("env-secret-77b0");
+    }
+    // A commented-out line (what install writes without a token) sets nothing.
+    writeFileSync(join(dir, "gateway.env"), "# CLAWDIS_GATEWAY_TOKEN=\n", { mode: 0o600 });
+    expect(byId(JSON.parse((await doctor(dir, ["--json"])).stdout) as Finding[]).token!.status).toBe("ok");
   });
 });
 

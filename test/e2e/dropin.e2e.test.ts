@@ -222,6 +222,19 @@ describe("Forward-compatible params", () => {
     expect(lines[0]).toContain('"method":"health"');
   });
 
+  test("a long unknown field is remembered by its first 64 characters (the set of logged fields stays small)", async () => {
+    const head = "x".repeat(64);
+    // Two long names that differ only past character 64: one record, not two (nor a key of maxPayload size).
+    expect((await c.request("health", { [`${head}-first-${"a".repeat(10_000)}`]: 1 })).ok).toBe(true);
+    expect((await c.request("health", { [`${head}-second-${"b".repeat(10_000)}`]: 1 })).ok).toBe(true);
+    // A record logged after both: once it is on stdout, so is anything the two requests logged.
+    const marker = `marker${crypto.randomUUID().slice(0, 8)}`;
+    expect((await c.request("health", { [marker]: 1 })).ok).toBe(true);
+    await waitFor("the marker record", () => (gw.stdout().includes(`"field":"${marker}"`) ? true : undefined));
+    const lines = gw.stdout().split("\n").filter((l) => l.includes("ignored an unknown params field") && l.includes(`"field":"${head}"`));
+    expect(lines).toHaveLength(1);
+  });
+
   test("known fields keep their types and bounds", async () => {
     const bad = await c.request("health", { timeout: -1 });
     expect(bad.error.code).toBe("INVALID_REQUEST");

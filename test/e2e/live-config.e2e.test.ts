@@ -121,22 +121,101 @@ describe("A file that does not parse or validate is refused whole", () => {
   });
 });
 
+describe("A reload never leaves a non-loopback gateway without a token", () => {
+  test("started on 0.0.0.0 with a token, a file with bind 127.0.0.1 and no token is refused whole: the token still guards the running bind", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { bind: "0.0.0.0", token: OLD, watchConfig: false } } });
+    const { c } = await hello(gw.url, OLD);
+    // gateway.bind is restart-only: serving this file now would mean 0.0.0.0 with no token.
+    writeConfig(gw.stateDir, { ...base, gateway: { bind: "127.0.0.1", watchConfig: false } });
+    const res = await c.request("config.reload");
+    expect(res.payload.applied).toBe(false);
+    expect(res.payload.problems).toHaveLength(1);
+    expect(res.payload.problems[0]).toContain("keeps listening on 0.0.0.0");
+    expect(res.payload.problems[0]).toContain("Keep gateway.token in the file");
+    // A tokenless client is still refused; the token holder keeps working.
+    const tokenless = await TestClient.open(gw.url);
+    tokenless.send(helloFrame({}));
+    expect(await tokenless.next((x) => x.type === "hello-ok" || x.type === "hello-error")).toMatchObject({ type: "hello-error", reason: "unauthorized" });
+    expect((await c.request("status")).ok).toBe(true);
+    expect((await c.request("health")).payload.config.lastError.problems[0]).toContain("0.0.0.0");
+    expect(gw.stdout()).toContain("refused; the running config stays");
+    expect(gw.stdout()).not.toContain(OLD);
+    c.close();
+  });
+});
+
+describe("A file token that the environment or a flag overrides is never silently ignored", () => {
+  const ENV = "env-token-4be2c9";
+  test("CLAWDIS_GATEWAY_TOKEN wins: rotating in the file warns (log, health.config, config.reload) and the env token stays in force", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD, watchConfig: false } }, env: { CLAWDIS_GATEWAY_TOKEN: ENV } });
+    const { c, f } = await hello(gw.url, ENV);
+    expect(f.type).toBe("hello-ok");
+    const before = (await c.request("health")).payload.config;
+    expect(before.tokenSource).toBe("env");
+    expect(before.warnings).toHaveLength(1);
+    expect(before.warnings[0]).toContain("CLAWDIS_GATEWAY_TOKEN in the environment overrides it");
+    await until(() => gw!.stdout().includes("is not the token in force"), "the start-up warning");
+
+    // The operator "rotates" in the file: nothing changes in force, and every channel says why.
+    writeConfig(gw.stateDir, { ...base, gateway: { token: NEW, watchConfig: false } });
+    const res = await c.request("config.reload");
+    expect(res.payload).toMatchObject({ applied: true, changed: [], restartRequired: [] });
+    expect(res.payload.warnings[0]).toContain("editing the file does not rotate the token");
+    expect(res.payload.warnings[0]).toContain("gateway.env in the state dir");
+    expect((await c.request("health")).payload.config).toMatchObject({ tokenSource: "env", warnings: res.payload.warnings });
+    expect((await hello(gw.url, NEW)).f.type).toBe("hello-error");
+    expect((await hello(gw.url, ENV)).f.type).toBe("hello-ok");
+    expect((await c.request("status")).ok).toBe(true); // not closed: the token in force did not change
+    await until(() => gw!.stdout().split("is not the token in force").length - 1 >= 2, "the reload warning");
+    const cli = await runCli(["gateway", "reload", "--url", gw.url, "--token", ENV], { target });
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toContain("warning: gateway.token in");
+    for (const secret of [ENV, OLD, NEW]) expect(gw.stdout() + cli.stdout).not.toContain(secret);
+    c.close();
+  });
+
+  test("--token wins the same way; a token only in the file reports tokenSource file and no warning", async () => {
+    gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD } }, args: ["--port", "0", "--token", ENV] });
+    const { c } = await hello(gw.url, ENV);
+    const config = (await c.request("health")).payload.config;
+    expect(config.tokenSource).toBe("flag");
+    expect(config.warnings[0]).toContain("--token on the command line overrides it");
+    expect(config.warnings[0]).toContain("restart the gateway with the new --token");
+    c.close();
+    await gw.stop();
+
+    gw = await spawnGateway({ target, config: { ...base, gateway: { token: OLD } } });
+    const { c: c2 } = await hello(gw.url, OLD);
+    const plain = (await c2.request("health")).payload.config;
+    expect(plain.tokenSource).toBe("file");
+    expect(plain.warnings).toBeUndefined();
+    c2.close();
+  });
+});
+
 describe("What applies live and what waits for a restart", () => {
   test("tick interval applies to what comes next; port and webchat.port are named as restart-required, not half-applied", async () => {
     gw = await spawnGateway({ target, config: { ...base, gateway: { tickIntervalMs: 30_000 } } });
     const { c } = await TestClient.connect(gw.url);
     // (--port 0 on the command line pins the port: a flag wins over the file, on reload too.)
-    writeConfig(gw.stateDir, { webchat: { enabled: false, port: 9999 }, gateway: { tickIntervalMs: 200, bind: "localhost", port: 1234 } });
+    // telegram.sendTimeoutS and whatsapp.waVersion go to the providers when they are built.
+    writeConfig(gw.stateDir, {
+      webchat: { enabled: false, port: 9999 },
+      gateway: { tickIntervalMs: 200, bind: "localhost", port: 1234 },
+      telegram: { sendTimeoutS: 5 },
+      whatsapp: { waVersion: [2, 3000, 1] },
+    });
+    const pending = ["gateway.bind", "telegram.sendTimeoutS", "webchat.port", "whatsapp.waVersion"];
     const res = await c.request("config.reload");
-    expect(res.payload).toMatchObject({ applied: true, restartRequired: ["gateway.bind", "webchat.port"] });
+    expect(res.payload).toMatchObject({ applied: true, restartRequired: pending });
     expect(res.payload.changed).toEqual(["gateway.tickIntervalMs"]);
     // Ticks now come every 200 ms on the connection that was there all along.
     const from = c.frames.length;
     await c.next((f) => f.type === "event" && f.event === "tick", 2_000, from);
     await c.next((f) => f.type === "event" && f.event === "tick", 2_000, c.frames.length);
     const health = (await c.request("health")).payload;
-    expect(health.config.restartRequired).toEqual(["gateway.bind", "webchat.port"]);
-    expect(gw.stdout()).toContain("restart required for gateway.bind, webchat.port");
+    expect(health.config.restartRequired).toEqual(pending);
+    expect(gw.stdout()).toContain(`restart required for ${pending.join(", ")}`);
     // Still listening where it started.
     expect((await TestClient.connect(gw.url)).ok.type).toBe("hello-ok");
     c.close();
@@ -151,12 +230,27 @@ describe("Token rotation ends WebChat sessions", () => {
     const webchatLinked = async (client: TestClient) =>
       ((await client.request("system-presence")).payload.presence as { mode: string; reason?: string }[]).some((p) => p.mode === "webchat" && p.reason === "connect");
     await until(() => webchatLinked(c), "webchat's gateway link");
+    // A browser signed in with the old token: its cookie works before the rotation.
+    const port = Number(/webchat on http:\/\/127\.0\.0\.1:(\d+)/.exec(gw.stdout())![1]);
+    const chat = `http://127.0.0.1:${port}`;
+    const signIn = await fetch(`${chat}/api/login`, { method: "POST", headers: { Origin: chat, "Content-Type": "application/json" }, body: JSON.stringify({ token: OLD }) });
+    expect(signIn.status).toBe(200);
+    const oldCookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+    const session = async (cookie: string) => ((await (await fetch(`${chat}/api/session`, { headers: { Cookie: cookie } })).json()) as { authenticated: boolean }).authenticated;
+    const upgrade = (cookie: string) =>
+      fetch(`${chat}/ws`, { headers: { Origin: chat, Cookie: cookie, Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" } });
+    expect(await session(oldCookie)).toBe(true);
+
     writeConfig(gw.stateDir, { gateway: { token: NEW } });
     expect((await c.closed).code).toBe(4001);
     await until(() => gw!.stdout().includes("webchat restarted with the rotated token"), "the webchat restart");
-    const port = Number(/webchat on http:\/\/127\.0\.0\.1:(\d+)/.exec(gw.stdout())![1]);
-    const page = await fetch(`http://127.0.0.1:${port}/`);
+    const page = await fetch(`${chat}/`);
     expect(page.status).toBe(200);
+    // The old session is dead: the page asks for a sign-in and the relay socket is refused before the upgrade.
+    expect(await session(oldCookie)).toBe(false);
+    expect((await upgrade(oldCookie)).status).toBe(401);
+    const fresh401 = await fetch(`${chat}/api/login`, { method: "POST", headers: { Origin: chat, "Content-Type": "application/json" }, body: JSON.stringify({ token: OLD }) });
+    expect(fresh401.status).toBe(401);
     const { c: fresh } = await hello(gw.url, NEW);
     await until(() => webchatLinked(fresh), "webchat's link with the new token");
     fresh.close();

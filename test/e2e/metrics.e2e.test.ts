@@ -1,6 +1,7 @@
 /** Issue 17 §2: GET /metrics on the gateway port, through the compiled binary. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
+import { get as httpGet } from "node:http";
 import { TestClient, helloFrame } from "../helpers/client.ts";
 import { spawnGateway, type RunningGateway, type Target } from "../helpers/gateway.ts";
 
@@ -120,13 +121,33 @@ describe("GET /metrics with a token configured", () => {
   });
 });
 
+/** GET /metrics from 127.0.0.1 with the Host header a browser would send for `host`. */
+function scrapeAs(port: number, host: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet({ host: "127.0.0.1", port, path: "/metrics", headers: { Host: host } }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on("error", reject);
+  });
+}
+
 describe("GET /metrics without a token", () => {
-  test("answers loopback callers", async () => {
+  test("answers loopback callers that address it by a loopback name; a DNS-rebound name gets 403", async () => {
     const gw = await spawnGateway({ target, config: { webchat: { enabled: false } } });
     try {
       const res = await scrape(gw.port);
       expect(res.status).toBe(200);
       expect(parsePrometheusTextFormat(res.text).some((f) => f.name === "clawdis_uptime_seconds")).toBe(true);
+      for (const host of [`localhost:${gw.port}`, `[::1]:${gw.port}`, "127.0.0.1"]) expect((await scrapeAs(gw.port, host)).status).toBe(200);
+      // Another site's page whose name now resolves to 127.0.0.1: same socket, its own Host.
+      for (const host of [`evil.example:${gw.port}`, "evil.example", `127.0.0.1.evil.example:${gw.port}`]) {
+        const refused = await scrapeAs(gw.port, host);
+        expect(refused.status).toBe(403);
+        expect(refused.text).toContain("Host");
+        expect(refused.text).not.toContain("clawdis_uptime_seconds");
+      }
     } finally {
       await gw.stop();
     }

@@ -87,7 +87,8 @@ const sessionCookie = async (ctx: BrowserContext) => (await ctx.cookies(chatUrl)
 
 beforeAll(async () => {
   browser = await launchChromium();
-  gw = await spawnGateway({ target, config: { gateway: { token: TOKEN } } });
+  // stdout is a pipe here: the link is printed only on request (a terminal gets it unasked).
+  gw = await spawnGateway({ target, config: { gateway: { token: TOKEN } }, env: { CLAWDIS_PRINT_SIGNIN_LINK: "1" } });
   chatUrl = await webchatUrlFrom(gw.stdout);
 });
 
@@ -234,7 +235,7 @@ describe("`clawdis webchat` alone prints its own link", () => {
     const g = await spawnGateway({ target, config: { gateway: { token: TOKEN }, webchat: { enabled: false } } });
     const [cmd, ...pre] = cliCommand(target);
     const proc = spawn(cmd!, [...pre, "webchat", "--url", g.url, "--port", "0"], {
-      env: { ...process.env, CLAWDIS_GATEWAY_TOKEN: TOKEN, CLAWDIS_STATE_DIR: tempStateDir() },
+      env: { ...process.env, CLAWDIS_GATEWAY_TOKEN: TOKEN, CLAWDIS_STATE_DIR: tempStateDir(), CLAWDIS_PRINT_SIGNIN_LINK: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -252,6 +253,25 @@ describe("`clawdis webchat` alone prints its own link", () => {
     } finally {
       proc.kill("SIGTERM");
       await g.stop();
+    }
+  });
+});
+
+describe("a working sign-in code never goes to a stdout that is a file or a journal", () => {
+  test("with stdout not a terminal (launchd's gateway.stdout.log, systemd's journal) only `clawdis webchat --link` is suggested", async () => {
+    const quiet = await spawnGateway({ target, config: { gateway: { token: TOKEN } } });
+    try {
+      await until(() => quiet.stdout().includes("clawdis webchat --link"), 10_000, `the hint in:\n${quiet.stdout()}`);
+      expect(quiet.stdout()).toContain("not printed: stdout is not a terminal");
+      expect(quiet.stdout()).not.toContain("sign-in link (one use");
+      expect(quiet.stdout()).not.toContain("#code=");
+      expect(readFileSync(join(quiet.stateDir, "logs", "gateway.log"), "utf8")).not.toContain("#code=");
+      // The owner still gets a link on request.
+      const res = await runCli(["webchat", "--link"], { target, env: { CLAWDIS_STATE_DIR: quiet.stateDir, CLAWDIS_GATEWAY_TOKEN: "" } });
+      expect(res.code).toBe(0);
+      expect(res.stdout.trim()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#code=[\w-]{43}$/);
+    } finally {
+      await quiet.stop();
     }
   });
 });

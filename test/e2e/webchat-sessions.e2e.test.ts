@@ -5,10 +5,11 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, readFileSync, statSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { silentLogger } from "../../src/log.ts";
 import { WebAuth } from "../../src/webchat/auth.ts";
-import { createWebChat, type WebChat } from "../../src/webchat/server.ts";
+import { createWebChat, printSignInLink, signInLinkOnStdout, type WebChat } from "../../src/webchat/server.ts";
 import { sessionKeyPath } from "../../src/webchat/session-key.ts";
 import { tempStateDir } from "../helpers/gateway.ts";
 
@@ -30,6 +31,26 @@ async function login(url: string, body: Record<string, string>): Promise<{ statu
   const res = await fetch(`${url}/api/login`, { method: "POST", headers: { Origin: url, "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const set = res.headers.get("set-cookie");
   return { status: res.status, cookie: set ? set.split(";")[0]! : null };
+}
+
+/** POST /api/login from a chosen local source address (127.0.0.0/8 is all loopback on Linux). */
+function loginFrom(localAddress: string, url: string, body: Record<string, string>): Promise<{ status: number; cookie: string | null; error?: string }> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: u.hostname, port: Number(u.port), localAddress, method: "POST", path: "/api/login", headers: { Origin: url, "Content-Type": "application/json" } },
+      (res) => {
+        let text = "";
+        res.on("data", (d) => (text += d));
+        res.on("end", () => {
+          const set = res.headers["set-cookie"]?.[0];
+          resolve({ status: res.statusCode ?? 0, cookie: set ? set.split(";")[0]! : null, error: (JSON.parse(text) as { error?: string }).error });
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
 }
 
 /** A tab's socket with a cookie: resolves once the relay's hello arrived; `closed` has the close code. */
@@ -103,7 +124,7 @@ describe("the signing key and the sign-in limits", () => {
     expect(check(TOKEN)).not.toBeNull();
   });
 
-  test("codes are single use and expire; wrong codes and tokens count toward the limit (429)", async () => {
+  test("codes are single use and expire; wrong tokens count toward a limit per address, codes never do", async () => {
     const auth = new WebAuth({ token: TOKEN, codeTtlMs: 50, failuresPerMinute: 3 });
     const { code } = auth.issueCode();
     expect(Buffer.from(code, "base64url").length).toBeGreaterThanOrEqual(16);
@@ -112,17 +133,36 @@ describe("the signing key and the sign-in limits", () => {
     expect(auth.redeem(code)).toBeNull();
     await Bun.sleep(80);
     expect(auth.redeem(stale.code)).toBeNull();
-    expect(auth.limited).toBe(false);
-    expect(auth.login("wrong")).toBeNull();
-    expect(auth.limited).toBe(true);
+    for (let i = 0; i < 5; i++) expect(auth.redeem(`guess-${i}`)).toBeNull();
+    expect(auth.limited("10.0.0.1")).toBe(false);
+    for (let i = 0; i < 3; i++) expect(auth.login("wrong", "10.0.0.1")).toBeNull();
+    expect(auth.limited("10.0.0.1")).toBe(true);
+    expect(auth.limited("10.0.0.2")).toBe(false);
+    // Tripped or not, a valid code still signs in.
+    expect(auth.redeem(auth.issueCode().code)).toStartWith("v1.");
+  });
 
-    const { url } = await serve();
+  test("over HTTP: a noisy local address trips only its own limit; the owner signs in with the token elsewhere and with a link anywhere", async () => {
+    const { webchat, url } = await serve();
+    // Another local process: same loopback, its own source address (127.0.0.2).
+    const noisy = (body: Record<string, string>) => loginFrom("127.0.0.2", url, body);
     const tries = [];
-    for (let i = 0; i < 11; i++) tries.push((await login(url, { code: `guess-${i}` })).status);
+    for (let i = 0; i < 11; i++) tries.push((await noisy({ token: `guess-${i}` })).status);
     expect(tries.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(tries[10]).toBe(429);
-    // Even the right token waits out the limit.
-    expect((await login(url, { token: TOKEN })).status).toBe(429);
+    const limited = await noisy({ token: TOKEN });
+    expect(limited.status).toBe(429);
+    expect(limited.error).toContain("clawdis webchat --link");
+    // Wrong codes are neither limited nor counted: 256 random bits are not guessed.
+    for (let i = 0; i < 12; i++) expect((await noisy({ code: `guess-${i}` })).status).toBe(401);
+    // A valid one-time code gets through the tripped limit.
+    const viaLink = await noisy({ code: webchat.signInLink().url.split("#code=")[1]! });
+    expect(viaLink.status).toBe(200);
+    expect(viaLink.cookie).toStartWith(`clawdis_webchat_${new URL(url).port}=v1.`);
+    // The owner's own address was never limited.
+    const owner = await login(url, { token: TOKEN });
+    expect(owner.status).toBe(200);
+    expect(await openTab(url, owner.cookie!).hello).toMatchObject({ type: "hello" });
   });
 
   test("sign-in is same-origin only, and a body with neither token nor code is a clear 400", async () => {
@@ -132,5 +172,22 @@ describe("the signing key and the sign-in limits", () => {
     const empty = await fetch(`${url}/api/login`, { method: "POST", headers: { Origin: url }, body: "{}" });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { error: string }).error).toBe("expected JSON {token} or {code}");
+  });
+});
+
+describe("the sign-in link goes to a terminal only", () => {
+  test("a terminal gets the link unasked; a pipe or file only with CLAWDIS_PRINT_SIGNIN_LINK=1", async () => {
+    expect(signInLinkOnStdout({}, true)).toBe(true);
+    expect(signInLinkOnStdout({}, false)).toBe(false);
+    expect(signInLinkOnStdout({ CLAWDIS_PRINT_SIGNIN_LINK: "0" }, false)).toBe(false);
+    expect(signInLinkOnStdout({ CLAWDIS_PRINT_SIGNIN_LINK: "1" }, false)).toBe(true);
+    const { webchat, url } = await serve();
+    const written: string[] = [];
+    printSignInLink(webchat, silentLogger, { show: false, write: (l) => written.push(l) });
+    expect(written).toEqual([]);
+    printSignInLink(webchat, silentLogger, { show: true, write: (l) => written.push(l) });
+    expect(written).toHaveLength(1);
+    const code = /#code=([\w-]{43})\n$/.exec(written[0]!)![1]!;
+    expect((await login(url, { code })).status).toBe(200);
   });
 });

@@ -58,7 +58,7 @@ function noteUnknownFields(method: MethodName, params: unknown, call: Call): voi
   const known = KNOWN_FIELDS.get(method)!;
   for (const field of Object.keys(params)) {
     if (known.has(field)) continue;
-    const key = `${method}\u0000${field}`;
+    const key = `${method}\u0000${field.slice(0, 64)}`;
     if (loggedUnknown.has(key) || loggedUnknown.size >= MAX_LOGGED_UNKNOWN) continue;
     loggedUnknown.add(key);
     call.gw.log.debug("ignored an unknown params field", { method, field: field.slice(0, 64), client: call.caller.client.name });

@@ -429,6 +429,8 @@ public struct HealthConfig: Codable {
     public let lastError: PurpleLastError?
     public let loadedAt: Int
     public let restartRequired: [String]
+    public let tokenSource: TokenSource?
+    public let warnings: [String]?
 
     public enum CodingKeys: String, CodingKey {
         case file = "file"
@@ -436,14 +438,18 @@ public struct HealthConfig: Codable {
         case lastError = "lastError"
         case loadedAt = "loadedAt"
         case restartRequired = "restartRequired"
+        case tokenSource = "tokenSource"
+        case warnings = "warnings"
     }
 
-    public init(file: String?, hash: String?, lastError: PurpleLastError?, loadedAt: Int, restartRequired: [String]) {
+    public init(file: String?, hash: String?, lastError: PurpleLastError?, loadedAt: Int, restartRequired: [String], tokenSource: TokenSource?, warnings: [String]?) {
         self.file = file
         self.hash = hash
         self.lastError = lastError
         self.loadedAt = loadedAt
         self.restartRequired = restartRequired
+        self.tokenSource = tokenSource
+        self.warnings = warnings
     }
 }
 
@@ -470,14 +476,18 @@ public extension HealthConfig {
         hash: String?? = nil,
         lastError: PurpleLastError?? = nil,
         loadedAt: Int? = nil,
-        restartRequired: [String]? = nil
+        restartRequired: [String]? = nil,
+        tokenSource: TokenSource?? = nil,
+        warnings: [String]?? = nil
     ) -> HealthConfig {
         return HealthConfig(
             file: file ?? self.file,
             hash: hash ?? self.hash,
             lastError: lastError ?? self.lastError,
             loadedAt: loadedAt ?? self.loadedAt,
-            restartRequired: restartRequired ?? self.restartRequired
+            restartRequired: restartRequired ?? self.restartRequired,
+            tokenSource: tokenSource ?? self.tokenSource,
+            warnings: warnings ?? self.warnings
         )
     }
 
@@ -541,6 +551,13 @@ public extension PurpleLastError {
     func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
         return String(data: try self.jsonData(), encoding: encoding)
     }
+}
+
+public enum TokenSource: String, Codable {
+    case env = "env"
+    case file = "file"
+    case flag = "flag"
+    case none = "none"
 }
 
 // MARK: - HealthSessions
@@ -1640,6 +1657,8 @@ public struct HealthConfigClass: Codable {
     public let lastError: FluffyLastError?
     public let loadedAt: Int
     public let restartRequired: [String]
+    public let tokenSource: TokenSource?
+    public let warnings: [String]?
 
     public enum CodingKeys: String, CodingKey {
         case file = "file"
@@ -1647,14 +1666,18 @@ public struct HealthConfigClass: Codable {
         case lastError = "lastError"
         case loadedAt = "loadedAt"
         case restartRequired = "restartRequired"
+        case tokenSource = "tokenSource"
+        case warnings = "warnings"
     }
 
-    public init(file: String?, hash: String?, lastError: FluffyLastError?, loadedAt: Int, restartRequired: [String]) {
+    public init(file: String?, hash: String?, lastError: FluffyLastError?, loadedAt: Int, restartRequired: [String], tokenSource: TokenSource?, warnings: [String]?) {
         self.file = file
         self.hash = hash
         self.lastError = lastError
         self.loadedAt = loadedAt
         self.restartRequired = restartRequired
+        self.tokenSource = tokenSource
+        self.warnings = warnings
     }
 }
 
@@ -1681,14 +1704,18 @@ public extension HealthConfigClass {
         hash: String?? = nil,
         lastError: FluffyLastError?? = nil,
         loadedAt: Int? = nil,
-        restartRequired: [String]? = nil
+        restartRequired: [String]? = nil,
+        tokenSource: TokenSource?? = nil,
+        warnings: [String]?? = nil
     ) -> HealthConfigClass {
         return HealthConfigClass(
             file: file ?? self.file,
             hash: hash ?? self.hash,
             lastError: lastError ?? self.lastError,
             loadedAt: loadedAt ?? self.loadedAt,
-            restartRequired: restartRequired ?? self.restartRequired
+            restartRequired: restartRequired ?? self.restartRequired,
+            tokenSource: tokenSource ?? self.tokenSource,
+            warnings: warnings ?? self.warnings
         )
     }
 
@@ -2716,6 +2743,8 @@ public struct HealthResultConfig: Codable {
     public let lastError: TentacledLastError?
     public let loadedAt: Int
     public let restartRequired: [String]
+    public let tokenSource: TokenSource?
+    public let warnings: [String]?
 
     public enum CodingKeys: String, CodingKey {
         case file = "file"
@@ -2723,14 +2752,18 @@ public struct HealthResultConfig: Codable {
         case lastError = "lastError"
         case loadedAt = "loadedAt"
         case restartRequired = "restartRequired"
+        case tokenSource = "tokenSource"
+        case warnings = "warnings"
     }
 
-    public init(file: String?, hash: String?, lastError: TentacledLastError?, loadedAt: Int, restartRequired: [String]) {
+    public init(file: String?, hash: String?, lastError: TentacledLastError?, loadedAt: Int, restartRequired: [String], tokenSource: TokenSource?, warnings: [String]?) {
         self.file = file
         self.hash = hash
         self.lastError = lastError
         self.loadedAt = loadedAt
         self.restartRequired = restartRequired
+        self.tokenSource = tokenSource
+        self.warnings = warnings
     }
 }
 
@@ -2757,14 +2790,18 @@ public extension HealthResultConfig {
         hash: String?? = nil,
         lastError: TentacledLastError?? = nil,
         loadedAt: Int? = nil,
-        restartRequired: [String]? = nil
+        restartRequired: [String]? = nil,
+        tokenSource: TokenSource?? = nil,
+        warnings: [String]?? = nil
     ) -> HealthResultConfig {
         return HealthResultConfig(
             file: file ?? self.file,
             hash: hash ?? self.hash,
             lastError: lastError ?? self.lastError,
             loadedAt: loadedAt ?? self.loadedAt,
-            restartRequired: restartRequired ?? self.restartRequired
+            restartRequired: restartRequired ?? self.restartRequired,
+            tokenSource: tokenSource ?? self.tokenSource,
+            warnings: warnings ?? self.warnings
         )
     }
 
@@ -5180,6 +5217,7 @@ public struct ConfigReloadResult: Codable {
     public let hash: String?
     public let problems: [String]?
     public let restartRequired: [String]
+    public let warnings: [String]?
 
     public enum CodingKeys: String, CodingKey {
         case applied = "applied"
@@ -5188,15 +5226,17 @@ public struct ConfigReloadResult: Codable {
         case hash = "hash"
         case problems = "problems"
         case restartRequired = "restartRequired"
+        case warnings = "warnings"
     }
 
-    public init(applied: Bool, changed: [String], file: String?, hash: String?, problems: [String]?, restartRequired: [String]) {
+    public init(applied: Bool, changed: [String], file: String?, hash: String?, problems: [String]?, restartRequired: [String], warnings: [String]?) {
         self.applied = applied
         self.changed = changed
         self.file = file
         self.hash = hash
         self.problems = problems
         self.restartRequired = restartRequired
+        self.warnings = warnings
     }
 }
 
@@ -5224,7 +5264,8 @@ public extension ConfigReloadResult {
         file: String?? = nil,
         hash: String?? = nil,
         problems: [String]?? = nil,
-        restartRequired: [String]? = nil
+        restartRequired: [String]? = nil,
+        warnings: [String]?? = nil
     ) -> ConfigReloadResult {
         return ConfigReloadResult(
             applied: applied ?? self.applied,
@@ -5232,7 +5273,8 @@ public extension ConfigReloadResult {
             file: file ?? self.file,
             hash: hash ?? self.hash,
             problems: problems ?? self.problems,
-            restartRequired: restartRequired ?? self.restartRequired
+            restartRequired: restartRequired ?? self.restartRequired,
+            warnings: warnings ?? self.warnings
         )
     }
 
@@ -5819,6 +5861,8 @@ public struct HealthEventPayloadConfig: Codable {
     public let lastError: StickyLastError?
     public let loadedAt: Int
     public let restartRequired: [String]
+    public let tokenSource: TokenSource?
+    public let warnings: [String]?
 
     public enum CodingKeys: String, CodingKey {
         case file = "file"
@@ -5826,14 +5870,18 @@ public struct HealthEventPayloadConfig: Codable {
         case lastError = "lastError"
         case loadedAt = "loadedAt"
         case restartRequired = "restartRequired"
+        case tokenSource = "tokenSource"
+        case warnings = "warnings"
     }
 
-    public init(file: String?, hash: String?, lastError: StickyLastError?, loadedAt: Int, restartRequired: [String]) {
+    public init(file: String?, hash: String?, lastError: StickyLastError?, loadedAt: Int, restartRequired: [String], tokenSource: TokenSource?, warnings: [String]?) {
         self.file = file
         self.hash = hash
         self.lastError = lastError
         self.loadedAt = loadedAt
         self.restartRequired = restartRequired
+        self.tokenSource = tokenSource
+        self.warnings = warnings
     }
 }
 
@@ -5860,14 +5908,18 @@ public extension HealthEventPayloadConfig {
         hash: String?? = nil,
         lastError: StickyLastError?? = nil,
         loadedAt: Int? = nil,
-        restartRequired: [String]? = nil
+        restartRequired: [String]? = nil,
+        tokenSource: TokenSource?? = nil,
+        warnings: [String]?? = nil
     ) -> HealthEventPayloadConfig {
         return HealthEventPayloadConfig(
             file: file ?? self.file,
             hash: hash ?? self.hash,
             lastError: lastError ?? self.lastError,
             loadedAt: loadedAt ?? self.loadedAt,
-            restartRequired: restartRequired ?? self.restartRequired
+            restartRequired: restartRequired ?? self.restartRequired,
+            tokenSource: tokenSource ?? self.tokenSource,
+            warnings: warnings ?? self.warnings
         )
     }
 
