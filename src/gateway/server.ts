@@ -20,7 +20,7 @@ import type { Registry } from "prom-client";
 import { mountGateway } from "../http/app.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { statePaths } from "../paths.ts";
-import { CloseCode, PROVIDERS, type AgentFinal, type ShutdownEvent } from "../protocol/index.ts";
+import { CloseCode, PROVIDERS, type ShutdownEvent } from "../protocol/index.ts";
 import { Providers } from "../providers/index.ts";
 import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
 import { COMMIT, VERSION } from "../version.ts";
@@ -28,16 +28,14 @@ import { AuthLimiter } from "./auth-limit.ts";
 import { Broadcaster } from "./broadcast.ts";
 import { Connection, type ConnectionRegistry } from "./connection.ts";
 import type { GatewayContext } from "./context.ts";
-import { Dedupe } from "./dedupe.ts";
 import { listenersOnPort } from "./force.ts";
 import { HealthState } from "./health.ts";
-import { IdempotencyStore } from "./idempotency.ts";
 import { Journal } from "./journal.ts";
 import { Ledger } from "./ledger.ts";
-import { RunRegistry } from "./runs.ts";
 import { acquireLock } from "./lock.ts";
 import { handleInbound, resumeInbound } from "./inbound.ts";
 import { PendingInboundStore } from "./inbound-pending.ts";
+import { AgentRuns, IdempotencyStore } from "../runs/index.ts";
 import { LiveConfig } from "./live-config.ts";
 import { Presence } from "./presence.ts";
 import { SessionsSummary } from "./sessions-summary.ts";
@@ -216,12 +214,15 @@ export function createGateway(opts: GatewayOptions): Gateway {
     journal,
     ledger,
     inboundPending: new PendingInboundStore(statePaths(opts.stateDir).inboundPending),
-    runRegistry: new RunRegistry(),
+    agentRuns: new AgentRuns({
+      agent,
+      deliver: (params, final, via) => delivery.deliver(params, final, via),
+      idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { agent: 5 * 60_000 }),
+      defaultTimeoutMs: () => ctx.config.agent.timeoutMs,
+    }),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     delivery,
     gate,
-    idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { agent: 5 * 60_000 }),
-    runs: new Dedupe<{ runId: string; done: Promise<AgentFinal> }>(),
     clients: () => broadcaster.size,
     clientStats: { joined: 0, left: 0 },
     whatsapp: () => (whatsappProvider ??= createWhatsApp()),
@@ -399,7 +400,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();
         // The whole run chain (delivery, idempotency record) settles, then its final res goes out.
-        await ctx.runRegistry.settled(1_500);
+        await ctx.agentRuns.settled(1_500);
         await new Promise((r) => setTimeout(r, 0));
         const payload: ShutdownEvent = { reason };
         if (restartExpectedMs !== undefined) payload.restartExpectedMs = restartExpectedMs;
