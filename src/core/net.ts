@@ -1,3 +1,5 @@
+import { networkInterfaces } from "node:os";
+
 /** True for addresses only this host can reach: localhost, 127.0.0.0/8, ::1 (bracketed or not). */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
@@ -20,4 +22,12 @@ export function dialHost(bind: string): string {
   if (bind === "0.0.0.0" || bind === "") return "127.0.0.1";
   if (bind === "::" || bind === "[::]") return "[::1]";
   return urlHost(bind);
+}
+
+/** This host's first non-internal IPv4 address (what presence reports), or `fallback`. */
+export function primaryIp(fallback: string): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return fallback;
 }

@@ -5,7 +5,7 @@ import type { InboundGate } from "../inbound/index.ts";
 import type { Logger } from "../log.ts";
 import type { ClientInfo, StateVersion } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
-import type { AuthLimiter } from "./auth-limit.ts";
+import type { AuthLimiter } from "../core/auth-limit.ts";
 import type { Broadcaster } from "./broadcast.ts";
 import type { HealthState } from "./health.ts";
 import type { Journal } from "./journal.ts";
