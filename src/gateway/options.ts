@@ -24,8 +24,6 @@ export interface GatewayOptions {
   configSource?: { loaded: LoadedConfig; load: () => LoadedConfig; watch?: string };
   /** After a reload is in force (the CLI updates what lives outside the gateway: WebChat, log level). */
   onReload?: ReloadApplyDeps["onReload"];
-  /** The token in force changed: scrub the new one from log text too. */
-  onTokenRotated?: (token: string) => void;
   /** WhatsApp overrides: the socket-factory seam (tests inject a fake peer), URL, backoff. */
   whatsapp?: Omit<import("../providers/whatsapp/index.ts").WhatsAppOptions, "credsDir">;
 }

@@ -19,8 +19,6 @@ export interface ReloadApplyDeps {
   connections: () => Iterable<Connection>;
   /** The connection whose `config.reload` this is: it gets its answer before the close. */
   reloadCaller: () => string | undefined;
-  /** The token in force changed (the logger scrubs it from free text from now on). */
-  onTokenRotated?: (token: string) => void;
   onReload?: (current: Config, previous: Config, plan: ReloadPlan) => void;
 }
 
@@ -43,7 +41,8 @@ export function reloadApplier(deps: ReloadApplyDeps) {
       if (changed("gateway.authFailuresPerMinute")) deps.authLimiter().setMaxFailures(next.gateway.authFailuresPerMinute);
       if (changed("gateway.tickIntervalMs")) deps.restartTick();
       if (next.gateway.token !== previous.gateway.token && next.gateway.token !== undefined) {
-        deps.onTokenRotated?.(next.gateway.token);
+        // The logger scrubbed only the start-up token from free text: the new one joins it.
+        deps.log.addSecret(next.gateway.token);
         closeRotated(deps);
       }
       deps.onReload?.(next, previous, plan);

@@ -119,7 +119,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
       connections: () => connections,
       reloadCaller: () => reloadCaller,
       ...(opts.onReload ? { onReload: opts.onReload } : {}),
-      ...(opts.onTokenRotated ? { onTokenRotated: opts.onTokenRotated } : {}),
     }),
     onAttempt: () => health.refresh(),
   });
