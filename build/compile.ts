@@ -43,7 +43,14 @@ async function nodeBundle(): Promise<void> {
     define: { __CLAWDIS_VERSION__: JSON.stringify(version), __CLAWDIS_COMMIT__: JSON.stringify(commit) },
     outdir: dist,
     naming: "clawdis.mjs",
-    plugins: [{ name: "native-abort-controller", setup: (b) => b.onResolve({ filter: /^abort-controller$/ }, () => ({ path: shim })) }],
+    plugins: [
+      {
+        name: "native-abort-controller",
+        setup(b) {
+          b.onResolve({ filter: /^abort-controller$/ }, () => ({ path: shim }));
+        },
+      },
+    ],
   });
   if (!out.success) {
     for (const m of out.logs) console.error(m);
