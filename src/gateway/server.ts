@@ -166,7 +166,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     inboundPending: new PendingInboundStore(statePaths(opts.stateDir).inboundPending),
     agentRuns: new AgentRuns({
       agent,
-      deliver: (params, final, via) => delivery.deliver(params, final, via),
+      deliver: delivery.deliver.bind(delivery),
       idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { agent: 5 * 60_000 }),
       defaultTimeoutMs: () => ctx.config.agent.timeoutMs,
     }),

@@ -1,8 +1,11 @@
-import type { AgentRunner, RunCause } from "../agent/runner.ts";
+import type { AgentRunner, RunCause, RunRequest } from "../agent/runner.ts";
 import type { AgentFinal, AgentParams, ProviderName } from "../protocol/index.ts";
 import { Dedupe } from "./dedupe.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import { RunRegistry } from "./registry.ts";
+
+/** Run-request fields beyond what `AgentParams` says (those the service fills in itself excluded). */
+export type RunExtras = Omit<Partial<RunRequest>, "message" | "timeoutMs" | "hold" | "to" | "sessionId" | "thinking">;
 
 /** A run as its callers see it: the same for the first caller and every later one with its key. */
 export interface AgentRun {
@@ -16,7 +19,7 @@ export interface AgentRun {
 export interface AgentRunsDeps {
   agent: Pick<AgentRunner, "start">;
   /** Delivers the reply when the params ask for it (src/delivery's `Delivery.deliver`). */
-  deliver: (params: AgentParams, final: AgentFinal, via?: ProviderName) => Promise<AgentFinal>;
+  deliver: (params: AgentParams, final: AgentFinal, via?: ProviderName, replyTo?: string) => Promise<AgentFinal>;
   idempotency: IdempotencyStore;
   /** `agent.timeoutMs` in force, for runs that ask for none. */
   defaultTimeoutMs: () => number;
@@ -25,6 +28,10 @@ export interface AgentRunsDeps {
 export interface StartOptions {
   /** The provider a chat message came from: its reply goes back the same way. */
   via?: ProviderName;
+  /** The chat message the reply answers (groups quote it). */
+  replyTo?: string;
+  /** What else the runner takes from a chat message (e.g. its media), passed through as is. */
+  request?: RunExtras;
   /**
    * Called once the run is accepted (its message on disk, its key remembered), before the
    * run may emit anything: the `agent` method sends its ack here, so the ack is the first
@@ -47,7 +54,7 @@ export class AgentRuns {
 
   /** Start the run for `params.idempotencyKey`, or join the one that key already started. */
   async start(params: AgentParams, opts: StartOptions = {}): Promise<AgentRun> {
-    const shared = this.dedupe.run(params.idempotencyKey, () => this.begin(params, opts.via));
+    const shared = this.dedupe.run(params.idempotencyKey, () => this.begin(params, opts));
     const run = await shared.value;
     opts.onAccepted?.(run.runId);
     // Only the caller that started it lets it go, and only after its own ack.
@@ -60,7 +67,7 @@ export class AgentRuns {
     return this.registry.settled(timeoutMs);
   }
 
-  private async begin(params: AgentParams, via?: ProviderName): Promise<AgentRun & { release: () => void }> {
+  private async begin(params: AgentParams, opts: StartOptions): Promise<AgentRun & { release: () => void }> {
     const { deps } = this;
     const key = params.idempotencyKey;
     // Known from before a restart: the same runId, and its final (or why there is none).
@@ -78,6 +85,7 @@ export class AgentRuns {
     // `timeout: 0` is "the configured default" (the macOS app's way of saying none).
     const timeoutMs = params.timeout ? Math.ceil(params.timeout * 1000) : deps.defaultTimeoutMs();
     const run = await deps.agent.start({
+      ...opts.request,
       message: params.message,
       timeoutMs,
       hold,
@@ -93,7 +101,7 @@ export class AgentRuns {
       throw err;
     }
     const done = run.done
-      .then((final) => deps.deliver(params, final, via))
+      .then((final) => deps.deliver(params, final, opts.via, opts.replyTo))
       .then(
         async (final) => {
           // A run cut short by shutdown is not an outcome: a retry after restart runs it again.

@@ -58,6 +58,22 @@ describe("AgentRuns: the ack is the run's first frame", () => {
   });
 });
 
+describe("AgentRuns: delivery", () => {
+  test("the reply is delivered through the provider the message came from, answering the message it names", async () => {
+    const agent = new AgentRunner({ backend: echoBackend(), log: silentLogger, onEvent: () => {} });
+    const seen: unknown[] = [];
+    const runs = new AgentRuns({
+      agent,
+      deliver: async (p, final, via, replyTo) => (seen.push({ deliver: p.deliver, via, replyTo }), final),
+      idempotency: store(),
+      defaultTimeoutMs: () => 5_000,
+    });
+    const run = await runs.start({ ...params("k-deliver"), to: "4242", deliver: true }, { via: "telegram", replyTo: "m-7" });
+    expect((await run.done).status).toBe("ok");
+    expect(seen).toEqual([{ deliver: true, via: "telegram", replyTo: "m-7" }]);
+  });
+});
+
 describe("AgentRuns: outcomes are typed", () => {
   test("ok, error and timeout causes", async () => {
     const frames: string[] = [];
