@@ -33,11 +33,36 @@ function bun(args: string[]): void {
   }
 }
 
+/** dist/clawdis.mjs: the CLI for Node, with the natives in place of the `abort-controller` polyfill (build/shims/). */
+async function nodeBundle(): Promise<void> {
+  const shim = join(import.meta.dir, "shims", "abort-controller.ts");
+  const out = await Bun.build({
+    entrypoints: [join(root, "src/cli.ts")],
+    target: "node",
+    format: "esm",
+    define: { __CLAWDIS_VERSION__: JSON.stringify(version), __CLAWDIS_COMMIT__: JSON.stringify(commit) },
+    outdir: dist,
+    naming: "clawdis.mjs",
+    plugins: [
+      {
+        name: "native-abort-controller",
+        setup(b) {
+          b.onResolve({ filter: /^abort-controller$/ }, () => ({ path: shim }));
+        },
+      },
+    ],
+  });
+  if (!out.success) {
+    for (const m of out.logs) console.error(m);
+    process.exit(1);
+  }
+}
+
 // --bytecode needs ESM for top-level await; it halves start-up time.
 // __CLAWDIS_RUNTIME__ makes the Node and Deno adapters dead code in the Bun binary (start-up).
 const onlyBun = ["--define", `__CLAWDIS_RUNTIME__=${JSON.stringify("bun")}`];
 bun(["src/cli.ts", "--compile", "--minify", "--bytecode", "--format=esm", ...define, ...onlyBun, "--outfile", join(dist, "clawdis")]);
-bun(["src/cli.ts", "--target=node", "--format=esm", ...define, "--outfile", join(dist, "clawdis.mjs")]);
+await nodeBundle();
 
 // The Node bundle needs its own shebang (the source's names bun).
 const mjs = join(dist, "clawdis.mjs");

@@ -18,6 +18,8 @@ export interface Logger {
   child(scope: string): Logger;
   /** Change the log file's level (a config reload); children follow. */
   setFileLevel(level: LogLevel): void;
+  /** Scrub this secret from free text too from now on (a rotated token); children follow. */
+  addSecret(secret: string): void;
   /** Flush the file and stop writing. */
   close(): Promise<void>;
 }
@@ -141,6 +143,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       setFileLevel: (level) => {
         fileLevel = RANK[level];
         debugEnabled = Math.min(fileLevel, stdoutLevel) <= RANK.debug;
+      },
+      addSecret: (secret) => {
+        if (secret.length > 0 && !secrets.includes(secret)) secrets.push(secret);
       },
       close: () => sink?.close() ?? Promise.resolve(),
     };

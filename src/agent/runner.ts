@@ -13,13 +13,28 @@ export interface RunRequest {
   timeoutMs: number;
   /** Files that came with a chat message (issue 16 §5), handed to the backend. */
   media?: InboundMedia[];
+  /**
+   * The run does not execute (and emits nothing) before this settles: the caller's
+   * acknowledgement goes out first, however long its own bookkeeping takes.
+   */
+  hold?: Promise<unknown>;
 }
+
+/** How a run ended: its final's status says what the client sees, this says why. */
+export type RunCause = "ok" | "error" | "timeout" | "shutdown";
 
 export interface StartedRun {
   runId: string;
   sessionId: string;
   /** Settles with the final payload; rejects with AGENT_TIMEOUT. */
   done: Promise<AgentFinal>;
+  /** Why the run ended; settles with `done` and never rejects. */
+  cause: Promise<RunCause>;
+}
+
+interface Ended {
+  final: AgentFinal;
+  cause: RunCause;
 }
 
 /** Why a run was aborted by the gateway rather than by its deadline. */
@@ -79,7 +94,7 @@ export class AgentRunner {
     let accepted!: (failure?: unknown) => void;
     const acceptance = new Promise<unknown>((resolve) => (accepted = resolve));
     const previous = this.sessionTails.get(sessionId) ?? Promise.resolve();
-    const done = previous
+    const ended = previous
       .catch(() => {})
       .then(() => acceptance)
       .then((failure) => {
@@ -87,6 +102,11 @@ export class AgentRunner {
         return this.execute(runId, sessionId, req, controller);
       })
       .finally(() => this.controllers.delete(runId));
+    const done = ended.then((e) => e.final);
+    const cause = ended.then(
+      (e) => e.cause,
+      (err): RunCause => (err instanceof GatewayError && err.code === "AGENT_TIMEOUT" ? "timeout" : "error"),
+    );
     const tail = done.catch(() => {});
     this.sessionTails.set(sessionId, tail);
     void tail.then(() => {
@@ -100,7 +120,7 @@ export class AgentRunner {
       throw err;
     }
     accepted();
-    return { runId, sessionId, done };
+    return { runId, sessionId, done, cause };
   }
 
   /** Abort every run, queued or executing; each ends with status "error", summary "shutdown". */
@@ -136,7 +156,7 @@ export class AgentRunner {
     this.waiters.shift()?.();
   }
 
-  private async execute(runId: string, sessionId: string, req: RunRequest, controller: AbortController): Promise<AgentFinal> {
+  private async execute(runId: string, sessionId: string, req: RunRequest, controller: AbortController): Promise<Ended> {
     let seq = 0;
     // A backend that ignores the abort must not keep streaming; `force` is for the runner's own last word.
     const emit = (stream: string, data: unknown, force = false) => {
@@ -148,7 +168,8 @@ export class AgentRunner {
     let acquired = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
     try {
-      // Start on a later macrotask so the caller's ack goes out before the first event
+      await req.hold;
+      // Start on a later macrotask so a caller without `hold` acks before the first event
       // (setImmediate: setTimeout(0) is clamped to a millisecond or more).
       await new Promise((r) => setImmediate(r));
       await this.acquire(signal);
@@ -184,12 +205,12 @@ export class AgentRunner {
       if (signal.aborted) throw signal.reason;
       await this.deps.sessions?.append(sessionId, { runId, role: "assistant", content: result.summary, ts: Date.now() });
       emit("lifecycle", { phase: "end" });
-      return { runId, status: "ok", summary: result.summary };
+      return { final: { runId, status: "ok", summary: result.summary }, cause: "ok" };
     } catch (err) {
       this.deps.sessions?.abandon(runId);
       if (err instanceof Shutdown) {
         emit("lifecycle", { phase: "error", reason: "shutdown" }, true);
-        return { runId, status: "error", summary: "shutdown" };
+        return { final: { runId, status: "error", summary: "shutdown" }, cause: "shutdown" };
       }
       if (err instanceof GatewayError) {
         this.deps.log.warn("agent run stopped", { runId, code: err.code, reason: err.message });
@@ -200,7 +221,7 @@ export class AgentRunner {
       this.deps.log.warn("agent run failed", { runId, error: message });
       emit("error", { message }, true);
       emit("lifecycle", { phase: "end" }, true);
-      return { runId, status: "error", summary: message };
+      return { final: { runId, status: "error", summary: message }, cause: "error" };
     } finally {
       if (timer) clearTimeout(timer);
       if (acquired) this.release();

@@ -1,7 +1,5 @@
-import { defineCommand } from "citty";
 import type { Health } from "../protocol/index.ts";
-import { connectArgs } from "./connect.ts";
-import { handled } from "./errors.ts";
+import { askCommand } from "./ask.ts";
 
 export function describeHealth(health: Health): string {
   return [
@@ -13,8 +11,8 @@ export function describeHealth(health: Health): string {
 }
 
 /** `clawdis health` / `clawdis gateway health`: the running gateway's health snapshot. */
-export default defineCommand({
-  meta: {
+export default askCommand(
+  {
     name: "health",
     description:
       "Print the running gateway's health (exit 0 when it answers).\n\n" +
@@ -23,13 +21,6 @@ export default defineCommand({
       "  clawdis health --json\n" +
       "  clawdis health --url ws://127.0.0.1:18789 --token s3cret",
   },
-  args: connectArgs,
-  run: ({ args }) =>
-    handled(async () => {
-      const { withClient, print } = await import("./connect.ts");
-      await withClient(args, async (client) => {
-        const health = await client.request("health");
-        print(args.json, health, () => describeHealth(health));
-      });
-    }),
-});
+  "health",
+  describeHealth,
+);

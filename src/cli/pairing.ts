@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import type { PairingRequest, ProviderName } from "../protocol/index.ts";
+import { askCommand } from "./ask.ts";
 import { connectArgs } from "./connect.ts";
 import { CliExit, Exit, handled } from "./errors.ts";
 
@@ -15,8 +16,8 @@ export function describeRequests(requests: PairingRequest[], now = Date.now()): 
     .join("\n");
 }
 
-const list = defineCommand({
-  meta: {
+const list = askCommand(
+  {
     name: "list",
     description:
       "Strangers waiting for a decision (dmPolicy \"pairing\"), oldest first.\n\n" +
@@ -24,16 +25,9 @@ const list = defineCommand({
       "  clawdis pairing list\n" +
       "  clawdis pairing list --json",
   },
-  args: connectArgs,
-  run: ({ args }) =>
-    handled(async () => {
-      const { withClient, print } = await import("./connect.ts");
-      await withClient(args, async (client) => {
-        const res = await client.request("pairing.list");
-        print(args.json, res, () => describeRequests(res));
-      });
-    }),
-});
+  "pairing.list",
+  (res) => describeRequests(res),
+);
 
 /** approve and reject take the same arguments and differ in the method and the sentence. */
 const decision = (method: "pairing.approve" | "pairing.reject", verb: string, description: string) =>

@@ -20,7 +20,7 @@ import {
   type MethodResult,
   type PresenceEntry,
 } from "../protocol/index.ts";
-import { Backoff } from "./backoff.ts";
+import { Backoff } from "../core/backoff.ts";
 import { GatewayClientError } from "./errors.ts";
 import { Mirror, type Gap } from "./mirror.ts";
 import { Session } from "./session.ts";

@@ -1,5 +1,5 @@
 import type { HelloError, HelloOk } from "../protocol/index.ts";
-import type { Backoff } from "./backoff.ts";
+import type { Backoff } from "../core/backoff.ts";
 import { GatewayClientError } from "./errors.ts";
 
 export type ClientState = "idle" | "connecting" | "open" | "reconnecting" | "closed";

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import JSON5 from "json5";
 import * as v from "valibot";
 import { isLoopback } from "../core/net.ts";
+import { describeIssue } from "../protocol/index.ts";
 import { ConfigSchema, type Config } from "./schema.ts";
 
 /** A configuration problem: fatal at start-up, printed as is. */
@@ -41,15 +42,11 @@ export interface LoadedConfig {
   fileTokenOverridden?: "same" | "different";
 }
 
-/** Turn valibot issues into lines like `gateway.tickIntervalMs: expected number, got "soon"`. */
+/** Valibot issues as lines like `gateway.tickIntervalMs: expected number, got "soon"` (the protocol's one formatter). */
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[] {
   return issues.map((issue) => {
-    const path = v.getDotPath(issue) ?? "(root)";
-    if (issue.type === "strict_object" && issue.expected === "never") {
-      return `${path}: unknown key (remove it or check its spelling)`;
-    }
-    const expected = issue.expected ?? issue.type;
-    return `${path}: expected ${expected}, got ${issue.received}`;
+    const r = describeIssue(issue, "(root)");
+    return r.unknownKey ? `${r.text} (remove it or check its spelling)` : r.text;
   });
 }
 
@@ -125,8 +122,6 @@ export function tokenSourceName(source: TokenSource): string {
   return { flag: "--token on the command line", env: "CLAWDIS_GATEWAY_TOKEN in the environment", file: "gateway.token in the config file", none: "no token" }[source];
 }
 
-// Re-exported for the modules that import it from here (gateway/auth-limit.ts).
-export { isLoopback };
 
 /** Checks that need the whole merged config. */
 export function assertSafeBind(config: Config): void {

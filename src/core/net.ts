@@ -1,3 +1,5 @@
+import { networkInterfaces } from "node:os";
+
 /** True for addresses only this host can reach: localhost, 127.0.0.0/8, ::1 (bracketed or not). */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
@@ -35,4 +37,12 @@ export function hostHeaderName(hostHeader: string): string {
  */
 export function isLoopbackHostHeader(hostHeader: string | undefined): boolean {
   return hostHeader !== undefined && isLoopback(hostHeaderName(hostHeader));
+}
+
+/** This host's first non-internal IPv4 address (what presence reports), or `fallback`. */
+export function primaryIp(fallback: string): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return fallback;
 }

@@ -1,15 +1,10 @@
+import { clipUtf8, utf8Length } from "../core/bytes.ts";
 import { CloseCode } from "../protocol/index.ts";
 
 /** A frame turned into JSON, or the close code and reason it earns. */
 export type Decoded = { ok: true; frame: unknown } | { ok: false; code: CloseCode; reason: string };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** UTF-8 size of a string, exact only when it could matter against `limit` (a UTF-16 unit is at most 3 bytes). */
-export function utf8Length(s: string, limit = 0): number {
-  if (s.length * 3 <= limit) return s.length;
-  return Buffer.byteLength(s, "utf8");
-}
 
 function bytesOf(data: unknown): Uint8Array | null {
   if (data instanceof Uint8Array) return data;
@@ -27,7 +22,8 @@ function bytesOf(data: unknown): Uint8Array | null {
 export function decodeFrame(data: unknown, limit: number): Decoded {
   let text: string;
   if (typeof data === "string") {
-    if (utf8Length(data, limit) > limit) return { ok: false, code: CloseCode.MESSAGE_TOO_BIG, reason: `frame exceeds ${limit} bytes` };
+    // A UTF-16 unit is at most 3 bytes: count them only when it could matter.
+    if (data.length * 3 > limit && utf8Length(data) > limit) return { ok: false, code: CloseCode.MESSAGE_TOO_BIG, reason: `frame exceeds ${limit} bytes` };
     text = data;
   } else {
     const bytes = bytesOf(data);
@@ -48,7 +44,5 @@ export function decodeFrame(data: unknown, limit: number): Decoded {
 
 /** Close reasons travel in a control frame: at most 123 UTF-8 bytes. */
 export function clipReason(reason: string): string {
-  let out = reason;
-  while (utf8Length(out) > 123) out = out.slice(0, -1);
-  return out;
+  return clipUtf8(reason, 123);
 }

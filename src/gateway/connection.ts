@@ -1,15 +1,6 @@
 import * as v from "valibot";
-import {
-  CloseCode,
-  describeIssue,
-  EVENT_NAMES,
-  GatewayError,
-  METHOD_NAMES,
-  ReqSchema,
-  type Hello,
-  type HelloError,
-  type HelloOk,
-} from "../protocol/index.ts";
+import { CloseCode, describeIssue, EVENT_NAMES, GatewayError, METHOD_NAMES, ReqSchema } from "../protocol/index.ts";
+import type { Hello, HelloError, HelloOk } from "../protocol/index.ts";
 import type { SocketHandler, WireSocket } from "../runtime/types.ts";
 import type { EventSink, SendBudget, SendOptions } from "./broadcast.ts";
 import { clipReason, decodeFrame } from "./codec.ts";

@@ -3,16 +3,14 @@ import type { Config } from "../config/schema.ts";
 import type { Delivery } from "../delivery/index.ts";
 import type { InboundGate } from "../inbound/index.ts";
 import type { Logger } from "../log.ts";
-import type { AgentFinal, ClientInfo, StateVersion } from "../protocol/index.ts";
+import type { ClientInfo, StateVersion } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
-import type { AuthLimiter } from "./auth-limit.ts";
+import type { AuthLimiter } from "../core/auth-limit.ts";
 import type { Broadcaster } from "./broadcast.ts";
-import type { Dedupe } from "./dedupe.ts";
 import type { HealthState } from "./health.ts";
 import type { Journal } from "./journal.ts";
 import type { Ledger } from "./ledger.ts";
-import type { RunRegistry } from "./runs.ts";
-import type { IdempotencyStore } from "./idempotency.ts";
+import type { AgentRuns } from "../runs/index.ts";
 import type { Presence } from "./presence.ts";
 import type { PendingInboundStore } from "./inbound-pending.ts";
 import type { GatewayCounters } from "../metrics/counters.ts";
@@ -32,20 +30,17 @@ export interface GatewayContext {
   readonly agent: AgentRunner;
   readonly broadcaster: Broadcaster;
   readonly journal: Journal;
-  /** Runs by runId, running and recently finished, for `agent.wait`. */
-  readonly runRegistry: RunRegistry;
+  /** Agent runs: start or join by idempotency key (also across restarts), wait by runId. */
+  readonly agentRuns: AgentRuns;
   readonly authLimiter: AuthLimiter;
   /** Every provider send: idempotent, split, paced, durable while queued. */
   readonly delivery: Delivery;
   /** Inbound policy and the pairing store behind `pairing.*`. */
   readonly gate: InboundGate;
-  /** Agent idempotency keys on disk (5 min), so a retry after a restart joins the first run. */
-  readonly idempotency: IdempotencyStore;
   /** Every message's record; also send idempotency and inbound de-duplication. */
   readonly ledger: Ledger;
   /** Inbound messages whose run has not ended (kept for a restart). */
   readonly inboundPending: PendingInboundStore;
-  readonly runs: Dedupe<{ runId: string; done: Promise<AgentFinal> }>;
   readonly clients: () => number;
   /** Joins and leaves since the last summary line (per-connection lines are debug). */
   readonly clientStats: { joined: number; left: number };

@@ -10,7 +10,7 @@ import {
   type HelloError,
   type HelloErrorReason,
 } from "../protocol/index.ts";
-import { tokenMatches } from "./auth.ts";
+import { secretEquals } from "../core/secret.ts";
 
 /** What a handshake decision needs besides the frame; no sockets, so it is unit-testable. */
 export interface HandshakeEnv {
@@ -63,7 +63,7 @@ export function handshake(frame: unknown, env: HandshakeEnv): HandshakeResult {
         retryAfterMs: wait,
       });
     }
-    if (!tokenMatches(hello.auth?.token, env.token)) {
+    if (!secretEquals(hello.auth?.token, env.token)) {
       env.limiter.fail();
       const message = hello.auth?.token === undefined ? "token required: send hello.auth.token" : "token rejected";
       return refuse("unauthorized", message, CloseCode.UNAUTHORIZED);

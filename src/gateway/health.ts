@@ -4,6 +4,11 @@ import type { SessionsSummary } from "./sessions-summary.ts";
 
 type Core = Pick<Health, "ok" | "web" | "telegram" | "agent" | "config">;
 
+/** Fields that move with the clock alone (`web.authAgeMs` grows every tick while linked): reported, never a change. */
+const TIME_DERIVED = new Set(["authAgeMs"]);
+/** What counts as a change: the snapshot without its time-derived fields. */
+const changeKey = (core: Core) => JSON.stringify(core, (k, v) => (TIME_DERIVED.has(k) ? undefined : v));
+
 /**
  * The cached health snapshot. Reading it never probes anything (so `hello-ok` is
  * never delayed); `refresh()` re-reads provider status and reports a change.
@@ -35,7 +40,7 @@ export class HealthState {
     },
   ) {
     this.core = this.compute();
-    this.key = JSON.stringify(this.core);
+    this.key = changeKey(this.core);
     void deps.sessions.refresh();
   }
 
@@ -58,10 +63,10 @@ export class HealthState {
   /** Re-read provider status; bump the version and notify when anything changed. */
   refresh(): void {
     void this.deps.sessions.refresh();
-    const next = this.compute();
-    const key = JSON.stringify(next);
+    // The snapshot always carries the fresh values; only a real change bumps the version and goes out.
+    this.core = this.compute();
+    const key = changeKey(this.core);
     if (key === this.key) return;
-    this.core = next;
     this.key = key;
     this._version += 1;
     this.deps.onChange?.(this.snapshot(), this._version);

@@ -1,3 +1,5 @@
+import { utf8Length } from "../core/bytes.ts";
+
 export interface JournalLimits {
   maxEvents: number;
   maxBytes: number;
@@ -62,7 +64,7 @@ export class Journal {
     const prefix = eventPrefix + cursor;
     const now = this.now();
     // Real bytes (a UTF-16 unit of non-ASCII text is up to 3 of them), so maxBytes means bytes.
-    const bytes = Buffer.byteLength(prefix, "utf8");
+    const bytes = utf8Length(prefix);
     const entry: Entry = { n: this.n, prefix, full, bytes, ts: now };
     if (full) {
       if (this.lastFull) this.lastFull.full = "superseded";

@@ -1,6 +1,6 @@
 import type { Context, Hono } from "hono";
 import { isLoopback, isLoopbackHostHeader } from "../core/net.ts";
-import { tokenMatches } from "../gateway/auth.ts";
+import { secretEquals } from "../core/secret.ts";
 import type { Registry } from "prom-client";
 
 export interface MetricsRouteOptions {
@@ -22,7 +22,7 @@ export function mountMetrics(app: Hono, opts: MetricsRouteOptions): void {
     if (token !== undefined) {
       const header = c.req.header("authorization") ?? "";
       const presented = /^Bearer\s+(.+)$/i.exec(header)?.[1];
-      if (!tokenMatches(presented, token)) {
+      if (!secretEquals(presented, token)) {
         c.header("WWW-Authenticate", 'Bearer realm="clawdis"');
         return c.text("unauthorized: send Authorization: Bearer <gateway token>\n", 401);
       }

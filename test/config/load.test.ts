@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { assertSafeBind, ConfigError, isLoopback, loadConfig } from "../../src/config/load.ts";
+import { assertSafeBind, ConfigError, loadConfig } from "../../src/config/load.ts";
+import { isLoopback } from "../../src/core/net.ts";
 import { createLogger } from "../../src/log.ts";
 import { tempStateDir } from "../helpers/gateway.ts";
 

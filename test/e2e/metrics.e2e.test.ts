@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat, { type ParsedFamily } from "parse-prometheus-text-format";
 import { get as httpGet } from "node:http";
 import { TestClient, helloFrame } from "../helpers/client.ts";
+import { startFakeBotApi } from "../helpers/fake-bot-api.ts";
 import { spawnGateway, type RunningGateway, type Target } from "../helpers/gateway.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
@@ -150,6 +151,34 @@ describe("GET /metrics without a token", () => {
       }
     } finally {
       await gw.stop();
+    }
+  });
+});
+
+describe("clawdis_send_queue_length follows the delivery queue", () => {
+  test("reads > 0 while a paced send waits, and 0 once it went out (fake Bot API)", async () => {
+    const bot = startFakeBotApi();
+    // A gap of 2 s per chat: the second send to the same chat waits in the queue.
+    const telegram = { apiRoot: bot.apiRoot, pollTimeoutS: 1, pacing: { perChatMinIntervalMs: 2_000, jitterMs: 0 } };
+    const gw = await spawnGateway({ target, config: { webchat: { enabled: false }, telegram }, env: { TELEGRAM_BOT_TOKEN: bot.token } });
+    const queued = async () => sample(parsePrometheusTextFormat((await scrape(gw.port)).text), "clawdis_send_queue_length", { provider: "telegram" });
+    try {
+      const { c } = await TestClient.connect(gw.url);
+      const send = (message: string) => c.request("send", { provider: "telegram", to: "4242", message, idempotencyKey: crypto.randomUUID() });
+      expect((await send("first")).ok).toBe(true);
+      const second = send("second");
+      let seen = 0;
+      const deadline = Date.now() + 1_500;
+      while (Date.now() < deadline && (seen = await queued()) === 0) await new Promise((r) => setTimeout(r, 20));
+      expect(seen).toBeGreaterThan(0);
+      expect(bot.sent().some((x) => x.params.text === "second")).toBe(false);
+      expect((await second).ok).toBe(true);
+      expect(bot.sent().some((x) => x.params.text === "second")).toBe(true);
+      expect(await queued()).toBe(0);
+      c.close();
+    } finally {
+      await gw.stop();
+      bot.stop();
     }
   });
 });

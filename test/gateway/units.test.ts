@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { AgentRunner } from "../../src/agent/runner.ts";
 import type { AgentBackend } from "../../src/agent/types.ts";
-import { Dedupe } from "../../src/gateway/dedupe.ts";
+import { Dedupe } from "../../src/runs/dedupe.ts";
 import { Presence } from "../../src/gateway/presence.ts";
 import { silentLogger } from "../../src/log.ts";
 import { GatewayError, type PresenceEvent } from "../../src/protocol/index.ts";
@@ -163,7 +163,7 @@ describe("Presence: leading edge without a storm of frames", () => {
 
 describe("IdempotencyStore: bounded in memory and on disk", () => {
   test("expired keys leave memory, and the file is compacted while the gateway runs", async () => {
-    const { IdempotencyStore } = await import("../../src/gateway/idempotency.ts");
+    const { IdempotencyStore } = await import("../../src/runs/idempotency.ts");
     const { readFileSync } = await import("node:fs");
     const { join } = await import("node:path");
     const { tempStateDir } = await import("../helpers/gateway.ts");

@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ledger } from "../../src/gateway/ledger.ts";
-import { IdempotencyStore, type IdemRecord } from "../../src/gateway/idempotency.ts";
+import { IdempotencyStore, type IdemRecord } from "../../src/runs/idempotency.ts";
 import { SessionStore, sessionFileName } from "../../src/agent/sessions.ts";
 import { JsonlFile } from "../../src/store/jsonl.ts";
 import { tempStateDir } from "../helpers/gateway.ts";

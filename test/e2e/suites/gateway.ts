@@ -234,11 +234,9 @@ export function gatewaySuite(target: Target): void {
         expect(res.error.message).toContain("clawdis login");
       });
 
-      // Known defect, not a runtime limit: methods/agent.ts starts the run before it awaits the
-      // idempotency write and only then acks, so a slow disk write lets events overtake the
-      // ack. Deno's file writes are slow enough to show it every time (issue 15 report).
-      const ackRace = target === "deno" ? " (todo on Deno: events overtake the ack, methods/agent.ts acks after an awaited disk write)" : "";
-      test.todoIf(target === "deno")(`agent is two-stage: ack, streamed agent events, final res with the same id${ackRace}`, async () => {
+      // The ack is the run's first frame on every runtime, however slow the idempotency
+      // write: the run is held until the ack went out (src/runs/service.ts, issue 15).
+      test("agent is two-stage: ack, streamed agent events, final res with the same id", async () => {
         const message = "the quick brown fox jumps over the lazy dog";
         const from = c.frames.length;
         c.send({ type: "req", id: "run-1", method: "agent", params: { message, idempotencyKey: "k-run-1" } });

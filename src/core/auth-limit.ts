@@ -1,4 +1,4 @@
-import { isLoopback } from "../config/load.ts";
+import { isLoopback } from "./net.ts";
 
 export interface AuthLimitOptions {
   /** Failed attempts allowed per address within `windowMs`. */
