@@ -197,7 +197,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
     true,
   );
 
-  const inboundMedia = new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media);
   const setup = providerSetup({
     config,
     stateDir: opts.stateDir,
@@ -208,7 +207,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onInbound: (message) =>
       handleInbound(ctx, message).catch((err) => log.error("could not record an inbound message", { error: (err as Error).message })),
     onStatus: () => health.refresh(),
-    media: inboundMedia,
+    media: new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media),
   });
 
   let listening: Listening | null = null;
