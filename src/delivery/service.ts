@@ -98,6 +98,28 @@ export class Delivery {
     return this.track(key, this.ready.then(() => this.sendOnce(params)));
   }
 
+  /**
+   * How the send with this key ended, without sending anything: waits for a queued send
+   * (one resumed from the outbox after a restart) to go out. A key the ledger does not
+   * know, or whose queued text was lost, is an error naming the key.
+   */
+  async outcome(key: string): Promise<SendResult> {
+    await this.ready;
+    const joined = this.inflight.get(key);
+    if (joined) return joined;
+    const prior = this.opts.ledger.byIdempotencyKey(key);
+    if (!prior) throw new GatewayError("INVALID_REQUEST", `no send with idempotencyKey "${key}" in the ledger`, { details: { idempotencyKey: key } });
+    const recs = Array.from({ length: prior.parts ?? 1 }, (_, i) => this.opts.ledger.byIdempotencyKey(partKey(key, i + 1)));
+    if (recs.every((r) => r?.status === "sent")) return resultOf(recs as LedgerRecord[]);
+    const lost = recs.find(interrupted);
+    if (lost) throw interruptedError(key, lost.id);
+    const failed = recs.find((r) => r?.status === "failed");
+    throw new GatewayError("UNAVAILABLE", failed?.reason ?? `the send with idempotencyKey "${key}" was not kept across the restart (its queued text is gone)`, {
+      retryable: false,
+      details: { idempotencyKey: key },
+    });
+  }
+
   /** `deliver:true`: the run's reply through `send` (its own key); reported in the final, never failing the run. */
   async deliver(params: AgentParams, final: AgentFinal, via?: ProviderName, replyTo?: string): Promise<AgentFinal> {
     if (!params.deliver || !params.to || final.status !== "ok") return final;
