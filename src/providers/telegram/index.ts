@@ -197,10 +197,9 @@ export class TelegramProvider implements Provider {
 
   private async onMessage(m: import("grammy/types").Message, signal: AbortSignal): Promise<void> {
     const sink = this.deps.media;
-    // A download that hangs must not hold up polling for ever.
-    const bounded = AbortSignal.any([signal, AbortSignal.timeout(120_000)]);
-    const files = { api: this.sendApi, apiRoot: this.opts.apiRoot ?? DEFAULT_API_ROOT, token: this.opts.botToken, signal: bounded };
-    const msg = await toInbound(m, this.me!, sink ? { sink, files } : undefined, (err) =>
+    // A download stops with polling, and on its own timeout (takeMedia): a hung one must not hold up polling for ever.
+    const files = { api: this.sendApi, apiRoot: this.opts.apiRoot ?? DEFAULT_API_ROOT, token: this.opts.botToken, signal };
+    const msg = toInbound(m, this.me!, sink ? { sink, files } : undefined, (err) =>
       this.deps.log.warn("telegram: could not download a message's file; the text goes on", { error: err.message }),
     );
     if (!msg) return;

@@ -200,7 +200,8 @@ export class WhatsAppProvider implements Provider {
 
   private async onMessage(sock: WaSocketLike, m: WAMessage, type: string): Promise<void> {
     try {
-      const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload } : undefined;
+      const timeout = this.opts.mediaTimeoutMs !== undefined ? { timeoutMs: this.opts.mediaTimeoutMs } : {};
+      const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload, ...timeout } : undefined;
       const msg = await readInbound(sock, m, type, this.creds.me ?? {}, media, this.deps.log);
       if (!msg || this.sock !== sock) return;
       this.recentInbound.add(m);
