@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProviderName } from "../protocol/index.ts";
-import { writeAtomic } from "../providers/state-file.ts";
+import { privateDir, writeAtomic } from "../providers/state-file.ts";
 
 /** A send that has not finished: what is needed to send it after a restart. */
 export interface OutboxEntry {
@@ -25,7 +25,7 @@ export interface OutboxEntry {
  */
 export class Outbox {
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    privateDir(dir);
   }
 
   private file(key: string): string {

@@ -1,8 +1,8 @@
-import { chmodSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { InboundMedia } from "../protocol/index.ts";
-import { writeAtomic } from "../providers/state-file.ts";
+import { privateDir, writeAtomic } from "../providers/state-file.ts";
 
 export type InboundMediaKind = InboundMedia["kind"];
 
@@ -61,8 +61,7 @@ export class InboundMediaStore implements InboundMediaSink {
 
   private index(): { path: string; bytes: number; at: number }[] {
     if (this.files) return this.files;
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    chmodSync(this.dir, 0o700);
+    privateDir(this.dir);
     this.files = [];
     for (const name of readdirSync(this.dir)) {
       if (name.endsWith(".tmp")) {
