@@ -14,15 +14,28 @@ export class InboundGate {
   ) {}
 
   async admit(msg: InboundFacts, name?: string): Promise<Decision> {
-    const pending = this.pairing.pendingFor(msg.provider, msg.sender);
+    const ids = senderIds(msg);
+    const pending = this.pairing.pendingFor(msg.provider, ids);
+    const approved = this.pairing.isApproved(msg.provider, ids);
     const decision = decide(msg, this.policy(msg.provider), {
-      approved: this.pairing.isApproved(msg.provider, msg.sender),
+      approved,
       pending: pending !== undefined,
       pendingCount: this.pairing.pendingCount(msg.provider),
       maxPending: PAIRING_MAX_PENDING,
       code: newPairingCode(),
     });
-    if (decision.action === "pair") await this.pairing.add(msg.provider, msg.sender, decision.code, name);
+    if (decision.action === "pair") await this.pairing.add(msg.provider, msg.sender, decision.code, name, ids);
+    if (approved && decision.action === "run" && msg.chatType === "private") await this.pairing.learn(msg.provider, ids);
     return decision;
   }
+}
+
+/**
+ * The ids a sender is known by: the sender, and on WhatsApp the LID beside a phone JID
+ * (a contact is seen by either, and the phone number may become known later).
+ * Telegram @usernames are not ids: they can change hands.
+ */
+export function senderIds(msg: Pick<InboundFacts, "provider" | "sender" | "senderNames">): string[] {
+  if (msg.provider !== "whatsapp") return [msg.sender];
+  return [...new Set([msg.sender, ...msg.senderNames.filter((n) => n.endsWith("@lid"))])];
 }

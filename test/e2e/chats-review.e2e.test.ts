@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type FakeBotApi } from "../helpers/fake-bot-api.ts";
-import { spawnGateway, tempStateDir, type Target } from "../helpers/gateway.ts";
+import { runCli, spawnGateway, tempStateDir, type Target } from "../helpers/gateway.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
 
@@ -98,6 +98,43 @@ describe("Files of refused messages are never fetched (review of issue 16, point
       expect(mine.media[0].bytes).toBe(1_000);
       expect(bot.downloads).toContain("photos/owner.jpg");
       expect(readdirSync(dir).length).toBe(1);
+    } finally {
+      await gw.stop();
+    }
+  }, 60_000);
+});
+
+describe("Approvals can be listed and revoked (review of issue 16, point 4)", () => {
+  test("approve by CLI, `pairing approved` lists the sender, `pairing revoke` makes them a stranger again (a new code)", async () => {
+    const stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, dmPolicy: "pairing" } });
+    const gw = await spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token } });
+    const url = ["--url", gw.url];
+    const codeOf = (text: string) => /pairing code: ([A-Z2-9]{8})/.exec(text)?.[1];
+    try {
+      bot.userSays("let me in", { id: 7301, username: "newcomer" });
+      const first = await bot.waitFor((x) => x.method === "sendMessage" && String(x.params.chat_id) === "7301", 15_000);
+      const code = codeOf(String(first.params.text))!;
+      expect(await runCli(["pairing", "approve", "telegram", code, ...url], { target })).toMatchObject({ code: 0 });
+      const listed = await runCli(["pairing", "approved", "--json", ...url], { target });
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout)).toEqual([{ provider: "telegram", sender: "7301", name: expect.stringContaining("@newcomer"), code, approvedAt: expect.any(Number) }]);
+      const human = await runCli(["pairing", "approved", ...url], { target });
+      expect(human.stdout).toContain(`telegram  7301`);
+
+      const revoked = await runCli(["pairing", "revoke", "telegram", "7301", ...url], { target });
+      expect(revoked).toMatchObject({ code: 0 });
+      expect(revoked.stdout).toContain("revoked 7301 on telegram");
+      expect(JSON.parse((await runCli(["pairing", "approved", "--json", ...url], { target })).stdout)).toEqual([]);
+      const unknown = await runCli(["pairing", "revoke", "telegram", "7301", ...url], { target });
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('no approved sender "7301" for telegram');
+
+      // A stranger again: the next message gets a new code, not a run.
+      bot.userSays("again", { id: 7301, username: "newcomer" });
+      await until(() => bot.sent("sendMessage").filter((x) => String(x.params.chat_id) === "7301").length === 2, "a second code");
+      const second = bot.sent("sendMessage").filter((x) => String(x.params.chat_id) === "7301")[1]!;
+      expect(codeOf(String(second.params.text))).toBeDefined();
+      expect(codeOf(String(second.params.text))).not.toBe(code);
     } finally {
       await gw.stop();
     }
