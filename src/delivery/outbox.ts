@@ -16,6 +16,11 @@ export interface OutboxEntry {
   /** The message as it goes out (one part, or the split of a long one). */
   parts: string[];
   createdAt: number;
+  /**
+   * The send failed (a part was refused): kept, not resumed, only so that a retry with
+   * the same key sends the same parts — a `maxMessageChars` changed meanwhile must not re-split it.
+   */
+  failedAt?: number;
 }
 
 /**
@@ -34,6 +39,16 @@ export class Outbox {
 
   put(entry: OutboxEntry): Promise<void> {
     return writeAtomic(this.file(entry.key), JSON.stringify(entry));
+  }
+
+  /** The entry of `key`, if one is on disk. */
+  get(key: string): OutboxEntry | undefined {
+    try {
+      const e = JSON.parse(readFileSync(this.file(key), "utf8")) as OutboxEntry;
+      return e.key === key && Array.isArray(e.parts) ? e : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async delete(key: string): Promise<void> {
