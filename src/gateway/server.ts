@@ -245,7 +245,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     true,
   );
 
-  const inboundMedia = new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media);
+  const inboundMedia = new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media, () => ctx.config.agent.timeoutMs);
   const providerDeps = (name: string): ProviderDeps => ({
     stateDir: opts.stateDir,
     log: log.child(name),

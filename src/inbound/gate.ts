@@ -1,6 +1,6 @@
 import type { ProviderName } from "../protocol/index.ts";
 import { PAIRING_MAX_PENDING, PairingStore, newPairingCode } from "./pairing.ts";
-import { decide, type ChatPolicy, type Decision, type InboundFacts } from "./policy.ts";
+import { decide, REASONS, type ChatPolicy, type Decision, type InboundFacts } from "./policy.ts";
 
 /**
  * The door for inbound messages: the pure `decide` over the provider's current policy
@@ -25,6 +25,9 @@ export class InboundGate {
       code: newPairingCode(),
     });
     if (decision.action === "pair") await this.pairing.add(msg.provider, msg.sender, decision.code, name, ids);
+    // Their code was saved but never sent (a crash in between): send it now rather than never.
+    const unsent = decision.action === "skip" && decision.reason === REASONS.pairingPending ? this.pairing.unsentCode(msg.provider, ids) : undefined;
+    if (unsent) return { action: "pair", code: unsent, reason: REASONS.pairingRequested };
     if (approved && decision.action === "run" && msg.chatType === "private") await this.pairing.learn(msg.provider, ids);
     return decision;
   }

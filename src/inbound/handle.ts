@@ -102,6 +102,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
         const message = pairingReplyText(msg.provider, decision.code);
         await deps
           .send({ to: msg.chat, message, provider: msg.provider, idempotencyKey: `pairing:${msg.provider}:${msg.messageId}` })
+          .then(() => deps.gate.pairing.markCodeSent(msg.provider, decision.code))
           .catch((err: Error) => log.warn("could not send the pairing code", { provider: msg.provider, chat: msg.chat, error: err.message }));
       }
       return;

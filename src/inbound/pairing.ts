@@ -21,8 +21,12 @@ export interface Approved {
   approvedAt: number;
 }
 
-/** A request as stored: with the ids its sender is known by. */
-type StoredRequest = PairingRequest & { ids?: string[] };
+/**
+ * A request as stored: with the ids its sender is known by, and `codeUnsent` until the
+ * reply holding the code went out (a crash in between leaves it set: the code is sent on
+ * the sender's next message instead of never).
+ */
+type StoredRequest = PairingRequest & { ids?: string[]; codeUnsent?: true };
 
 interface ProviderState {
   pending: StoredRequest[];
@@ -31,8 +35,9 @@ interface ProviderState {
 
 const idsOf = (r: { sender: string; ids?: string[] }): string[] => (r.ids?.length ? r.ids : [r.sender]);
 const matches = (r: { sender: string; ids?: string[] }, ids: readonly string[]) => idsOf(r).some((id) => ids.includes(id));
+const shownWithIds = ({ codeUnsent: _unsent, ...r }: StoredRequest): StoredRequest => r;
 /** The request as the protocol shows it (the ids stay inside). */
-const shown = ({ ids: _ids, ...r }: StoredRequest): PairingRequest => r;
+const shown = ({ ids: _ids, codeUnsent: _unsent, ...r }: StoredRequest): PairingRequest => r;
 
 /** A fresh 8-character code from the pairing alphabet (crypto random). */
 export function newPairingCode(): string {
@@ -97,6 +102,21 @@ export class PairingStore {
     return r && shown(r);
   }
 
+  /** The code of a live request whose reply never went out (a crash between saving it and sending it). */
+  unsentCode(provider: ProviderName, ids: readonly string[]): string | undefined {
+    const r = this.live(provider).find((x) => matches(x, ids));
+    return r?.codeUnsent ? r.code : undefined;
+  }
+
+  /** The reply holding `code` went out. */
+  async markCodeSent(provider: ProviderName, code: string): Promise<void> {
+    const s = this.state.get(provider)!;
+    const r = s.pending.find((x) => x.code === code);
+    if (!r?.codeUnsent) return;
+    s.pending = s.pending.map((x) => (x === r ? shownWithIds(x) : x));
+    await this.save(provider);
+  }
+
   pendingCount(provider: ProviderName): number {
     return this.live(provider).length;
   }
@@ -129,7 +149,7 @@ export class PairingStore {
   async add(provider: ProviderName, sender: string, code: string, name?: string, ids: readonly string[] = [sender]): Promise<PairingRequest> {
     const createdAt = this.now();
     const all = [...new Set([sender, ...ids])];
-    const req: StoredRequest = { provider, code, sender, ...(name ? { name } : {}), createdAt, expiresAt: createdAt + PAIRING_TTL_MS, ...(all.length > 1 ? { ids: all } : {}) };
+    const req: StoredRequest = { provider, code, sender, ...(name ? { name } : {}), createdAt, expiresAt: createdAt + PAIRING_TTL_MS, ...(all.length > 1 ? { ids: all } : {}), codeUnsent: true };
     const s = this.state.get(provider)!;
     s.pending = [...s.pending.filter((r) => !matches(r, all)), req];
     await this.save(provider);

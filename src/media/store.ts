@@ -53,6 +53,8 @@ export class InboundMediaStore implements InboundMediaSink {
   constructor(
     readonly dir: string,
     private readonly limits: () => MediaLimits,
+    /** Files younger than this are never pruned: a run may still be reading them (the agent's run timeout). */
+    private readonly minAgeMs: () => number = () => 0,
   ) {}
 
   maxBytes(): number {
@@ -110,11 +112,16 @@ export class InboundMediaStore implements InboundMediaSink {
     return { kind: file.kind, mime: file.mime, bytes, path };
   }
 
-  /** Oldest first, until the total fits; the file just saved stays even when it alone is over. */
+  /**
+   * Oldest first, until the total fits; the file just saved stays even when it alone is
+   * over, and so does any file younger than `minAgeMs` (a running turn may read it): the
+   * total may then stay over the bound until those files age, and the next save prunes them.
+   */
   private async prune(keep: string): Promise<void> {
     const files = this.index();
     const max = this.limits().maxTotalBytes;
-    while (this.total > max && files.length > 1 && files[0]!.path !== keep) {
+    const youngest = Date.now() - this.minAgeMs();
+    while (this.total > max && files.length > 1 && files[0]!.path !== keep && files[0]!.at <= youngest) {
       const old = files.shift()!;
       this.total -= old.bytes;
       await unlink(old.path).catch(() => {});

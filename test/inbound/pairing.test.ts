@@ -89,6 +89,7 @@ describe("InboundGate: policy + store", () => {
     expect(first).toMatchObject({ action: "pair", reason: "pairing requested" });
     const code = first.action === "pair" ? first.code : "";
     expect(gate.pairing.list().map((r) => [r.sender, r.code, r.name])).toEqual([["1", code, "One"]]);
+    await gate.pairing.markCodeSent("telegram", code);
     expect(await gate.admit(stranger("1"))).toEqual({ action: "skip", reason: "pairing pending" });
     await gate.admit(stranger("2"));
     await gate.admit(stranger("3"));
@@ -147,6 +148,26 @@ describe("approved senders: listing, revoking, WhatsApp ids (review of issue 16,
     expect(gate.pairing.isApproved("whatsapp", [PN, LID])).toBe(false);
     const again = await gate.admit(wa(PN, ["+15550001111", LID]));
     expect(again.action).toBe("pair");
+    await gate.pairing.markCodeSent("whatsapp", again.action === "pair" ? again.code : "");
     expect(await gate.admit(wa(LID, [LID]))).toEqual({ action: "skip", reason: "pairing pending" });
+  });
+});
+
+describe("a pairing code saved but never sent (review of issue 16, point 10)", () => {
+  const pairing: ChatPolicy = { dmPolicy: "pairing", allowFrom: [], groups: { policy: "disabled", allow: [], requireMention: true } };
+  const stranger = { provider: "telegram" as const, chatType: "private" as const, chat: "5", sender: "5", senderNames: [], addressed: true };
+
+  test("a crash between saving the request and sending its code: the next message gets the same code; once sent, no more", async () => {
+    const dir = tmp();
+    const first = await new InboundGate(() => pairing, new PairingStore(dir)).admit(stranger);
+    const code = first.action === "pair" ? first.code : "";
+    // The crash: a new store reads what was saved; the code never went out.
+    const gate = new InboundGate(() => pairing, new PairingStore(dir));
+    expect(await gate.admit(stranger)).toEqual({ action: "pair", code, reason: "pairing requested" });
+    await gate.pairing.markCodeSent("telegram", code);
+    expect(await gate.admit(stranger)).toEqual({ action: "skip", reason: "pairing pending" });
+    expect(await new InboundGate(() => pairing, new PairingStore(dir)).admit(stranger)).toEqual({ action: "skip", reason: "pairing pending" });
+    // The flag stays inside: the protocol's list shows the plain request.
+    expect(Object.keys(gate.pairing.list()[0]!).sort()).toEqual(["code", "createdAt", "expiresAt", "provider", "sender"]);
   });
 });

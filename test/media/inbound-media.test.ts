@@ -38,6 +38,23 @@ describe("InboundMediaStore", () => {
     expect(readdirSync(d).length).toBe(2);
   });
 
+  test("pruning never removes a file younger than the run timeout (a running turn may read it); it goes once old enough", async () => {
+    const d = dir();
+    let minAge = 60_000;
+    const store = new InboundMediaStore(d, () => ({ maxInboundBytes: 1_000, maxTotalBytes: 150 }), () => minAge);
+    const a = await store.save({ kind: "image", mime: "image/jpeg", data: new Uint8Array(100) });
+    const b = await store.save({ kind: "image", mime: "image/jpeg", data: new Uint8Array(100) });
+    // Over the total, but both are younger than the run timeout: both stay.
+    expect(existsSync(a.path)).toBe(true);
+    expect(existsSync(b.path)).toBe(true);
+    minAge = 0;
+    await Bun.sleep(2);
+    const c = await store.save({ kind: "image", mime: "image/jpeg", data: new Uint8Array(100) });
+    expect(existsSync(a.path)).toBe(false);
+    expect(existsSync(b.path)).toBe(false);
+    expect(existsSync(c.path)).toBe(true);
+  });
+
   test("takeMedia: over maxInboundBytes (announced or found while reading) is `media too large`, and nothing is saved", async () => {
     const d = dir();
     const store = new InboundMediaStore(d, () => ({ maxInboundBytes: 50, maxTotalBytes: 1_000 }));

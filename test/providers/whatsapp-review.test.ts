@@ -150,3 +150,24 @@ describe("WhatsApp Done-when gaps (review of issue 16, point 9)", () => {
     expect(h.web.lastSendAt).toBeLessThanOrEqual(Date.now());
   });
 });
+
+describe("lastInboundAt reaches health on arrival, coalesced (review of issue 16, point 10)", () => {
+  test("a burst of messages pushes lastInboundAt at once, in at most one health event a second", async () => {
+    const { url, sock } = await openGateway([]);
+    const { c } = await TestClient.connect(url);
+    // The helper's healthyAfterMs (300 ms) sends a status change of its own: let it pass first.
+    await Bun.sleep(500);
+    const before = Date.now();
+    const withInbound = () => c.events("health").filter((e: any) => typeof e.payload.web?.lastInboundAt === "number");
+    for (let i = 0; i < 10; i++) await sock.incoming(ALICE, `burst ${i}`);
+    // At once: well before the 30 s tick.
+    await until(() => withInbound().length > 0, 1_500, "a health event with lastInboundAt");
+    expect(withInbound()[0]!.payload.web.lastInboundAt).toBeGreaterThanOrEqual(before);
+    await Bun.sleep(1_300);
+    const events = withInbound();
+    // The first message's, then at most one for the rest of the burst.
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(events.length).toBeLessThanOrEqual(2);
+    c.close();
+  });
+});

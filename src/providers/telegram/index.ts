@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Api, GrammyError, HttpError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
+import { coalesce } from "../coalesce.ts";
 import { readJson, writeAtomic } from "../state-file.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
@@ -56,6 +57,8 @@ export class TelegramProvider implements Provider {
   private inflight: { since: number; ctl: AbortController } | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private readonly typingChats: TypingChats;
+  /** `lastInboundAt` reaches health on arrival, at most once a second. */
+  private readonly inboundStatus: ReturnType<typeof coalesce>;
 
   constructor(
     private readonly opts: TelegramOptions,
@@ -68,6 +71,7 @@ export class TelegramProvider implements Provider {
     this.offsetFile = join(deps.stateDir, "telegram", "offset.json");
     this.offset = readJson<{ offset?: number }>(this.offsetFile, {}).offset ?? 0;
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 4_000);
+    this.inboundStatus = coalesce(() => this.deps.onStatus(), 1_000);
   }
 
   /** No answer to a poll loop request within this: the watchdog restarts the loop. */
@@ -100,6 +104,7 @@ export class TelegramProvider implements Provider {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
     this.typingChats.stopAll();
+    this.inboundStatus.cancel();
     this.polling?.abort();
     await this.loop?.catch(() => {});
     this.setConnected(false);
@@ -204,6 +209,7 @@ export class TelegramProvider implements Provider {
     );
     if (!msg) return;
     this.lastInboundAt = Date.now();
+    this.inboundStatus();
     await this.deps.onInbound(msg);
   }
 
