@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProviderName } from "../protocol/index.ts";
-import { writeAtomic } from "../providers/state-file.ts";
+import { privateDir, writeAtomic } from "../providers/state-file.ts";
 
 /** A send that has not finished: what is needed to send it after a restart. */
 export interface OutboxEntry {
@@ -16,6 +16,11 @@ export interface OutboxEntry {
   /** The message as it goes out (one part, or the split of a long one). */
   parts: string[];
   createdAt: number;
+  /**
+   * The send failed (a part was refused): kept, not resumed, only so that a retry with
+   * the same key sends the same parts — a `maxMessageChars` changed meanwhile must not re-split it.
+   */
+  failedAt?: number;
 }
 
 /**
@@ -25,7 +30,7 @@ export interface OutboxEntry {
  */
 export class Outbox {
   constructor(private readonly dir: string) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    privateDir(dir);
   }
 
   private file(key: string): string {
@@ -34,6 +39,16 @@ export class Outbox {
 
   put(entry: OutboxEntry): Promise<void> {
     return writeAtomic(this.file(entry.key), JSON.stringify(entry));
+  }
+
+  /** The entry of `key`, if one is on disk. */
+  get(key: string): OutboxEntry | undefined {
+    try {
+      const e = JSON.parse(readFileSync(this.file(key), "utf8")) as OutboxEntry;
+      return e.key === key && Array.isArray(e.parts) ? e : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async delete(key: string): Promise<void> {

@@ -38,8 +38,8 @@ export interface PendingDeps {
   patient: (err: unknown) => boolean;
   /** A part went out (health's `lastSendAt`). */
   sent: (at: number) => void;
-  /** Called once when the send settled, either way. */
-  done: () => void;
+  /** Called once when the send settled, either way (with the error when it failed). */
+  done: (err?: Error) => void;
 }
 
 /**
@@ -84,6 +84,11 @@ export class PendingSend {
     }
   }
 
+  /** Some part of this send went out (now or before): a retry must send the rest of the same split. */
+  partlySent(): boolean {
+    return this.entry.parts.length > 1 && this.recs.some((r) => r?.status === "sent");
+  }
+
   /** Stop waiting (the gateway is shutting down): the parts stay queued on disk. */
   readonly abort = (err: Error): void => {
     if (this.settled) return;
@@ -95,7 +100,7 @@ export class PendingSend {
     if (this.settled) return;
     this.settled = true;
     this.deps.queue.remove((j) => this.jobs.has(j));
-    this.deps.done();
+    this.deps.done(err);
     if (err) this.reject(err);
     else if (this.lost) this.reject(interruptedError(this.entry.key, this.lost.id));
     else this.resolve(resultOf(this.recs));

@@ -98,6 +98,28 @@ export class Delivery {
     return this.track(key, this.ready.then(() => this.sendOnce(params)));
   }
 
+  /**
+   * How the send with this key ended, without sending anything: waits for a queued send
+   * (one resumed from the outbox after a restart) to go out. A key the ledger does not
+   * know, or whose queued text was lost, is an error naming the key.
+   */
+  async outcome(key: string): Promise<SendResult> {
+    await this.ready;
+    const joined = this.inflight.get(key);
+    if (joined) return joined;
+    const prior = this.opts.ledger.byIdempotencyKey(key);
+    if (!prior) throw new GatewayError("INVALID_REQUEST", `no send with idempotencyKey "${key}" in the ledger`, { details: { idempotencyKey: key } });
+    const recs = Array.from({ length: prior.parts ?? 1 }, (_, i) => this.opts.ledger.byIdempotencyKey(partKey(key, i + 1)));
+    if (recs.every((r) => r?.status === "sent")) return resultOf(recs as LedgerRecord[]);
+    const lost = recs.find(interrupted);
+    if (lost) throw interruptedError(key, lost.id);
+    const failed = recs.find((r) => r?.status === "failed");
+    throw new GatewayError("UNAVAILABLE", failed?.reason ?? `the send with idempotencyKey "${key}" was not kept across the restart (its queued text is gone)`, {
+      retryable: false,
+      details: { idempotencyKey: key },
+    });
+  }
+
   /** `deliver:true`: the run's reply through `send` (its own key); reported in the final, never failing the run. */
   async deliver(params: AgentParams, final: AgentFinal, via?: ProviderName, replyTo?: string): Promise<AgentFinal> {
     if (!params.deliver || !params.to || final.status !== "ok") return final;
@@ -131,7 +153,12 @@ export class Delivery {
     for (const name of ["whatsapp", "telegram"] as const) {
       this.queues[name].seed(sent.filter((r) => r.provider === name).map((r) => ({ chat: r.chat, at: r.updatedAt })));
     }
-    const entries = this.outbox.load();
+    const all = this.outbox.load();
+    const entries = all.filter((e) => e.failedAt === undefined);
+    for (const e of all) {
+      // Kept for a retry only; after a day nobody retries.
+      if (e.failedAt !== undefined && this.now() - e.failedAt > (this.opts.maxQueuedAgeMs ?? 86_400_000)) void this.outbox.delete(e.key);
+    }
     for (const entry of entries) {
       if (this.inflight.has(entry.key)) continue;
       // Sent long after it was asked for is worse than not sent: a day-old queued send is dropped, with a record.
@@ -206,7 +233,8 @@ export class Delivery {
       to: params.to,
       ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
       ...(params.replyTo ? { replyTo: params.replyTo } : {}),
-      parts: this.split(params, provider.name),
+      // A retry of a send that failed part-way reuses its parts: parts are matched by index.
+      parts: (prior && this.outbox.get(key)?.parts) || this.split(params, provider.name),
       createdAt: this.now(),
     };
     return this.dispatch(entry, true);
@@ -265,9 +293,10 @@ export class Delivery {
       route: () => this.opts.providers.route({ to: entry.to, message: "", idempotencyKey: entry.key, provider: entry.provider }),
       patient: (err) => err instanceof GatewayError && err.retryable === true && this.now() - waitingSince < (this.opts.maxWaitMs ?? 600_000),
       sent: (at) => (this.lastSent[entry.provider] = at),
-      done: () => {
+      done: (err) => {
         this.waiting.delete(send.abort);
-        void this.outbox.delete(entry.key);
+        // A failed send keeps its parts (not resumed): a retry with the key sends the same split.
+        void (err && send.partlySent() ? this.outbox.put({ ...entry, failedAt: this.now() }) : this.outbox.delete(entry.key)).catch(() => {});
       },
     });
     if (this.stopped) void prepared.then(() => send.abort(SHUTTING_DOWN()), send.abort);

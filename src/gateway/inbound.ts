@@ -47,11 +47,25 @@ async function providerReady(gw: GatewayContext, msg: InboundMessage, untilMs: n
   }
 }
 
+/** A message whose reply is already with delivery: `replied` once it goes out, else `failed` with delivery's reason. */
+async function settleByDelivery(gw: GatewayContext, recordId: string, keptId: string, deliverKey: string): Promise<void> {
+  try {
+    await gw.delivery.outcome(deliverKey);
+    await gw.ledger.update(recordId, { status: "replied" });
+  } catch (err) {
+    // Stopping again before it went out: it stays queued, and kept for the next start.
+    if (gw.shuttingDown()) return;
+    await gw.ledger.update(recordId, { status: "failed", reason: `reply not delivered: ${(err as Error).message}` });
+  }
+  gw.inboundPending.remove(keptId);
+}
+
 /**
  * At start-up: messages a restart left unanswered (`received`, or failed by shutdown)
  * are run again, once, when younger than `inbound.retryWindowMs`; older ones are
- * ledgered `skipped: too old after restart`. A reply that did go out before the
- * restart (the ledger has its send) is not sent again.
+ * ledgered `skipped: too old after restart`. A message whose reply was handed to
+ * delivery before the restart (queued, sent, or of unknown outcome) is not run again:
+ * the outbox finishes that send, effectively once.
  */
 export async function resumeInbound(gw: GatewayContext): Promise<void> {
   const log = gw.log.child("inbound");
@@ -65,13 +79,14 @@ export async function resumeInbound(gw: GatewayContext): Promise<void> {
   await Promise.all(
     pending.map(async (p) => {
       const rec = gw.ledger.get(p.recordId);
-      const open = rec && (rec.status === "received" || (rec.status === "failed" && isShutdown(rec.reason)));
-      if (!rec || !open) return gw.inboundPending.remove(p.recordId);
+      if (!rec || rec.status === "replied") return gw.inboundPending.remove(p.recordId);
       const key = inboundRunKey(p.message);
-      if (gw.ledger.byIdempotencyKey(`${key}:deliver`)?.status === "sent" || gw.ledger.byIdempotencyKey(`${key}:after-restart:deliver`)?.status === "sent") {
-        await gw.ledger.update(rec.id, { status: "replied" });
-        return gw.inboundPending.remove(p.recordId);
-      }
+      // The run ended and its reply was handed to delivery (queued, sending, sent or of
+      // unknown outcome): running again would send a second reply. The outbox finishes it.
+      const deliverKey = [`${key}:deliver`, `${key}:after-restart:deliver`].find((k) => gw.ledger.byIdempotencyKey(k));
+      if (deliverKey) return settleByDelivery(gw, rec.id, p.recordId, deliverKey);
+      const open = rec.status === "received" || (rec.status === "failed" && isShutdown(rec.reason));
+      if (!open) return gw.inboundPending.remove(p.recordId);
       const why = p.retried ? "too old after restart: already run again after an earlier restart" : Date.now() - p.at > window ? "too old after restart" : null;
       if (why || !(await providerReady(gw, p.message, p.at + window))) {
         await gw.ledger.update(rec.id, { status: "skipped", reason: why ?? "too old after restart: the provider did not reconnect in time" });

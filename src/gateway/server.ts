@@ -207,7 +207,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onInbound: (message) =>
       handleInbound(ctx, message).catch((err) => log.error("could not record an inbound message", { error: (err as Error).message })),
     onStatus: () => health.refresh(),
-    media: new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media),
+    media: new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media, () => ctx.config.agent.timeoutMs),
   });
 
   let listening: Listening | null = null;

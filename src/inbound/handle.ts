@@ -27,6 +27,8 @@ export interface ChatMessage {
   media?: InboundMedia[];
   /** Media the message held that was not kept, and why (e.g. "media too large"). */
   mediaSkipped?: string;
+  /** The message's file, fetched and saved only once the message is let in (never throws). */
+  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string }>;
 }
 
 /** The ledger as the inbound path uses it (the gateway's Ledger). */
@@ -91,11 +93,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
       return;
     }
     if (msg.refused) return await skip(msg.refused);
-    if (msg.mediaSkipped) {
-      // The file is refused, the words are not: the message goes on without it.
-      await deps.ledger.create({ ...base, providerMessageId: `${msg.messageId}:media`, status: "skipped", reason: msg.mediaSkipped });
-    }
-    if (msg.text.trim() === "" && !msg.media?.length) return;
+    if (msg.text.trim() === "" && !msg.media?.length && !msg.fetchMedia && !msg.mediaSkipped) return;
     const decision = await deps.gate.admit({ ...msg, chatType: msg.chatType ?? "private", addressed: msg.addressed ?? false }, msg.senderName);
     if (decision.action !== "run") {
       await skip(decision.reason);
@@ -104,12 +102,21 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
         const message = pairingReplyText(msg.provider, decision.code);
         await deps
           .send({ to: msg.chat, message, provider: msg.provider, idempotencyKey: `pairing:${msg.provider}:${msg.messageId}` })
+          .then(() => deps.gate.pairing.markCodeSent(msg.provider, decision.code))
           .catch((err: Error) => log.warn("could not send the pairing code", { provider: msg.provider, chat: msg.chat, error: err.message }));
       }
       return;
     }
     const window = deps.retryWindowMs?.();
     if (msg.offline && window !== undefined && Date.now() - (msg.ts ?? 0) > window) return await skip(TOO_OLD);
+    // Only now, for a message that will be answered, is its file downloaded.
+    const { fetchMedia, ...rest } = msg;
+    if (fetchMedia) msg = { ...rest, ...(await fetchMedia()) };
+    if (msg.mediaSkipped) {
+      // The file is refused, the words are not: the message goes on without it.
+      await deps.ledger.create({ ...base, providerMessageId: `${msg.messageId}:media`, status: "skipped", reason: msg.mediaSkipped });
+    }
+    if (msg.text.trim() === "" && !msg.media?.length) return;
     const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: inboundRunKey(msg), ...media(msg) }, msg.text);
     await deps.keep?.add(rec.id, msg).catch((err: Error) => log.warn("could not keep the message for a restart", { error: err.message }));
     accepted?.();

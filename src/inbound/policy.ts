@@ -22,7 +22,7 @@ export interface InboundFacts {
 
 /** Where the sender stands with pairing (private chats under `dmPolicy: "pairing"`). */
 export interface PairingFacts {
-  /** Approved earlier through `pairing.approve`. */
+  /** Approved earlier through `pairing.approve` (counts under `dmPolicy: "pairing"` only). */
   approved: boolean;
   /** A live (unexpired) request of this sender exists. */
   pending: boolean;
@@ -85,7 +85,8 @@ export function decide(msg: InboundFacts, policy: ChatPolicy, pairing: PairingFa
     if (g.requireMention && !msg.addressed) return { action: "skip", reason: REASONS.notMentioned };
     return { action: "run", sessionId, group: true };
   }
-  if (policy.dmPolicy === "open" || pairing.approved || senderAllowed(policy.allowFrom, msg.sender, msg.senderNames)) {
+  // Approvals belong to pairing: under "allowlist" only allowFrom lets a sender in (they apply again if pairing comes back).
+  if (policy.dmPolicy === "open" || (policy.dmPolicy === "pairing" && pairing.approved) || senderAllowed(policy.allowFrom, msg.sender, msg.senderNames)) {
     return { action: "run", sessionId, group: false };
   }
   if (policy.dmPolicy === "allowlist") return { action: "skip", reason: `sender not in ${msg.provider}.allowFrom` };

@@ -1,8 +1,8 @@
-import { chmodSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import { unlink } from "node:fs/promises";
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { InboundMedia } from "../protocol/index.ts";
-import { writeAtomic } from "../providers/state-file.ts";
+import { privateDir, writeAtomic } from "../providers/state-file.ts";
 
 export type InboundMediaKind = InboundMedia["kind"];
 
@@ -17,6 +17,8 @@ export interface InboundMediaSink {
   /** The largest file kept (read per message: a config reload applies). */
   maxBytes(): number;
   save(file: { kind: InboundMediaKind; mime: string; data: Uint8Array; name?: string }): Promise<InboundMedia>;
+  /** Stream a download in (bounded memory); null when it passed `max` bytes and was dropped. */
+  saveStream(file: { kind: InboundMediaKind; mime: string; name?: string }, source: MediaSource, max: number, signal: AbortSignal): Promise<InboundMedia | null>;
 }
 
 const EXT: Record<string, string> = {
@@ -51,6 +53,8 @@ export class InboundMediaStore implements InboundMediaSink {
   constructor(
     readonly dir: string,
     private readonly limits: () => MediaLimits,
+    /** Files younger than this are never pruned: a run may still be reading them (the agent's run timeout). */
+    private readonly minAgeMs: () => number = () => 0,
   ) {}
 
   maxBytes(): number {
@@ -59,11 +63,14 @@ export class InboundMediaStore implements InboundMediaSink {
 
   private index(): { path: string; bytes: number; at: number }[] {
     if (this.files) return this.files;
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    chmodSync(this.dir, 0o700);
+    privateDir(this.dir);
     this.files = [];
     for (const name of readdirSync(this.dir)) {
-      if (name.endsWith(".tmp")) continue;
+      if (name.endsWith(".tmp")) {
+        // A download cut short by a crash: never saved, so never handed to anyone.
+        rmSync(join(this.dir, name), { force: true });
+        continue;
+      }
       try {
         const st = statSync(join(this.dir, name));
         if (st.isFile()) this.files.push({ path: join(this.dir, name), bytes: st.size, at: st.mtimeMs });
@@ -76,22 +83,45 @@ export class InboundMediaStore implements InboundMediaSink {
     return this.files;
   }
 
-  async save(file: { kind: InboundMediaKind; mime: string; data: Uint8Array; name?: string }): Promise<InboundMedia> {
-    const files = this.index();
-    const stamp = Date.now();
-    const path = join(this.dir, `${stamp}-${(++this.seq).toString(36)}-${crypto.randomUUID().slice(0, 8)}${extension(file.mime, file.name)}`);
-    await writeAtomic(path, file.data, 0o600);
-    files.push({ path, bytes: file.data.byteLength, at: stamp });
-    this.total += file.data.byteLength;
-    await this.prune(path);
-    return { kind: file.kind, mime: file.mime, bytes: file.data.byteLength, path };
+  private newPath(file: { mime: string; name?: string }): string {
+    return join(this.dir, `${Date.now()}-${(++this.seq).toString(36)}-${crypto.randomUUID().slice(0, 8)}${extension(file.mime, file.name)}`);
   }
 
-  /** Oldest first, until the total fits; the file just saved stays even when it alone is over. */
+  async save(file: { kind: InboundMediaKind; mime: string; data: Uint8Array; name?: string }): Promise<InboundMedia> {
+    this.index();
+    const path = this.newPath(file);
+    await writeAtomic(path, file.data, 0o600);
+    return this.added(file, path, file.data.byteLength);
+  }
+
+  /** Into a temp file (0600) under the cap, then renamed into place: a half-written file is never seen as saved. */
+  async saveStream(file: { kind: InboundMediaKind; mime: string; name?: string }, source: MediaSource, max: number, signal: AbortSignal): Promise<InboundMedia | null> {
+    this.index();
+    const path = this.newPath(file);
+    const tmp = `${path}.${process.pid}.tmp`;
+    const bytes = await streamToFile(source, tmp, max, signal);
+    if (bytes === null) return null;
+    await rename(tmp, path);
+    return this.added(file, path, bytes);
+  }
+
+  private async added(file: { kind: InboundMediaKind; mime: string }, path: string, bytes: number): Promise<InboundMedia> {
+    this.files!.push({ path, bytes, at: Date.now() });
+    this.total += bytes;
+    await this.prune(path);
+    return { kind: file.kind, mime: file.mime, bytes, path };
+  }
+
+  /**
+   * Oldest first, until the total fits; the file just saved stays even when it alone is
+   * over, and so does any file younger than `minAgeMs` (a running turn may read it): the
+   * total may then stay over the bound until those files age, and the next save prunes them.
+   */
   private async prune(keep: string): Promise<void> {
     const files = this.index();
     const max = this.limits().maxTotalBytes;
-    while (this.total > max && files.length > 1 && files[0]!.path !== keep) {
+    const youngest = Date.now() - this.minAgeMs();
+    while (this.total > max && files.length > 1 && files[0]!.path !== keep && files[0]!.at <= youngest) {
       const old = files.shift()!;
       this.total -= old.bytes;
       await unlink(old.path).catch(() => {});
@@ -123,16 +153,22 @@ export async function collectCapped(chunks: AsyncIterable<Uint8Array>, max: numb
   return out;
 }
 
-/** The body of a download, or null when it is (declared or turns out) larger than `max` bytes. */
-export async function readCapped(res: Response, max: number): Promise<Uint8Array | null> {
+/** A download under way: its chunks, and how to stop it (destroy the stream / cancel the body). */
+export interface MediaSource {
+  chunks: AsyncIterable<Uint8Array>;
+  cancel(): unknown;
+}
+
+/** A fetch response's body as a source, or null when its declared length is over `max`. */
+export async function responseSource(res: Response, max: number): Promise<MediaSource | null> {
   const declared = Number(res.headers.get("content-length") ?? "NaN");
-  if (!res.body) return new Uint8Array(0);
   const body = res.body;
+  if (!body) return { chunks: (async function* () {})(), cancel: () => {} };
   if (Number.isFinite(declared) && declared > max) {
     await body.cancel().catch(() => {});
     return null;
   }
-  return collectCapped(body as unknown as AsyncIterable<Uint8Array>, max, () => body.cancel().catch(() => {}));
+  return { chunks: body as unknown as AsyncIterable<Uint8Array>, cancel: () => body.cancel().catch(() => {}) };
 }
 
 /** A file a message holds, before it is fetched. */
@@ -142,20 +178,68 @@ export interface MediaCandidate {
   /** The size the provider announced, when it did. */
   size?: number;
   name?: string;
-  /** Fetch it, at most `max` bytes; null when it is larger. */
-  fetch(max: number): Promise<Uint8Array | null>;
+  /** Start the download (at most `max` bytes, stopped by `signal`); null when it is known to be larger. */
+  open(max: number, signal: AbortSignal): Promise<MediaSource | null>;
 }
 
 export const MEDIA_TOO_LARGE = "media too large";
+/** A download that takes longer than this is given up (a stalled media host must not hold a message forever). */
+export const MEDIA_TIMEOUT_MS = 120_000;
+
+/** `promise`, or the signal's reason once it aborts first. */
+function raced<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", onAbort));
+}
+
+/**
+ * Stream `source` into `path` (created 0600), at most `max` bytes: one chunk in memory
+ * at a time. Returns the size, or null once the file passes `max` (the download is
+ * stopped and the partial file removed). A stall past `signal` stops it the same way and throws.
+ */
+export async function streamToFile(source: MediaSource, path: string, max: number, signal: AbortSignal): Promise<number | null> {
+  const out = await open(path, "wx", 0o600);
+  let size = 0;
+  let kept = false;
+  const it = source.chunks[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await raced(it.next(), signal);
+      if (next.done) break;
+      size += next.value.byteLength;
+      if (size > max) return null;
+      await out.write(next.value);
+    }
+    kept = true;
+    return size;
+  } finally {
+    if (!kept) await Promise.resolve(source.cancel()).catch(() => {});
+    await out.close().catch(() => {});
+    if (!kept) await unlink(path).catch(() => {});
+  }
+}
 
 /**
  * Keep a message's file when it fits within `media.maxInboundBytes`: `{media}` when
  * saved, `{mediaSkipped: "media too large"}` when it does not fit (the text goes on).
+ * Called only for a message that will be answered: files of refused messages are never fetched.
  */
-export async function takeMedia(sink: InboundMediaSink, c: MediaCandidate): Promise<{ media?: InboundMedia[]; mediaSkipped?: string }> {
+export async function takeMedia(sink: InboundMediaSink, c: MediaCandidate, timeoutMs = MEDIA_TIMEOUT_MS): Promise<{ media?: InboundMedia[]; mediaSkipped?: string }> {
   const max = sink.maxBytes();
   if (c.size !== undefined && c.size > max) return { mediaSkipped: MEDIA_TOO_LARGE };
-  const data = await c.fetch(max);
-  if (!data) return { mediaSkipped: MEDIA_TOO_LARGE };
-  return { media: [await sink.save({ kind: c.kind, mime: c.mime, data, ...(c.name ? { name: c.name } : {}) })] };
+  const signal = AbortSignal.timeout(timeoutMs);
+  const timedOut = () => (signal.aborted ? new Error(`the download took longer than ${timeoutMs / 1000} s`) : undefined);
+  try {
+    const source = await raced(c.open(max, signal), signal);
+    if (!source) return { mediaSkipped: MEDIA_TOO_LARGE };
+    const saved = await sink.saveStream({ kind: c.kind, mime: c.mime, ...(c.name ? { name: c.name } : {}) }, source, max, signal);
+    return saved ? { media: [saved] } : { mediaSkipped: MEDIA_TOO_LARGE };
+  } catch (err) {
+    throw timedOut() ?? err;
+  }
 }

@@ -2,7 +2,15 @@ import * as v from "valibot";
 import { count, HealthSchema, PresenceEntrySchema, PROVIDERS, StateVersionSchema, text, timestamp } from "./common.ts";
 import { ErrorShapeSchema } from "./errors.ts";
 import { LedgerGetParamsSchema, LedgerGetResultSchema, LedgerListParamsSchema, LedgerListResultSchema } from "./ledger.ts";
-import { PairingApproveResultSchema, PairingDecideParamsSchema, PairingListResultSchema, PairingRejectResultSchema } from "./pairing.ts";
+import {
+  PairingApprovedResultSchema,
+  PairingApproveResultSchema,
+  PairingDecideParamsSchema,
+  PairingListResultSchema,
+  PairingRejectResultSchema,
+  PairingRevokeParamsSchema,
+  PairingRevokeResultSchema,
+} from "./pairing.ts";
 
 /**
  * Params policy (how v1 grows without breaking old clients): a field the gateway does
@@ -188,6 +196,8 @@ export const METHODS = {
   "pairing.list": { params: NoParams, result: PairingListResultSchema },
   "pairing.approve": { params: PairingDecideParamsSchema, result: PairingApproveResultSchema },
   "pairing.reject": { params: PairingDecideParamsSchema, result: PairingRejectResultSchema },
+  "pairing.approved": { params: NoParams, result: PairingApprovedResultSchema },
+  "pairing.revoke": { params: PairingRevokeParamsSchema, result: PairingRevokeResultSchema },
 } as const;
 
 export type MethodName = keyof typeof METHODS;

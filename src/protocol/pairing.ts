@@ -35,3 +35,30 @@ export const PairingRejectResultSchema = v.object({
   code: v.string(),
   sender: v.string(),
 });
+
+/** A sender let in through `pairing.approve` (kept until `pairing.revoke`). */
+export const PairingApprovedSchema = v.object({
+  provider: v.picklist(PROVIDERS),
+  /** The id the approval was made for (Telegram user id, WhatsApp JID). */
+  sender: v.string(),
+  /** Every id the sender is known by (WhatsApp: phone JID and LID); absent when only `sender`. */
+  ids: v.optional(v.array(v.string())),
+  name: v.optional(v.string()),
+  /** The code that was approved. */
+  code: v.string(),
+  approvedAt: timestamp(),
+});
+export type PairingApproved = v.InferOutput<typeof PairingApprovedSchema>;
+
+/** `pairing.approved`: the approved senders of every provider, oldest approval first (a bare array). */
+export const PairingApprovedResultSchema = v.array(PairingApprovedSchema);
+
+/** `pairing.revoke`: the sender by any id it is known by (WhatsApp also `+<phone>`). */
+export const PairingRevokeParamsSchema = v.strictObject({
+  provider: v.picklist(PROVIDERS),
+  sender: text(256),
+});
+export type PairingRevokeParams = v.InferOutput<typeof PairingRevokeParamsSchema>;
+
+/** `pairing.revoke`: the approval that was removed. */
+export const PairingRevokeResultSchema = PairingApprovedSchema;

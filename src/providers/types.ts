@@ -36,6 +36,12 @@ export interface InboundMessage {
   media?: InboundMedia[];
   /** Media the message held that was not kept, and why (`media too large`). */
   mediaSkipped?: string;
+  /**
+   * The message's file, not fetched yet: fetches and saves it (`{media}`), or says why
+   * not (`{mediaSkipped}`); never throws. Called only once the message is let in, so a
+   * refused message's file is never downloaded.
+   */
+  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string }>;
   /** Delivered late, from the provider's offline queue (WhatsApp `append` after a reconnect). */
   offline?: boolean;
   /** The provider never answers this kind of chat (status, broadcast list, channel); the reason is ledgered. */

@@ -89,6 +89,7 @@ describe("InboundGate: policy + store", () => {
     expect(first).toMatchObject({ action: "pair", reason: "pairing requested" });
     const code = first.action === "pair" ? first.code : "";
     expect(gate.pairing.list().map((r) => [r.sender, r.code, r.name])).toEqual([["1", code, "One"]]);
+    await gate.pairing.markCodeSent("telegram", code);
     expect(await gate.admit(stranger("1"))).toEqual({ action: "skip", reason: "pairing pending" });
     await gate.admit(stranger("2"));
     await gate.admit(stranger("3"));
@@ -99,5 +100,74 @@ describe("InboundGate: policy + store", () => {
     now += HOUR;
     const again = await gate.admit(stranger("2"));
     expect(again.action).toBe("pair");
+  });
+});
+
+describe("approved senders: listing, revoking, WhatsApp ids (review of issue 16, point 4)", () => {
+  const pairing: ChatPolicy = { dmPolicy: "pairing", allowFrom: [], groups: { policy: "disabled", allow: [], requireMention: true } };
+  const LID = "123456789012345@lid";
+  const PN = "15550001111@s.whatsapp.net";
+  const wa = (sender: string, senderNames: string[]) => ({ provider: "whatsapp" as const, chatType: "private" as const, chat: sender, sender, senderNames, addressed: true });
+
+  test("approvedList shows each approval; revoke makes the sender a stranger again (a new code on their next message), on disk too", async () => {
+    const dir = tmp();
+    const gate = new InboundGate(() => pairing, new PairingStore(dir));
+    const first = await gate.admit({ provider: "telegram", chatType: "private", chat: "7", sender: "7", senderNames: ["@seven"], addressed: true }, "Seven");
+    const code = first.action === "pair" ? first.code : "";
+    await gate.pairing.approve("telegram", code);
+    expect(gate.pairing.approvedList()).toEqual([{ provider: "telegram", sender: "7", name: "Seven", code, approvedAt: expect.any(Number) }]);
+    const revoked = await gate.pairing.revoke("telegram", "7");
+    expect(revoked).toMatchObject({ provider: "telegram", sender: "7", code });
+    expect(gate.pairing.approvedList()).toEqual([]);
+    expect(new PairingStore(dir).isApproved("telegram", "7")).toBe(false);
+    expect((await gate.admit({ provider: "telegram", chatType: "private", chat: "7", sender: "7", senderNames: [], addressed: true })).action).toBe("pair");
+  });
+
+  test("revoking an unknown sender is INVALID_REQUEST naming it and the command that lists approvals", async () => {
+    const store = new PairingStore(tmp());
+    const err = await store.revoke("telegram", "404").catch((e) => e);
+    expect(err).toMatchObject({ code: "INVALID_REQUEST", details: { field: "params.sender", sender: "404" } });
+    expect(err.message).toContain("clawdis pairing approved");
+  });
+
+  test("WhatsApp: an approval made for a LID still matches once the phone number is known, and is learnt; revoke by +phone", async () => {
+    const dir = tmp();
+    const gate = new InboundGate(() => pairing, new PairingStore(dir));
+    // First seen by LID only.
+    const first = await gate.admit(wa(LID, [LID]));
+    expect(first.action).toBe("pair");
+    await gate.pairing.approve("whatsapp", first.action === "pair" ? first.code : "");
+    // Now the phone number is known: the sender is the phone JID, the LID is among the names.
+    expect((await gate.admit(wa(PN, ["+15550001111", LID]))).action).toBe("run");
+    // Learnt: the phone JID alone matches too (and after a restart).
+    expect(new PairingStore(dir).isApproved("whatsapp", PN)).toBe(true);
+    expect((await gate.admit(wa(PN, ["+15550001111"]))).action).toBe("run");
+    expect(gate.pairing.approvedList()[0]!.ids?.sort()).toEqual([LID, PN].sort());
+    // A pending request is matched by either id as well: no second code.
+    await gate.pairing.revoke("whatsapp", "+15550001111");
+    expect(gate.pairing.isApproved("whatsapp", [PN, LID])).toBe(false);
+    const again = await gate.admit(wa(PN, ["+15550001111", LID]));
+    expect(again.action).toBe("pair");
+    await gate.pairing.markCodeSent("whatsapp", again.action === "pair" ? again.code : "");
+    expect(await gate.admit(wa(LID, [LID]))).toEqual({ action: "skip", reason: "pairing pending" });
+  });
+});
+
+describe("a pairing code saved but never sent (review of issue 16, point 10)", () => {
+  const pairing: ChatPolicy = { dmPolicy: "pairing", allowFrom: [], groups: { policy: "disabled", allow: [], requireMention: true } };
+  const stranger = { provider: "telegram" as const, chatType: "private" as const, chat: "5", sender: "5", senderNames: [], addressed: true };
+
+  test("a crash between saving the request and sending its code: the next message gets the same code; once sent, no more", async () => {
+    const dir = tmp();
+    const first = await new InboundGate(() => pairing, new PairingStore(dir)).admit(stranger);
+    const code = first.action === "pair" ? first.code : "";
+    // The crash: a new store reads what was saved; the code never went out.
+    const gate = new InboundGate(() => pairing, new PairingStore(dir));
+    expect(await gate.admit(stranger)).toEqual({ action: "pair", code, reason: "pairing requested" });
+    await gate.pairing.markCodeSent("telegram", code);
+    expect(await gate.admit(stranger)).toEqual({ action: "skip", reason: "pairing pending" });
+    expect(await new InboundGate(() => pairing, new PairingStore(dir)).admit(stranger)).toEqual({ action: "skip", reason: "pairing pending" });
+    // The flag stays inside: the protocol's list shows the plain request.
+    expect(Object.keys(gate.pairing.list()[0]!).sort()).toEqual(["code", "createdAt", "expiresAt", "provider", "sender"]);
   });
 });

@@ -47,6 +47,10 @@ describe("private chats: dmPolicy", () => {
   test("an approved sender runs at once, whatever the allow-list says", () => {
     expect(decide(dm(), policy({ dmPolicy: "pairing" }), { ...fresh, approved: true }).action).toBe("run");
   });
+
+  test("approvals belong to pairing: under allowlist an approved sender not in allowFrom is skipped", () => {
+    expect(decide(dm(), policy({ dmPolicy: "allowlist" }), { ...fresh, approved: true })).toMatchObject({ action: "skip" });
+  });
 });
 
 describe("groups", () => {

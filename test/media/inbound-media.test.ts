@@ -1,11 +1,11 @@
 /** Issue 16 §5 below the providers: the media store's bounds and modes, and what each agent backend is given. */
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fillTemplate } from "../../src/agent/backends/command.ts";
 import { openAiBackend } from "../../src/agent/backends/openai.ts";
-import { InboundMediaStore, readCapped, takeMedia } from "../../src/media/index.ts";
+import { InboundMediaStore, responseSource, takeMedia } from "../../src/media/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import { startFakeOpenAi } from "../helpers/fake-openai.ts";
 
@@ -38,18 +38,96 @@ describe("InboundMediaStore", () => {
     expect(readdirSync(d).length).toBe(2);
   });
 
+  test("pruning never removes a file younger than the run timeout (a running turn may read it); it goes once old enough", async () => {
+    const d = dir();
+    let minAge = 60_000;
+    const store = new InboundMediaStore(d, () => ({ maxInboundBytes: 1_000, maxTotalBytes: 150 }), () => minAge);
+    const a = await store.save({ kind: "image", mime: "image/jpeg", data: new Uint8Array(100) });
+    const b = await store.save({ kind: "image", mime: "image/jpeg", data: new Uint8Array(100) });
+    // Over the total, but both are younger than the run timeout: both stay.
+    expect(existsSync(a.path)).toBe(true);
+    expect(existsSync(b.path)).toBe(true);
+    minAge = 0;
+    await Bun.sleep(2);
+    const c = await store.save({ kind: "image", mime: "image/jpeg", data: new Uint8Array(100) });
+    expect(existsSync(a.path)).toBe(false);
+    expect(existsSync(b.path)).toBe(false);
+    expect(existsSync(c.path)).toBe(true);
+  });
+
   test("takeMedia: over maxInboundBytes (announced or found while reading) is `media too large`, and nothing is saved", async () => {
     const d = dir();
     const store = new InboundMediaStore(d, () => ({ maxInboundBytes: 50, maxTotalBytes: 1_000 }));
-    let fetched = 0;
-    const announced = await takeMedia(store, { kind: "video", mime: "video/mp4", size: 51, fetch: async () => (fetched++, new Uint8Array(51)) });
+    let opened = 0;
+    const announced = await takeMedia(store, { kind: "video", mime: "video/mp4", size: 51, open: async (max) => (opened++, responseSource(new Response(new Uint8Array(51)), max)) });
     expect(announced).toEqual({ mediaSkipped: "media too large" });
-    expect(fetched).toBe(0);
-    const found = await takeMedia(store, { kind: "video", mime: "video/mp4", fetch: async (max) => readCapped(new Response(new Uint8Array(80)), max) });
+    expect(opened).toBe(0);
+    const found = await takeMedia(store, { kind: "video", mime: "video/mp4", open: async (max) => responseSource(new Response(new Uint8Array(80)), max) });
     expect(found).toEqual({ mediaSkipped: "media too large" });
     expect(existsSync(d) ? readdirSync(d) : []).toEqual([]);
-    const ok = await takeMedia(store, { kind: "video", mime: "video/mp4", fetch: async (max) => readCapped(new Response(new Uint8Array(50)), max) });
+    const ok = await takeMedia(store, { kind: "video", mime: "video/mp4", open: async (max) => responseSource(new Response(new Uint8Array(50)), max) });
     expect(ok.media?.[0]).toMatchObject({ kind: "video", bytes: 50 });
+  });
+
+  /** A download that never ends (or stalls after `stallAfter` chunks) of 64 KiB chunks; counts what was read and whether it was cancelled. */
+  function endless(stallAfter = Number.POSITIVE_INFINITY) {
+    const state = { chunks: 0, cancelled: false };
+    const chunks = (async function* () {
+      for (;;) {
+        if (state.cancelled) return;
+        if (state.chunks >= stallAfter) await new Promise(() => {});
+        state.chunks++;
+        yield new Uint8Array(64 * 1024).fill(1);
+      }
+    })();
+    return { state, source: { chunks, cancel: () => (state.cancelled = true) } };
+  }
+
+  test("a file over the cap is streamed to a temp file, cut off at the cap and removed: never held whole, never saved", async () => {
+    const d = dir();
+    const max = 1024 * 1024;
+    const store = new InboundMediaStore(d, () => ({ maxInboundBytes: max, maxTotalBytes: 100 * max }));
+    const { state, source } = endless();
+    // The source is endless: only a download stopped at the cap can return at all.
+    const out = await takeMedia(store, { kind: "document", mime: "application/pdf", open: async () => source });
+    expect(out).toEqual({ mediaSkipped: "media too large" });
+    expect(state.cancelled).toBe(true);
+    expect(state.chunks).toBe(max / (64 * 1024) + 1);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  test("a file within the cap goes through a 0600 temp file renamed into place, byte for byte", async () => {
+    const d = dir();
+    const store = new InboundMediaStore(d, () => ({ maxInboundBytes: 1024 * 1024, maxTotalBytes: 10 * 1024 * 1024 }));
+    const data = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);
+    const out = await takeMedia(store, { kind: "image", mime: "image/png", open: async (max) => responseSource(new Response(data), max) });
+    const saved = out.media![0]!;
+    expect(saved.bytes).toBe(300_000);
+    expect(new Uint8Array(readFileSync(saved.path))).toEqual(data);
+    expect(statSync(saved.path).mode & 0o777).toBe(0o600);
+    expect(readdirSync(d)).toEqual([saved.path.split("/").pop()!]);
+  });
+
+  test("a download that stalls is given up after its timeout: the stream is cancelled and the partial file removed", async () => {
+    const d = dir();
+    const store = new InboundMediaStore(d, () => ({ maxInboundBytes: 10 * 1024 * 1024, maxTotalBytes: 100 * 1024 * 1024 }));
+    const { state, source } = endless(3);
+    const started = Date.now();
+    const err = await takeMedia(store, { kind: "video", mime: "video/mp4", open: async () => source }, 300).catch((e: Error) => e);
+    expect(String(err)).toContain("the download took longer than 0.3 s");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(state.cancelled).toBe(true);
+    expect(state.chunks).toBe(3);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  test("a temp file left by a crash mid-download is removed when the store starts", async () => {
+    const d = dir();
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, "1-a-b.jpg.123.tmp"), new Uint8Array(10));
+    const store = new InboundMediaStore(d, () => ({ maxInboundBytes: 100, maxTotalBytes: 1_000 }));
+    await store.save({ kind: "image", mime: "image/jpeg", data: new Uint8Array(3) });
+    expect(readdirSync(d).some((n) => n.endsWith(".tmp"))).toBe(false);
   });
 });
 

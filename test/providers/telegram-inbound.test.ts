@@ -34,9 +34,14 @@ describe("files", () => {
   const dir = join(mkdtempSync(join(tmpdir(), "clawdis-tgin-")), "media", "inbound");
   const sink = new InboundMediaStore(dir, () => ({ maxInboundBytes: 1_000, maxTotalBytes: 100_000 }));
   const files = { api: new Api(bot.token, { apiRoot: bot.apiRoot }), apiRoot: bot.apiRoot, token: bot.token };
-  const read = (m: Partial<Message>) => toInbound(msg({ chat: { id: 42, type: "private", first_name: "Ann" }, ...m }), me, { sink, files }, (e) => {
+  const take = (m: Partial<Message>) => toInbound(msg({ chat: { id: 42, type: "private", first_name: "Ann" }, ...m }), me, { sink, files }, (e) => {
     throw e;
   });
+  /** The message with its file fetched, as the gateway does once it lets the message in. */
+  const read = async (m: Partial<Message>) => {
+    const got = take(m);
+    return got && { ...got, ...(await got.fetchMedia?.()) };
+  };
   const file = (n: number, path: string) => ({ file_id: bot.addFile(new Uint8Array(n), path), file_unique_id: path });
 
   test("voice, audio, video, video note and document: kind and type, the caption as text", async () => {
@@ -53,6 +58,18 @@ describe("files", () => {
       expect(got?.chatType).toBe("private");
     }
     expect((await read(cases[4]![0]))?.text).toBe("see e");
+  });
+
+  test("reading a message fetches nothing: getFile and the download wait for fetchMedia (called only for a message let in)", async () => {
+    const calls = bot.sent("getFile").length;
+    const downloads = bot.downloads.length;
+    const got = take({ photo: [{ ...file(20, "photos/lazy.jpg"), width: 1, height: 1 }], caption: "later" });
+    await Bun.sleep(50);
+    expect(bot.sent("getFile").length).toBe(calls);
+    expect(bot.downloads.length).toBe(downloads);
+    expect(got?.media).toBeUndefined();
+    expect(await got!.fetchMedia!()).toEqual({ media: [{ kind: "image", mime: "image/jpeg", bytes: 20, path: expect.stringContaining(dir) }] });
+    expect(bot.downloads).toContain("photos/lazy.jpg");
   });
 
   test("over maxInboundBytes by getFile's size: not downloaded, media too large; no text and no file is still recorded", async () => {

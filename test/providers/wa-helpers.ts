@@ -30,7 +30,7 @@ export async function startWa(
   dir: string,
   peer: FakeWaPeer,
   config: Record<string, unknown> = {},
-  extra: { agentBackend?: AgentBackend; backoff?: { initialMs: number; maxMs: number }; lock?: boolean; downloadMedia?: WaDownload; typingEveryMs?: number } = {},
+  extra: { agentBackend?: AgentBackend; backoff?: { initialMs: number; maxMs: number }; lock?: boolean; downloadMedia?: WaDownload; typingEveryMs?: number; mediaTimeoutMs?: number } = {},
 ) {
   const cfg = v.parse(ConfigSchema, { gateway: { port: 0, presenceCoalesceMs: 0 }, ...config });
   const g = createGateway({
@@ -45,6 +45,7 @@ export async function startWa(
       pairingTimeoutMs: 3_000,
       ...(extra.downloadMedia ? { downloadMedia: extra.downloadMedia } : {}),
       ...(extra.typingEveryMs ? { typingEveryMs: extra.typingEveryMs } : {}),
+      ...(extra.mediaTimeoutMs ? { mediaTimeoutMs: extra.mediaTimeoutMs } : {}),
     },
   });
   running.push(g);

@@ -4,7 +4,7 @@ import { agent, agentWait } from "./agent.ts";
 import { configReload } from "./config-reload.ts";
 import { health } from "./health.ts";
 import { ledgerGet, ledgerList } from "./ledger.ts";
-import { pairingApprove, pairingList, pairingReject } from "./pairing.ts";
+import { pairingApprove, pairingApproved, pairingList, pairingReject, pairingRevoke } from "./pairing.ts";
 import { send } from "./send.ts";
 import { status } from "./status.ts";
 import { systemEvent } from "./system-event.ts";
@@ -33,6 +33,8 @@ const HANDLERS: { [M in MethodName]: Handler<M> } = {
   "pairing.list": pairingList,
   "pairing.approve": pairingApprove,
   "pairing.reject": pairingReject,
+  "pairing.approved": pairingApproved,
+  "pairing.revoke": pairingRevoke,
 };
 
 function isMethod(name: string): name is MethodName {

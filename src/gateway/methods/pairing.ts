@@ -16,3 +16,13 @@ export const pairingReject: Handler<"pairing.reject"> = async (params, { gw }) =
   gw.log.info("pairing rejected", { provider: out.provider, sender: out.sender });
   return out;
 };
+
+/** `pairing.approved`: the senders approved so far, every provider, oldest first. */
+export const pairingApproved: Handler<"pairing.approved"> = (_params, { gw }) => gw.gate.pairing.approvedList();
+
+/** `pairing.revoke`: the approved sender is a stranger again from their next message. */
+export const pairingRevoke: Handler<"pairing.revoke"> = async (params, { gw }) => {
+  const out = await gw.gate.pairing.revoke(params.provider, params.sender);
+  gw.log.info("pairing revoked", { provider: out.provider, sender: out.sender });
+  return out;
+};

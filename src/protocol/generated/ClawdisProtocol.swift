@@ -47,6 +47,10 @@
 //   let pairingApproveResult = try PairingApproveResult(json)
 //   let pairingRejectParams = try PairingRejectParams(json)
 //   let pairingRejectResult = try PairingRejectResult(json)
+//   let pairingApprovedParams = try PairingApprovedParams(json)
+//   let pairingApprovedResult = try PairingApprovedResult(json)
+//   let pairingRevokeParams = try PairingRevokeParams(json)
+//   let pairingRevokeResult = try PairingRevokeResult(json)
 //   let agentEventPayload = try AgentEventPayload(json)
 //   let presenceEventPayload = try PresenceEventPayload(json)
 //   let healthEventPayload = try HealthEventPayload(json)
@@ -5587,6 +5591,205 @@ public extension PairingRejectResult {
     }
 }
 
+// MARK: - PairingApprovedResultElement
+public struct PairingApprovedResultElement: Codable {
+    public let approvedAt: Int
+    public let code: String
+    public let ids: [String]?
+    public let name: String?
+    public let provider: Provider
+    public let sender: String
+
+    public enum CodingKeys: String, CodingKey {
+        case approvedAt = "approvedAt"
+        case code = "code"
+        case ids = "ids"
+        case name = "name"
+        case provider = "provider"
+        case sender = "sender"
+    }
+
+    public init(approvedAt: Int, code: String, ids: [String]?, name: String?, provider: Provider, sender: String) {
+        self.approvedAt = approvedAt
+        self.code = code
+        self.ids = ids
+        self.name = name
+        self.provider = provider
+        self.sender = sender
+    }
+}
+
+// MARK: PairingApprovedResultElement convenience initializers and mutators
+
+public extension PairingApprovedResultElement {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingApprovedResultElement.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        approvedAt: Int? = nil,
+        code: String? = nil,
+        ids: [String]?? = nil,
+        name: String?? = nil,
+        provider: Provider? = nil,
+        sender: String? = nil
+    ) -> PairingApprovedResultElement {
+        return PairingApprovedResultElement(
+            approvedAt: approvedAt ?? self.approvedAt,
+            code: code ?? self.code,
+            ids: ids ?? self.ids,
+            name: name ?? self.name,
+            provider: provider ?? self.provider,
+            sender: sender ?? self.sender
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PairingRevokeParams
+public struct PairingRevokeParams: Codable {
+    public let provider: Provider
+    public let sender: String
+
+    public enum CodingKeys: String, CodingKey {
+        case provider = "provider"
+        case sender = "sender"
+    }
+
+    public init(provider: Provider, sender: String) {
+        self.provider = provider
+        self.sender = sender
+    }
+}
+
+// MARK: PairingRevokeParams convenience initializers and mutators
+
+public extension PairingRevokeParams {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingRevokeParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        provider: Provider? = nil,
+        sender: String? = nil
+    ) -> PairingRevokeParams {
+        return PairingRevokeParams(
+            provider: provider ?? self.provider,
+            sender: sender ?? self.sender
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - PairingRevokeResult
+public struct PairingRevokeResult: Codable {
+    public let approvedAt: Int
+    public let code: String
+    public let ids: [String]?
+    public let name: String?
+    public let provider: Provider
+    public let sender: String
+
+    public enum CodingKeys: String, CodingKey {
+        case approvedAt = "approvedAt"
+        case code = "code"
+        case ids = "ids"
+        case name = "name"
+        case provider = "provider"
+        case sender = "sender"
+    }
+
+    public init(approvedAt: Int, code: String, ids: [String]?, name: String?, provider: Provider, sender: String) {
+        self.approvedAt = approvedAt
+        self.code = code
+        self.ids = ids
+        self.name = name
+        self.provider = provider
+        self.sender = sender
+    }
+}
+
+// MARK: PairingRevokeResult convenience initializers and mutators
+
+public extension PairingRevokeResult {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingRevokeResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        approvedAt: Int? = nil,
+        code: String? = nil,
+        ids: [String]?? = nil,
+        name: String?? = nil,
+        provider: Provider? = nil,
+        sender: String? = nil
+    ) -> PairingRevokeResult {
+        return PairingRevokeResult(
+            approvedAt: approvedAt ?? self.approvedAt,
+            code: code ?? self.code,
+            ids: ids ?? self.ids,
+            name: name ?? self.name,
+            provider: provider ?? self.provider,
+            sender: sender ?? self.sender
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - AgentEventPayload
 public struct AgentEventPayload: Codable {
     public let data: JSONAny
@@ -6287,6 +6490,8 @@ public typealias WebchatLinkParams = [String: JSONAny]
 public typealias ConfigReloadParams = [String: JSONAny]
 public typealias PairingListParams = [String: JSONAny]
 public typealias PairingListResult = [PairingListResultElement]
+public typealias PairingApprovedParams = [String: JSONAny]
+public typealias PairingApprovedResult = [PairingApprovedResultElement]
 
 public extension Dictionary where Key == String, Value == JSONAny {
     init(data: Data) throws {
@@ -6441,6 +6646,56 @@ public extension Dictionary where Key == String, Value == JSONAny {
 public extension Array where Element == PairingListResult.Element {
     init(data: Data) throws {
         self = try newJSONDecoder().decode(PairingListResult.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public extension Dictionary where Key == String, Value == JSONAny {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingApprovedParams.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public extension Array where Element == PairingApprovedResult.Element {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PairingApprovedResult.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {

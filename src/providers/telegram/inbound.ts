@@ -1,6 +1,6 @@
 import type { Api } from "grammy";
 import type { Message, MessageEntity } from "grammy/types";
-import { readCapped, takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
+import { responseSource, takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
 import type { InboundMessage } from "../types.ts";
 
 /** The bot itself, from getMe: mentions and replies are matched against it. */
@@ -51,44 +51,41 @@ export interface FileAccess {
 }
 
 /** getFile + download (bounded); Telegram's answer names the path under `<apiRoot>/file/bot<token>/`. */
-function fetcher(files: FileAccess, fileId: string): (max: number) => Promise<Uint8Array | null> {
-  return async (max) => {
-    const f = await files.api.getFile(fileId, files.signal as never);
+function opener(files: FileAccess, fileId: string): MediaCandidate["open"] {
+  return async (max, timeout) => {
+    const signal = files.signal ? AbortSignal.any([files.signal, timeout]) : timeout;
+    const f = await files.api.getFile(fileId, signal as never);
     if (f.file_size !== undefined && f.file_size > max) return null;
     if (!f.file_path) throw new Error(`telegram getFile gave no file_path for ${fileId}`);
-    const res = await fetch(`${files.apiRoot.replace(/\/+$/, "")}/file/bot${files.token}/${f.file_path}`, { signal: files.signal ?? null });
+    const res = await fetch(`${files.apiRoot.replace(/\/+$/, "")}/file/bot${files.token}/${f.file_path}`, { signal });
     if (!res.ok) throw new Error(`telegram file download answered HTTP ${res.status}`);
-    return readCapped(res, max);
+    return responseSource(res, max);
   };
 }
 
 /**
  * One update's message as the gateway sees it, or null when it holds nothing to act on.
- * The caption is the text; a file is saved through `media` (a failed download is
- * logged by the caller and the text still goes on).
+ * The caption is the text. A file is not fetched here: `fetchMedia` fetches and saves it,
+ * and the gateway calls it only for a message it will answer (a failed download is
+ * logged through `onMediaError` and recorded; the text still goes on).
  */
-export async function toInbound(
+export function toInbound(
   m: Message,
   me: BotIdentity,
   media: { sink: InboundMediaSink; files: FileAccess } | undefined,
   onMediaError: (err: Error) => void,
-): Promise<InboundMessage | null> {
+): InboundMessage | null {
   const text = m.text ?? m.caption ?? "";
   const file = media ? candidate(m) : undefined;
   if (text === "" && !file) return null;
-  let taken: { media?: InboundMessage["media"]; mediaSkipped?: string } = {};
-  if (file && media) {
-    try {
-      taken = await takeMedia(media.sink, { ...file, fetch: fetcher(media.files, file.fileId) });
-    } catch (err) {
-      onMediaError(err as Error);
-      taken = { mediaSkipped: `media not downloaded: ${(err as Error).message}` };
-    }
-  }
-  if (text === "" && !taken.media) {
-    // Nothing to answer; the refusal of the file is still recorded by the gateway.
-    if (!taken.mediaSkipped) return null;
-  }
+  const fetchMedia =
+    file && media
+      ? () =>
+          takeMedia(media.sink, { ...file, open: opener(media.files, file.fileId) }).catch((err: Error) => {
+            onMediaError(err);
+            return { mediaSkipped: `media not downloaded: ${err.message}` };
+          })
+      : undefined;
   // A reply to a forum-topic message goes back into that topic, not General.
   const topic = m.is_topic_message && m.message_thread_id !== undefined ? `:${m.message_thread_id}` : "";
   const group = m.chat.type !== "private";
@@ -104,7 +101,7 @@ export async function toInbound(
     ts: m.date * 1000,
     chatType: group ? "group" : "private",
     addressed: group ? addressedToBot(m, me) : true,
-    ...taken,
+    ...(fetchMedia ? { fetchMedia } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Api, GrammyError, HttpError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
+import { coalesce } from "../coalesce.ts";
 import { readJson, writeAtomic } from "../state-file.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
@@ -56,6 +57,8 @@ export class TelegramProvider implements Provider {
   private inflight: { since: number; ctl: AbortController } | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
   private readonly typingChats: TypingChats;
+  /** `lastInboundAt` reaches health on arrival, at most once a second. */
+  private readonly inboundStatus: ReturnType<typeof coalesce>;
 
   constructor(
     private readonly opts: TelegramOptions,
@@ -68,6 +71,7 @@ export class TelegramProvider implements Provider {
     this.offsetFile = join(deps.stateDir, "telegram", "offset.json");
     this.offset = readJson<{ offset?: number }>(this.offsetFile, {}).offset ?? 0;
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 4_000);
+    this.inboundStatus = coalesce(() => this.deps.onStatus(), 1_000);
   }
 
   /** No answer to a poll loop request within this: the watchdog restarts the loop. */
@@ -100,6 +104,7 @@ export class TelegramProvider implements Provider {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
     this.typingChats.stopAll();
+    this.inboundStatus.cancel();
     this.polling?.abort();
     await this.loop?.catch(() => {});
     this.setConnected(false);
@@ -197,14 +202,14 @@ export class TelegramProvider implements Provider {
 
   private async onMessage(m: import("grammy/types").Message, signal: AbortSignal): Promise<void> {
     const sink = this.deps.media;
-    // A download that hangs must not hold up polling for ever.
-    const bounded = AbortSignal.any([signal, AbortSignal.timeout(120_000)]);
-    const files = { api: this.sendApi, apiRoot: this.opts.apiRoot ?? DEFAULT_API_ROOT, token: this.opts.botToken, signal: bounded };
-    const msg = await toInbound(m, this.me!, sink ? { sink, files } : undefined, (err) =>
+    // A download stops with polling, and on its own timeout (takeMedia): a hung one must not hold up polling for ever.
+    const files = { api: this.sendApi, apiRoot: this.opts.apiRoot ?? DEFAULT_API_ROOT, token: this.opts.botToken, signal };
+    const msg = toInbound(m, this.me!, sink ? { sink, files } : undefined, (err) =>
       this.deps.log.warn("telegram: could not download a message's file; the text goes on", { error: err.message }),
     );
     if (!msg) return;
     this.lastInboundAt = Date.now();
+    this.inboundStatus();
     await this.deps.onInbound(msg);
   }
 

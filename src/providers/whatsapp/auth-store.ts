@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
-import { mkdir, readFile, unlink } from "node:fs/promises";
+import { readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from "@whiskeysockets/baileys";
-import { readJson, writeAtomic } from "../state-file.ts";
+import { privateDir, readJson, writeAtomic } from "../state-file.ts";
 
 const CREDS = "creds.json";
 const BACKUP = "creds.json.bak";
@@ -90,7 +90,7 @@ export class WhatsAppAuthStore {
   async saveCreds(creds: AuthenticationCreds): Promise<void> {
     const text = JSON.stringify(creds, BufferJSON.replacer);
     await this.enqueue(async () => {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      privateDir(this.dir);
       // The previous good file becomes the backup before the new one replaces it.
       if (existsSync(join(this.dir, CREDS))) {
         try {
@@ -106,7 +106,7 @@ export class WhatsAppAuthStore {
   /** Baileys' auth state backed by this store. */
   async state(): Promise<{ state: AuthenticationState; saveCreds: () => Promise<void> }> {
     // Writes still queued (pair-success just before a 515 restart) land before the read.
-    await this.enqueue(() => mkdir(this.dir, { recursive: true, mode: 0o700 }));
+    await this.enqueue(async () => privateDir(this.dir));
     const creds = this.readCreds() ?? initAuthCreds();
     // A half-done pairing-code login left `me` behind: with it Baileys would try to log in
     // instead of registering again.

@@ -1,6 +1,6 @@
 import { downloadContentFromMessage, jidNormalizedUser, normalizeMessageContent, type DownloadableMessage, type MediaType, type WAMessage } from "@whiskeysockets/baileys";
 import type { Logger } from "../../log.ts";
-import { collectCapped, takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
+import { takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
 import type { InboundMessage, ProviderSendParams } from "../types.ts";
 import { toInbound, type WaMe } from "./inbound.ts";
@@ -37,9 +37,15 @@ export function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandi
     mime: p.mime,
     ...(size !== undefined ? { size } : {}),
     ...(p.content.fileName ? { name: p.content.fileName } : {}),
-    fetch: async (max) => {
+    open: async (_max, signal) => {
       const stream = await download(p.content, p.type);
-      return collectCapped(stream, max, () => (stream as { destroy?: () => void }).destroy?.());
+      const destroy = () => (stream as { destroy?: (err?: Error) => void }).destroy?.();
+      // Timed out while the download was starting: nobody reads this stream, so end it now.
+      if (signal.aborted) {
+        destroy();
+        throw signal.reason;
+      }
+      return { chunks: stream, cancel: destroy };
     },
   };
 }
@@ -67,15 +73,17 @@ export async function sendWa(
 
 /**
  * An upserted message as the gateway takes it: read (LIDs mapped to phone numbers
- * through the socket's store), with its file saved when it has one (a failed download
- * is logged and recorded; the text still goes on). Null when there is nothing to act on.
+ * through the socket's store). A file is not fetched here: `fetchMedia` downloads and
+ * saves it (within `timeoutMs`), and the gateway calls it only for a message it will
+ * answer; a failed download is logged and recorded, the text still goes on. Null when
+ * there is nothing to act on.
  */
 export async function readInbound(
   sock: WaSocketLike,
   m: WAMessage,
   type: string,
   me: WaMe,
-  media: { sink: InboundMediaSink; download: WaDownload } | undefined,
+  media: { sink: InboundMediaSink; download: WaDownload; timeoutMs?: number } | undefined,
   log: Logger,
 ): Promise<InboundMessage | null> {
   const pnForLid = async (lid: string) => {
@@ -86,12 +94,11 @@ export async function readInbound(
   if (!msg) return null;
   const file = media && !msg.refused ? waMediaCandidate(m, media.download) : undefined;
   if (file) {
-    try {
-      Object.assign(msg, await takeMedia(media!.sink, file));
-    } catch (err) {
-      log.warn("whatsapp: could not download a message's file; the text goes on", { id: m.key.id, error: (err as Error).message });
-      msg.mediaSkipped = `media not downloaded: ${(err as Error).message}`;
-    }
+    msg.fetchMedia = () =>
+      takeMedia(media!.sink, file, media!.timeoutMs).catch((err: Error) => {
+        log.warn("whatsapp: could not download a message's file; the text goes on", { id: m.key.id, error: err.message });
+        return { mediaSkipped: `media not downloaded: ${err.message}` };
+      });
   }
-  return msg.text || msg.media?.length || msg.mediaSkipped ? msg : null;
+  return msg.text || msg.fetchMedia ? msg : null;
 }

@@ -1,5 +1,6 @@
 import { Browsers, DisconnectReason, type WAMessage } from "@whiskeysockets/baileys";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
+import { coalesce } from "../coalesce.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { WhatsAppAuthStore } from "./auth-store.ts";
@@ -42,6 +43,8 @@ export class WhatsAppProvider implements Provider {
   private readonly recentInbound = new RecentInbound();
   private readonly typingChats: TypingChats;
   private lastInboundAt: number | undefined;
+  /** `lastInboundAt` reaches health on arrival, at most once a second. */
+  private readonly inboundStatus: ReturnType<typeof coalesce>;
   /** The socket's creds (Baileys updates them in place): `me` is the linked account. */
   private creds: { me?: { id?: string | null; lid?: string | null } | null } = {};
 
@@ -52,6 +55,7 @@ export class WhatsAppProvider implements Provider {
     this.store = new WhatsAppAuthStore(opts.credsDir);
     this.linked = this.store.isLinked();
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
+    this.inboundStatus = coalesce(() => this.deps.onStatus(), 1_000);
   }
 
   status(): ProviderStatus {
@@ -80,6 +84,7 @@ export class WhatsAppProvider implements Provider {
   async stop(): Promise<void> {
     this.stopped = true;
     this.typingChats.stopAll();
+    this.inboundStatus.cancel();
     this.clearTimers();
     this.dropSocket();
     this.setConnected(false);
@@ -200,11 +205,13 @@ export class WhatsAppProvider implements Provider {
 
   private async onMessage(sock: WaSocketLike, m: WAMessage, type: string): Promise<void> {
     try {
-      const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload } : undefined;
+      const timeout = this.opts.mediaTimeoutMs !== undefined ? { timeoutMs: this.opts.mediaTimeoutMs } : {};
+      const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload, ...timeout } : undefined;
       const msg = await readInbound(sock, m, type, this.creds.me ?? {}, media, this.deps.log);
       if (!msg || this.sock !== sock) return;
       this.recentInbound.add(m);
       this.lastInboundAt = Date.now();
+      this.inboundStatus();
       await this.deps.onInbound(msg);
     } catch (err) {
       this.deps.log.warn("whatsapp: could not read an incoming message", { id: m.key.id, error: (err as Error).message });

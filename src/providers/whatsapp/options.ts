@@ -17,6 +17,8 @@ export interface WhatsAppOptions {
   pairingTimeoutMs?: number;
   /** Fetch + decrypt inbound media (default: Baileys' download from WhatsApp's media servers). */
   downloadMedia?: WaDownload;
+  /** A media download that takes longer is given up, its stream destroyed (default 120 s). */
+  mediaTimeoutMs?: number;
   /** How often "composing" is renewed while a run works. */
   typingEveryMs?: number;
 }
