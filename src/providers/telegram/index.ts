@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Api, GrammyError, HttpError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
+import { backoffDelay } from "../../core/backoff.ts";
 import { coalesce } from "../coalesce.ts";
 import { readJson, writeAtomic } from "../state-file.ts";
 import { TypingChats } from "../typing.ts";
@@ -193,7 +194,7 @@ export class TelegramProvider implements Provider {
         }
         // A 429 says how long to stay away; waiting less only earns another 429.
         const retryAfter = err instanceof GrammyError && err.error_code === 429 ? (err.parameters.retry_after ?? 0) * 1000 : 0;
-        const delay = Math.max(retryAfter, Math.min(60_000, 1_000 * 2 ** Math.min(failures - 1, 6)) * (0.5 + Math.random() / 2));
+        const delay = Math.max(retryAfter, backoffDelay(failures - 1, { initialMs: 1_000, maxMs: 60_000 }));
         this.deps.log.warn(`telegram: polling failed (${why}); retrying in ${Math.round(delay)} ms`);
         await sleep(delay, signal);
       }
