@@ -1,9 +1,9 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Api, GrammyError, HttpError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
 import { backoffDelay } from "../../core/backoff.ts";
 import { coalesce } from "../coalesce.ts";
-import { readJson, writeAtomic } from "../state-file.ts";
+import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { toInbound, type BotIdentity } from "./inbound.ts";
@@ -167,7 +167,10 @@ export class TelegramProvider implements Provider {
         // Confirmed only once every message of the batch is on disk (ledger + kept for a
         // restart): a crash in between replays the batch, and inbound de-duplication by
         // message id absorbs the replay.
-        if (updates.length > 0) await writeAtomic(this.offsetFile, JSON.stringify({ offset: this.offset }));
+        if (updates.length > 0) {
+          privateDir(dirname(this.offsetFile));
+          await writeAtomic(this.offsetFile, JSON.stringify({ offset: this.offset }));
+        }
       } catch (err) {
         if (signal.aborted) break;
         failures += 1;
