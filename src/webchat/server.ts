@@ -1,8 +1,7 @@
 import { hostname } from "node:os";
-import { Hono } from "hono";
 import { silentLogger, type Logger } from "../log.ts";
 import type { HelloOk } from "../protocol/index.ts";
-import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
+import { serveApp, type Listening, type RuntimeName } from "../runtime/index.ts";
 import { dialHost, isLoopback, listenOr } from "../core/net.ts";
 import { sessionCookieName, WebAuth } from "./auth.ts";
 import { sessionKeyPath } from "./session-key.ts";
@@ -110,14 +109,8 @@ export function createWebChat(opts: WebChatOptions): WebChat {
     relay,
     connected,
     async start() {
-      const app = new Hono();
-      const adapter = await createAdapter(app, opts.runtime);
-      mountWebChat(app, adapter, {
-        relay,
-        auth,
-        loopbackOnly,
-        onRefused: (why, detail) => log.warn(`refused a WebChat request (${why})`, detail),
-      });
+      const onRefused = (why: string, detail?: Record<string, unknown>) => log.warn(`refused a WebChat request (${why})`, detail);
+      const adapter = await serveApp(mountWebChat, { relay, auth, loopbackOnly, onRefused }, opts.runtime);
       listening = await listenOr(
         () => adapter.listen({ hostname: opts.bind, port: opts.port, maxPayload: relay.maxMessageBytes }),
         (inUse, message) =>
