@@ -26,31 +26,6 @@ export function describeApproved(approved: PairingApproved[]): string {
     .join("\n");
 }
 
-const revoke = defineCommand({
-  meta: {
-    name: "revoke",
-    description:
-      "Take an approval back: the sender is a stranger again from their next message.\n\n" +
-      "Examples:\n" +
-      "  clawdis pairing revoke telegram 123456789\n" +
-      "  clawdis pairing revoke whatsapp +15551234567",
-  },
-  args: {
-    provider: { type: "positional", description: "whatsapp | telegram", required: true },
-    sender: { type: "positional", description: "The sender as `clawdis pairing approved` shows it (WhatsApp: a JID, a LID or +phone)", required: true },
-    ...connectArgs,
-  },
-  run: ({ args }) =>
-    handled(async () => {
-      const provider = providerArg(args.provider);
-      const { withClient, print } = await import("./connect.ts");
-      await withClient(args, async (client) => {
-        const res = await client.request("pairing.revoke", { provider, sender: args.sender });
-        print(args.json, res, () => `revoked ${res.sender} on ${res.provider}: a stranger again from their next message`);
-      });
-    }),
-});
-
 /** list and approved: no arguments, a bare array, printed as lines. */
 const listing = <M extends "pairing.list" | "pairing.approved">(method: M, description: string, human: (res: MethodResult<M>) => string) => {
   const name = method.slice("pairing.".length);
@@ -60,28 +35,50 @@ const listing = <M extends "pairing.list" | "pairing.approved">(method: M, descr
 const list = listing("pairing.list", 'Strangers waiting for a decision (dmPolicy "pairing"), oldest first.', describeRequests);
 const approved = listing("pairing.approved", 'Senders approved through pairing (they start runs under dmPolicy "pairing"), oldest first.', describeApproved);
 
-/** approve and reject take the same arguments and differ in the method and the sentence. */
-const decision = (method: "pairing.approve" | "pairing.reject", verb: string, description: string) =>
-  defineCommand({
-    meta: {
-      name: method.slice("pairing.".length),
-      description: `${description}.\n\nExamples:\n  clawdis pairing ${method.slice("pairing.".length)} telegram ABCD2345`,
-    },
+type OnSender = "pairing.approve" | "pairing.reject" | "pairing.revoke";
+
+/**
+ * approve, reject and revoke: `<provider> <what>` (a code, or a sender), one request,
+ * one sentence. `what` names both the positional and the request's parameter.
+ */
+const onSender = <M extends OnSender>(
+  method: M,
+  what: { name: "code" | "sender"; description: string },
+  description: string,
+  example: string,
+  human: (res: MethodResult<M>) => string,
+) => {
+  const name = method.slice("pairing.".length);
+  return defineCommand({
+    meta: { name, description: `${description}\n\nExamples:\n${example.split("\n").map((e) => `  clawdis pairing ${name} ${e}`).join("\n")}` },
     args: {
       provider: { type: "positional", description: "whatsapp | telegram", required: true },
-      code: { type: "positional", description: "The 8-character code the sender was given", required: true },
+      [what.name]: { type: "positional", description: what.description, required: true },
       ...connectArgs,
     },
     run: ({ args }) =>
       handled(async () => {
-        const provider = providerArg(args.provider);
+        const provider = providerArg(args.provider as string);
         const { withClient, print } = await import("./connect.ts");
         await withClient(args, async (client) => {
-          const res = await client.request(method, { provider, code: args.code });
-          print(args.json, res, () => `${verb} ${res.sender} on ${res.provider} (code ${res.code})`);
+          const params = { provider, [what.name]: (args as Record<string, unknown>)[what.name] as string };
+          const res = await client.request(method, params as never);
+          print(args.json as boolean | undefined, res, () => human(res as MethodResult<M>));
         });
       }),
   });
+};
+
+const code = { name: "code", description: "The 8-character code the sender was given" } as const;
+const decided = (verb: string) => (res: { sender: string; provider: string; code: string }) => `${verb} ${res.sender} on ${res.provider} (code ${res.code})`;
+
+const revoke = onSender(
+  "pairing.revoke",
+  { name: "sender", description: "The sender as `clawdis pairing approved` shows it (WhatsApp: a JID, a LID or +phone)" },
+  "Take an approval back: the sender is a stranger again from their next message.",
+  "telegram 123456789\nwhatsapp +15551234567",
+  (res) => `revoked ${res.sender} on ${res.provider}: a stranger again from their next message`,
+);
 
 /** `clawdis pairing`: decide on strangers who asked to talk to the assistant. */
 export default defineCommand({
@@ -100,7 +97,7 @@ export default defineCommand({
     list,
     approved,
     revoke,
-    approve: decision("pairing.approve", "approved", "Let the sender of <code> start runs from now on"),
-    reject: decision("pairing.reject", "rejected", "Drop the request of <code>; the sender gets nothing"),
+    approve: onSender("pairing.approve", code, "Let the sender of <code> start runs from now on.", "telegram ABCD2345", decided("approved")),
+    reject: onSender("pairing.reject", code, "Drop the request of <code>; the sender gets nothing.", "telegram ABCD2345", decided("rejected")),
   },
 });

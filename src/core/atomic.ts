@@ -1,6 +1,31 @@
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
+
+/** Directories already made private by this process (a handful: one per state store). */
+const tightened = new Set<string>();
+
+/**
+ * Make `dir` (and missing parents) and make sure it is 0700: `mkdir`'s mode only applies
+ * to a directory it creates, so one left 0755 by an older version or a user's `mkdir` is
+ * tightened here. For every directory that holds secrets or message text (credentials,
+ * ledger, sessions, outbox, media). Checked once per directory while it exists.
+ */
+export function privateDir(dir: string): void {
+  if (tightened.has(dir) && existsSync(dir)) return;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  tightened.add(dir);
+}
+
+/** Read a small JSON file, or `fallback` when it is missing or unreadable. */
+export function readJson<T>(path: string, fallback: T): T {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  } catch {
+    return fallback;
+  }
+}
 
 let counter = 0;
 /** A temp name beside the target (same file system, so the rename is atomic), unique per call. */
@@ -12,7 +37,8 @@ function tempPath(path: string): string {
 /**
  * Replace a file so that a crash leaves the old content or the new one, never a mix:
  * write a temp file with `mode`, fsync it, rename it over the target. The directory is
- * created (0700) when missing.
+ * created (0700) when missing; an existing one is left as it is (a service file's
+ * system directory, say): stores of secrets or messages call `privateDir` themselves.
  */
 export async function writeAtomic(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });

@@ -12,6 +12,18 @@ export function isAddrInUse(err: unknown): boolean {
   return e?.code === "EADDRINUSE" || e?.name === "AddrInUse" || /EADDRINUSE|address already in use/i.test(e?.message ?? "");
 }
 
+/**
+ * Listen, and turn a failure into the caller's own error: `fail` is told whether the
+ * address was taken (the usual case, worth its own advice) and the runtime's message.
+ */
+export async function listenOr<T>(listen: () => Promise<T>, fail: (inUse: boolean, message: string) => Error): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    throw fail(isAddrInUse(err), (err as Error).message);
+  }
+}
+
 /** A host as it goes into a URL: an IPv6 address in brackets (`::1` → `[::1]`), anything else as is. */
 export function urlHost(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProviderName } from "../protocol/index.ts";
-import { privateDir, writeAtomic } from "../providers/state-file.ts";
+import { privateDir, writeAtomic } from "../core/atomic.ts";
 
 /** A send that has not finished: what is needed to send it after a restart. */
 export interface OutboxEntry {

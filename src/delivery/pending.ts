@@ -1,33 +1,9 @@
-import { GatewayError, type LedgerRecord, type SendResult } from "../protocol/index.ts";
+import type { GatewayError, LedgerRecord, SendResult } from "../protocol/index.ts";
 import type { Provider } from "../providers/index.ts";
 import type { OutboxEntry } from "./outbox.ts";
 import type { PacedJob, PacingQueue } from "./pacing.ts";
-import type { SendLedger } from "./service.ts";
-
-/** The ledger key of part `i` (1-based): the first part carries the send's own key. */
-export const partKey = (key: string, i: number): string => (i === 1 ? key : `${key}:part${i}`);
-
-export const explain = (err: unknown): string => (err instanceof GatewayError ? `${err.code}: ${err.message}` : (err as Error).message);
-
-/** A send the gateway died during: its outcome is unknown, so it is never sent again. */
-export const interrupted = (r: LedgerRecord | undefined): boolean => r?.status === "failed" && r.reason?.startsWith("interrupted") === true;
-
-export function interruptedError(key: string, ledgerId: string): GatewayError {
-  return new GatewayError(
-    "UNAVAILABLE",
-    `the send with idempotencyKey "${key}" was interrupted by a gateway restart and may have gone out; ` +
-      "it is not sent again — check the chat, and use a new key to send anyway",
-    { retryable: false, details: { idempotencyKey: key, ledgerId } },
-  );
-}
-
-/** The answer to a send, from its ledger records (so a repeat after a restart gets the same one). */
-export function resultOf(recs: LedgerRecord[]): SendResult {
-  const first = recs[0]!;
-  const result: SendResult = { provider: first.provider, to: first.chat, messageId: first.providerMessageId ?? "", ts: recs.at(-1)!.updatedAt };
-  if (recs.length > 1) result.messageIds = recs.map((r) => r.providerMessageId ?? "");
-  return result;
-}
+import { explain, interruptedError, partKey, resultOf } from "./records.ts";
+import type { SendLedger } from "./types.ts";
 
 export interface PendingDeps {
   ledger: SendLedger;

@@ -1,57 +1,14 @@
-import type { Logger } from "../log.ts";
-import {
-  GatewayError,
-  type AgentFinal,
-  type AgentParams,
-  type LedgerRecord,
-  type LedgerStatus,
-  type ProviderName,
-  type SendParams,
-  type SendResult,
-} from "../protocol/index.ts";
-import type { Provider, Providers, ProviderSendParams } from "../providers/index.ts";
-
-export { partKey };
+import { GatewayError, type AgentFinal, type AgentParams, type LedgerRecord, type ProviderName, type SendParams, type SendResult } from "../protocol/index.ts";
+import type { Provider, ProviderSendParams } from "../providers/index.ts";
 import { Outbox, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
-import { PendingSend, explain, interrupted, interruptedError, partKey, resultOf } from "./pending.ts";
+import { PendingSend } from "./pending.ts";
+import { explain, interrupted, interruptedError, partKey, resultOf, settledByLedger } from "./records.ts";
 import { splitMessage, splitWithCaption } from "./split.ts";
+import { live as now, type DeliveryOptions } from "./types.ts";
 
 const SHUTTING_DOWN = () =>
   new GatewayError("UNAVAILABLE", "the gateway is shutting down; the send stays queued and goes out after the restart", { retryable: true });
-
-/** The part of the ledger delivery writes to (the gateway's Ledger; delivery never imports the gateway). */
-export interface SendLedger {
-  byIdempotencyKey(key: string): LedgerRecord | undefined;
-  create(fields: Omit<LedgerRecord, "id" | "ts" | "updatedAt">, text?: string): Promise<LedgerRecord>;
-  update(id: string, patch: Partial<Omit<LedgerRecord, "id" | "ts">>): Promise<LedgerRecord>;
-  list(filter: { limit?: number; since?: number; status?: LedgerStatus; direction?: "inbound" | "outbound" }): LedgerRecord[];
-}
-
-/** A value, or a getter for the value in force (the live config). */
-export type Live<T> = T | (() => T);
-const now = <T>(v: Live<T>): T => (typeof v === "function" ? (v as () => T)() : v);
-
-export interface DeliveryOptions {
-  ledger: SendLedger;
-  providers: Providers;
-  /** `<state>/outbox`: queued sends that must survive a restart. */
-  outboxDir: string;
-  /** Per provider; a getter is read at every send, so a config reload applies (issue 16 §7 of the brief). */
-  pacing: Live<Record<ProviderName, PacingOptions>>;
-  /** Longest message per provider; longer ones are split. A getter is read at every send. */
-  maxChars: Live<Record<ProviderName, number>>;
-  /** Longest media caption, where it is shorter than a message: the rest of the text follows as messages. */
-  captionChars?: Partial<Record<ProviderName, number>>;
-  log: Logger;
-  /** A queue grew or shrank (health shows its length). */
-  onQueueChange?: () => void;
-  /** A queued send whose provider stays unavailable this long fails (default 10 min). */
-  maxWaitMs?: number;
-  /** A send still queued this long after it was made (the gateway was down) is dropped at start-up (default 24 h). */
-  maxQueuedAgeMs?: number;
-  now?: () => number;
-}
 
 /**
  * Every provider send — `send`, agent replies, deliver — goes through here: once per
@@ -109,10 +66,8 @@ export class Delivery {
     if (joined) return joined;
     const prior = this.opts.ledger.byIdempotencyKey(key);
     if (!prior) throw new GatewayError("INVALID_REQUEST", `no send with idempotencyKey "${key}" in the ledger`, { details: { idempotencyKey: key } });
-    const recs = Array.from({ length: prior.parts ?? 1 }, (_, i) => this.opts.ledger.byIdempotencyKey(partKey(key, i + 1)));
-    if (recs.every((r) => r?.status === "sent")) return resultOf(recs as LedgerRecord[]);
-    const lost = recs.find(interrupted);
-    if (lost) throw interruptedError(key, lost.id);
+    const { result, recs } = settledByLedger(this.opts.ledger, key, prior);
+    if (result) return result;
     const failed = recs.find((r) => r?.status === "failed");
     throw new GatewayError("UNAVAILABLE", failed?.reason ?? `the send with idempotencyKey "${key}" was not kept across the restart (its queued text is gone)`, {
       retryable: false,
@@ -206,12 +161,8 @@ export class Delivery {
   private async sendOnce(params: ProviderSendParams): Promise<SendResult> {
     const key = params.idempotencyKey;
     const prior = this.opts.ledger.byIdempotencyKey(key);
-    if (prior) {
-      const recs = Array.from({ length: prior.parts ?? 1 }, (_, i) => this.opts.ledger.byIdempotencyKey(partKey(key, i + 1)));
-      if (recs.every((r) => r?.status === "sent")) return resultOf(recs as LedgerRecord[]);
-      const lost = recs.find(interrupted);
-      if (lost) throw interruptedError(key, lost.id);
-    }
+    const settled = prior && settledByLedger(this.opts.ledger, key, prior).result;
+    if (settled) return settled;
     let provider: Provider;
     try {
       provider = this.opts.providers.route(params);

@@ -1,7 +1,7 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { InboundMessage } from "../providers/types.ts";
-import { readJson, writeAtomic } from "../providers/state-file.ts";
+import { privateDir, readJson, writeAtomic } from "../core/atomic.ts";
 
 /** One message whose run has not ended yet, kept so a restart can answer it. */
 export interface PendingInbound {
@@ -31,6 +31,8 @@ export class PendingInboundStore {
   }
 
   add(p: PendingInbound): Promise<void> {
+    // Message text: the directory is private, also one an older version left 0755.
+    privateDir(this.dir);
     return writeAtomic(this.path(p.recordId), JSON.stringify(p));
   }
 

@@ -3,8 +3,6 @@ import type { InboundMessage } from "../providers/types.ts";
 import type { GatewayContext } from "./context.ts";
 import { startAgentRun } from "./methods/agent.ts";
 
-const isShutdown = (reason: string | undefined) => reason === "agent run failed: shutdown";
-
 /** What the inbound path (src/inbound) needs of the gateway; built per message, so a reload applies at once. */
 export function inboundDeps(gw: GatewayContext): InboundDeps {
   return {
@@ -17,9 +15,9 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
     retryWindowMs: () => gw.config.inbound.retryWindowMs,
     keep: {
       add: (recordId, msg) => gw.inboundPending.add({ recordId, message: msg as InboundMessage, at: Date.now() }),
-      // A run cut short by shutdown stays pending: the next start answers it.
-      done: (recordId, reason) => {
-        if (!(isShutdown(reason) || (reason !== undefined && gw.shuttingDown()))) gw.inboundPending.remove(recordId);
+      // A run cut short by shutdown (or failing while the gateway stops) stays pending: the next start answers it.
+      done: (recordId, status) => {
+        if (status === "replied" || (status === "failed" && !gw.shuttingDown())) gw.inboundPending.remove(recordId);
       },
     },
   };
@@ -61,7 +59,7 @@ async function settleByDelivery(gw: GatewayContext, recordId: string, keptId: st
 }
 
 /**
- * At start-up: messages a restart left unanswered (`received`, or failed by shutdown)
+ * At start-up: messages a restart left unanswered (`received`, or `interrupted` by shutdown)
  * are run again, once, when younger than `inbound.retryWindowMs`; older ones are
  * ledgered `skipped: too old after restart`. A message whose reply was handed to
  * delivery before the restart (queued, sent, or of unknown outcome) is not run again:
@@ -85,7 +83,7 @@ export async function resumeInbound(gw: GatewayContext): Promise<void> {
       // unknown outcome): running again would send a second reply. The outbox finishes it.
       const deliverKey = [`${key}:deliver`, `${key}:after-restart:deliver`].find((k) => gw.ledger.byIdempotencyKey(k));
       if (deliverKey) return settleByDelivery(gw, rec.id, p.recordId, deliverKey);
-      const open = rec.status === "received" || (rec.status === "failed" && isShutdown(rec.reason));
+      const open = rec.status === "received" || rec.status === "interrupted";
       if (!open) return gw.inboundPending.remove(p.recordId);
       const why = p.retried ? "too old after restart: already run again after an earlier restart" : Date.now() - p.at > window ? "too old after restart" : null;
       if (why || !(await providerReady(gw, p.message, p.at + window))) {

@@ -47,7 +47,7 @@ export class Ledger {
     });
     const cutoff = this.now() - opts.maxAgeMs;
     for (const r of this.file.readAll()) {
-      if (typeof r?.id === "string" && typeof r.updatedAt === "number" && r.updatedAt >= cutoff) this.index(r);
+      if (typeof r?.id === "string" && typeof r.updatedAt === "number" && r.updatedAt >= cutoff) this.index(readLegacy(r));
     }
     this.file.open();
     this.recoverInterrupted();
@@ -109,7 +109,7 @@ export class Ledger {
     const current = this.records.get(id);
     if (!current) return Promise.reject(new Error(`ledger: no record ${id}`));
     const next: LedgerRecord = { ...current, ...patch, updatedAt: this.now() };
-    if (patch.reason === undefined && patch.status && patch.status !== "failed" && patch.status !== "skipped") delete next.reason;
+    if (patch.reason === undefined && patch.status && patch.status !== "failed" && patch.status !== "skipped" && patch.status !== "interrupted") delete next.reason;
     if (next.status !== current.status) this.opts.onTransition?.(next);
     return this.write(next);
   }
@@ -142,10 +142,22 @@ export class Ledger {
   private recoverInterrupted(): void {
     for (const r of [...this.records.values()]) {
       if (r.status === "sending") {
-        const fixed: LedgerRecord = { ...r, status: "failed", reason: "interrupted: the gateway stopped before the provider answered (outcome unknown)", updatedAt: this.now() };
+        const fixed: LedgerRecord = { ...r, status: "interrupted", reason: "interrupted: the gateway stopped before the provider answered (outcome unknown)", updatedAt: this.now() };
         this.index(fixed);
         this.file.appendSync(fixed);
       }
     }
   }
+}
+
+/**
+ * Compatibility with ledgers written before the `interrupted` status (issue 15): those
+ * wrote it as `failed` with a reason — "interrupted…" for a send cut off mid-flight,
+ * "agent run failed: shutdown" for a message whose run shutdown cut. Read as `interrupted`
+ * so start-up decides on the status alone. The only place that still reads reason text.
+ */
+export function readLegacy(r: LedgerRecord): LedgerRecord {
+  if (r.status !== "failed" || r.reason === undefined) return r;
+  const legacy = (r.direction === "outbound" && r.reason.startsWith("interrupted")) || (r.direction === "inbound" && r.reason === "agent run failed: shutdown");
+  return legacy ? { ...r, status: "interrupted" } : r;
 }

@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.ts";
-import { isAddrInUse } from "../core/net.ts";
+import { listenOr } from "../core/net.ts";
 import type { Listening, RuntimeAdapter } from "../runtime/index.ts";
 import { listenersOnPort } from "./force.ts";
 
@@ -18,15 +18,14 @@ function describePortHolder(port: number): string {
 
 /** Bind the gateway's port; a failure says who holds the port and what to do. */
 export async function listenOrExplain(adapter: RuntimeAdapter, gateway: Config["gateway"]): Promise<Listening> {
-  try {
-    return await adapter.listen({ hostname: gateway.bind, port: gateway.port, maxPayload: gateway.maxPayload });
-  } catch (err) {
-    if (isAddrInUse(err)) {
-      throw new GatewayStartError(
-        `port ${gateway.port} on ${gateway.bind} is already in use${describePortHolder(gateway.port)}: ` +
-          `stop that process, pick another --port, or run \`clawdis gateway --force\``,
-      );
-    }
-    throw new GatewayStartError(`cannot listen on ${gateway.bind}:${gateway.port}: ${(err as Error).message}`);
-  }
+  return listenOr(
+    () => adapter.listen({ hostname: gateway.bind, port: gateway.port, maxPayload: gateway.maxPayload }),
+    (inUse, message) =>
+      new GatewayStartError(
+        inUse
+          ? `port ${gateway.port} on ${gateway.bind} is already in use${describePortHolder(gateway.port)}: ` +
+              `stop that process, pick another --port, or run \`clawdis gateway --force\``
+          : `cannot listen on ${gateway.bind}:${gateway.port}: ${message}`,
+      ),
+  );
 }

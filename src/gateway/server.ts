@@ -1,6 +1,5 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { Hono } from "hono";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
 import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
@@ -15,7 +14,7 @@ import { silentLogger, type Logger } from "../log.ts";
 import { statePaths } from "../paths.ts";
 import { CloseCode, type ShutdownEvent } from "../protocol/index.ts";
 import { Providers } from "../providers/index.ts";
-import { createAdapter, type Listening } from "../runtime/index.ts";
+import { serveApp, type Listening } from "../runtime/index.ts";
 import { COMMIT, VERSION } from "../version.ts";
 import { AuthLimiter } from "../core/auth-limit.ts";
 import { Broadcaster } from "./broadcast.ts";
@@ -232,16 +231,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
       const paths = statePaths(opts.stateDir);
       if (opts.lock !== false) lock = acquireLock(paths.lock, { port: config.gateway.port, bind: config.gateway.bind });
       try {
-        const app = new Hono();
-        const adapter = await createAdapter(app, opts.runtime);
-        mountHttp(app, adapter, {
-          ctx,
-          counters,
-          providers,
-          queued: (p) => delivery.queued(p),
-          accept: (remote, origin) =>
-            shuttingDown ? null : new Connection(ctx, `${connPrefix}-${(++nextConn).toString(36)}`, remote, origin, connRegistry),
-        });
+        const accept = (remote: string, origin: string | undefined) =>
+          shuttingDown ? null : new Connection(ctx, `${connPrefix}-${(++nextConn).toString(36)}`, remote, origin, connRegistry);
+        const adapter = await serveApp(mountHttp, { ctx, counters, providers, queued: (p) => delivery.queued(p), accept }, opts.runtime);
         listening = await listenOrExplain(adapter, config.gateway);
         lock?.update({ port: listening.port });
         timers.push(setInterval(() => logClientChurn(ctx, broadcaster.size), 60_000));

@@ -1,5 +1,6 @@
+import type { RunCause } from "../agent/runner.ts";
 import type { Logger } from "../log.ts";
-import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
+import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, LedgerStatus, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
 import type { InboundGate } from "./gate.ts";
 import { pairingReplyText } from "./pairing.ts";
 
@@ -46,7 +47,7 @@ export interface InboundDeps {
   gate: InboundGate;
   send: (params: SendParams) => Promise<SendResult>;
   /** Start (or join, by key) an agent run whose reply is delivered through `via`. */
-  startRun: (params: ChatRunParams, via: ProviderName) => Promise<{ runId: string; done: Promise<AgentFinal> }>;
+  startRun: (params: ChatRunParams, via: ProviderName) => Promise<{ runId: string; done: Promise<AgentFinal>; cause: Promise<RunCause> }>;
   log: Logger;
   /**
    * Show "typing…" in the chat while its run works (issue 16 §3): called when the run
@@ -57,10 +58,14 @@ export interface InboundDeps {
   retryWindowMs?: () => number;
   /**
    * Restart safety: `add` keeps a taken-in message until its run ends, `done` is told
-   * when it ended (with the failure reason, if any: the keeper decides whether to keep it).
+   * the status it ended with (`replied`, `failed`, or `interrupted` by shutdown: the
+   * keeper decides whether to keep it).
    */
-  keep?: { add(recordId: string, msg: ChatMessage): Promise<void>; done(recordId: string, reason?: string): void };
+  keep?: { add(recordId: string, msg: ChatMessage): Promise<void>; done(recordId: string, status: ChatOutcome): void };
 }
+
+/** How a message's run ended, as its ledger record says. */
+export type ChatOutcome = Extract<LedgerStatus, "replied" | "failed" | "interrupted">;
 
 const TOO_OLD = "too old: delivered late from the provider's offline queue, past inbound.retryWindowMs";
 
@@ -140,7 +145,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     typing?.();
     typing = undefined;
   };
-  let reason: string | undefined;
+  let outcome: ChatOutcome = "failed";
   try {
     const params: ChatRunParams = {
       message: msg.text,
@@ -154,17 +159,20 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     const run = await deps.startRun(params, msg.provider);
     await deps.ledger.update(recordId, { runId: run.runId });
     const final = await run.done.finally(stopTyping);
-    if (final.status === "ok" && final.delivery?.ok) await deps.ledger.update(recordId, { status: "replied" });
+    // Decided on the run's typed cause: shutdown cut it short (answered after the restart).
+    outcome = final.status === "ok" && final.delivery?.ok ? "replied" : (await run.cause) === "shutdown" ? "interrupted" : "failed";
+    if (outcome === "replied") await deps.ledger.update(recordId, { status: "replied" });
     else {
-      reason = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
-      await deps.ledger.update(recordId, { status: "failed", reason });
+      const reason = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
+      await deps.ledger.update(recordId, { status: outcome, reason });
     }
     log.info("handled a message", { provider: msg.provider, chat: msg.chat, runId: final.runId, status: final.status });
   } catch (err) {
     stopTyping();
-    reason = (err as Error).message;
+    outcome = "failed";
+    const reason = (err as Error).message;
     await deps.ledger.update(recordId, { status: "failed", reason }).catch(() => {});
     log.warn("inbound run failed", { provider: msg.provider, chat: msg.chat, error: reason });
   }
-  deps.keep?.done(recordId, reason);
+  deps.keep?.done(recordId, outcome);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GatewayError, PROVIDERS, type PairingRequest, type ProviderName } from "../protocol/index.ts";
-import { privateDir, writeAtomic } from "../providers/state-file.ts";
+import { privateDir, writeAtomic } from "../core/atomic.ts";
 
 /** Letters and digits without look-alikes: no 0/O, 1/I. 32 symbols, so a random byte maps evenly. */
 export const PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";

@@ -2,7 +2,7 @@ import { readdirSync, rmSync, statSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { InboundMedia } from "../protocol/index.ts";
-import { privateDir, writeAtomic } from "../providers/state-file.ts";
+import { privateDir, writeAtomic } from "../core/atomic.ts";
 
 export type InboundMediaKind = InboundMedia["kind"];
 

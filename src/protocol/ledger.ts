@@ -1,7 +1,8 @@
 import * as v from "valibot";
 import { count, PROVIDERS, text, timestamp } from "./common.ts";
 
-export const LEDGER_STATUSES = ["received", "replied", "queued", "sending", "sent", "skipped", "duplicate", "failed"] as const;
+/** `interrupted`: a send cut off mid-flight (outcome unknown, never sent again), or a message whose run was cut by shutdown (answered after the restart). */
+export const LEDGER_STATUSES = ["received", "replied", "queued", "sending", "sent", "skipped", "duplicate", "failed", "interrupted"] as const;
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
 /** A file that came with an inbound message, saved under `<state>/media/inbound/`. */

@@ -1,4 +1,4 @@
-import type { Hono } from "hono";
+import { Hono } from "hono";
 import type { RuntimeAdapter, RuntimeName } from "./types.ts";
 
 export type { RuntimeAdapter, RuntimeName, SocketHandler, WireSocket, Listening } from "./types.ts";
@@ -30,4 +30,12 @@ export async function createAdapter(app: Hono, runtime: RuntimeName = detectRunt
         return (await import("./node.ts")).createNodeAdapter(app);
     }
   }
+}
+
+/** A hono app on this runtime's adapter, its routes added by `mount` (given the adapter for WebSocket upgrades). */
+export async function serveApp<D>(mount: (app: Hono, adapter: RuntimeAdapter, deps: D) => unknown, deps: D, runtime?: RuntimeName): Promise<RuntimeAdapter> {
+  const app = new Hono();
+  const adapter = await createAdapter(app, runtime);
+  mount(app, adapter, deps);
+  return adapter;
 }

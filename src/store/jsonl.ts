@@ -1,7 +1,7 @@
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { appendFile, open, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { writeAtomic, writeAtomicSync } from "../core/atomic.ts";
+import { privateDir, writeAtomic, writeAtomicSync } from "../core/atomic.ts";
 import { utf8Length } from "../core/bytes.ts";
 
 export interface JsonlOptions<T> {
@@ -62,7 +62,7 @@ export class JsonlFile<T> {
   /** Create the file if missing and end a torn last line; later appends skip this. */
   open(): void {
     if (this.size >= 0) return;
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    privateDir(dirname(this.path));
     const fd = openSync(this.path, "a+", 0o600);
     try {
       let size = fstatSync(fd).size;

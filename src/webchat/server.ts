@@ -1,9 +1,8 @@
 import { hostname } from "node:os";
-import { Hono } from "hono";
 import { silentLogger, type Logger } from "../log.ts";
 import type { HelloOk } from "../protocol/index.ts";
-import { createAdapter, type Listening, type RuntimeName } from "../runtime/index.ts";
-import { dialHost, isAddrInUse, isLoopback } from "../core/net.ts";
+import { serveApp, type Listening, type RuntimeName } from "../runtime/index.ts";
+import { dialHost, isLoopback, listenOr } from "../core/net.ts";
 import { sessionCookieName, WebAuth } from "./auth.ts";
 import { sessionKeyPath } from "./session-key.ts";
 import { mountWebChat } from "./http.ts";
@@ -110,22 +109,15 @@ export function createWebChat(opts: WebChatOptions): WebChat {
     relay,
     connected,
     async start() {
-      const app = new Hono();
-      const adapter = await createAdapter(app, opts.runtime);
-      mountWebChat(app, adapter, {
-        relay,
-        auth,
-        loopbackOnly,
-        onRefused: (why, detail) => log.warn(`refused a WebChat request (${why})`, detail),
-      });
-      try {
-        listening = await adapter.listen({ hostname: opts.bind, port: opts.port, maxPayload: relay.maxMessageBytes });
-      } catch (err) {
-        if (isAddrInUse(err)) {
-          throw new WebChatStartError(`WebChat port ${opts.port} on ${opts.bind} is already in use: pick another port`);
-        }
-        throw new WebChatStartError(`WebChat cannot listen on ${opts.bind}:${opts.port}: ${(err as Error).message}`);
-      }
+      const onRefused = (why: string, detail?: Record<string, unknown>) => log.warn(`refused a WebChat request (${why})`, detail);
+      const adapter = await serveApp(mountWebChat, { relay, auth, loopbackOnly, onRefused }, opts.runtime);
+      listening = await listenOr(
+        () => adapter.listen({ hostname: opts.bind, port: opts.port, maxPayload: relay.maxMessageBytes }),
+        (inUse, message) =>
+          new WebChatStartError(
+            inUse ? `WebChat port ${opts.port} on ${opts.bind} is already in use: pick another port` : `WebChat cannot listen on ${opts.bind}:${opts.port}: ${message}`,
+          ),
+      );
       if (auth) auth.cookieName = sessionCookieName(listening.port);
       relay.start().then(resolveConnected, rejectConnected);
       page = pageUrl(opts.bind, listening.port);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type BotCall, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { until } from "../helpers/until.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
 
@@ -20,15 +21,6 @@ afterAll(() => bot.stop());
 
 const toChat = (chat: number | string, method = "sendMessage"): BotCall[] => bot.sent(method).filter((c) => String(c.params.chat_id) === String(chat));
 
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 function config(telegram: Record<string, unknown>, rest: Record<string, unknown> = {}) {
   return { telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, ...telegram }, ...rest };

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { runCli, spawnGateway, tempStateDir, type Target } from "../helpers/gateway.ts";
+import { until as waitFor } from "../helpers/until.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
 
@@ -18,15 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => bot.stop());
 
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 15_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
+const until = <T>(fn: () => T | Promise<T>, what: string, ms = 15_000) => waitFor(fn, what, ms, 50);
 
 async function ledger(url: string, filter: Record<string, unknown> = {}): Promise<Record<string, any>[]> {
   const { c } = await TestClient.connect(url);

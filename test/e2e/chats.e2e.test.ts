@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type BotCall, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { until } from "../helpers/until.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
 const squash = (s: string) => s.replace(/\s+/g, "");
@@ -20,15 +21,6 @@ afterAll(() => bot.stop());
 /** The fake's sendMessage calls to one chat (the helper records every chat together). */
 const toChat = (chat: string): BotCall[] => bot.sent("sendMessage").filter((c) => String(c.params.chat_id) === chat);
 
-async function until<T>(fn: () => T | Promise<T>, what: string, ms = 10_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 function gateway(config: Record<string, unknown>, stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, ...config } })) {
   return spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token } });

@@ -130,7 +130,7 @@ describe("Ledger: survives kill -9", () => {
     expect(retry.error.message).toContain("interrupted");
     expect(retry.error.retryable).toBe(false);
     expect(bot.calls.filter((x) => x.method === "sendMessage" && String(x.params.chat_id) === "hang").length).toBe(1);
-    const rec = (await c2.request("ledger.list", { status: "failed", limit: 100 })).payload.records.find((r: any) => r.idempotencyKey === "ledger-hang");
+    const rec = (await c2.request("ledger.list", { status: "interrupted", limit: 100 })).payload.records.find((r: any) => r.idempotencyKey === "ledger-hang");
     expect(rec.reason).toContain("interrupted");
     c2.close();
   });

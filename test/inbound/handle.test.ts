@@ -56,7 +56,7 @@ function world(policy: Partial<ChatPolicy>) {
     startRun: async (params: ChatRunParams, via: "telegram" | "whatsapp") => {
       runs.push(params);
       const runId = `run-${++n}`;
-      return { runId, done: delivery.deliver(params, { runId, status: "ok", summary: params.message.toUpperCase() }, via, params.replyTo) };
+      return { runId, done: delivery.deliver(params, { runId, status: "ok", summary: params.message.toUpperCase() }, via, params.replyTo), cause: Promise.resolve("ok" as const) };
     },
   };
   let id = 0;
@@ -123,7 +123,7 @@ describe("handleChatMessage", () => {
 
   test("typing stops on a failed final too, and on a run that could not start", async () => {
     const w = world({ allowFrom: ["*"] });
-    const failing = { ...w.deps, startRun: async () => ({ runId: "r", done: Promise.resolve({ runId: "r", status: "error" as const, summary: "timeout" }) }) };
+    const failing = { ...w.deps, startRun: async () => ({ runId: "r", done: Promise.resolve({ runId: "r", status: "error" as const, summary: "timeout" }), cause: Promise.resolve("timeout" as const) }) };
     await handleChatMessage(failing, { provider: "telegram", chat: "5", sender: "5", senderNames: [], messageId: "f1", text: "x" });
     const refused = { ...w.deps, startRun: async () => Promise.reject(new Error("no slot")) };
     await handleChatMessage(refused, { provider: "telegram", chat: "6", sender: "6", senderNames: [], messageId: "f2", text: "x" });

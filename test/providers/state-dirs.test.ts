@@ -4,7 +4,10 @@ import { chmodSync, mkdirSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { initAuthCreds } from "@whiskeysockets/baileys";
+import { SessionStore } from "../../src/agent/sessions.ts";
+import { privateDir } from "../../src/core/atomic.ts";
 import { Outbox } from "../../src/delivery/outbox.ts";
+import { Ledger } from "../../src/gateway/ledger.ts";
 import { PendingInboundStore } from "../../src/gateway/inbound-pending.ts";
 import { PairingStore } from "../../src/inbound/pairing.ts";
 import { InboundMediaStore } from "../../src/media/index.ts";
@@ -47,6 +50,29 @@ describe("existing state directories are tightened to 0700", () => {
     const dir = loose("inbound-media");
     await new InboundMediaStore(dir, () => ({ maxInboundBytes: 100, maxTotalBytes: 1_000 })).save({ kind: "image", mime: "image/png", data: new Uint8Array(3) });
     expect(mode(dir)).toBe(0o700);
+  });
+
+  test("ledger (one JSON-lines store: message records)", async () => {
+    const dir = loose("ledger");
+    const ledger = new Ledger({ dir, storeText: true, maxAgeMs: 86_400_000, maxFileBytes: 1 << 20, maxRecords: 100 });
+    expect(mode(dir)).toBe(0o700);
+    await ledger.create({ direction: "inbound", provider: "telegram", chat: "1", status: "received" }, "hello");
+    expect(statSync(join(dir, "ledger.jsonl")).mode & 0o777).toBe(0o600);
+  });
+
+  test("sessions (conversation text)", async () => {
+    const dir = loose("sessions");
+    await new SessionStore(dir, 10).append("s1", { role: "user", runId: "r1", content: "hello", ts: Date.now() } as never);
+    expect(mode(dir)).toBe(0o700);
+  });
+
+  test("privateDir tightens an existing directory and makes missing parents 0700", () => {
+    const dir = loose("again");
+    privateDir(dir);
+    expect(mode(dir)).toBe(0o700);
+    const nested = join(dir, "a", "b");
+    privateDir(nested);
+    expect(mode(nested)).toBe(0o700);
   });
 
   test("WhatsApp credentials", async () => {

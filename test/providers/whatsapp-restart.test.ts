@@ -31,7 +31,7 @@ async function interruptedRun(dir: string): Promise<string> {
   const m = await peer.last.incoming(ALICE, "asked just before a restart");
   await until(() => running, 3_000, "the run to start");
   await g.stop("restart");
-  const rec = await inboundRecord(g, m.key.id!, "failed");
+  const rec = await inboundRecord(g, m.key.id!, "interrupted");
   expect(rec.reason).toBe("agent run failed: shutdown");
   expect(peer.last.sent).toEqual([]);
   return m.key.id!;

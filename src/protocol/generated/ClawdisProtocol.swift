@@ -4453,6 +4453,7 @@ public enum Direction: String, Codable {
 public enum LedgerListParamsStatus: String, Codable {
     case duplicate = "duplicate"
     case failed = "failed"
+    case interrupted = "interrupted"
     case queued = "queued"
     case received = "received"
     case replied = "replied"

@@ -1,8 +1,9 @@
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Api, GrammyError, HttpError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
+import { backoffDelay } from "../../core/backoff.ts";
 import { coalesce } from "../coalesce.ts";
-import { readJson, writeAtomic } from "../state-file.ts";
+import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { toInbound, type BotIdentity } from "./inbound.ts";
@@ -166,7 +167,10 @@ export class TelegramProvider implements Provider {
         // Confirmed only once every message of the batch is on disk (ledger + kept for a
         // restart): a crash in between replays the batch, and inbound de-duplication by
         // message id absorbs the replay.
-        if (updates.length > 0) await writeAtomic(this.offsetFile, JSON.stringify({ offset: this.offset }));
+        if (updates.length > 0) {
+          privateDir(dirname(this.offsetFile));
+          await writeAtomic(this.offsetFile, JSON.stringify({ offset: this.offset }));
+        }
       } catch (err) {
         if (signal.aborted) break;
         failures += 1;
@@ -193,7 +197,7 @@ export class TelegramProvider implements Provider {
         }
         // A 429 says how long to stay away; waiting less only earns another 429.
         const retryAfter = err instanceof GrammyError && err.error_code === 429 ? (err.parameters.retry_after ?? 0) * 1000 : 0;
-        const delay = Math.max(retryAfter, Math.min(60_000, 1_000 * 2 ** Math.min(failures - 1, 6)) * (0.5 + Math.random() / 2));
+        const delay = Math.max(retryAfter, backoffDelay(failures - 1, { initialMs: 1_000, maxMs: 60_000 }));
         this.deps.log.warn(`telegram: polling failed (${why}); retrying in ${Math.round(delay)} ms`);
         await sleep(delay, signal);
       }

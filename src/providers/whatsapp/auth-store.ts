@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from "@whiskeysockets/baileys";
-import { privateDir, readJson, writeAtomic } from "../state-file.ts";
+import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 
 const CREDS = "creds.json";
 const BACKUP = "creds.json.bak";

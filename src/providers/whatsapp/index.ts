@@ -1,19 +1,18 @@
 import { Browsers, DisconnectReason, type WAMessage } from "@whiskeysockets/baileys";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
+import { backoffDelay } from "../../core/backoff.ts";
 import { coalesce } from "../coalesce.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { WhatsAppAuthStore } from "./auth-store.ts";
 import { defaultDownload, readInbound, sendWa } from "./chat.ts";
+import { WhatsAppLogin, type LoginListener } from "./login.ts";
 import { KEEP_ALIVE_INTERVAL_MS, type WhatsAppOptions } from "./options.ts";
 import { RecentInbound, RecentSent, RegisteredCache } from "./outbox.ts";
 import { baileysLogger, defaultSocketFactory, STOP, toJid, type WaSocketLike } from "./socket.ts";
 
 export { BUNDLED_WA_VERSION, toJid, type SocketFactory, type WaSocketLike } from "./socket.ts";
 export { KEEP_ALIVE_INTERVAL_MS, type WhatsAppOptions } from "./options.ts";
-
-type LoginListener = { onQr?: (qr: string) => void; onLinked?: () => void; onEnded?: (reason: string) => void };
-type Pairing = { phone: string; requested: boolean; resolve: (code: string) => void; reject: (err: Error) => void };
 
 /**
  * WhatsApp through Baileys: the only socket to WhatsApp on this host. Reconnects with
@@ -33,8 +32,7 @@ export class WhatsAppProvider implements Provider {
   private stopReason: { stopped: string; action?: string } | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private healthyTimer: ReturnType<typeof setTimeout> | null = null;
-  private login: LoginListener | null = null;
-  private pairing: Pairing | null = null;
+  private readonly login: WhatsAppLogin;
   private linked: boolean;
   /** When the link was made (read once from the store, or set when a new link opens). */
   private linkedAt: number | undefined;
@@ -53,6 +51,7 @@ export class WhatsAppProvider implements Provider {
     private readonly deps: ProviderDeps,
   ) {
     this.store = new WhatsAppAuthStore(opts.credsDir);
+    this.login = new WhatsAppLogin(opts.pairingTimeoutMs ?? 30_000);
     this.linked = this.store.isLinked();
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
     this.inboundStatus = coalesce(() => this.deps.onStatus(), 1_000);
@@ -97,26 +96,12 @@ export class WhatsAppProvider implements Provider {
    */
   async beginLogin(listener: LoginListener, phone?: string): Promise<{ pairingCode?: string }> {
     if (this.linked && this.connected) throw new GatewayError("INVALID_REQUEST", "WhatsApp is already linked; run clawdis logout first");
-    this.pairing?.reject(new GatewayError("UNAVAILABLE", "a newer login replaced this one", { retryable: true }));
-    this.login = listener;
+    const code = this.login.begin(listener, phone);
     this.stopped = false;
     this.stopReason = undefined;
     this.clearTimers();
-    const code = phone ? this.awaitPairing(phone.replace(/[^0-9]/g, "")) : null;
     if (!this.sock || phone) await this.connect();
     return code ? { pairingCode: await code } : {};
-  }
-
-  private awaitPairing(phone: string): Promise<string> {
-    const ms = this.opts.pairingTimeoutMs ?? 30_000;
-    return new Promise<string>((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new GatewayError("UNAVAILABLE", `WhatsApp sent no pairing code within ${ms / 1000} s; check the network and try again`, { retryable: true })),
-        ms,
-      );
-      const settle = () => (clearTimeout(t), (this.pairing = null));
-      this.pairing = { phone, requested: false, resolve: (c) => (settle(), resolve(c)), reject: (e) => (settle(), reject(e)) };
-    });
   }
 
   /** Unlink: tell WhatsApp (best effort), then remove the credentials. */
@@ -179,7 +164,7 @@ export class WhatsAppProvider implements Provider {
     });
     sock.ev.on("connection.update", (u: { connection?: string; qr?: string; isNewLogin?: boolean; lastDisconnect?: { error?: unknown } }) => {
       if (!mine()) return;
-      if (u.qr) this.onQr(sock, u.qr);
+      if (u.qr) this.login.onQr(sock, u.qr);
       if (u.isNewLogin) {
         this.linkedAt = Date.now();
         void this.store.markLinked(this.linkedAt);
@@ -191,16 +176,6 @@ export class WhatsAppProvider implements Provider {
       if (!mine()) return;
       for (const m of up.messages) void this.onMessage(sock, m, up.type);
     });
-  }
-
-  private onQr(sock: WaSocketLike, qr: string): void {
-    const pairing = this.pairing;
-    if (!pairing) return this.login?.onQr?.(qr);
-    if (pairing.requested) return;
-    pairing.requested = true;
-    sock.requestPairingCode(pairing.phone).then(pairing.resolve, (err: Error) =>
-      pairing.reject(new GatewayError("UNAVAILABLE", `WhatsApp refused the pairing-code request: ${err.message}`, { retryable: true })),
-    );
   }
 
   private async onMessage(sock: WaSocketLike, m: WAMessage, type: string): Promise<void> {
@@ -230,19 +205,14 @@ export class WhatsAppProvider implements Provider {
       this.deps.onStatus();
     }, this.opts.healthyAfterMs ?? 60_000);
     this.setConnected(true);
-    if (this.login) {
-      this.login.onLinked?.();
-      this.login = null;
-    }
+    this.login.linked();
   }
 
   private stopWith(stop: { stopped: string; action?: string }, level: "warn" | "error" = "warn"): void {
     this.stopped = true;
     this.stopReason = stop;
     this.deps.log[level](`whatsapp: ${stop.stopped}; not reconnecting${stop.action ? ` — ${stop.action}` : ""}`);
-    this.login?.onEnded?.(stop.stopped);
-    this.login = null;
-    this.pairing?.reject(new GatewayError("UNAVAILABLE", `WhatsApp closed the login: ${stop.stopped}`, { retryable: true }));
+    this.login.ended(stop.stopped);
     this.deps.onStatus();
   }
 
@@ -273,14 +243,8 @@ export class WhatsAppProvider implements Provider {
         action: "run clawdis login again",
       });
     }
-    let delay = 0;
-    if (!restart) {
-      const initial = this.opts.backoff?.initialMs ?? 2_000;
-      const max = this.opts.backoff?.maxMs ?? 30_000;
-      const base = Math.min(max, initial * 2 ** this.attempts);
-      delay = Math.round(base / 2 + Math.random() * (base / 2));
-      this.attempts += 1;
-    }
+    const backoff = { initialMs: this.opts.backoff?.initialMs ?? 2_000, maxMs: this.opts.backoff?.maxMs ?? 30_000 };
+    const delay = restart ? 0 : backoffDelay(this.attempts++, backoff);
     this.deps.log.info(`whatsapp: disconnected (${code} ${reason}); reconnecting in ${delay} ms`);
     this.deps.onStatus();
     this.reconnectTimer = setTimeout(() => {

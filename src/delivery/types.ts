@@ -1,0 +1,37 @@
+import type { Logger } from "../log.ts";
+import type { LedgerRecord, LedgerStatus, ProviderName } from "../protocol/index.ts";
+import type { Providers } from "../providers/index.ts";
+import type { PacingOptions } from "./pacing.ts";
+
+/** The part of the ledger delivery writes to (the gateway's Ledger; delivery never imports the gateway). */
+export interface SendLedger {
+  byIdempotencyKey(key: string): LedgerRecord | undefined;
+  create(fields: Omit<LedgerRecord, "id" | "ts" | "updatedAt">, text?: string): Promise<LedgerRecord>;
+  update(id: string, patch: Partial<Omit<LedgerRecord, "id" | "ts">>): Promise<LedgerRecord>;
+  list(filter: { limit?: number; since?: number; status?: LedgerStatus; direction?: "inbound" | "outbound" }): LedgerRecord[];
+}
+
+/** A value, or a getter for the value in force (the live config). */
+export type Live<T> = T | (() => T);
+export const live = <T>(v: Live<T>): T => (typeof v === "function" ? (v as () => T)() : v);
+
+export interface DeliveryOptions {
+  ledger: SendLedger;
+  providers: Providers;
+  /** `<state>/outbox`: queued sends that must survive a restart. */
+  outboxDir: string;
+  /** Per provider; a getter is read at every send, so a config reload applies (issue 16 §7 of the brief). */
+  pacing: Live<Record<ProviderName, PacingOptions>>;
+  /** Longest message per provider; longer ones are split. A getter is read at every send. */
+  maxChars: Live<Record<ProviderName, number>>;
+  /** Longest media caption, where it is shorter than a message: the rest of the text follows as messages. */
+  captionChars?: Partial<Record<ProviderName, number>>;
+  log: Logger;
+  /** A queue grew or shrank (health shows its length). */
+  onQueueChange?: () => void;
+  /** A queued send whose provider stays unavailable this long fails (default 10 min). */
+  maxWaitMs?: number;
+  /** A send still queued this long after it was made (the gateway was down) is dropped at start-up (default 24 h). */
+  maxQueuedAgeMs?: number;
+  now?: () => number;
+}
