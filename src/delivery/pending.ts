@@ -15,7 +15,8 @@ export interface PendingDeps {
   /** A part went out (health's `lastSendAt`). */
   sent: (at: number) => void;
   /** Called once when the send settled, either way (with the error when it failed). */
-  done: (err?: Error) => void;
+  /** The send is over: settle its outbox entry; the caller hears of the send once this is done. */
+  done: (err?: Error) => Promise<void>;
 }
 
 /**
@@ -76,10 +77,12 @@ export class PendingSend {
     if (this.settled) return;
     this.settled = true;
     this.deps.queue.remove((j) => this.jobs.has(j));
-    this.deps.done(err);
-    if (err) this.reject(err);
-    else if (this.lost) this.reject(interruptedError(this.entry.key, this.lost.id));
-    else this.resolve(resultOf(this.recs));
+    // Answered only once the outbox agrees: a retry right after sees the settled entry.
+    void this.deps.done(err).catch(() => {}).then(() => {
+      if (err) this.reject(err);
+      else if (this.lost) this.reject(interruptedError(this.entry.key, this.lost.id));
+      else this.resolve(resultOf(this.recs));
+    });
   }
 
   private async sendPart(i: number): Promise<number | undefined> {

@@ -244,10 +244,10 @@ export class Delivery {
       route: () => this.opts.providers.route({ to: entry.to, message: "", idempotencyKey: entry.key, provider: entry.provider }),
       patient: (err) => err instanceof GatewayError && err.retryable === true && this.now() - waitingSince < (this.opts.maxWaitMs ?? 600_000),
       sent: (at) => (this.lastSent[entry.provider] = at),
-      done: (err) => {
+      done: async (err) => {
         this.waiting.delete(send.abort);
         // A failed send keeps its parts (not resumed): a retry with the key sends the same split.
-        void (err && send.partlySent() ? this.outbox.put({ ...entry, failedAt: this.now() }) : this.outbox.delete(entry.key)).catch(() => {});
+        return err && send.partlySent() ? this.outbox.put({ ...entry, failedAt: this.now() }) : this.outbox.delete(entry.key);
       },
     });
     if (this.stopped) void prepared.then(() => send.abort(SHUTTING_DOWN()), send.abort);
