@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
 import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
@@ -207,7 +206,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onInbound: (message) =>
       handleInbound(ctx, message).catch((err) => log.error("could not record an inbound message", { error: (err as Error).message })),
     onStatus: () => health.refresh(),
-    media: new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media, () => ctx.config.agent.timeoutMs),
+    media: new InboundMediaStore(paths.mediaInbound, () => ctx.config.media, () => ctx.config.agent.timeoutMs),
   });
 
   let listening: Listening | null = null;
