@@ -22,6 +22,7 @@ export function statePaths(stateDir: string) {
     inboundPending: join(stateDir, "inbound"),
     outbox: join(stateDir, "outbox"),
     pairing: join(stateDir, "pairing"),
+    mediaInbound: join(stateDir, "media", "inbound"),
   };
 }
 export type StatePaths = ReturnType<typeof statePaths>;

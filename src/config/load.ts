@@ -50,18 +50,23 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[
   });
 }
 
+/** sha256 (hex) of a config file's bytes: `LoadedConfig.hash`, and what the file watcher compares. */
+export function configHash(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
 function readConfigFile(file: string, mustExist: boolean): { raw: unknown; hash: string } | undefined {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, "utf8");
+    bytes = readFileSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT" && !mustExist) return undefined;
     throw new ConfigError(`config ${file}: cannot read it (${code ?? String(err)})`);
   }
-  const hash = createHash("sha256").update(text).digest("hex");
+  const hash = configHash(bytes);
   try {
-    return { raw: JSON5.parse(text), hash };
+    return { raw: JSON5.parse(bytes.toString("utf8")), hash };
   } catch (err) {
     const e = err as { lineNumber?: number; columnNumber?: number; message: string };
     const where = e.lineNumber ? ` at line ${e.lineNumber}, column ${e.columnNumber}` : "";

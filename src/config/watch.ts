@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { readFileSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
+import { configHash } from "./load.ts";
 
 /** Editors save in bursts (truncate, write, rename): changes within this window are one. */
 const SETTLE_MS = 150;
@@ -17,7 +17,7 @@ export function watchConfigFile(file: string, lastHash: () => string | null, onC
     timer = null;
     let hash: string | null;
     try {
-      hash = createHash("sha256").update(readFileSync(file)).digest("hex");
+      hash = configHash(readFileSync(file));
     } catch {
       hash = null;
     }

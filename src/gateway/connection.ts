@@ -73,12 +73,8 @@ export class Connection implements EventSink, SocketHandler {
     this.onFrame(decoded.frame);
   }
 
-  onClose(code: number, reason: string): void {
-    this.onClosed(code, reason);
-  }
-
   /** The socket closed (either side). Idempotent. */
-  onClosed(code: number, reason: string): void {
+  onClose(code: number, reason: string): void {
     if (this.state === "closed" && this.caller === null) return;
     const wasOpen = this.state === "open";
     this.state = "closed";
@@ -104,7 +100,7 @@ export class Connection implements EventSink, SocketHandler {
     try {
       this.sock?.close(code, clipReason(reason));
     } catch {}
-    this.onClosed(code, reason);
+    this.onClose(code, reason);
   }
 
   sendEvent(prefix: string, opts: SendOptions): boolean {

@@ -1,7 +1,6 @@
 import { handleChatMessage, inboundRunKey, runChatMessage, type InboundDeps } from "../inbound/index.ts";
 import type { InboundMessage } from "../providers/types.ts";
 import type { GatewayContext } from "./context.ts";
-import { startAgentRun } from "./methods/agent.ts";
 
 /** What the inbound path (src/inbound) needs of the gateway; built per message, so a reload applies at once. */
 export function inboundDeps(gw: GatewayContext): InboundDeps {
@@ -9,7 +8,8 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
     ledger: gw.ledger,
     gate: gw.gate,
     send: (params) => gw.delivery.send(params),
-    startRun: ({ replyTo, media, ...params }, via) => startAgentRun(gw, params, via, { ...(replyTo ? { replyTo } : {}), ...(media ? { media } : {}) }),
+    startRun: ({ replyTo, media, ...params }, via) =>
+      gw.agentRuns.start(params, { via, ...(replyTo ? { replyTo } : {}), request: media ? { media } : {} }),
     log: gw.log.child("inbound"),
     typing: (provider, chat) => (gw.config[provider].typing ? gw.providers.typing(provider, chat) : () => {}),
     retryWindowMs: () => gw.config.inbound.retryWindowMs,

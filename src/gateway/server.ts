@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
 import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
@@ -64,6 +63,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const startedAt = Date.now();
   const host = hostname();
   const ip = primaryIp(config.gateway.bind);
+  const paths = statePaths(opts.stateDir);
   const journal = new Journal(config.gateway.journal);
   const broadcaster = new Broadcaster(journal, config.gateway.maxBufferedTotalBytes, (event, sent, missed, droppable) =>
     counters.broadcast(event, sent, missed, droppable),
@@ -83,7 +83,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     publish: (delta) =>
       broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }, () => ({ presence: presence.list() })),
   });
-  const sessions = new SessionsSummary(statePaths(opts.stateDir).sessions);
+  const sessions = new SessionsSummary(paths.sessions);
   const agent = new AgentRunner({
     backend: opts.agentBackend ?? createBackend(config, log.child("agent")),
     log: log.child("agent"),
@@ -92,7 +92,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       counters.agentEvent(event);
       broadcaster.broadcast("agent", event);
     },
-    sessions: new SessionStore(statePaths(opts.stateDir).sessions, config.agent.historyTurns),
+    sessions: new SessionStore(paths.sessions, config.agent.historyTurns),
     maxConcurrent: config.agent.maxConcurrent,
   });
   let tickTimer: ReturnType<typeof setInterval> | null = null;
@@ -123,11 +123,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }),
     onAttempt: () => health.refresh(),
   });
-  const ledger = new Ledger({ dir: statePaths(opts.stateDir).ledger, ...config.ledger, onTransition: (r) => counters.message(r) });
+  const ledger = new Ledger({ dir: paths.ledger, ...config.ledger, onTransition: (r) => counters.message(r) });
   const delivery: Delivery = new Delivery({
     ledger,
     providers,
-    outboxDir: statePaths(opts.stateDir).outbox,
+    outboxDir: paths.outbox,
     // Read per send from the config in force: a reload applies to the next send.
     pacing: () => ({ whatsapp: ctx.config.whatsapp.pacing, telegram: ctx.config.telegram.pacing }),
     maxChars: () => ({ whatsapp: ctx.config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS }),
@@ -135,7 +135,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
   });
-  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(statePaths(opts.stateDir).pairing));
+  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing));
 
   const health: HealthState = new HealthState({
     providers,
@@ -165,11 +165,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     broadcaster,
     journal,
     ledger,
-    inboundPending: new PendingInboundStore(statePaths(opts.stateDir).inboundPending),
+    inboundPending: new PendingInboundStore(paths.inboundPending),
     agentRuns: new AgentRuns({
       agent,
       deliver: delivery.deliver.bind(delivery),
-      idempotency: new IdempotencyStore(statePaths(opts.stateDir).idempotency, { agent: 5 * 60_000 }),
+      idempotency: new IdempotencyStore(paths.idempotency, { agent: 5 * 60_000 }),
       defaultTimeoutMs: () => ctx.config.agent.timeoutMs,
     }),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
@@ -206,7 +206,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onInbound: (message) =>
       handleInbound(ctx, message).catch((err) => log.error("could not record an inbound message", { error: (err as Error).message })),
     onStatus: () => health.refresh(),
-    media: new InboundMediaStore(join(opts.stateDir, "media", "inbound"), () => ctx.config.media, () => ctx.config.agent.timeoutMs),
+    media: new InboundMediaStore(paths.mediaInbound, () => ctx.config.media, () => ctx.config.agent.timeoutMs),
   });
 
   let listening: Listening | null = null;
@@ -228,7 +228,6 @@ export function createGateway(opts: GatewayOptions): Gateway {
   return {
     ctx,
     async start() {
-      const paths = statePaths(opts.stateDir);
       if (opts.lock !== false) lock = acquireLock(paths.lock, { port: config.gateway.port, bind: config.gateway.bind });
       try {
         const accept = (remote: string, origin: string | undefined) =>

@@ -4,8 +4,11 @@ import type { RuntimeAdapter, SocketHandler } from "../runtime/types.ts";
 export type { SocketHandler } from "../runtime/types.ts";
 
 export interface GatewayAppOptions {
-  /** Browser Origins allowed to open the socket; requests without an Origin are not browsers. */
-  allowedOrigins: readonly string[] | (() => readonly string[]);
+  /**
+   * Browser Origins allowed to open the socket; requests without an Origin are not browsers.
+   * Read per browser upgrade, so a config reload changes the list.
+   */
+  allowedOrigins: () => readonly string[];
   /** Called per upgrade; returns null to refuse (e.g. shutting down). */
   accept(remote: string, origin: string | undefined): SocketHandler | null;
   onRefused?(remote: string, origin: string): void;
@@ -16,9 +19,8 @@ export interface GatewayAppOptions {
  * allow-list is refused before the upgrade (403), so a web page can never drive the gateway.
  */
 export function mountGateway(app: Hono, adapter: RuntimeAdapter, opts: GatewayAppOptions): Hono {
-  // A getter lets a config reload change the list; the Set is rebuilt only when it does.
-  const current = typeof opts.allowedOrigins === "function" ? opts.allowedOrigins : () => opts.allowedOrigins as readonly string[];
-  let list = current();
+  // The Set is rebuilt only when a reload hands over a new list.
+  let list = opts.allowedOrigins();
   let allowed = new Set(list);
   app.get("/", (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
@@ -26,7 +28,7 @@ export function mountGateway(app: Hono, adapter: RuntimeAdapter, opts: GatewayAp
     }
     const origin = c.req.header("origin");
     const remote = adapter.remoteAddress(c);
-    if (origin !== undefined && current() !== list) allowed = new Set((list = current()));
+    if (origin !== undefined && opts.allowedOrigins() !== list) allowed = new Set((list = opts.allowedOrigins()));
     if (origin !== undefined && !allowed.has(origin)) {
       opts.onRefused?.(remote, origin);
       return c.text(`origin ${origin} is not allowed: add it to gateway.allowedOrigins\n`, 403);

@@ -48,11 +48,14 @@ export class JsonlFile<T> {
   private carried = 0;
   /** Lines in the active file once queued writes land, live or superseded: tells the owner when compaction pays. */
   lineCount = 0;
+  private readonly rotatedPath: string;
 
   constructor(
     readonly path: string,
     private readonly opts: JsonlOptions<T> = {},
-  ) {}
+  ) {
+    this.rotatedPath = opts.rotatedPath ?? `${path}.1`;
+  }
 
   /** Size of the active file in bytes, as this store has written it. */
   get bytes(): number {
@@ -79,8 +82,7 @@ export class JsonlFile<T> {
 
   /** Every record of the rotated file, then the active one: oldest first. For start-up. */
   readAll(): T[] {
-    const rotated = this.opts.rotatedPath ?? `${this.path}.1`;
-    const old = existsSync(rotated) ? parseLines<T>(readFileSync(rotated, "utf8")).records : [];
+    const old = existsSync(this.rotatedPath) ? parseLines<T>(readFileSync(this.rotatedPath, "utf8")).records : [];
     let text = "";
     try {
       text = readFileSync(this.path, "utf8");
@@ -173,7 +175,7 @@ export class JsonlFile<T> {
 
   /** The active file becomes the rotated one; the fresh file starts with the carried records. */
   private async rotate(): Promise<void> {
-    await rename(this.path, this.opts.rotatedPath ?? `${this.path}.1`);
+    await rename(this.path, this.rotatedPath);
     const carried = this.opts.carry?.() ?? [];
     const text = carried.map(line).join("");
     await writeFile(this.path, text, { mode: 0o600 });

@@ -1,13 +1,5 @@
-import type { AgentParams, ProviderName } from "../../protocol/index.ts";
-import { waitForRun, type AgentRun, type RunExtras } from "../../runs/index.ts";
-import type { GatewayContext } from "../context.ts";
+import { waitForRun } from "../../runs/index.ts";
 import type { Handler } from "./types.ts";
-
-/** Kept for callers of the old path (gateway/inbound.ts) until they call `gw.agentRuns.start` (src/runs/). */
-export function startAgentRun(gw: GatewayContext, params: AgentParams, via?: ProviderName, chat: { replyTo?: string } & RunExtras = {}): Promise<AgentRun> {
-  const { replyTo, ...request } = chat;
-  return gw.agentRuns.start(params, { ...(via ? { via } : {}), ...(replyTo ? { replyTo } : {}), request });
-}
 
 /** `agent.wait`: the final of a run, at once if it finished, else when it does (AGENT_TIMEOUT at `timeoutMs`). */
 export const agentWait: Handler<"agent.wait"> = (params, { gw }) => waitForRun(gw.agentRuns.registry, params.runId, params.timeoutMs);
