@@ -13,6 +13,9 @@ const SETTLE_MS = 150;
 export function watchConfigFile(file: string, lastHash: () => string | null, onChange: () => void): { close(): void } {
   const name = basename(file);
   let timer: ReturnType<typeof setTimeout> | null = null;
+  // The bytes last handed to onChange: a file refused before its hash was taken (it does not
+  // parse) is not re-read and refused again on every touch of the same bytes.
+  let fired: string | null = null;
   const check = () => {
     timer = null;
     let hash: string | null;
@@ -21,7 +24,9 @@ export function watchConfigFile(file: string, lastHash: () => string | null, onC
     } catch {
       hash = null;
     }
-    if (hash !== null && hash !== lastHash()) onChange();
+    if (hash === null || hash === lastHash() || hash === fired) return;
+    fired = hash;
+    onChange();
   };
   const watcher: FSWatcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
     if (changed !== null && changed.toString() !== name) return;
