@@ -3,6 +3,7 @@ import type { Logger } from "../log.ts";
 import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, LedgerStatus, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
 import type { InboundGate } from "./gate.ts";
 import { pairingReplyText } from "./pairing.ts";
+import { chatSessionId } from "./policy.ts";
 
 /** What the handler needs of an inbound message (the providers' InboundMessage is one). */
 export interface ChatMessage {
@@ -71,9 +72,6 @@ const TOO_OLD = "too old: delivered late from the provider's offline queue, past
 
 /** The run key of a message: one run per message, whatever replays it. */
 export const inboundRunKey = (msg: Pick<ChatMessage, "provider" | "messageId">) => `inbound:${msg.provider}:${msg.messageId}`;
-
-/** The session a chat's runs share: the private chat's or the group's own. */
-export const chatSessionId = (msg: Pick<ChatMessage, "provider" | "chat">) => `${msg.provider}:${msg.chat}`;
 
 /**
  * One message from a chat, to its end: a duplicate (providers replay) is `duplicate`;
