@@ -24,7 +24,7 @@ export function mediaKind(contentType: string): MediaKind {
 }
 
 /** The file name a URL names (its last path segment, percent-decoded); a MediaError for a URL that cannot be fetched or decoded. */
-export function mediaFileName(url: string): string {
+function mediaFileName(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
