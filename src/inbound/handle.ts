@@ -1,37 +1,21 @@
 import type { RunCause } from "../agent/runner.ts";
 import type { Logger } from "../log.ts";
+import type { InboundMessage } from "../providers/index.ts";
 import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, LedgerStatus, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
 import type { InboundGate } from "./gate.ts";
 import { pairingReplyText } from "./pairing.ts";
 import { chatSessionId } from "./policy.ts";
 
-/** What the handler needs of an inbound message (the providers' InboundMessage is one). */
-export interface ChatMessage {
-  provider: ProviderName;
-  chat: string;
-  sender: string;
+/**
+ * What the handler needs of an inbound message: the providers' InboundMessage, where a
+ * message kept across a restart may lack `chatType` (default "private"), `addressed` and `ts`.
+ */
+export type ChatMessage = Omit<InboundMessage, "senderNames" | "chatType" | "addressed" | "ts"> & {
   senderNames: readonly string[];
-  messageId: string;
-  text: string;
-  /** Default "private". */
-  chatType?: "private" | "group";
-  /** A mention of the bot, or a reply to / quote of one of its messages. */
+  chatType?: InboundMessage["chatType"];
   addressed?: boolean;
-  /** A display name for the pairing list. */
-  senderName?: string;
-  /** When it was written (ms); with `offline`, how late it came. */
   ts?: number;
-  /** Delivered late, from the provider's offline queue. */
-  offline?: boolean;
-  /** The provider never answers this kind of chat (status, broadcast, channel): the reason. */
-  refused?: string;
-  /** Files saved from the message (photos, voice notes, video, documents). */
-  media?: InboundMedia[];
-  /** Media the message held that was not kept, and why (e.g. "media too large"). */
-  mediaSkipped?: string;
-  /** The message's file, fetched and saved only once the message is let in (never throws). */
-  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string }>;
-}
+};
 
 /** The ledger as the inbound path uses it (the gateway's Ledger). */
 export interface InboundLedger {
