@@ -104,10 +104,11 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
       await deps.ledger.create({ ...base, providerMessageId: `${msg.messageId}:media`, status: "skipped", reason: msg.mediaSkipped });
     }
     if (msg.text.trim() === "" && !msg.media?.length) return;
-    const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: inboundRunKey(msg), ...media(msg) }, msg.text);
+    const key = inboundRunKey(msg);
+    const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: key, ...media(msg) }, msg.text);
     await deps.keep?.add(rec.id, msg).catch((err: Error) => log.warn("could not keep the message for a restart", { error: err.message }));
     accepted?.();
-    await runChatMessage(deps, rec.id, msg, inboundRunKey(msg));
+    await runChatMessage(deps, rec.id, msg, key);
   } finally {
     accepted?.();
   }
