@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProviderName } from "../protocol/index.ts";
-import { privateDir, writeAtomic } from "../core/atomic.ts";
+import { privateDir, readJson, writeAtomic } from "../core/atomic.ts";
 
 /** A send that has not finished: what is needed to send it after a restart. */
 export interface OutboxEntry {
@@ -43,12 +43,8 @@ export class Outbox {
 
   /** The entry of `key`, if one is on disk. */
   get(key: string): OutboxEntry | undefined {
-    try {
-      const e = JSON.parse(readFileSync(this.file(key), "utf8")) as OutboxEntry;
-      return e.key === key && Array.isArray(e.parts) ? e : undefined;
-    } catch {
-      return undefined;
-    }
+    const e = readJson<OutboxEntry | null>(this.file(key), null);
+    return e?.key === key && Array.isArray(e.parts) ? e : undefined;
   }
 
   async delete(key: string): Promise<void> {
@@ -60,12 +56,9 @@ export class Outbox {
     const out: OutboxEntry[] = [];
     for (const name of readdirSync(this.dir)) {
       if (!name.endsWith(".json")) continue;
-      try {
-        const e = JSON.parse(readFileSync(join(this.dir, name), "utf8")) as OutboxEntry;
-        if (typeof e.key === "string" && Array.isArray(e.parts) && typeof e.to === "string") out.push(e);
-      } catch {
-        // Left by a crash mid-rename: the send never became durable, so it was never answered either.
-      }
+      // Unreadable (left by a crash mid-rename): the send never became durable, so it was never answered either.
+      const e = readJson<OutboxEntry | null>(join(this.dir, name), null);
+      if (typeof e?.key === "string" && Array.isArray(e.parts) && typeof e.to === "string") out.push(e);
     }
     return out.sort((a, b) => a.createdAt - b.createdAt);
   }

@@ -1,3 +1,5 @@
+import { live, type Live } from "./types.ts";
+
 /** `<provider>.pacing` in the config. */
 export interface PacingOptions {
   /** Least time between two sends to the same chat. */
@@ -33,7 +35,7 @@ export class PacingQueue {
 
   constructor(
     /** The options, or a getter read at every decision (a config reload applies to the next send). */
-    private readonly options: PacingOptions | (() => PacingOptions),
+    private readonly options: Live<PacingOptions>,
     private readonly hooks: { onChange?: () => void; now?: () => number; random?: () => number; maxJobs?: number } = {},
   ) {}
 
@@ -73,7 +75,7 @@ export class PacingQueue {
   private current: PacedJob | undefined;
 
   private get opts(): PacingOptions {
-    return typeof this.options === "function" ? this.options() : this.options;
+    return live(this.options);
   }
 
   private now(): number {

@@ -5,7 +5,7 @@ import { PacingQueue, type PacingOptions } from "./pacing.ts";
 import { PendingSend } from "./pending.ts";
 import { explain, interrupted, interruptedError, partKey, resultOf, settledByLedger } from "./records.ts";
 import { splitMessage, splitWithCaption } from "./split.ts";
-import { live as now, type DeliveryOptions } from "./types.ts";
+import { live, type DeliveryOptions } from "./types.ts";
 
 const SHUTTING_DOWN = () =>
   new GatewayError("UNAVAILABLE", "the gateway is shutting down; the send stays queued and goes out after the restart", { retryable: true });
@@ -30,7 +30,7 @@ export class Delivery {
   constructor(private readonly opts: DeliveryOptions) {
     this.outbox = new Outbox(opts.outboxDir);
     const queue = (p: () => PacingOptions) => new PacingQueue(p, { onChange: () => opts.onQueueChange?.(), ...(opts.now ? { now: opts.now } : {}) });
-    this.queues = { whatsapp: queue(() => now(opts.pacing).whatsapp), telegram: queue(() => now(opts.pacing).telegram) };
+    this.queues = { whatsapp: queue(() => live(opts.pacing).whatsapp), telegram: queue(() => live(opts.pacing).telegram) };
   }
 
   private now(): number {
@@ -102,22 +102,23 @@ export class Delivery {
    * paced as if there had been no restart. Sends wait for this.
    */
   resume(): void {
-    const pacing = now(this.opts.pacing);
+    const pacing = live(this.opts.pacing);
     const since = this.now() - 60_000 - Math.max(pacing.whatsapp.perChatMinIntervalMs, pacing.telegram.perChatMinIntervalMs);
     const sent = this.opts.ledger.list({ status: "sent", direction: "outbound", since, limit: 100_000 });
     for (const name of ["whatsapp", "telegram"] as const) {
       this.queues[name].seed(sent.filter((r) => r.provider === name).map((r) => ({ chat: r.chat, at: r.updatedAt })));
     }
+    const maxAge = this.opts.maxQueuedAgeMs ?? 86_400_000;
     const all = this.outbox.load();
     const entries = all.filter((e) => e.failedAt === undefined);
     for (const e of all) {
       // Kept for a retry only; after a day nobody retries.
-      if (e.failedAt !== undefined && this.now() - e.failedAt > (this.opts.maxQueuedAgeMs ?? 86_400_000)) void this.outbox.delete(e.key);
+      if (e.failedAt !== undefined && this.now() - e.failedAt > maxAge) void this.outbox.delete(e.key);
     }
     for (const entry of entries) {
       if (this.inflight.has(entry.key)) continue;
       // Sent long after it was asked for is worse than not sent: a day-old queued send is dropped, with a record.
-      const stale = this.now() - entry.createdAt > (this.opts.maxQueuedAgeMs ?? 86_400_000);
+      const stale = this.now() - entry.createdAt > maxAge;
       this.track(entry.key, stale ? this.expire(entry) : this.dispatch(entry, false)).catch((err) =>
         this.opts.log.warn("a send queued before the restart failed", { idempotencyKey: entry.key, error: explain(err) }),
       );
@@ -192,7 +193,7 @@ export class Delivery {
   }
 
   private split(params: SendParams, provider: ProviderName): string[] {
-    const limit = now(this.opts.maxChars)[provider];
+    const limit = live(this.opts.maxChars)[provider];
     const caption = this.opts.captionChars?.[provider];
     return params.mediaUrl && caption !== undefined && caption < limit
       ? splitWithCaption(params.message, limit, caption)

@@ -1,36 +1,21 @@
 import type { RunCause } from "../agent/runner.ts";
 import type { Logger } from "../log.ts";
+import type { InboundMessage } from "../providers/index.ts";
 import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, LedgerStatus, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
 import type { InboundGate } from "./gate.ts";
 import { pairingReplyText } from "./pairing.ts";
+import { chatSessionId } from "./policy.ts";
 
-/** What the handler needs of an inbound message (the providers' InboundMessage is one). */
-export interface ChatMessage {
-  provider: ProviderName;
-  chat: string;
-  sender: string;
+/**
+ * What the handler needs of an inbound message: the providers' InboundMessage, where a
+ * message kept across a restart may lack `chatType` (default "private"), `addressed` and `ts`.
+ */
+export type ChatMessage = Omit<InboundMessage, "senderNames" | "chatType" | "addressed" | "ts"> & {
   senderNames: readonly string[];
-  messageId: string;
-  text: string;
-  /** Default "private". */
-  chatType?: "private" | "group";
-  /** A mention of the bot, or a reply to / quote of one of its messages. */
+  chatType?: InboundMessage["chatType"];
   addressed?: boolean;
-  /** A display name for the pairing list. */
-  senderName?: string;
-  /** When it was written (ms); with `offline`, how late it came. */
   ts?: number;
-  /** Delivered late, from the provider's offline queue. */
-  offline?: boolean;
-  /** The provider never answers this kind of chat (status, broadcast, channel): the reason. */
-  refused?: string;
-  /** Files saved from the message (photos, voice notes, video, documents). */
-  media?: InboundMedia[];
-  /** Media the message held that was not kept, and why (e.g. "media too large"). */
-  mediaSkipped?: string;
-  /** The message's file, fetched and saved only once the message is let in (never throws). */
-  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string }>;
-}
+};
 
 /** The ledger as the inbound path uses it (the gateway's Ledger). */
 export interface InboundLedger {
@@ -71,9 +56,6 @@ const TOO_OLD = "too old: delivered late from the provider's offline queue, past
 
 /** The run key of a message: one run per message, whatever replays it. */
 export const inboundRunKey = (msg: Pick<ChatMessage, "provider" | "messageId">) => `inbound:${msg.provider}:${msg.messageId}`;
-
-/** The session a chat's runs share: the private chat's or the group's own. */
-export const chatSessionId = (msg: Pick<ChatMessage, "provider" | "chat">) => `${msg.provider}:${msg.chat}`;
 
 /**
  * One message from a chat, to its end: a duplicate (providers replay) is `duplicate`;
@@ -122,10 +104,11 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
       await deps.ledger.create({ ...base, providerMessageId: `${msg.messageId}:media`, status: "skipped", reason: msg.mediaSkipped });
     }
     if (msg.text.trim() === "" && !msg.media?.length) return;
-    const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: inboundRunKey(msg), ...media(msg) }, msg.text);
+    const key = inboundRunKey(msg);
+    const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: key, ...media(msg) }, msg.text);
     await deps.keep?.add(rec.id, msg).catch((err: Error) => log.warn("could not keep the message for a restart", { error: err.message }));
     accepted?.();
-    await runChatMessage(deps, rec.id, msg, inboundRunKey(msg));
+    await runChatMessage(deps, rec.id, msg, key);
   } finally {
     accepted?.();
   }

@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GatewayError, PROVIDERS, type PairingRequest, type ProviderName } from "../protocol/index.ts";
-import { privateDir, writeAtomic } from "../core/atomic.ts";
+import { privateDir, readJson, writeAtomic } from "../core/atomic.ts";
 
 /** Letters and digits without look-alikes: no 0/O, 1/I. 32 symbols, so a random byte maps evenly. */
 export const PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -68,14 +67,9 @@ export class PairingStore {
   ) {
     privateDir(dir);
     for (const p of PROVIDERS) {
-      let s: ProviderState = { pending: [], approved: [] };
-      try {
-        const raw = JSON.parse(readFileSync(this.file(p), "utf8")) as Partial<ProviderState>;
-        s = { pending: Array.isArray(raw.pending) ? raw.pending : [], approved: Array.isArray(raw.approved) ? raw.approved : [] };
-      } catch {
-        // Missing (nothing paired yet) or unreadable: start empty rather than refuse to start.
-      }
-      this.state.set(p, s);
+      // Missing (nothing paired yet) or unreadable: start empty rather than refuse to start.
+      const raw = readJson<Partial<ProviderState> | null>(this.file(p), null);
+      this.state.set(p, { pending: Array.isArray(raw?.pending) ? raw.pending : [], approved: Array.isArray(raw?.approved) ? raw.approved : [] });
     }
   }
 

@@ -47,6 +47,9 @@ export const REASONS = {
   groupNotAllowed: "group not allowed",
 } as const;
 
+/** The session a chat's runs share: the private chat's or the group's own. */
+export const chatSessionId = (msg: { provider: ProviderName; chat: string }): string => `${msg.provider}:${msg.chat}`;
+
 const digits = (s: string) => s.replace(/[^0-9]/g, "");
 
 /**
@@ -74,7 +77,7 @@ export function senderAllowed(allowFrom: readonly string[], sender: string, send
  * allow-list does not apply: the group policy and the mention rule do.
  */
 export function decide(msg: InboundFacts, policy: ChatPolicy, pairing: PairingFacts): Decision {
-  const sessionId = `${msg.provider}:${msg.chat}`;
+  const sessionId = chatSessionId(msg);
   if (msg.chatType === "group") {
     const g = policy.groups;
     // A Telegram forum topic's chat is "<group id>:<topic id>": the group's id is what `allow` names.

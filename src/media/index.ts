@@ -2,12 +2,8 @@
 export {
   collectCapped,
   InboundMediaStore,
-  MEDIA_TIMEOUT_MS,
-  MEDIA_TOO_LARGE,
   responseSource,
-  streamToFile,
   takeMedia,
-  type InboundMediaKind,
   type InboundMediaSink,
   type MediaCandidate,
   type MediaLimits,

@@ -182,9 +182,9 @@ export interface MediaCandidate {
   open(max: number, signal: AbortSignal): Promise<MediaSource | null>;
 }
 
-export const MEDIA_TOO_LARGE = "media too large";
+const MEDIA_TOO_LARGE = "media too large";
 /** A download that takes longer than this is given up (a stalled media host must not hold a message forever). */
-export const MEDIA_TIMEOUT_MS = 120_000;
+const MEDIA_TIMEOUT_MS = 120_000;
 
 /** `promise`, or the signal's reason once it aborts first. */
 function raced<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -202,7 +202,7 @@ function raced<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
  * at a time. Returns the size, or null once the file passes `max` (the download is
  * stopped and the partial file removed). A stall past `signal` stops it the same way and throws.
  */
-export async function streamToFile(source: MediaSource, path: string, max: number, signal: AbortSignal): Promise<number | null> {
+async function streamToFile(source: MediaSource, path: string, max: number, signal: AbortSignal): Promise<number | null> {
   const out = await open(path, "wx", 0o600);
   let size = 0;
   let kept = false;

@@ -1,4 +1,6 @@
 import { collectCapped } from "../media/index.ts";
+import { GatewayError } from "../protocol/index.ts";
+
 /** Media kinds a provider can send, from the Content-Type of the fetched URL. */
 export type MediaKind = "image" | "video" | "audio" | "document";
 
@@ -22,7 +24,7 @@ export function mediaKind(contentType: string): MediaKind {
 }
 
 /** The file name a URL names (its last path segment, percent-decoded); a MediaError for a URL that cannot be fetched or decoded. */
-export function mediaFileName(url: string): string {
+function mediaFileName(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -69,4 +71,14 @@ export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?
   const data = await collectCapped(body as unknown as AsyncIterable<Uint8Array>, max, () => body.cancel().catch(() => {}));
   if (!data) throw new MediaError(`mediaUrl ${url}: body is over the ${max}-byte limit`);
   return { data, contentType, kind: mediaKind(contentType), fileName };
+}
+
+/** `fetchMedia` for a send: a URL or body that cannot be sent is the caller's mistake (INVALID_REQUEST on `params.mediaUrl`). */
+export async function fetchSendMedia(url: string): Promise<FetchedMedia> {
+  try {
+    return await fetchMedia(url);
+  } catch (err) {
+    if (err instanceof MediaError) throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl" } });
+    throw err;
+  }
 }

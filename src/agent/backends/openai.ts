@@ -9,7 +9,7 @@ type Part = { type: "text"; text: string } | { type: "image_url"; image_url: { u
  * The user turn with its files: images as image inputs (data URLs), other files as a
  * short note (kind, type, size) — a chat model cannot take audio or video this way.
  */
-export async function userContent(message: string, media: readonly InboundMedia[] | undefined): Promise<string | Part[]> {
+async function userContent(message: string, media: readonly InboundMedia[] | undefined): Promise<string | Part[]> {
   if (!media?.length) return message;
   const notes = media.filter((m) => m.kind !== "image").map((m) => `[attached ${m.kind}: ${m.mime}, ${m.bytes} bytes]`);
   const text = [message, ...notes].filter((t) => t !== "").join("\n");
@@ -51,7 +51,7 @@ async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string
 }
 
 /** `reasoning_effort` for a `thinking` value, or undefined for the model's default (`"off"`, `"default"`, none). */
-export function reasoningEffort(thinking: string | undefined): string | undefined {
+function reasoningEffort(thinking: string | undefined): string | undefined {
   return thinking !== undefined && (THINKING_LEVELS as readonly string[]).includes(thinking) ? thinking : undefined;
 }
 

@@ -9,7 +9,7 @@ import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from 
 import { toInbound, type BotIdentity } from "./inbound.ts";
 import { parseChat, sendTelegram, sleep } from "./send.ts";
 
-export { parseChat, sleep } from "./send.ts";
+export { sleep } from "./send.ts";
 
 export interface TelegramOptions {
   botToken: string;

@@ -1,7 +1,7 @@
 import { GrammyError, InputFile, type Api } from "grammy";
 import type { Logger } from "../../log.ts";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
-import { fetchMedia, MediaError, type FetchedMedia } from "../media.ts";
+import { fetchSendMedia, type FetchedMedia } from "../media.ts";
 import type { ProviderSendParams } from "../types.ts";
 import { telegramMessageId } from "./inbound.ts";
 
@@ -46,15 +46,7 @@ function mediaMethod(media: FetchedMedia): "sendPhoto" | "sendAnimation" | "send
  * out if it was deleted). 429 retry_after is honoured up to a bound; refusals are typed.
  */
 export async function sendTelegram(api: Api, params: ProviderSendParams, log: Logger): Promise<SendResult> {
-  let media: FetchedMedia | undefined;
-  if (params.mediaUrl) {
-    try {
-      media = await fetchMedia(params.mediaUrl);
-    } catch (err) {
-      if (err instanceof MediaError) throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl" } });
-      throw err;
-    }
-  }
+  const media = params.mediaUrl ? await fetchSendMedia(params.mediaUrl) : undefined;
   const { chat, thread } = parseChat(params.to);
   const replyId = params.replyTo ? telegramMessageId(params.replyTo) : undefined;
   const where = {

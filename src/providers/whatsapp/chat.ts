@@ -18,7 +18,7 @@ export const defaultDownload: WaDownload = (content, type) => downloadContentFro
 const long = (n: number | { toNumber(): number } | null | undefined) => (n == null ? undefined : typeof n === "number" ? n : n.toNumber());
 
 /** The file a message holds (photo, voice note/audio, video, document), or undefined. */
-export function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandidate | undefined {
+function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandidate | undefined {
   const c = normalizeMessageContent(m.message);
   if (!c) return undefined;
   const pick = (): { content: DownloadableMessage & { mimetype?: string | null; fileLength?: unknown; fileName?: string | null }; type: MediaType; kind: MediaCandidate["kind"]; mime: string } | undefined => {

@@ -21,7 +21,7 @@ export type PnForLid = (lid: string) => Promise<string | null | undefined>;
  * first unwraps disappearing-chat (`ephemeralMessage`), view-once and
  * `documentWithCaptionMessage` wrappers; then plain text, extended text or a media caption.
  */
-export function messageText(m: WAMessage): string | null {
+function messageText(m: WAMessage): string | null {
   const c = normalizeMessageContent(m.message);
   if (!c) return null;
   const text =
@@ -41,7 +41,7 @@ export interface WaMe {
 }
 
 /** The `contextInfo` of a message's content (mentions, the quoted message), wherever the kind puts it. */
-export function contextInfo(m: WAMessage): proto.IContextInfo | undefined {
+function contextInfo(m: WAMessage): proto.IContextInfo | undefined {
   const c = normalizeMessageContent(m.message);
   const type = c ? getContentType(c) : undefined;
   const inner = type ? (c![type] as { contextInfo?: proto.IContextInfo | null } | null | undefined) : undefined;
@@ -52,7 +52,7 @@ export function contextInfo(m: WAMessage): proto.IContextInfo | undefined {
  * Addressed to the linked account: its JID (PN or LID, any device) among the message's
  * mentions, or a quote of one of its messages (`contextInfo.participant` is the account).
  */
-export function addressedToMe(m: WAMessage, me: WaMe): boolean {
+function addressedToMe(m: WAMessage, me: WaMe): boolean {
   const mine = new Set([me.id, me.lid].filter((j): j is string => !!j).map((j) => jidNormalizedUser(j)));
   if (mine.size === 0) return false;
   const ctx = contextInfo(m);
@@ -62,7 +62,7 @@ export function addressedToMe(m: WAMessage, me: WaMe): boolean {
 }
 
 /** The message holds a photo, voice note/audio, video or document (its caption, if any, is the text). */
-export function hasMedia(m: WAMessage): boolean {
+function hasMedia(m: WAMessage): boolean {
   const c = normalizeMessageContent(m.message);
   return !!(c?.imageMessage || c?.audioMessage || c?.videoMessage || c?.ptvMessage || c?.documentMessage);
 }

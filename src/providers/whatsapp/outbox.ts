@@ -1,6 +1,6 @@
 import type { proto, WAMessage, WAMessageKey } from "@whiskeysockets/baileys";
-import { GatewayError, type SendParams } from "../../protocol/index.ts";
-import { fetchMedia, MediaError } from "../media.ts";
+import type { SendParams } from "../../protocol/index.ts";
+import { fetchSendMedia } from "../media.ts";
 
 /** A map that forgets its oldest entries past `max` and anything older than `ttlMs`. */
 class BoundedCache<V> {
@@ -73,13 +73,7 @@ export class RegisteredCache {
 /** The Baileys content for a send: text, or fetched media with the message as caption. */
 export async function messageContent(params: SendParams): Promise<Record<string, unknown>> {
   if (!params.mediaUrl) return { text: params.message };
-  let media;
-  try {
-    media = await fetchMedia(params.mediaUrl);
-  } catch (err) {
-    if (err instanceof MediaError) throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl" } });
-    throw err;
-  }
+  const media = await fetchSendMedia(params.mediaUrl);
   const data = Buffer.from(media.data);
   const caption = params.message || undefined;
   // No thumbnails: the image libraries Baileys would use do not load in the single binary.
