@@ -15,12 +15,9 @@ const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");
 mkdirSync(dist, { recursive: true });
 const { version, commit } = buildInfo();
-const define = [
-  "--define",
-  `__CLAWDIS_VERSION__=${JSON.stringify(version)}`,
-  "--define",
-  `__CLAWDIS_COMMIT__=${JSON.stringify(commit)}`,
-];
+/** Baked into both builds (src/version.ts reads them): one table, as CLI flags and as Bun.build's `define`. */
+const baked = { __CLAWDIS_VERSION__: JSON.stringify(version), __CLAWDIS_COMMIT__: JSON.stringify(commit) };
+const define = Object.entries(baked).flatMap(([name, value]) => ["--define", `${name}=${value}`]);
 
 // The WebChat page is bundled first: the binary embeds the generated assets module.
 if (await writeAssets()) console.log("bundled the WebChat page into src/webchat/assets.generated.ts");
@@ -40,7 +37,7 @@ async function nodeBundle(): Promise<void> {
     entrypoints: [join(root, "src/cli.ts")],
     target: "node",
     format: "esm",
-    define: { __CLAWDIS_VERSION__: JSON.stringify(version), __CLAWDIS_COMMIT__: JSON.stringify(commit) },
+    define: baked,
     outdir: dist,
     naming: "clawdis.mjs",
     plugins: [

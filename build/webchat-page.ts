@@ -49,25 +49,26 @@ export async function renderAssets(): Promise<string> {
   ].join("\n");
 }
 
+/** The checked-in module's text ("" when missing). */
+function checkedIn(): string {
+  try {
+    return readFileSync(GENERATED, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 /** Write the module if it changed; returns whether it did. */
 export async function writeAssets(): Promise<boolean> {
   const text = await renderAssets();
-  let old = "";
-  try {
-    old = readFileSync(GENERATED, "utf8");
-  } catch {}
-  if (old === text) return false;
+  if (checkedIn() === text) return false;
   writeFileSync(GENERATED, text);
   return true;
 }
 
 if (import.meta.main) {
   if (process.argv.includes("--check")) {
-    let current = "";
-    try {
-      current = readFileSync(GENERATED, "utf8");
-    } catch {}
-    if (current !== (await renderAssets())) {
+    if (checkedIn() !== (await renderAssets())) {
       console.error(`${GENERATED} is stale or missing — run npm run webchat:gen and commit`);
       process.exit(1);
     }

@@ -64,8 +64,10 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   }
 
   let gateway;
+  // `webchat` orders start, restarts and stop; `current` is the one serving now (null
+  // while a token rotation restarts it), what `webchat.link` mints from.
   let webchat: Promise<RunningWebChat | null> = Promise.resolve(null);
-  let onWebChatRestart: (w: RunningWebChat | null) => void = () => {};
+  let current: RunningWebChat | null = null;
   try {
     gateway = createGateway({
       config,
@@ -81,9 +83,9 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
             if (!old) return null;
             await old.stop();
             // Same port as before (it may have been "any free port" the first time).
-            onWebChatRestart(null);
+            current = null;
             const restarted = await startWebChat(next, paths.stateDir, gatewayPort, old.port, log);
-            onWebChatRestart(restarted);
+            current = restarted;
             // startWebChat logged why it failed: say what that means for the operator.
             if (restarted) log.info("webchat restarted with the rotated token (its sessions ended)");
             else log.error("webchat is down after the token rotation (its old sessions ended); restart the gateway to bring it back");
@@ -100,10 +102,12 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   const starting = gateway.start();
   let gatewayPort = 0;
   // WebChat starts once the gateway listens; a signal during start-up waits for it too.
-  webchat = starting.then(
-    ({ port }) => ((gatewayPort = port), config.webchat.enabled ? startWebChat(config, paths.stateDir, port, flags.webchatPort, log) : null),
-    () => null,
-  );
+  webchat = starting
+    .then(
+      ({ port }) => ((gatewayPort = port), config.webchat.enabled ? startWebChat(config, paths.stateDir, port, flags.webchatPort, log) : null),
+      () => null,
+    )
+    .then((w) => (current = w));
   // Signals are handled from the first moment: a supervisor may stop us while we bind.
   const shutdown = (reason: string) => {
     log.info(`received ${reason}, shutting down`);
@@ -129,16 +133,13 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     if (err instanceof GatewayStartError || err instanceof LockError) throw new CliExit(Exit.FAILURE, err.message);
     throw err;
   }
-  const first = await webchat;
-  if (first) {
+  if (await webchat) {
     // Mints from whichever WebChat runs now (a token rotation restarts it on the same port).
-    let current: RunningWebChat | null = first;
     const { provideWebChatLink } = await import("../gateway/methods/webchat-link.ts");
     provideWebChatLink(gateway.ctx, () => {
       if (!current) throw new Error("WebChat is restarting after a token rotation; ask again in a moment");
       return current.signInLink();
     });
-    onWebChatRestart = (w) => (current = w);
   }
 
   // Background work reports through the log; it never takes the daemon down.

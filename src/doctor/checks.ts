@@ -1,11 +1,12 @@
-import { copyFileSync, chmodSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, statfsSync, statSync, unlinkSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statfsSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { assertSafeBind, ConfigError, loadConfig, type LoadedConfig } from "../config/load.ts";
+import { writeAtomicSync } from "../core/atomic.ts";
 import { isLoopback } from "../core/net.ts";
 import { liveHolder } from "../gateway/lock.ts";
 import type { StatePaths } from "../paths.ts";
 import { sessionKeyPath } from "../webchat/session-key.ts";
-import { fail, ok, warn, type DoctorContext, type Finding } from "./finding.ts";
+import { configOrDefaults, fail, ok, warn, type DoctorContext, type Finding } from "./finding.ts";
 import { checkAgent, checkPort, checkTelegram } from "./network.ts";
 
 export type { DoctorContext, Finding, Status } from "./finding.ts";
@@ -148,18 +149,17 @@ export function checkWhatsApp(ctx: DoctorContext): Finding {
       ? warn("whatsapp", "creds.json is missing but its backup exists (the gateway restores it at start)", "start the gateway, or run `clawdis login` again")
       : ok("whatsapp", "not linked (run `clawdis login` to link WhatsApp)");
   }
+  let raw: Buffer;
   try {
-    JSON.parse(readFileSync(creds, "utf8"));
+    raw = readFileSync(creds);
+    JSON.parse(raw.toString("utf8"));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return fail("whatsapp", `${creds} is ${code ? `unreadable (${code})` : "not valid JSON"}`, existsSync(backup) ? "the gateway restores it from creds.json.bak at start; or run `clawdis login`" : "run `clawdis logout` then `clawdis login`");
   }
   if (existsSync(backup)) return ok("whatsapp", "credentials present, valid JSON, backup present");
   if (ctx.fix) {
-    const tmp = `${backup}.${process.pid}.tmp`;
-    copyFileSync(creds, tmp);
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, backup);
+    writeAtomicSync(backup, raw, 0o600);
     ctx.changed.push(`copied ${creds} to ${backup}`);
     return ok("whatsapp", "credentials present, valid JSON, backup created");
   }
@@ -190,7 +190,7 @@ function size(path: string): number {
 
 /** Files grow up to a bound and then rotate: far past it means rotation is not happening. */
 export function checkSizes(ctx: DoctorContext, loaded: LoadedConfig | null): Finding {
-  const cfg = loaded?.config ?? loadConfig({ defaultFile: "/nonexistent", env: {} }).config;
+  const cfg = configOrDefaults(loaded);
   const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
   const items = [
     { name: "ledger", used: size(join(ctx.paths.ledger, "ledger.jsonl")), bound: cfg.ledger.maxFileBytes },

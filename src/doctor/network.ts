@@ -1,11 +1,12 @@
 import { createServer } from "node:net";
 import { delimiter, isAbsolute, join } from "node:path";
 import { accessSync, constants, statSync } from "node:fs";
-import { loadConfig, type LoadedConfig } from "../config/load.ts";
+import type { LoadedConfig } from "../config/load.ts";
+import { dialHost } from "../core/net.ts";
 import { liveHolder } from "../gateway/lock.ts";
 import { backendName } from "../agent/backends/index.ts";
 import { listenersOnPort } from "../gateway/force.ts";
-import { fail, ok, scrub, warn, type DoctorContext, type Finding } from "./finding.ts";
+import { configOrDefaults, fail, ok, scrub, warn, type DoctorContext, type Finding } from "./finding.ts";
 
 // The checks that touch the network or the PATH: the port, the running gateway, Telegram, the agent.
 
@@ -18,12 +19,12 @@ function portFree(host: string, port: number): Promise<boolean> {
 }
 
 export async function checkPort(ctx: DoctorContext, loaded: LoadedConfig | null): Promise<Finding> {
-  const { bind, port, token } = (loaded?.config ?? loadConfig({ defaultFile: "/nonexistent", env: {} }).config).gateway;
+  const { bind, port, token } = configOrDefaults(loaded).gateway;
   if (port === 0) return ok("port", "gateway.port is 0: any free port is taken at start");
   if (await portFree(bind, port)) return ok("port", `${bind}:${port} is free`);
   const holder = liveHolder(ctx.paths.lock);
   if (holder && holder.port === port) {
-    const about = await askGateway(`ws://${bind.includes(":") ? `[${bind}]` : bind}:${port}`, token, ctx.timeoutMs);
+    const about = await askGateway(`ws://${dialHost(bind)}:${port}`, token, ctx.timeoutMs);
     return about.ok
       ? ok("port", `${bind}:${port} is held by this state dir's gateway (pid ${holder.pid}): ${about.text}`)
       : warn("port", `${bind}:${port} is held by this state dir's gateway (pid ${holder.pid}) but it did not answer: ${about.text}`, "check `clawdis gateway logs`; restart it if it stays silent");

@@ -58,8 +58,9 @@ function readFrom(file: string, pos: LogPosition, f: LogFilter, out: (line: stri
 /** Print the rotated file, then the current one. Returns where the current one ends (null: no log at all). */
 export function readLog(file: string, f: LogFilter, out: (line: string) => void): LogPosition | null {
   const rotated = `${file}.1`;
-  if (existsSync(rotated)) readFrom(rotated, { ino: 0, offset: 0, partial: "" }, f, out);
-  if (!existsSync(file)) return existsSync(rotated) ? { ino: -1, offset: 0, partial: "" } : null;
+  const hasRotated = existsSync(rotated);
+  if (hasRotated) readFrom(rotated, { ino: 0, offset: 0, partial: "" }, f, out);
+  if (!existsSync(file)) return hasRotated ? { ino: -1, offset: 0, partial: "" } : null;
   const pos: LogPosition = { ino: statSync(file).ino, offset: 0, partial: "" };
   readFrom(file, pos, f, out);
   return pos;

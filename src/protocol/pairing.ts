@@ -24,17 +24,14 @@ export const PairingDecideParamsSchema = v.strictObject({
 });
 export type PairingDecideParams = v.InferOutput<typeof PairingDecideParamsSchema>;
 
-export const PairingApproveResultSchema = v.object({
-  provider: v.picklist(PROVIDERS),
-  code: v.string(),
-  sender: v.string(),
-  approvedAt: timestamp(),
-});
+/** `pairing.reject`: the request turned away. */
 export const PairingRejectResultSchema = v.object({
   provider: v.picklist(PROVIDERS),
   code: v.string(),
   sender: v.string(),
 });
+/** `pairing.approve`: the same, and when. */
+export const PairingApproveResultSchema = v.object({ ...PairingRejectResultSchema.entries, approvedAt: timestamp() });
 
 /** A sender let in through `pairing.approve` (kept until `pairing.revoke`). */
 export const PairingApprovedSchema = v.object({

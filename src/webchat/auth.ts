@@ -204,13 +204,6 @@ export class WebAuth {
     for (const end of [...(this.sockets.get(id) ?? [])]) end();
   }
 
-  /** Sockets open under some session (for tests and diagnostics). */
-  get socketCount(): number {
-    let n = 0;
-    for (const set of this.sockets.values()) n += set.size;
-    return n;
-  }
-
   /** The Set-Cookie header for a session cookie value. */
   cookie(value: string): string {
     return `${this.cookieName}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${Math.floor(this.ttlMs / 1000)}`;

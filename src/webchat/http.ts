@@ -96,20 +96,23 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
       return c.json({ error: "expected JSON {token} or {code}" }, 400);
     }
     const given = (x: unknown): x is string => typeof x === "string" && x.length > 0;
+    // A one-time code from a sign-in link (it wins when both are sent), or the token typed into the form.
+    const code = given(creds.code) ? creds.code : null;
+    const token = given(creds.token) ? creds.token : null;
+    if (code === null && token === null) return c.json({ error: "expected JSON {token} or {code}" }, 400);
     const remote = adapter.remoteAddress(c);
     // The failure limit guards the token only: a valid one-time code always gets through.
-    if (!given(creds.code) && given(creds.token) && auth.limited(remote)) {
+    if (code === null && auth.limited(remote)) {
       opts.onRefused?.("login-limited", { remote });
       return c.json({ error: "too many failed sign-ins from this address: wait a minute, or run `clawdis webchat --link` for a sign-in link" }, 429);
     }
-    // A one-time code from a sign-in link, or the token typed into the form.
-    const session = given(creds.code) ? auth.redeem(creds.code) : given(creds.token) ? auth.login(creds.token, remote) : undefined;
-    if (session === undefined) return c.json({ error: "expected JSON {token} or {code}" }, 400);
+    const session = code !== null ? auth.redeem(code) : auth.login(token!, remote);
     if (!session) {
-      opts.onRefused?.("login", { with: given(creds.code) ? "code" : "token" });
-      const error = given(creds.code)
-        ? "this sign-in link was already used or has expired: sign in with the token, or run `clawdis webchat --link` for a new link"
-        : "wrong token";
+      opts.onRefused?.("login", { with: code !== null ? "code" : "token" });
+      const error =
+        code !== null
+          ? "this sign-in link was already used or has expired: sign in with the token, or run `clawdis webchat --link` for a new link"
+          : "wrong token";
       return c.json({ error }, 401);
     }
     return c.json({ ok: true }, 200, { "Set-Cookie": auth.cookie(session), "Cache-Control": "no-store" });

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { writeAtomicSync } from "../core/atomic.ts";
 
 /** The signing key's file name in the state dir. */
 export const SESSION_KEY_FILE = "webchat-session.key";
@@ -15,10 +16,13 @@ function decode(text: string): Buffer | null {
   return key.length === KEY_BYTES ? key : null;
 }
 
+const encode = (key: Buffer) => `${key.toString("base64url")}\n`;
+
+/** A new key in a temp file beside `path`, for link() (create only if absent). */
 function tempBeside(path: string, key: Buffer): string {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  writeFileSync(tmp, `${key.toString("base64url")}\n`, { mode: 0o600 });
+  writeFileSync(tmp, encode(key), { mode: 0o600 });
   return tmp;
 }
 
@@ -59,6 +63,6 @@ export const keyFile = {
 
   /** Write a new key in place of the old one (temp + rename). */
   replace(path: string, key: Buffer): void {
-    renameSync(tempBeside(path, key), path);
+    writeAtomicSync(path, encode(key), 0o600);
   },
 };

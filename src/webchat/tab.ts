@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import { GatewayClientError } from "../client/index.ts";
 import { utf8Length } from "../core/bytes.ts";
-import { CloseCode } from "../protocol/index.ts";
+import { CloseCode, describeIssue } from "../protocol/index.ts";
 import type { WireSocket } from "../runtime/types.ts";
 import { BrowserMessageSchema, type BrowserMessage, type RelayError, type RelayMessage } from "./messages.ts";
 
@@ -83,7 +83,6 @@ export interface TabHandler {
   onClose(): void;
 }
 
-
 /** Close the tab for a frame no page of ours sends; nothing to relay. */
 function refuse(tab: Tab, code: number, reason: string): null {
   tab.close(code, reason);
@@ -110,7 +109,7 @@ export function decodeTabMessage(tab: Tab, data: unknown, maxBytes: number): Bro
   if (parsed.success) return parsed.output;
   const id = (raw as { id?: unknown } | null)?.id;
   const issue = parsed.issues[0];
-  const field = (issue && v.getDotPath(issue)) ?? "type";
+  const { field } = describeIssue(issue, "type");
   const error: RelayError = { code: "INVALID_REQUEST", message: `invalid ${field}: ${issue?.message ?? "bad message"}`, field };
   tab.send(typeof id === "string" && id.length <= 64 ? { type: "res", id, ok: false, error } : { type: "error", message: error.message });
   return null;
