@@ -9,3 +9,18 @@ export function buildInfo(): { version: string; commit: string } {
   if (rev.status === 0 && git("status", "--porcelain", "--untracked-files=no").stdout.trim() !== "") commit += "-dirty";
   return { version: pkg.version, commit };
 }
+
+/** Baked into every build (src/version.ts reads them), as Bun.build's `define` table. */
+export function bakedDefines(info: { version: string; commit: string } = buildInfo()): Record<string, string> {
+  return { __CLAWDIS_VERSION__: JSON.stringify(info.version), __CLAWDIS_COMMIT__: JSON.stringify(info.commit) };
+}
+
+/**
+ * The flags of every single-file Bun binary (dist/clawdis and each release target): --bytecode
+ * needs ESM for top-level await and halves start-up; __CLAWDIS_RUNTIME__ makes the Node and Deno
+ * adapters dead code in a Bun binary.
+ */
+export function binaryFlags(baked: Record<string, string>): string[] {
+  const defines = { ...baked, __CLAWDIS_RUNTIME__: JSON.stringify("bun") };
+  return ["--compile", "--minify", "--bytecode", "--format=esm", ...Object.entries(defines).flatMap(([k, v]) => ["--define", `${k}=${v}`])];
+}

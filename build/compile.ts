@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildInfo } from "./build-info.ts";
+import { bakedDefines, binaryFlags, buildInfo } from "./build-info.ts";
 import { DIST_DIR, renderArtifacts } from "./protocol-gen.ts";
 import { writeAssets } from "./webchat-page.ts";
 
@@ -15,9 +15,8 @@ const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");
 mkdirSync(dist, { recursive: true });
 const { version, commit } = buildInfo();
-/** Baked into both builds (src/version.ts reads them): one table, as CLI flags and as Bun.build's `define`. */
-const baked = { __CLAWDIS_VERSION__: JSON.stringify(version), __CLAWDIS_COMMIT__: JSON.stringify(commit) };
-const define = Object.entries(baked).flatMap(([name, value]) => ["--define", `${name}=${value}`]);
+/** Baked into both builds (src/version.ts reads them). */
+const baked = bakedDefines({ version, commit });
 
 // The WebChat page is bundled first: the binary embeds the generated assets module.
 if (await writeAssets()) console.log("bundled the WebChat page into src/webchat/assets.generated.ts");
@@ -55,10 +54,7 @@ async function nodeBundle(): Promise<void> {
   }
 }
 
-// --bytecode needs ESM for top-level await; it halves start-up time.
-// __CLAWDIS_RUNTIME__ makes the Node and Deno adapters dead code in the Bun binary (start-up).
-const onlyBun = ["--define", `__CLAWDIS_RUNTIME__=${JSON.stringify("bun")}`];
-bun(["src/cli.ts", "--compile", "--minify", "--bytecode", "--format=esm", ...define, ...onlyBun, "--outfile", join(dist, "clawdis")]);
+bun(["src/cli.ts", ...binaryFlags(baked), "--outfile", join(dist, "clawdis")]);
 await nodeBundle();
 
 // The Node bundle needs its own shebang (the source's names bun).

@@ -12,7 +12,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildInfo } from "./build-info.ts";
+import { bakedDefines, binaryFlags, buildInfo } from "./build-info.ts";
 import { adhocSign, verifySignature } from "./macho-sign.ts";
 
 export const TARGETS = ["darwin-arm64", "darwin-x64", "linux-x64", "linux-arm64"] as const;
@@ -37,35 +37,23 @@ export function release(targets: readonly ReleaseTarget[] = TARGETS): { dir: str
   for (const target of targets) {
     const name = `clawdis-${target}`;
     const out = join(RELEASE_DIR, name);
-    const args = [
-      "build",
-      "src/cli.ts",
-      "--compile",
-      "--minify",
-      "--bytecode",
-      "--format=esm",
-      `--target=bun-${target}`,
-      "--define",
-      `__CLAWDIS_VERSION__=${JSON.stringify(version)}`,
-      "--define",
-      `__CLAWDIS_COMMIT__=${JSON.stringify(commit)}`,
-      "--outfile",
-      out,
-    ];
+    // The same flags as dist/clawdis (build/compile.ts), for another target.
+    const args = ["build", "src/cli.ts", ...binaryFlags(bakedDefines({ version, commit })), `--target=bun-${target}`, "--outfile", out];
     const res = spawnSync(process.execPath, args, {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],
       env: { ...process.env, BUN_CONFIG_REGISTRY: registry, npm_config_registry: registry },
     });
     if (res.status !== 0) throw new Error(`bun build --target=bun-${target} failed (exit ${res.status}); the target runtime comes from ${registry}`);
+    let bytes: Buffer = readFileSync(out);
     if (target.startsWith("darwin-")) {
-      const signed = adhocSign(readFileSync(out), "clawdis");
-      if (!verifySignature(signed)?.valid) throw new Error(`${name}: the ad-hoc signature does not verify`);
-      writeFileSync(`${out}.tmp`, signed, { mode: 0o755 });
+      bytes = adhocSign(bytes, "clawdis");
+      if (!verifySignature(bytes)?.valid) throw new Error(`${name}: the ad-hoc signature does not verify`);
+      writeFileSync(`${out}.tmp`, bytes, { mode: 0o755 });
       renameSync(`${out}.tmp`, out);
     }
     chmodSync(out, 0o755);
-    sums.push(`${createHash("sha256").update(readFileSync(out)).digest("hex")}  ${name}`);
+    sums.push(`${createHash("sha256").update(bytes).digest("hex")}  ${name}`);
   }
   writeFileSync(join(RELEASE_DIR, "SHA256SUMS"), `${sums.join("\n")}\n`);
   console.log(`released clawdis ${version} (${commit}) to ${RELEASE_DIR}:\n${sums.join("\n")}`);
