@@ -4,12 +4,10 @@ import { CliExit, Exit, handled } from "./errors.ts";
 
 /** A gateway running for this state dir, from its lock file: its port and the address it is bound to. */
 async function runningGateway(): Promise<{ url: string } | null> {
-  const { liveHolder } = await import("../gateway/lock.ts");
+  const { liveHolderUrl } = await import("../gateway/lock.ts");
   const { resolveStateDir, statePaths } = await import("../paths.ts");
-  const { dialHost } = await import("../core/net.ts");
-  const lock = liveHolder(statePaths(resolveStateDir()).lock);
-  // A lock from before `bind` was recorded: the gateway's default bind.
-  return lock?.port ? { url: `ws://${dialHost(lock.bind ?? "127.0.0.1")}:${lock.port}` } : null;
+  const url = liveHolderUrl(statePaths(resolveStateDir()).lock);
+  return url ? { url } : null;
 }
 
 async function printQr(qr: string): Promise<void> {

@@ -89,7 +89,7 @@ export default defineCommand({
 async function printLink(args: { url?: string; token?: string }): Promise<void> {
   const { loadConfig, ConfigError } = await import("../config/load.ts");
   const { resolveStateDir, statePaths } = await import("../paths.ts");
-  const { liveHolder } = await import("../gateway/lock.ts");
+  const { liveHolderUrl } = await import("../gateway/lock.ts");
   const { gatewayUrlFor } = await import("../webchat/server.ts");
   const paths = statePaths(resolveStateDir());
   let config;
@@ -99,8 +99,8 @@ async function printLink(args: { url?: string; token?: string }): Promise<void> 
     if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
     throw err;
   }
-  const port = liveHolder(paths.lock)?.port ?? config.gateway.port;
-  const url = args.url ?? gatewayUrlFor(config.gateway.bind, port);
+  // The running gateway's own port and bind (a `--port`/`--bind` flag beats the config file).
+  const url = args.url ?? liveHolderUrl(paths.lock) ?? gatewayUrlFor(config.gateway.bind, config.gateway.port);
   const token = args.token || config.gateway.token;
   const { withClient } = await import("./connect.ts");
   await withClient({ url, ...(token ? { token } : {}) }, async (client) => {

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { writeAtomicSync } from "../core/atomic.ts";
+import { dialHost } from "../core/net.ts";
 
 export interface LockInfo {
   pid: number;
@@ -43,6 +44,13 @@ function readLock(path: string): LockInfo | null {
 export function liveHolder(path: string): LockInfo | null {
   const holder = readLock(path);
   return holder && alive(holder.pid) ? holder : null;
+}
+
+/** Where a local client reaches the gateway running for this state dir (its port and bind), or null. */
+export function liveHolderUrl(path: string): string | null {
+  const lock = liveHolder(path);
+  // A lock from before `bind` was recorded: the gateway's default bind.
+  return lock?.port ? `ws://${dialHost(lock.bind ?? "127.0.0.1")}:${lock.port}` : null;
 }
 
 /**
