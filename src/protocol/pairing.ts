@@ -18,7 +18,7 @@ export type PairingRequest = v.InferOutput<typeof PairingRequestSchema>;
 export const PairingListResultSchema = v.array(PairingRequestSchema);
 
 /** `pairing.approve` / `pairing.reject`: codes are matched without regard to case. */
-export const PairingDecideParamsSchema = v.strictObject({
+export const PairingDecideParamsSchema = v.object({
   provider: v.picklist(PROVIDERS),
   code: text(32),
 });
@@ -51,7 +51,7 @@ export type PairingApproved = v.InferOutput<typeof PairingApprovedSchema>;
 export const PairingApprovedResultSchema = v.array(PairingApprovedSchema);
 
 /** `pairing.revoke`: the sender by any id it is known by (WhatsApp also `+<phone>`). */
-export const PairingRevokeParamsSchema = v.strictObject({
+export const PairingRevokeParamsSchema = v.object({
   provider: v.picklist(PROVIDERS),
   sender: text(256),
 });
