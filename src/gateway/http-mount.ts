@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import type { Registry } from "prom-client";
 import { mountGateway } from "../http/app.ts";
+import { capBodies } from "../http/body-limit.ts";
 import type { GatewayCounters } from "../metrics/counters.ts";
 import { createRegistry } from "../metrics/exposition.ts";
 import { mountMetrics } from "../metrics/http.ts";
@@ -22,6 +23,8 @@ export interface HttpMountDeps {
 /** The gateway's HTTP surface on its one port: `GET /metrics` and the WebSocket at `/`. */
 export function mountHttp(app: Hono, adapter: RuntimeAdapter, deps: HttpMountDeps): void {
   const { ctx } = deps;
+  // No route on this port reads a body: any body is refused before it is read (issue 20).
+  app.use("*", capBodies(() => 0));
   let registry: Registry | null = null;
   mountMetrics(app, {
     token: () => ctx.config.gateway.token,

@@ -1,7 +1,7 @@
 import type { Context, Hono } from "hono";
 import type { RuntimeAdapter } from "../runtime/types.ts";
 import { ASSETS } from "./assets.generated.ts";
-import { utf8Length } from "../core/bytes.ts";
+import { capBodies } from "../http/body-limit.ts";
 import { isLoopbackHostHeader } from "../core/net.ts";
 import { CloseCode } from "../protocol/index.ts";
 import type { Session, WebAuth } from "./auth.ts";
@@ -34,6 +34,9 @@ const SECURITY_HEADERS: Record<string, string> = {
   "Cross-Origin-Resource-Policy": "same-origin",
   "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 };
+
+/** The sign-in's JSON ({token} or {code}); every other route reads no body. */
+const LOGIN_BODY_BYTES = 4096;
 
 export interface WebChatAppOptions {
   relay: Relay;
@@ -74,6 +77,9 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
     } catch {}
   });
 
+  // Before any route: no body is buffered past its route's limit, signed in or not (the 413 gets the headers above).
+  app.use("*", capBodies((method, path) => (method === "POST" && path === "/api/login" ? LOGIN_BODY_BYTES : 0)));
+
   for (const [path, asset] of Object.entries(ASSETS)) {
     app.get(path, (c) => c.body(asset.body, 200, { "Content-Type": asset.type, "Cache-Control": "no-cache" }));
   }
@@ -87,8 +93,8 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
   app.post("/api/login", async (c) => {
     if (!auth) return c.json({ ok: true }, 200);
     if (!sameOrigin(c)) return c.json({ error: "cross-origin sign-in refused" }, 403);
+    // capBodies already held it to LOGIN_BODY_BYTES.
     const body = await c.req.text();
-    if (utf8Length(body) > 4096) return c.json({ error: "request too large" }, 413);
     let creds: { token?: unknown; code?: unknown };
     try {
       creds = JSON.parse(body) ?? {};
