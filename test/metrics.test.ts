@@ -5,6 +5,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { GatewayCounters } from "../src/metrics/counters.ts";
 import { createRegistry } from "../src/metrics/exposition.ts";
 import { mountMetrics } from "../src/metrics/http.ts";
+import { AuthLimiter } from "../src/core/auth-limit.ts";
 
 function app(token: string | undefined, remote: string) {
   const counters = new GatewayCounters();
@@ -17,7 +18,8 @@ function app(token: string | undefined, remote: string) {
     sendQueueLength: () => 0,
   });
   const a = new Hono();
-  mountMetrics(a, { registry: () => registry, token: () => token, remoteAddress: () => remote });
+  const limiter = new AuthLimiter({ maxFailures: 3, windowMs: 60_000 });
+  mountMetrics(a, { registry: () => registry, token: () => token, remoteAddress: () => remote, limiter });
   return { a, counters };
 }
 

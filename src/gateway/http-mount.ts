@@ -29,6 +29,7 @@ export function mountHttp(app: Hono, adapter: RuntimeAdapter, deps: HttpMountDep
   mountMetrics(app, {
     token: () => ctx.config.gateway.token,
     remoteAddress: (c) => adapter.remoteAddress(c),
+    limiter: ctx.authLimiter,
     registry: () =>
       (registry ??= createRegistry({
         counters: deps.counters,

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from "node:crypto";
+import { AuthLimiter } from "../core/auth-limit.ts";
 import { secretEquals } from "../core/secret.ts";
 import { keyFile } from "./session-key.ts";
 
@@ -26,14 +27,14 @@ export interface WebAuthOptions {
   ttlMs?: number;
   /** How long a one-time sign-in code stays usable (default 5 minutes). */
   codeTtlMs?: number;
-  /** Wrong tokens per minute from one address before its token sign-ins are refused for a while (default 10). */
+  /** Wrong tokens per minute from one network (loopback is one) before its token sign-ins are refused for a while (default 10). */
   failuresPerMinute?: number;
 }
 
 /** One-time codes waiting to be used at once; the oldest go first. */
 const MAX_CODES = 32;
-/** Addresses with recent failed sign-ins remembered at once; the oldest go first. */
-const MAX_FAILING_REMOTES = 1024;
+/** Networks with recent failed sign-ins remembered at once; the oldest go first. */
+const MAX_FAILING_NETWORKS = 1024;
 /** Signed-out sessions remembered (until their expiry) so a copied cookie stays dead. */
 const MAX_REVOKED = 4096;
 /** setTimeout's ceiling; a longer session is re-checked when the timer fires. */
@@ -51,11 +52,10 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("base64url")
 export class WebAuth {
   private readonly ttlMs: number;
   private readonly codeTtlMs: number;
-  private readonly failuresPerMinute: number;
+  /** Wrong tokens, counted by network with a global budget (the gateway's own limiter, see core/auth-limit). */
+  private readonly limiter: AuthLimiter;
   private macKey: Buffer;
   private token: string;
-  /** Remote address → times of its wrong tokens in the last minute. */
-  private readonly failures = new Map<string, number[]>();
   /** sha256(code) → expiry: the plain code is never kept. */
   private readonly codes = new Map<string, number>();
   private readonly revoked = new Map<string, number>();
@@ -67,7 +67,7 @@ export class WebAuth {
   constructor(private readonly opts: WebAuthOptions) {
     this.ttlMs = opts.ttlMs ?? 7 * 24 * 3_600_000;
     this.codeTtlMs = opts.codeTtlMs ?? 5 * 60_000;
-    this.failuresPerMinute = opts.failuresPerMinute ?? 10;
+    this.limiter = new AuthLimiter({ maxFailures: opts.failuresPerMinute ?? 10, windowMs: 60_000, maxAddresses: MAX_FAILING_NETWORKS });
     this.token = opts.token;
     this.macKey = this.deriveKey(opts.keyFile ? keyFile.load(opts.keyFile) : randomBytes(32));
   }
@@ -77,30 +77,17 @@ export class WebAuth {
   }
 
   /**
-   * Too many wrong tokens from `remote` in the last minute: refuse its token sign-ins for
-   * now. Per address, so one noisy client does not lock everyone out; one-time codes are
-   * never limited (256 random bits are not guessed), so the owner can always sign in with
-   * a fresh link (`clawdis webchat --link`) even when a local process tripped the limit.
+   * Too many wrong tokens from `remote`'s network in the last minute (or from everywhere):
+   * refuse its token sign-ins for now. One-time codes are never limited (256 random bits
+   * are not guessed), so the owner can always sign in with a fresh link (`clawdis webchat
+   * --link`) even when another local process tripped the limit for all of loopback.
    */
   limited(remote: string): boolean {
-    const since = Date.now() - 60_000;
-    const recent = (this.failures.get(remote) ?? []).filter((t) => t > since);
-    if (recent.length === 0) this.failures.delete(remote);
-    else this.failures.set(remote, recent);
-    return recent.length >= this.failuresPerMinute;
+    return this.limiter.retryAfter(remote) > 0;
   }
 
   private fail(remote: string): null {
-    const times = this.failures.get(remote) ?? [];
-    times.push(Date.now());
-    if (times.length > this.failuresPerMinute * 2) times.shift();
-    this.failures.delete(remote);
-    this.failures.set(remote, times);
-    if (this.failures.size > MAX_FAILING_REMOTES) {
-      const since = Date.now() - 60_000;
-      for (const [r, ts] of this.failures) if (!ts.some((t) => t > since)) this.failures.delete(r);
-      while (this.failures.size > MAX_FAILING_REMOTES) this.failures.delete(this.failures.keys().next().value!);
-    }
+    this.limiter.fail(remote);
     return null;
   }
 

@@ -9,9 +9,10 @@ export interface RawSocket {
   close(): void;
 }
 
-export function rawUpgrade(port: number, headers: Record<string, string> = {}): Promise<RawSocket> {
+/** `localAddress`: the client's own source address (127.0.0.0/8 is all loopback on Linux). */
+export function rawUpgrade(port: number, headers: Record<string, string> = {}, localAddress?: string): Promise<RawSocket> {
   return new Promise((resolve, reject) => {
-    const sock = connect(port, "127.0.0.1");
+    const sock = connect({ port, host: "127.0.0.1", ...(localAddress ? { localAddress } : {}) });
     let buf = "";
     const timer = setTimeout(() => reject(new Error("no upgrade response")), 5_000);
     sock.once("error", reject);
