@@ -12,6 +12,12 @@ export const SESSION_COOKIE = "clawdis_webchat";
  */
 export const sessionCookieName = (port: number) => `${SESSION_COOKIE}_${port}`;
 
+/** A new sign-in: the cookie's value, and the tab secret the page keeps in sessionStorage. */
+export interface SignIn {
+  cookie: string;
+  secret: string;
+}
+
 /** A signed-in browser: the id its sockets are filed under, and when the sign-in ends. */
 export interface Session {
   id: string;
@@ -48,6 +54,11 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("base64url")
  * (HMAC-SHA256), not looked up, so it survives a restart; the MAC key is derived from a
  * random key in the state dir AND the token, so a new token ends every session. The token
  * itself never leaves the backend except in the gateway's `hello`.
+ *
+ * The cookie alone proves nothing (issue 20 §2: every port of the host receives it): each
+ * request also presents the session's tab secret, HMAC(MAC key, id), which the sign-in
+ * answer hands to the page alone (see tab-secret.ts). It is derived, not stored, so it
+ * survives a restart exactly as long as the cookie does.
  */
 export class WebAuth {
   private readonly ttlMs: number;
@@ -69,7 +80,7 @@ export class WebAuth {
     this.codeTtlMs = opts.codeTtlMs ?? 5 * 60_000;
     this.limiter = new AuthLimiter({ maxFailures: opts.failuresPerMinute ?? 10, windowMs: 60_000, maxAddresses: MAX_FAILING_NETWORKS });
     this.token = opts.token;
-    this.macKey = this.deriveKey(opts.keyFile ? keyFile.load(opts.keyFile) : randomBytes(32));
+    this.macKey = this.deriveKey(opts.keyFile ? keyFile.load(opts.keyFile, opts.token) : randomBytes(32));
   }
 
   private deriveKey(stored: Buffer): Buffer {
@@ -91,8 +102,8 @@ export class WebAuth {
     return null;
   }
 
-  /** A session cookie value for the right token, null otherwise (a failure counted against `remote`). */
-  login(presented: string, remote: string): string | null {
+  /** A sign-in for the right token, null otherwise (a failure counted against `remote`'s network). */
+  login(presented: string, remote: string): SignIn | null {
     return secretEquals(presented, this.token) ? this.issue() : this.fail(remote);
   }
 
@@ -105,27 +116,32 @@ export class WebAuth {
     return { code, expiresAt };
   }
 
-  /** Trade a one-time code for a session cookie value; a used, expired or unknown code gets null. */
-  redeem(code: string): string | null {
+  /** Trade a one-time code for a sign-in; a used, expired or unknown code gets null. */
+  redeem(code: string): SignIn | null {
     const key = sha256(code);
     const expires = this.codes.get(key);
     this.codes.delete(key);
     return expires !== undefined && expires >= Date.now() ? this.issue() : null;
   }
 
-  private issue(): string {
+  private issue(): SignIn {
     const id = randomBytes(16).toString("base64url");
     const exp = Date.now() + this.ttlMs;
     const body = `v1.${id}.${exp}`;
-    return `${body}.${this.mac(body)}`;
+    return { cookie: `${body}.${this.mac(body)}`, secret: this.mac(`tab\0${id}`) };
   }
 
   private mac(body: string): string {
     return createHmac("sha256", this.macKey).update(body).digest("base64url");
   }
 
-  /** The live session this request's cookie proves, or null. */
-  check(cookieHeader: string | undefined): Session | null {
+  /** The live session this request's cookie AND its tab secret prove together, or null. */
+  check(cookieHeader: string | undefined, secret: string | undefined): Session | null {
+    const session = this.checkCookie(cookieHeader);
+    return session && secretEquals(secret, this.mac(`tab\0${session.id}`)) ? session : null;
+  }
+
+  private checkCookie(cookieHeader: string | undefined): Session | null {
     const value = readCookie(cookieHeader, this.cookieName);
     const m = value ? /^(v1\.([\w-]{22})\.(\d{13}))\.([\w-]{43})$/.exec(value) : null;
     if (!m) return null;
@@ -136,15 +152,16 @@ export class WebAuth {
     return { id, expiresAt };
   }
 
-  /** Sign out the request's session: its cookie stops working and its sockets close. */
-  logout(cookieHeader: string | undefined): void {
-    const session = this.check(cookieHeader);
-    if (!session) return;
+  /** Sign out the request's session (cookie and tab secret): its cookie stops working and its sockets close. False when they prove none. */
+  logout(cookieHeader: string | undefined, secret: string | undefined): boolean {
+    const session = this.check(cookieHeader, secret);
+    if (!session) return false;
     const now = Date.now();
     for (const [id, exp] of this.revoked) if (exp < now) this.revoked.delete(id);
     this.revoked.set(session.id, session.expiresAt);
     while (this.revoked.size > MAX_REVOKED) this.revoked.delete(this.revoked.keys().next().value!);
     this.closeSockets(session.id);
+    return true;
   }
 
   /**
@@ -155,7 +172,7 @@ export class WebAuth {
   revokeAll(newToken?: string): void {
     if (newToken) this.token = newToken;
     const fresh = randomBytes(32);
-    if (this.opts.keyFile) keyFile.replace(this.opts.keyFile, fresh);
+    if (this.opts.keyFile) keyFile.replace(this.opts.keyFile, fresh, this.token);
     this.macKey = this.deriveKey(fresh);
     this.codes.clear();
     this.revoked.clear();

@@ -6,6 +6,7 @@ import { isLoopbackHostHeader } from "../core/net.ts";
 import { CloseCode } from "../protocol/index.ts";
 import type { Session, WebAuth } from "./auth.ts";
 import type { Relay, TabHandler } from "./relay.ts";
+import { secretFromProtocols, TAB_SECRET_HEADER } from "./tab-secret.ts";
 
 /**
  * Strict CSP: only this origin's script, style and sockets; no inline code, no plugins,
@@ -84,11 +85,13 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
     app.get(path, (c) => c.body(asset.body, 200, { "Content-Type": asset.type, "Cache-Control": "no-cache" }));
   }
 
-  app.get("/api/session", (c) =>
-    c.json({ auth: auth ? "token" : "none", authenticated: auth ? auth.check(c.req.header("cookie")) !== null : true }, 200, {
-      "Cache-Control": "no-store",
-    }),
-  );
+  // A session is the cookie AND the tab secret (tab-secret.ts): the cookie alone reaches every port of the host.
+  const signedIn = (c: Context, secret = c.req.header(TAB_SECRET_HEADER)) => (auth ? auth.check(c.req.header("cookie"), secret) : null);
+
+  app.get("/api/session", (c) => {
+    const authenticated = !auth || signedIn(c) !== null;
+    return c.json({ auth: auth ? "token" : "none", authenticated }, authenticated ? 200 : 401, { "Cache-Control": "no-store" });
+  });
 
   app.post("/api/login", async (c) => {
     if (!auth) return c.json({ ok: true }, 200);
@@ -112,8 +115,8 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
       opts.onRefused?.("login-limited", { remote });
       return c.json({ error: "too many failed sign-ins from this address: wait a minute, or run `clawdis webchat --link` for a sign-in link" }, 429);
     }
-    const session = code !== null ? auth.redeem(code) : auth.login(token!, remote);
-    if (!session) {
+    const signIn = code !== null ? auth.redeem(code) : auth.login(token!, remote);
+    if (!signIn) {
       opts.onRefused?.("login", { with: code !== null ? "code" : "token" });
       const error =
         code !== null
@@ -121,13 +124,14 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
           : "wrong token";
       return c.json({ error }, 401);
     }
-    return c.json({ ok: true }, 200, { "Set-Cookie": auth.cookie(session), "Cache-Control": "no-store" });
+    // The secret goes in the answer only: the page keeps it in sessionStorage, out of other ports' reach.
+    return c.json({ ok: true, secret: signIn.secret }, 200, { "Set-Cookie": auth.cookie(signIn.cookie), "Cache-Control": "no-store" });
   });
 
   app.post("/api/logout", (c) => {
     if (!sameOrigin(c)) return c.json({ error: "cross-origin request refused" }, 403);
     if (!auth) return c.json({ ok: true }, 200);
-    auth.logout(c.req.header("cookie"));
+    if (!auth.logout(c.req.header("cookie"), c.req.header(TAB_SECRET_HEADER))) return c.json({ error: "sign in first" }, 401);
     return c.json({ ok: true }, 200, { "Set-Cookie": auth.clearCookie });
   });
 
@@ -139,8 +143,8 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
       return c.text("cross-origin WebSocket refused\n", 403);
     }
     // Refused before the upgrade: no socket, so not one frame reaches the relay.
-    let session: Session | null = null;
-    if (auth && !(session = auth.check(c.req.header("cookie")))) {
+    const session: Session | null = signedIn(c, secretFromProtocols(c.req.header("sec-websocket-protocol")));
+    if (auth && !session) {
       opts.onRefused?.("session", {});
       return c.text("sign in first\n", 401);
     }

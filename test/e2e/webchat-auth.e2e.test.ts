@@ -83,6 +83,8 @@ async function freshLink(): Promise<string> {
 const newContext = () => browser.newContext({ viewport: { width: 1100, height: 800 } });
 /** This WebChat's cookie is named after its port (cookies do not tell ports apart). */
 const cookieName = () => `clawdis_webchat_${new URL(chatUrl).port}`;
+/** The tab secret a signed-in page keeps in its sessionStorage. */
+const tabSecret = (page: Page) => page.evaluate(() => sessionStorage.getItem("clawdis-webchat-tab") ?? "");
 const sessionCookie = async (ctx: BrowserContext) => (await ctx.cookies(chatUrl)).find((c) => c.name === cookieName());
 
 beforeAll(async () => {
@@ -190,13 +192,62 @@ describe("with a token, WebChat on loopback lets nobody past it without a sign-i
     const page = await newPage(ctx, await freshLink());
     await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
     const cookie = (await sessionCookie(ctx))!.value;
-    expect(await upgradeStatus(chatUrl, { Origin: chatUrl, Cookie: `${cookieName()}=${cookie}` })).toBe("HTTP/1.1 101 Switching Protocols");
+    const secret = await tabSecret(page);
+    const signedIn = { Origin: chatUrl, Cookie: `${cookieName()}=${cookie}`, "Sec-WebSocket-Protocol": `clawdis-webchat, clawdis-tab.${secret}` };
+    expect(await upgradeStatus(chatUrl, signedIn)).toBe("HTTP/1.1 101 Switching Protocols");
+    // Signing out takes the tab secret too: the cookie alone cannot sign the owner out.
+    expect(await page.evaluate(() => fetch("/api/logout", { method: "POST" }).then((r) => r.status))).toBe(401);
     // Another tab of the same browser signs out: this tab's socket closes and it asks for the token.
-    const status = await page.evaluate(() => fetch("/api/logout", { method: "POST" }).then((r) => r.status));
+    const status = await page.evaluate(
+      (s) => fetch("/api/logout", { method: "POST", headers: { "X-Clawdis-Tab": s } }).then((r) => r.status),
+      secret,
+    );
     expect(status).toBe(200);
     await page.waitForSelector("#login:not([hidden])", { timeout: 10_000 });
-    expect(await upgradeStatus(chatUrl, { Origin: chatUrl, Cookie: `${cookieName()}=${cookie}` })).toBe("HTTP/1.1 401 Unauthorized");
+    expect(await upgradeStatus(chatUrl, signedIn)).toBe("HTTP/1.1 401 Unauthorized");
     await ctx.close();
+  });
+
+  test("a cookie replayed from a page on another port, without the page's secret, gets 401 (issue 20 §2)", async () => {
+    // Another local account's page on 127.0.0.1:<its port>: the browser sends it our cookie (ports share cookies).
+    const seen: string[] = [];
+    const other = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req) {
+        seen.push(req.headers.get("cookie") ?? "");
+        return new Response("<!doctype html><title>another port</title>", { headers: { "Content-Type": "text/html" } });
+      },
+    });
+    const ctx = await newContext();
+    try {
+      const page = await newPage(ctx, await freshLink());
+      await page.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+      // A second tab of the same WebChat gets the secret from its open sibling: no second sign-in.
+      const sibling = await newPage(ctx, chatUrl);
+      await sibling.waitForSelector("#link[data-state=connected]", { timeout: 10_000 });
+      expect(await tabSecret(sibling)).toBe(await tabSecret(page));
+
+      const evil = await newPage(ctx, `http://127.0.0.1:${other.port}/`);
+      const stolen = seen.find((c) => c.includes(`${cookieName()}=`));
+      expect(stolen).toBeDefined();
+      // Its script sees neither the cookie (HttpOnly) nor the secret (sessionStorage is per origin, port included).
+      expect(await evil.evaluate(() => [document.cookie, sessionStorage.length])).toEqual(["", 0]);
+      // The replay, with a forged Origin: refused on /ws and on every /api route.
+      const Cookie = stolen!.split(";").map((p) => p.trim()).find((p) => p.startsWith(`${cookieName()}=`))!;
+      expect(await upgradeStatus(chatUrl, { Origin: chatUrl, Cookie })).toBe("HTTP/1.1 401 Unauthorized");
+      expect(await upgradeStatus(chatUrl, { Origin: chatUrl, Cookie, "Sec-WebSocket-Protocol": "clawdis-webchat, clawdis-tab.guess" })).toBe(
+        "HTTP/1.1 401 Unauthorized",
+      );
+      expect((await fetch(`${chatUrl}/api/session`, { headers: { Cookie } })).status).toBe(401);
+      expect((await fetch(`${chatUrl}/api/logout`, { method: "POST", headers: { Origin: chatUrl, Cookie } })).status).toBe(401);
+      expect(readFileSync(join(gw.stateDir, "logs", "gateway.log"), "utf8")).toContain("refused a WebChat request (session)");
+      // The owner's tab never noticed.
+      expect(await chat(page, "still mine")).toBe("still mine");
+    } finally {
+      await ctx.close();
+      other.stop(true);
+    }
   });
 
   test("a signed-in page keeps working across a gateway restart, without signing in again", async () => {

@@ -11,6 +11,7 @@ import { silentLogger } from "../../src/log.ts";
 import { WebAuth } from "../../src/webchat/auth.ts";
 import { createWebChat, printSignInLink, signInLinkOnStdout, type WebChat } from "../../src/webchat/server.ts";
 import { sessionKeyPath } from "../../src/webchat/session-key.ts";
+import { relayProtocols } from "../../src/webchat/tab-secret.ts";
 import { tempStateDir } from "../helpers/gateway.ts";
 
 const TOKEN = "sessions-test-token";
@@ -27,10 +28,12 @@ async function serve(opts: { stateDir?: string; sessionTtlMs?: number } = {}) {
   return { webchat, url };
 }
 
-async function login(url: string, body: Record<string, string>): Promise<{ status: number; cookie: string | null }> {
+/** A sign-in: the cookie, and the tab secret the page would keep (both make the session). */
+async function login(url: string, body: Record<string, string>): Promise<{ status: number; cookie: string | null; secret: string }> {
   const res = await fetch(`${url}/api/login`, { method: "POST", headers: { Origin: url, "Content-Type": "application/json" }, body: JSON.stringify(body) });
   const set = res.headers.get("set-cookie");
-  return { status: res.status, cookie: set ? set.split(";")[0]! : null };
+  const { secret = "" } = (await res.json()) as { secret?: string };
+  return { status: res.status, cookie: set ? set.split(";")[0]! : null, secret };
 }
 
 /** POST /api/login from a chosen local source address (127.0.0.0/8 is all loopback on Linux). */
@@ -53,9 +56,9 @@ function loginFrom(localAddress: string, url: string, body: Record<string, strin
   });
 }
 
-/** A tab's socket with a cookie: resolves once the relay's hello arrived; `closed` has the close code. */
-function openTab(url: string, cookie: string) {
-  const ws = new WebSocket(`${url.replace("http:", "ws:")}/ws`, { headers: { Origin: url, Cookie: cookie } } as any);
+/** A tab's socket with a sign-in's cookie and secret: resolves once the relay's hello arrived; `closed` has the close code. */
+function openTab(url: string, { cookie, secret }: { cookie: string | null; secret: string }) {
+  const ws = new WebSocket(`${url.replace("http:", "ws:")}/ws`, { headers: { Origin: url, Cookie: cookie ?? "" }, protocols: relayProtocols(secret) } as any);
   const closed = new Promise<number>((r) => ws.addEventListener("close", (e) => r(e.code)));
   const hello = new Promise<unknown>((resolve, reject) => {
     ws.addEventListener("message", (e) => resolve(JSON.parse(String(e.data))), { once: true });
@@ -67,14 +70,14 @@ function openTab(url: string, cookie: string) {
 describe("a socket whose session ends is closed", () => {
   test("an expired session closes its socket (4401), and its cookie is refused after", async () => {
     const { url } = await serve({ sessionTtlMs: 1_200 });
-    const { cookie } = await login(url, { token: TOKEN });
-    expect(cookie).toStartWith(`clawdis_webchat_${new URL(url).port}=v1.`);
-    const tab = openTab(url, cookie!);
+    const signIn = await login(url, { token: TOKEN });
+    expect(signIn.cookie).toStartWith(`clawdis_webchat_${new URL(url).port}=v1.`);
+    const tab = openTab(url, signIn);
     expect(await tab.hello).toMatchObject({ type: "hello" });
     const t0 = Date.now();
     expect(await tab.closed).toBe(4401);
     expect(Date.now() - t0).toBeLessThan(3_000);
-    await expect(openTab(url, cookie!).hello).rejects.toThrow("refused");
+    await expect(openTab(url, signIn).hello).rejects.toThrow("refused");
   });
 
   test("revokeAll ends every session at once and for good (new key in the state dir)", async () => {
@@ -83,23 +86,23 @@ describe("a socket whose session ends is closed", () => {
     const keyBefore = readFileSync(sessionKeyPath(stateDir), "utf8");
     const a = await login(url, { token: TOKEN });
     const b = await login(url, { code: webchat.signInLink().url.split("#code=")[1]! });
-    const tabs = [openTab(url, a.cookie!), openTab(url, a.cookie!), openTab(url, b.cookie!)];
+    const tabs = [openTab(url, a), openTab(url, a), openTab(url, b)];
     await Promise.all(tabs.map((t) => t.hello));
     webchat.revokeAll();
     expect(await Promise.all(tabs.map((t) => t.closed))).toEqual([4401, 4401, 4401]);
     expect(readFileSync(sessionKeyPath(stateDir), "utf8")).not.toBe(keyBefore);
-    await expect(openTab(url, a.cookie!).hello).rejects.toThrow("refused");
+    await expect(openTab(url, a).hello).rejects.toThrow("refused");
     // A restarted WebChat on the same state dir still refuses the old cookies.
     await webchat.stop();
     const again = await serve({ stateDir });
-    await expect(openTab(again.url, b.cookie!).hello).rejects.toThrow("refused");
+    await expect(openTab(again.url, b).hello).rejects.toThrow("refused");
     const fresh = await login(again.url, { token: TOKEN });
-    expect(await openTab(again.url, fresh.cookie!).hello).toMatchObject({ type: "hello" });
+    expect(await openTab(again.url, fresh).hello).toMatchObject({ type: "hello" });
     // Rotation: the old token stops signing in, the new one works.
     again.webchat.revokeAll("rotated-token");
     expect((await login(again.url, { token: TOKEN })).status).toBe(401);
     const rotated = await login(again.url, { token: "rotated-token" });
-    expect(await openTab(again.url, rotated.cookie!).hello).toMatchObject({ type: "hello" });
+    expect(await openTab(again.url, rotated).hello).toMatchObject({ type: "hello" });
   });
 });
 
@@ -110,18 +113,24 @@ describe("the signing key and the sign-in limits", () => {
     const path = sessionKeyPath(stateDir);
     expect(path).toBe(join(stateDir, "webchat-session.key"));
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    const { cookie } = await login(first.url, { token: TOKEN });
+    const { cookie, secret } = await login(first.url, { token: TOKEN });
     chmodSync(path, 0o644);
     // Another WebChat on the same state dir (and token) trusts the first one's signature
     // (as a restart on the same port does); only the cookie's name differs by port.
     const second = await serve({ stateDir });
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const value = cookie!.split("=")[1]!;
-    expect(await openTab(second.url, `clawdis_webchat_${new URL(second.url).port}=${value}`).hello).toMatchObject({ type: "hello" });
-    // A different token derives a different MAC key: the cookie is worthless there.
-    const check = (token: string) => new WebAuth({ token, keyFile: path }).check(`clawdis_webchat=${value}`);
-    expect(check("another-token")).toBeNull();
+    expect(await openTab(second.url, { cookie: `clawdis_webchat_${new URL(second.url).port}=${value}`, secret }).hello).toMatchObject({ type: "hello" });
+    const check = (token: string) => new WebAuth({ token, keyFile: path }).check(`clawdis_webchat=${value}`, secret);
     expect(check(TOKEN)).not.toBeNull();
+    // The cookie without its tab secret, or with another session's, proves nothing (issue 20 §2).
+    expect(new WebAuth({ token: TOKEN, keyFile: path }).check(`clawdis_webchat=${value}`, undefined)).toBeNull();
+    expect(new WebAuth({ token: TOKEN, keyFile: path }).check(`clawdis_webchat=${value}`, (await login(first.url, { token: TOKEN })).secret)).toBeNull();
+    // Another token writes a new key (issue 20 §8), so coming back to this one revives nothing.
+    const keyBefore = readFileSync(path, "utf8");
+    expect(check("another-token")).toBeNull();
+    expect(readFileSync(path, "utf8")).not.toBe(keyBefore);
+    expect(check(TOKEN)).toBeNull();
   });
 
   test("codes are single use and expire; wrong tokens count toward a limit per address, codes never do", async () => {
@@ -129,7 +138,7 @@ describe("the signing key and the sign-in limits", () => {
     const { code } = auth.issueCode();
     expect(Buffer.from(code, "base64url").length).toBeGreaterThanOrEqual(16);
     const stale = auth.issueCode();
-    expect(auth.redeem(code)).toStartWith("v1.");
+    expect(auth.redeem(code)?.cookie).toStartWith("v1.");
     expect(auth.redeem(code)).toBeNull();
     await Bun.sleep(80);
     expect(auth.redeem(stale.code)).toBeNull();
@@ -141,7 +150,7 @@ describe("the signing key and the sign-in limits", () => {
     expect(auth.limited("10.0.0.2")).toBe(true);
     expect(auth.limited("10.0.1.2")).toBe(false);
     // Tripped or not, a valid code still signs in.
-    expect(auth.redeem(auth.issueCode().code)).toStartWith("v1.");
+    expect(auth.redeem(auth.issueCode().code)?.cookie).toStartWith("v1.");
   });
 
   test("over HTTP: a noisy local address trips the limit for all of loopback; the owner still signs in with a link", async () => {

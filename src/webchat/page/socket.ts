@@ -2,7 +2,9 @@
 /** The socket to the WebChat backend (never to the gateway itself), and signing in. */
 import { backoffDelay } from "../../core/backoff.ts";
 import type { BrowserMessage } from "../messages.ts";
+import { relayProtocols } from "../tab-secret.ts";
 import { onMessage, onRes } from "./inbox.ts";
+import { adopt, askSiblings, secretHeaders, tabSecret } from "./secret.ts";
 import { $, state } from "./state.ts";
 import { setLink } from "./status.ts";
 
@@ -22,7 +24,9 @@ function failPending(why: string): void {
 }
 
 function connect(): void {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss://" : "ws://"}${location.host}/ws`);
+  // The tab secret rides as a subprotocol (a browser cannot set headers on a WebSocket).
+  const secret = tabSecret();
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss://" : "ws://"}${location.host}/ws`, secret ? relayProtocols(secret) : undefined);
   state.ws = ws;
   ws.onopen = () => {
     state.retry = 0;
@@ -52,12 +56,19 @@ function retryLater(): void {
   setTimeout(start, backoffDelay(state.retry++, RETRY));
 }
 
-/** Ask whether a sign-in is needed; then show the form, or connect. */
+/** A sibling tab's secret arrived while this one shows the sign-in form: try it. */
+function siblingSecretLate(): void {
+  if (!$("login").hidden) start();
+}
+
+/** Ask whether a sign-in is needed (cookie and tab secret); then show the form, or connect. */
 export function start(): void {
-  fetch("/api/session", { cache: "no-store", credentials: "same-origin" })
+  fetch("/api/session", { cache: "no-store", credentials: "same-origin", headers: secretHeaders() })
     .then((r) => r.json() as Promise<{ auth: "token" | "none"; authenticated: boolean }>)
-    .then((info) => {
+    .then(async (info) => {
       if (info.auth === "token" && !info.authenticated) {
+        // A new tab: an open sibling of this WebChat may hand over its secret.
+        if (await askSiblings(siblingSecretLate)) return start();
         $("app").hidden = true;
         $("login").hidden = false;
         setLink("disconnected", "sign in first");
@@ -82,7 +93,7 @@ export function signIn(creds: { token: string } | { code: string }): Promise<str
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(creds),
   }).then((r) => {
-    if (r.ok) return null;
+    if (r.ok) return (r.json() as Promise<{ secret: string }>).then((j) => (adopt(j.secret), null));
     return r
       .json()
       .catch(() => ({}))
