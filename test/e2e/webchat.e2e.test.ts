@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { silentLogger } from "../../src/log.ts";
 import { Relay } from "../../src/webchat/relay.ts";
 import { TestClient } from "../helpers/client.ts";
+import { relayProtocols } from "../../src/webchat/tab-secret.ts";
 import { launchChromium, until, webchatUrlFrom, screenshotPath } from "../helpers/webchat.ts";
 import { cliCommand, ROOT, runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
 
@@ -83,11 +84,6 @@ async function openPage(url: string): Promise<Page> {
   return page;
 }
 
-/** Sign a browser context in to a WebChat, as the page's form does (same-origin POST). */
-async function signIn(ctx: BrowserContext, url: string): Promise<void> {
-  const res = await ctx.request.post(`${url}/api/login`, { headers: { Origin: url }, data: { token: TOKEN } });
-  if (!res.ok()) throw new Error(`sign-in failed: ${res.status()}`);
-}
 
 /** Type into the composer and press Enter; resolves with the reply bubble once it is done. */
 async function chat(page: Page, message: string) {
@@ -148,10 +144,14 @@ describe("`clawdis gateway` serves WebChat beside the gateway", () => {
     const ws = chatUrl.replace("http:", "ws:") + "/ws";
     const login = await fetch(chatUrl + "/api/login", { method: "POST", headers: { Origin: chatUrl }, body: JSON.stringify({ token: TOKEN }) });
     const Cookie = login.headers.get("set-cookie")!.split(";")[0]!;
-    await expect(TestClient.open(ws, { Origin: "http://evil.example", Cookie })).rejects.toThrow();
-    await expect(TestClient.open(ws, { Cookie })).rejects.toThrow(); // no Origin: not a browser page of ours
+    // The page's tab secret rides as a second subprotocol (issue 20 §2).
+    const { secret } = (await login.json()) as { secret: string };
+    const Protocol = { "Sec-WebSocket-Protocol": relayProtocols(secret).join(", ") };
+    await expect(TestClient.open(ws, { Origin: "http://evil.example", Cookie, ...Protocol })).rejects.toThrow();
+    await expect(TestClient.open(ws, { Cookie, ...Protocol })).rejects.toThrow(); // no Origin: not a browser page of ours
     await expect(TestClient.open(ws, { Origin: chatUrl })).rejects.toThrow(); // not signed in (issue 12)
-    const ok = await TestClient.open(ws, { Origin: chatUrl, Cookie });
+    await expect(TestClient.open(ws, { Origin: chatUrl, Cookie })).rejects.toThrow(); // the cookie without the tab's secret
+    const ok = await TestClient.open(ws, { Origin: chatUrl, Cookie, ...Protocol });
     ok.close();
     const rebound = await fetch(chatUrl, { headers: { Host: "attacker.example" } });
     expect(rebound.status).toBe(403);
@@ -296,10 +296,16 @@ describe("chat with the agent", () => {
 
   test("usable at phone width and by keyboard alone; respects dark mode", async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, colorScheme: "dark", hasTouch: true });
-    await signIn(phone, chatUrl);
     const p = await phone.newPage();
     p.on("pageerror", (err) => pageErrors.push(String(err)));
     await p.goto(chatUrl);
+    // A browser of its own: no sibling tab to hand over a secret, so it signs in (by keyboard, Enter submits).
+    await p.waitForSelector("#login:not([hidden])");
+    await p.fill("#login-token", TOKEN);
+    await p.press("#login-token", "Enter");
+    await p.waitForSelector("#link[data-state=connected]");
+    // A reload keeps the sign-in (the secret is in this tab's sessionStorage) and starts focus afresh.
+    await p.reload();
     await p.waitForSelector("#link[data-state=connected]");
     // Nothing wider than the screen.
     expect(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
