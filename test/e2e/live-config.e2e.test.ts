@@ -236,7 +236,10 @@ describe("Token rotation ends WebChat sessions", () => {
     const signIn = await fetch(`${chat}/api/login`, { method: "POST", headers: { Origin: chat, "Content-Type": "application/json" }, body: JSON.stringify({ token: OLD }) });
     expect(signIn.status).toBe(200);
     const oldCookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
-    const session = async (cookie: string) => ((await (await fetch(`${chat}/api/session`, { headers: { Cookie: cookie } })).json()) as { authenticated: boolean }).authenticated;
+    // A session is the cookie and the page's tab secret together (issue 20 §2).
+    const { secret } = (await signIn.json()) as { secret: string };
+    const session = async (cookie: string) =>
+      ((await (await fetch(`${chat}/api/session`, { headers: { Cookie: cookie, "X-Clawdis-Tab": secret } })).json()) as { authenticated: boolean }).authenticated;
     const upgrade = (cookie: string) =>
       fetch(`${chat}/ws`, { headers: { Origin: chat, Cookie: cookie, Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" } });
     expect(await session(oldCookie)).toBe(true);
