@@ -113,7 +113,7 @@ export function mountWebChat(app: Hono, adapter: RuntimeAdapter, opts: WebChatAp
     // The failure limit guards the token only: a valid one-time code always gets through.
     if (code === null && auth.limited(remote)) {
       opts.onRefused?.("login-limited", { remote });
-      return c.json({ error: "too many failed sign-ins from this address: wait a minute, or run `clawdis webchat --link` for a sign-in link" }, 429);
+      return c.json({ error: "too many failed sign-ins from this network: wait a minute, or run `clawdis webchat --link` for a sign-in link" }, 429);
     }
     const signIn = code !== null ? auth.redeem(code) : auth.login(token!, remote);
     if (!signIn) {
