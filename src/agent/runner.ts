@@ -154,14 +154,16 @@ export class AgentRunner {
 
   /**
    * An edited chat message whose run has not begun: the run takes the new text (and the
-   * session file says so: the later user line of a run wins on read). False once it began.
+   * session file says so: the later user line of a run wins on read). Else whether it is
+   * executing (`started`) or over (`ended`).
    */
-  async editQueued(runId: string, message: string): Promise<boolean> {
+  async editQueued(runId: string, message: string): Promise<"replaced" | "started" | "ended"> {
     const r = this.live.get(runId);
-    if (!r || r.started) return false;
+    if (!r) return "ended";
+    if (r.started) return "started";
     r.req.message = message;
     await this.deps.sessions?.append(r.sessionId, { runId, role: "user", content: message, ts: Date.now() });
-    return true;
+    return "replaced";
   }
 
   /** Where a session's conversation stands (its id changes with `/new`). */

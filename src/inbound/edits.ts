@@ -26,7 +26,9 @@ export async function takeEdit(deps: InboundDeps, msg: ChatMessage): Promise<Cha
     await deps.ledger.create({ direction: "inbound", provider: msg.provider, chat: msg.chat, providerMessageId: msg.messageId, status: "skipped", reason }, msg.text);
     return null;
   };
-  if (orig.status === "received" && orig.runId && (await deps.editQueued?.(orig.runId, msg.text))) return skip(EDIT_REASONS.applied);
-  if (!deps.answerEdits?.()) return skip(orig.status === "received" ? EDIT_REASONS.afterStart : EDIT_REASONS.afterReply);
+  // The record may still say `received` for a moment after its reply went out: the run's state decides.
+  const run = orig.status === "received" && orig.runId ? await deps.editQueued?.(orig.runId, msg.text) : "ended";
+  if (run === "replaced") return skip(EDIT_REASONS.applied);
+  if (!deps.answerEdits?.()) return skip(run === "started" ? EDIT_REASONS.afterStart : EDIT_REASONS.afterReply);
   return { ...msg, text: `${EDITED_PREFIX}${msg.text}` };
 }

@@ -53,8 +53,8 @@ export interface InboundDeps {
   keep?: { add(recordId: string, msg: ChatMessage): Promise<void>; done(recordId: string, status: ChatOutcome): void };
   /** Chat commands (`/new`, `/stop`, `/status`, `/help`), answered by the gateway; absent: plain text. */
   commands?: CommandDeps;
-  /** An edit reaches a run still queued: it takes the new text (false once the run began). */
-  editQueued?: (runId: string, text: string) => Promise<boolean>;
+  /** An edit reaches a run still queued: it takes the new text; else the run is executing (`started`) or over. */
+  editQueued?: (runId: string, text: string) => Promise<"replaced" | "started" | "ended">;
   /** `inbound.answerEdits`: an edit of an answered message is a new turn. */
   answerEdits?: () => boolean;
   /** A read receipt for a message that starts a run (where the provider has them and the config wants them). */
