@@ -1,4 +1,4 @@
-import { open, rename } from "node:fs/promises";
+import { appendFile, open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonlFile } from "../store/jsonl.ts";
 
@@ -59,7 +59,9 @@ export class SessionStore {
   /** Open session files (LRU): each keeps its appends in order and ended a torn line once. */
   private readonly files = new Map<string, JsonlFile<SessionLine | SessionStartLine>>();
   /** User messages of runs still without a reply, by runId. */
-  private readonly pendingUser = new Map<string, string>();
+  private readonly pendingUser = new Map<string, { sessionId: string; content: string }>();
+  /** Runs of a conversation `/new` ended while they were in flight: their reply goes to its archive. */
+  private readonly endedRuns = new Map<string, string>();
 
   private file(sessionId: string): JsonlFile<SessionLine | SessionStartLine> {
     let file = this.files.get(sessionId);
@@ -74,12 +76,20 @@ export class SessionStore {
 
   /** Append a line durably (the promise settles after the write). */
   async append(sessionId: string, line: SessionLine): Promise<void> {
-    await this.file(sessionId).append(line);
-    if (line.role === "user") {
-      this.pendingUser.set(line.runId, line.content);
+    const archive = line.role === "assistant" ? this.endedRuns.get(line.runId) : undefined;
+    if (archive) {
+      // Asked before `/new`: the answer belongs to the ended conversation, not the new one.
+      this.endedRuns.delete(line.runId);
+      this.pendingUser.delete(line.runId);
+      await appendFile(archive, `${JSON.stringify(line)}\n`, { mode: 0o600 });
       return;
     }
-    const user = this.pendingUser.get(line.runId) ?? "";
+    await this.file(sessionId).append(line);
+    if (line.role === "user") {
+      this.pendingUser.set(line.runId, { sessionId, content: line.content });
+      return;
+    }
+    const user = this.pendingUser.get(line.runId)?.content ?? "";
     this.pendingUser.delete(line.runId);
     const state = this.states.get(sessionId);
     if (state) state.turns += 1;
@@ -92,6 +102,7 @@ export class SessionStore {
   /** A run ended without a reply: it is not a turn. */
   abandon(runId: string): void {
     this.pendingUser.delete(runId);
+    this.endedRuns.delete(runId);
   }
 
   /** The last `maxTurns` completed turns (a run without a reply is not a turn). */
@@ -171,9 +182,11 @@ export class SessionStore {
     const file = this.file(sessionId);
     await file.flushed();
     const end = new Date().toISOString().replace(/:/g, "-");
-    await rename(file.path, `${file.path}.ended-${end}`).catch((err: NodeJS.ErrnoException) => {
+    const archive = `${file.path}.ended-${end}`;
+    await rename(file.path, archive).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== "ENOENT") throw err;
     });
+    for (const [runId, p] of this.pendingUser) if (p.sessionId === sessionId) this.endedRuns.set(runId, archive);
     this.files.delete(sessionId);
     const id = `${sessionId}@${end}`;
     await this.file(sessionId).append({ role: "session", id, ts: Date.now() });

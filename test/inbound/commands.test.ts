@@ -49,6 +49,8 @@ describe("runCommand replies", () => {
 });
 
 describe("SessionStore /new", () => {
+  const archives = (dir: string) => readdirSync(dir).filter((f) => f.startsWith("telegram%3a1.jsonl.ended-")).sort();
+
   test("the old file is renamed with its end time; the new session has its own id, no turns, and keeps it across a restart", async () => {
     const dir = mkdtempSync(join(tmpdir(), "clawdis-sessions-"));
     const store = new SessionStore(dir, 20);
@@ -59,14 +61,25 @@ describe("SessionStore /new", () => {
     expect(ended).toEqual({ id: "telegram:1", turns: 1 });
     expect(id).toStartWith("telegram:1@");
     expect(await store.history("telegram:1")).toEqual([]);
-    const files = readdirSync(dir);
-    const archived = files.find((f) => f.startsWith("telegram%3a1.jsonl.ended-"))!;
-    expect(readFileSync(join(dir, archived), "utf8")).toContain('"hello"');
+    expect(readFileSync(join(dir, archives(dir)[0]!), "utf8")).toContain('"hello"');
     await store.append("telegram:1", { runId: "r2", role: "user", content: "again", ts: 3 });
     await store.append("telegram:1", { runId: "r2", role: "assistant", content: "yes", ts: 4 });
     const reopened = new SessionStore(dir, 20);
     expect(await reopened.state("telegram:1")).toEqual({ id, turns: 1 });
     expect(await reopened.history("telegram:1")).toEqual([{ user: "again", assistant: "yes" }]);
+  });
+
+  test("a run asked before /new and answered after belongs to the ended conversation, not the new one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "clawdis-sessions-"));
+    const store = new SessionStore(dir, 20);
+    await store.append("telegram:1", { runId: "slow", role: "user", content: "slow question", ts: 1 });
+    const { id } = await store.reset("telegram:1");
+    await store.append("telegram:1", { runId: "slow", role: "assistant", content: "slow answer", ts: 2 });
+    expect(await store.history("telegram:1")).toEqual([]);
+    expect(await store.state("telegram:1")).toEqual({ id, turns: 0 });
+    const archived = readFileSync(join(dir, archives(dir)[0]!), "utf8");
+    expect(archived).toContain('"slow question"');
+    expect(archived).toContain('"slow answer"');
   });
 });
 
