@@ -9,10 +9,10 @@ export const SESSION_UUID_NAMESPACE = "6f1c2a4e-8b7d-4c39-9e21-5a0d3f8b6c17";
  * on every run and every runtime, which is what CLIs keyed by a session UUID need.
  */
 export function uuidV5(name: string, namespace = SESSION_UUID_NAMESPACE): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");
-  const hash = createHash("sha1").update(ns).update(name, "utf8").digest();
+  const ns = Uint8Array.from(namespace.replace(/-/g, "").match(/../g)!, (h) => parseInt(h, 16));
+  const hash = new Uint8Array(createHash("sha1").update(ns).update(new TextEncoder().encode(name)).digest());
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString("hex");
+  const hex = Array.from(hash.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
