@@ -242,3 +242,41 @@ describe("edits (issue 23 §5)", () => {
     }
   });
 });
+
+describe("in a group (issue 23 §2, §7)", () => {
+  test("/status@thisbot is a command said to the bot; groups.allowFrom (default: the private allow-list) decides who may trigger", async () => {
+    const gw = await gateway({
+      telegram: { allowFrom: ["@alice"], groups: { policy: "open" } },
+      agent: { backend: "openai", openai: { baseUrl: ai.url, model: "good" } },
+    });
+    try {
+      const group = -100777;
+      const { c } = await TestClient.connect(gw.url);
+      const inGroup = (text: string, from: { id: number; username: string }, entities: unknown[]) =>
+        bot.userSays(text, from, group, { chat: { id: group, type: "supergroup", title: "Team" }, entities });
+      const command = (text: string) => [{ type: "bot_command", offset: 0, length: text.length }];
+      const mention = [{ type: "mention", offset: 0, length: "@clawdis_test_bot".length }];
+      inGroup("/status@clawdis_test_bot", { id: 6601, username: "alice" }, command("/status@clawdis_test_bot"));
+      await until(() => textsTo(group).length === 1, "the status in the group");
+      expect(textsTo(group)[0]).toStartWith("Backend: openai (good)");
+      inGroup("/status@some_other_bot", { id: 6601, username: "alice" }, command("/status@some_other_bot"));
+      inGroup("@clawdis_test_bot what's up?", { id: 6602, username: "bob" }, mention);
+      inGroup("@clawdis_test_bot and now?", { id: 6601, username: "alice" }, mention);
+      await until(() => textsTo(group).length === 2, "alice's answer");
+      const records = await until(async () => {
+        const all = (await c.request("ledger.list", { direction: "inbound", limit: 200 })).payload.records.filter((r: any) => r.chat === String(group));
+        return all.length === 4 && all.every((r: any) => r.status !== "received") && all;
+      }, "four group records");
+      expect(records.map((r: any) => [r.status, r.reason ?? r.command ?? null]).sort()).toEqual([
+        ["replied", null],
+        ["replied", "status"],
+        ["skipped", "not mentioned"],
+        ["skipped", "sender not allowed in group"],
+      ]);
+      expect(textsTo(group)[1]).toBe("echo: @clawdis_test_bot and now? (1 messages)");
+      c.close();
+    } finally {
+      await gw.stop();
+    }
+  });
+});
