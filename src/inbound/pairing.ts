@@ -230,7 +230,9 @@ export class PairingStore {
   private save(provider: ProviderName): Promise<void> {
     const s = this.state.get(provider)!;
     const cutoff = this.now() - EXPIRED_KEPT_MS;
-    s.pending = s.pending.filter((r) => r.expiresAt > cutoff);
+    const now = this.now();
+    // An expired request's held message can no longer be answered: its text is not kept.
+    s.pending = s.pending.filter((r) => r.expiresAt > cutoff).map(({ held, ...r }) => (held && r.expiresAt > now ? { ...r, held } : r));
     const run = this.chain.then(() => writeAtomic(this.file(provider), `${JSON.stringify(this.state.get(provider), null, 2)}\n`));
     this.chain = run.catch(() => {});
     return run;
