@@ -27,7 +27,8 @@ export async function takeEdit(deps: InboundDeps, msg: ChatMessage): Promise<Cha
     return null;
   };
   // The record may still say `received` for a moment after its reply went out: the run's state decides.
-  const run = orig.status === "received" && orig.runId ? await deps.editQueued?.(orig.runId, msg.text) : "ended";
+  // Taken in but not handed to the runner yet (its file downloading): too late to change, not yet answered.
+  const run = orig.status !== "received" ? "ended" : orig.runId ? await deps.editQueued?.(orig.runId, msg.text) : "started";
   if (run === "replaced") return skip(EDIT_REASONS.applied);
   if (!deps.answerEdits?.()) return skip(run === "started" ? EDIT_REASONS.afterStart : EDIT_REASONS.afterReply);
   return { ...msg, text: `${EDITED_PREFIX}${msg.text}` };
