@@ -168,7 +168,7 @@ export const ConfigSchema = v.strictObject({
         }),
         {},
       ),
-      /** argv for the `command` backend; `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}`, `{{media}}` are filled in. Never run through a shell. */
+      /** argv for the `command` backend; `{{message}}`, `{{sessionId}}`, `{{sessionUuid}}`, `{{isNewSession}}`, `{{to}}`, `{{thinking}}`, `{{media}}` are filled in. Never run through a shell. */
       command: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
       commandCwd: v.optional(v.string()),
       /** argv for a session's first turn (e.g. `--session-id {{sessionUuid}}`); `command` is used for the rest. */
