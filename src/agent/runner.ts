@@ -1,6 +1,6 @@
 import { GatewayError, type AgentEvent, type AgentFinal, type InboundMedia } from "../protocol/index.ts";
 import type { Logger } from "../log.ts";
-import type { SessionStore } from "./sessions.ts";
+import type { SessionState, SessionStore } from "./sessions.ts";
 import type { AgentBackend } from "./types.ts";
 
 export interface RunRequest {
@@ -21,7 +21,7 @@ export interface RunRequest {
 }
 
 /** How a run ended: its final's status says what the client sees, this says why. */
-export type RunCause = "ok" | "error" | "timeout" | "shutdown";
+export type RunCause = "ok" | "error" | "timeout" | "shutdown" | "stopped";
 
 export interface StartedRun {
   runId: string;
@@ -39,6 +39,15 @@ interface Ended {
 
 /** Why a run was aborted by the gateway rather than by its deadline. */
 class Shutdown extends Error {}
+/** A chat's `/stop`: its runs end with status "error", summary "stopped". */
+class Stopped extends Error {}
+
+/** A run accepted and not finished: its session, its request, and whether it began executing. */
+interface Live {
+  sessionId: string;
+  req: RunRequest;
+  started: boolean;
+}
 
 /**
  * Runs agent turns on one backend. Runs of one session go one after another, in the
@@ -47,6 +56,7 @@ class Shutdown extends Error {}
  */
 export class AgentRunner {
   private readonly controllers = new Map<string, AbortController>();
+  private readonly live = new Map<string, Live>();
   private readonly sessionTails = new Map<string, Promise<unknown>>();
   private readonly waiters: (() => void)[] = [];
   private executing = 0;
@@ -90,6 +100,7 @@ export class AgentRunner {
     const sessionId = req.sessionId ?? req.to ?? "main";
     const controller = new AbortController();
     this.controllers.set(runId, controller);
+    this.live.set(runId, { sessionId, req, started: false });
     // Take the session's place in line now, in arrival order — before any await.
     let accepted!: (failure?: unknown) => void;
     const acceptance = new Promise<unknown>((resolve) => (accepted = resolve));
@@ -101,7 +112,10 @@ export class AgentRunner {
         if (failure !== undefined) throw failure;
         return this.execute(runId, sessionId, req, controller);
       })
-      .finally(() => this.controllers.delete(runId));
+      .finally(() => {
+        this.controllers.delete(runId);
+        this.live.delete(runId);
+      });
     const done = ended.then((e) => e.final);
     const cause = ended.then(
       (e) => e.cause,
@@ -121,6 +135,46 @@ export class AgentRunner {
     }
     accepted();
     return { runId, sessionId, done, cause };
+  }
+
+  /** A session's runs now: the one executing (0 or 1) and those queued behind it. */
+  sessionRuns(sessionId: string): { running: number; queued: number } {
+    let running = 0;
+    let queued = 0;
+    for (const r of this.live.values()) if (r.sessionId === sessionId) r.started ? running++ : queued++;
+    return { running, queued };
+  }
+
+  /** `/stop`: abort a session's run in progress and drop its queued ones; says how many of each. */
+  stopSession(sessionId: string): { running: number; queued: number } {
+    const counts = this.sessionRuns(sessionId);
+    for (const [runId, r] of this.live) if (r.sessionId === sessionId) this.controllers.get(runId)?.abort(new Stopped("stopped"));
+    return counts;
+  }
+
+  /**
+   * An edited chat message whose run has not begun: the run takes the new text (and the
+   * session file says so: the later user line of a run wins on read). Else whether it is
+   * executing (`started`) or over (`ended`).
+   */
+  async editQueued(runId: string, message: string): Promise<"replaced" | "started" | "ended"> {
+    const r = this.live.get(runId);
+    if (!r) return "ended";
+    if (r.started) return "started";
+    r.req.message = message;
+    await this.deps.sessions?.append(r.sessionId, { runId, role: "user", content: message, ts: Date.now() });
+    return "replaced";
+  }
+
+  /** Where a session's conversation stands (its id changes with `/new`). */
+  async sessionState(sessionId: string): Promise<SessionState> {
+    return (await this.deps.sessions?.state(sessionId)) ?? { id: sessionId, turns: 0 };
+  }
+
+  /** `/new`: the session starts over under a new id (the old file is kept, renamed). */
+  async newSession(sessionId: string): Promise<{ ended: SessionState; id: string }> {
+    if (!this.deps.sessions) return { ended: { id: sessionId, turns: 0 }, id: sessionId };
+    return this.deps.sessions.reset(sessionId);
   }
 
   /** Abort every run, queued or executing; each ends with status "error", summary "shutdown". */
@@ -190,13 +244,17 @@ export class AgentRunner {
         signal.addEventListener("abort", () => reject(signal.reason), { once: true });
       });
       aborted.catch(() => {});
+      const live = this.live.get(runId);
+      if (live) live.started = true;
       const history = (await this.deps.sessions?.history(sessionId)) ?? [];
+      const state = await this.sessionState(sessionId);
       emit("lifecycle", { phase: "start", sessionId });
       const turn = {
         runId,
         message: req.message,
         sessionId,
         history,
+        session: { id: state.id, isNew: state.turns === 0 },
         ...(req.to !== undefined ? { to: req.to } : {}),
         ...(req.thinking !== undefined ? { thinking: req.thinking } : {}),
         ...(req.media?.length ? { media: req.media } : {}),
@@ -211,6 +269,10 @@ export class AgentRunner {
       if (err instanceof Shutdown) {
         emit("lifecycle", { phase: "error", reason: "shutdown" }, true);
         return { final: { runId, status: "error", summary: "shutdown" }, cause: "shutdown" };
+      }
+      if (err instanceof Stopped) {
+        emit("lifecycle", { phase: "error", reason: "stopped" }, true);
+        return { final: { runId, status: "error", summary: "stopped" }, cause: "stopped" };
       }
       if (err instanceof GatewayError) {
         this.deps.log.warn("agent run stopped", { runId, code: err.code, reason: err.message });

@@ -1,3 +1,4 @@
+import { appendFile, open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonlFile } from "../store/jsonl.ts";
 
@@ -7,6 +8,22 @@ export interface SessionLine {
   role: "user" | "assistant";
   content: string;
   ts: number;
+}
+
+/**
+ * The first line of a session started by `/new`: its own id (a file without one is the
+ * chat's first session, whose id is the chat's session key).
+ */
+export interface SessionStartLine {
+  role: "session";
+  id: string;
+  ts: number;
+}
+
+/** Where a chat's conversation stands: its current session id and its completed turns. */
+export interface SessionState {
+  id: string;
+  turns: number;
 }
 
 export interface Turn {
@@ -31,6 +48,8 @@ export function sessionFileName(sessionId: string): string {
  */
 export class SessionStore {
   private readonly cache = new Map<string, Turn[]>();
+  /** Current session id and turn count per session key (bounded like the open files). */
+  private readonly states = new Map<string, SessionState>();
 
   constructor(
     private readonly dir: string,
@@ -38,14 +57,16 @@ export class SessionStore {
   ) {}
 
   /** Open session files (LRU): each keeps its appends in order and ended a torn line once. */
-  private readonly files = new Map<string, JsonlFile<SessionLine>>();
+  private readonly files = new Map<string, JsonlFile<SessionLine | SessionStartLine>>();
   /** User messages of runs still without a reply, by runId. */
-  private readonly pendingUser = new Map<string, string>();
+  private readonly pendingUser = new Map<string, { sessionId: string; content: string }>();
+  /** Runs of a conversation `/new` ended while they were in flight: their reply goes to its archive. */
+  private readonly endedRuns = new Map<string, string>();
 
-  private file(sessionId: string): JsonlFile<SessionLine> {
+  private file(sessionId: string): JsonlFile<SessionLine | SessionStartLine> {
     let file = this.files.get(sessionId);
     if (file) this.files.delete(sessionId);
-    else file = new JsonlFile<SessionLine>(join(this.dir, sessionFileName(sessionId)));
+    else file = new JsonlFile<SessionLine | SessionStartLine>(join(this.dir, sessionFileName(sessionId)));
     this.files.set(sessionId, file);
     // A handle dropped here may still have a write queued; it finishes on its own (one
     // O_APPEND write per line, so a later handle's lines never interleave with it).
@@ -55,13 +76,23 @@ export class SessionStore {
 
   /** Append a line durably (the promise settles after the write). */
   async append(sessionId: string, line: SessionLine): Promise<void> {
-    await this.file(sessionId).append(line);
-    if (line.role === "user") {
-      this.pendingUser.set(line.runId, line.content);
+    const archive = line.role === "assistant" ? this.endedRuns.get(line.runId) : undefined;
+    if (archive) {
+      // Asked before `/new`: the answer belongs to the ended conversation, not the new one.
+      this.endedRuns.delete(line.runId);
+      this.pendingUser.delete(line.runId);
+      await appendFile(archive, `${JSON.stringify(line)}\n`, { mode: 0o600 });
       return;
     }
-    const user = this.pendingUser.get(line.runId) ?? "";
+    await this.file(sessionId).append(line);
+    if (line.role === "user") {
+      this.pendingUser.set(line.runId, { sessionId, content: line.content });
+      return;
+    }
+    const user = this.pendingUser.get(line.runId)?.content ?? "";
     this.pendingUser.delete(line.runId);
+    const state = this.states.get(sessionId);
+    if (state) state.turns += 1;
     const turns = this.cache.get(sessionId);
     if (!turns) return;
     turns.push({ user, assistant: line.content });
@@ -71,6 +102,7 @@ export class SessionStore {
   /** A run ended without a reply: it is not a turn. */
   abandon(runId: string): void {
     this.pendingUser.delete(runId);
+    this.endedRuns.delete(runId);
   }
 
   /** The last `maxTurns` completed turns (a run without a reply is not a turn). */
@@ -91,13 +123,75 @@ export class SessionStore {
   private async load(sessionId: string): Promise<Turn[]> {
     const users = new Map<string, string>();
     const turns: Turn[] = [];
+    let id: string | undefined;
     for (const line of await this.file(sessionId).readTail(MAX_TAIL_BYTES)) {
       if (line?.role === "user") users.set(line.runId, line.content);
       else if (line?.role === "assistant") {
         turns.push({ user: users.get(line.runId) ?? "", assistant: line.content });
         users.delete(line.runId);
-      }
+      } else if (line?.role === "session" && typeof line.id === "string") id ??= line.id;
     }
+    // A file longer than the tail window keeps its start line out of reach of readTail.
+    id ??= await this.headId(sessionId);
+    this.remember(sessionId, { id: id ?? sessionId, turns: turns.length });
     return turns.slice(-this.maxTurns);
+  }
+
+  private remember(sessionId: string, state: SessionState): void {
+    this.states.delete(sessionId);
+    this.states.set(sessionId, state);
+    if (this.states.size > MAX_CACHED * 4) this.states.delete(this.states.keys().next().value!);
+  }
+
+  /** The id on the first line of a session file (a session `/new` started), if any. */
+  private async headId(sessionId: string): Promise<string | undefined> {
+    const fh = await open(join(this.dir, sessionFileName(sessionId)), "r").catch(() => null);
+    if (!fh) return undefined;
+    try {
+      const buf = Buffer.alloc(4096);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      const first = buf.subarray(0, bytesRead).toString("utf8").split("\n")[0]!;
+      const line = JSON.parse(first) as Partial<SessionStartLine>;
+      return line.role === "session" && typeof line.id === "string" ? line.id : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /**
+   * The conversation a session key is in now: its session id (the key itself until the
+   * first `/new`) and its completed turns (counted within the file's readable tail).
+   */
+  async state(sessionId: string): Promise<SessionState> {
+    if (!this.states.has(sessionId)) {
+      this.cache.delete(sessionId);
+      await this.history(sessionId);
+    }
+    return { ...this.states.get(sessionId)! };
+  }
+
+  /**
+   * `/new`: the session's file is renamed with its end time (kept, never read again) and
+   * a fresh one starts under a new session id, so its history is empty and session-keyed
+   * CLIs start over too. Resolves with the ended session's state and the new id.
+   */
+  async reset(sessionId: string): Promise<{ ended: SessionState; id: string }> {
+    const ended = await this.state(sessionId);
+    const file = this.file(sessionId);
+    await file.flushed();
+    const end = new Date().toISOString().replace(/:/g, "-");
+    const archive = `${file.path}.ended-${end}`;
+    await rename(file.path, archive).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "ENOENT") throw err;
+    });
+    for (const [runId, p] of this.pendingUser) if (p.sessionId === sessionId) this.endedRuns.set(runId, archive);
+    this.files.delete(sessionId);
+    const id = `${sessionId}@${end}`;
+    await this.file(sessionId).append({ role: "session", id, ts: Date.now() });
+    this.cache.set(sessionId, []);
+    this.remember(sessionId, { id, turns: 0 });
+    return { ended, id };
   }
 }

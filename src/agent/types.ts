@@ -13,6 +13,8 @@ export interface AgentTurn {
   media?: InboundMedia[];
   /** Earlier turns of this session, oldest first (bounded by `agent.historyTurns`). */
   history: Turn[];
+  /** The conversation: its id (changes with `/new`) and whether this is its first turn. */
+  session?: { id: string; isNew: boolean };
 }
 
 /** Emit one streamed event of the run (`stream` is e.g. "assistant", "json"). */

@@ -54,6 +54,8 @@ const Groups = v.optional(
     /** Group ids (Telegram) or group JIDs (WhatsApp), for policy "allowlist". */
     allow: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
     requireMention: v.optional(v.boolean(), true),
+    /** Who in an allowed group may start a run (unset: the private `allowFrom` unless empty or "*", else anyone). */
+    allowFrom: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
   }),
   {},
 );
@@ -113,6 +115,10 @@ export const ConfigSchema = v.strictObject({
       enabled: v.optional(v.boolean(), true),
       /** WhatsApp Web version to announce, e.g. [2, 3000, 1023223821], when the bundled one is refused (405). */
       waVersion: v.optional(v.tuple([int(1, 1_000), int(0, 1_000_000), int(0, 2_000_000_000)])),
+      /** Messages the linked account writes in its own chat ("Message yourself") are input, answered there. */
+      selfChat: v.optional(v.boolean(), true),
+      /** Mark a message read (blue ticks) when it starts a run. */
+      readReceipts: v.optional(v.boolean(), true),
     }),
     {},
   ),
@@ -121,6 +127,8 @@ export const ConfigSchema = v.strictObject({
     v.strictObject({
       /** Messages left unanswered by a restart (or delivered late, e.g. WhatsApp's offline queue) younger than this are answered; older ones are ledgered `skipped`. */
       retryWindowMs: v.optional(int(0, 7 * 86_400_000), 10 * 60_000),
+      /** An edit of a message already answered is a new turn prefixed "(edited)" (default: ledgered `skipped`). */
+      answerEdits: v.optional(v.boolean(), false),
     }),
     {},
   ),
@@ -160,9 +168,13 @@ export const ConfigSchema = v.strictObject({
         }),
         {},
       ),
-      /** argv for the `command` backend; `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}`, `{{media}}` are filled in. Never run through a shell. */
+      /** argv for the `command` backend; `{{message}}`, `{{sessionId}}`, `{{sessionUuid}}`, `{{isNewSession}}`, `{{to}}`, `{{thinking}}`, `{{media}}` are filled in. Never run through a shell. */
       command: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
       commandCwd: v.optional(v.string()),
+      /** argv for a session's first turn (e.g. `--session-id {{sessionUuid}}`); `command` is used for the rest. */
+      commandFirstTurn: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
+      /** "history-json": the session's last `historyTurns` turns and the new message as JSON on the child's stdin. */
+      commandInput: v.optional(v.picklist(["none", "history-json"]), "none"),
     }),
     {},
   ),

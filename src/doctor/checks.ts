@@ -7,6 +7,7 @@ import { liveHolder } from "../gateway/lock.ts";
 import type { StatePaths } from "../paths.ts";
 import { sessionKeyPath } from "../webchat/session-key.ts";
 import { configOrDefaults, fail, ok, warn, type DoctorContext, type Finding } from "./finding.ts";
+import { checkSelfChat } from "./self-chat.ts";
 import { checkAgent, checkPort, checkTelegram } from "./network.ts";
 
 export type { DoctorContext, Finding, Status } from "./finding.ts";
@@ -214,6 +215,7 @@ export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
     checkBind(loaded),
     checkTokenSource(ctx, loaded),
     checkWhatsApp(ctx),
+    checkSelfChat(loaded),
     await checkTelegram(ctx, loaded),
     await checkAgent(ctx, loaded),
     checkDisk(ctx),

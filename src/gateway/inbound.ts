@@ -1,5 +1,6 @@
 import { handleChatMessage, inboundRunKey, runChatMessage, type InboundDeps } from "../inbound/index.ts";
 import type { InboundMessage } from "../providers/types.ts";
+import { commandDeps } from "./chat-commands.ts";
 import type { GatewayContext } from "./context.ts";
 
 /** What the inbound path (src/inbound) needs of the gateway; built per message, so a reload applies at once. */
@@ -11,6 +12,12 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
     startRun: ({ replyTo, media, ...params }, via) =>
       gw.agentRuns.start(params, { via, ...(replyTo ? { replyTo } : {}), request: media ? { media } : {} }),
     log: gw.log.child("inbound"),
+    commands: commandDeps(gw),
+    editQueued: (runId, text) => gw.agent.editQueued(runId, text),
+    answerEdits: () => gw.config.inbound.answerEdits,
+    markRead: (msg) => {
+      if (msg.provider === "whatsapp" && gw.config.whatsapp.readReceipts) gw.providers.markRead(msg.provider, msg.chat, msg.messageId);
+    },
     typing: (provider, chat) => (gw.config[provider].typing ? gw.providers.typing(provider, chat) : () => {}),
     retryWindowMs: () => gw.config.inbound.retryWindowMs,
     keep: {

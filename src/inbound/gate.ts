@@ -1,4 +1,5 @@
 import type { ProviderName } from "../protocol/index.ts";
+import type { HeldMessage } from "./approved.ts";
 import { PAIRING_MAX_PENDING, PairingStore, newPairingCode } from "./pairing.ts";
 import { decide, REASONS, type ChatPolicy, type Decision, type InboundFacts } from "./policy.ts";
 
@@ -13,7 +14,8 @@ export class InboundGate {
     readonly pairing: PairingStore,
   ) {}
 
-  async admit(msg: InboundFacts, name?: string): Promise<Decision> {
+  /** `held`: the message, kept with a new pairing request so the approval can answer it. */
+  async admit(msg: InboundFacts, name?: string, held?: HeldMessage): Promise<Decision> {
     const ids = senderIds(msg);
     const pending = this.pairing.pendingFor(msg.provider, ids);
     const approved = this.pairing.isApproved(msg.provider, ids);
@@ -24,7 +26,7 @@ export class InboundGate {
       maxPending: PAIRING_MAX_PENDING,
       code: newPairingCode(),
     });
-    if (decision.action === "pair") await this.pairing.add(msg.provider, msg.sender, decision.code, name, ids);
+    if (decision.action === "pair") await this.pairing.add(msg.provider, msg.sender, decision.code, name, ids, held);
     // Their code was saved but never sent (a crash in between): send it now rather than never.
     const unsent = decision.action === "skip" && decision.reason === REASONS.pairingPending ? this.pairing.unsentCode(msg.provider, ids) : undefined;
     if (unsent) return { action: "pair", code: unsent, reason: REASONS.pairingRequested };

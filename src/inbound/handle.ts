@@ -2,6 +2,10 @@ import type { RunCause } from "../agent/runner.ts";
 import type { Logger } from "../log.ts";
 import type { InboundMessage } from "../providers/index.ts";
 import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, LedgerStatus, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
+import { labelOfKind } from "../media/label.ts";
+import { holdMessage } from "./approved.ts";
+import { answerCommand, parseCommand, type CommandDeps } from "./commands.ts";
+import { takeEdit } from "./edits.ts";
 import type { InboundGate } from "./gate.ts";
 import { pairingReplyText } from "./pairing.ts";
 import { chatSessionId } from "./policy.ts";
@@ -47,6 +51,14 @@ export interface InboundDeps {
    * keeper decides whether to keep it).
    */
   keep?: { add(recordId: string, msg: ChatMessage): Promise<void>; done(recordId: string, status: ChatOutcome): void };
+  /** Chat commands (`/new`, `/stop`, `/status`, `/help`), answered by the gateway; absent: plain text. */
+  commands?: CommandDeps;
+  /** An edit reaches a run still queued: it takes the new text; else the run is executing (`started`) or over. */
+  editQueued?: (runId: string, text: string) => Promise<"replaced" | "started" | "ended">;
+  /** `inbound.answerEdits`: an edit of an answered message is a new turn. */
+  answerEdits?: () => boolean;
+  /** A read receipt for a message that starts a run (where the provider has them and the config wants them). */
+  markRead?: (msg: ChatMessage) => void;
 }
 
 /** How a message's run ended, as its ledger record says. */
@@ -81,7 +93,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
     }
     if (msg.refused) return await skip(msg.refused);
     if (msg.text.trim() === "" && !msg.media?.length && !msg.fetchMedia && !msg.mediaSkipped) return;
-    const decision = await deps.gate.admit({ ...msg, chatType: msg.chatType ?? "private", addressed: msg.addressed ?? false }, msg.senderName);
+    const decision = await deps.gate.admit({ ...msg, chatType: msg.chatType ?? "private", addressed: msg.addressed ?? false }, msg.senderName, holdMessage(msg));
     if (decision.action !== "run") {
       await skip(decision.reason);
       accepted?.();
@@ -96,6 +108,13 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
     }
     const window = deps.retryWindowMs?.();
     if (msg.offline && window !== undefined && Date.now() - (msg.ts ?? 0) > window) return await skip(TOO_OLD);
+    if (msg.editOf) {
+      const edited = await takeEdit(deps, msg);
+      if (!edited) return;
+      msg = edited;
+    }
+    const command = deps.commands && !msg.editOf ? parseCommand(msg.text) : null;
+    if (command) return await answerCommand(deps, deps.commands!, msg, command, accepted);
     // Only now, for a message that will be answered, is its file downloaded.
     const { fetchMedia, ...rest } = msg;
     if (fetchMedia) msg = { ...rest, ...(await fetchMedia()) };
@@ -108,6 +127,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
     const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: key, ...media(msg) }, msg.text);
     await deps.keep?.add(rec.id, msg).catch((err: Error) => log.warn("could not keep the message for a restart", { error: err.message }));
     accepted?.();
+    deps.markRead?.(msg);
     await runChatMessage(deps, rec.id, msg, key);
   } finally {
     accepted?.();
@@ -115,6 +135,9 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
 }
 
 const media = (msg: ChatMessage) => (msg.media?.length ? { media: msg.media } : {});
+
+/** The agent's text: the message's words, else its file as words (`[photo]`), never "". */
+const turnText = (msg: ChatMessage) => (msg.text.trim() || !msg.media?.length ? msg.text : (msg.mediaLabel ?? labelOfKind(msg.media[0]!.kind)));
 
 /**
  * Run the agent for a taken-in message (its record `received`) and ledger the outcome.
@@ -131,7 +154,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
   let outcome: ChatOutcome = "failed";
   try {
     const params: ChatRunParams = {
-      message: msg.text,
+      message: turnText(msg),
       to: msg.chat,
       sessionId: chatSessionId(msg),
       deliver: true,
@@ -146,7 +169,12 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     outcome = final.status === "ok" && final.delivery?.ok ? "replied" : (await run.cause) === "shutdown" ? "interrupted" : "failed";
     if (outcome === "replied") await deps.ledger.update(recordId, { status: "replied" });
     else {
-      const reason = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
+      const stopped = final.status !== "ok" && (await run.cause) === "stopped";
+      const reason = stopped
+        ? "stopped by /stop"
+        : final.status !== "ok"
+          ? `agent run failed: ${final.summary}`
+          : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
       await deps.ledger.update(recordId, { status: outcome, reason });
     }
     log.info("handled a message", { provider: msg.provider, chat: msg.chat, runId: final.runId, status: final.status });

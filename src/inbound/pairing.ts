@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { GatewayError, PROVIDERS, type PairingRequest, type ProviderName } from "../protocol/index.ts";
 import { privateDir, readJson, writeAtomic } from "../core/atomic.ts";
+import type { HeldMessage } from "./approved.ts";
 
 /** Letters and digits without look-alikes: no 0/O, 1/I. 32 symbols, so a random byte maps evenly. */
 export const PAIRING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -25,7 +26,7 @@ export interface Approved {
  * reply holding the code went out (a crash in between leaves it set: the code is sent on
  * the sender's next message instead of never).
  */
-type StoredRequest = PairingRequest & { ids?: string[]; codeUnsent?: true };
+type StoredRequest = PairingRequest & { ids?: string[]; codeUnsent?: true; held?: HeldMessage };
 
 interface ProviderState {
   pending: StoredRequest[];
@@ -35,8 +36,8 @@ interface ProviderState {
 const idsOf = (r: { sender: string; ids?: string[] }): string[] => (r.ids?.length ? r.ids : [r.sender]);
 const matches = (r: { sender: string; ids?: string[] }, ids: readonly string[]) => idsOf(r).some((id) => ids.includes(id));
 const shownWithIds = ({ codeUnsent: _unsent, ...r }: StoredRequest): StoredRequest => r;
-/** The request as the protocol shows it (the ids stay inside). */
-const shown = ({ ids: _ids, codeUnsent: _unsent, ...r }: StoredRequest): PairingRequest => r;
+/** The request as the protocol shows it (the ids and the held message stay inside). */
+const shown = ({ ids: _ids, codeUnsent: _unsent, held: _held, ...r }: StoredRequest): PairingRequest => r;
 
 /** A fresh 8-character code from the pairing alphabet (crypto random). */
 export function newPairingCode(): string {
@@ -140,18 +141,31 @@ export class PairingStore {
   }
 
   /** Record a new request (the caller decided one is due: see `decide`). */
-  async add(provider: ProviderName, sender: string, code: string, name?: string, ids: readonly string[] = [sender]): Promise<PairingRequest> {
+  async add(provider: ProviderName, sender: string, code: string, name?: string, ids: readonly string[] = [sender], held?: HeldMessage): Promise<PairingRequest> {
     const createdAt = this.now();
     const all = [...new Set([sender, ...ids])];
-    const req: StoredRequest = { provider, code, sender, ...(name ? { name } : {}), createdAt, expiresAt: createdAt + PAIRING_TTL_MS, ...(all.length > 1 ? { ids: all } : {}), codeUnsent: true };
+    const req: StoredRequest = {
+      provider,
+      code,
+      sender,
+      ...(name ? { name } : {}),
+      createdAt,
+      expiresAt: createdAt + PAIRING_TTL_MS,
+      ...(all.length > 1 ? { ids: all } : {}),
+      codeUnsent: true,
+      ...(held ? { held } : {}),
+    };
     const s = this.state.get(provider)!;
     s.pending = [...s.pending.filter((r) => !matches(r, all)), req];
     await this.save(provider);
     return shown(req);
   }
 
-  /** Let the sender of `code` in, for good (until revoked). Unknown or expired codes: INVALID_REQUEST naming the code. */
-  async approve(provider: ProviderName, code: string): Promise<Approved & { provider: ProviderName }> {
+  /**
+   * Let the sender of `code` in, for good (until revoked), with the message that got them
+   * the code (`held`). Unknown or expired codes: INVALID_REQUEST naming the code.
+   */
+  async approve(provider: ProviderName, code: string): Promise<Approved & { provider: ProviderName; held?: HeldMessage }> {
     const req = this.take(provider, code);
     const s = this.state.get(provider)!;
     if (s.approved.length >= MAX_APPROVED) {
@@ -161,7 +175,7 @@ export class PairingStore {
     s.approved = [...s.approved.filter((a) => !matches(a, idsOf(req))), approved];
     s.pending = s.pending.filter((r) => r !== req);
     await this.save(provider);
-    return { provider, ...approved };
+    return { provider, ...approved, ...(req.held ? { held: req.held } : {}) };
   }
 
   /**
@@ -216,7 +230,9 @@ export class PairingStore {
   private save(provider: ProviderName): Promise<void> {
     const s = this.state.get(provider)!;
     const cutoff = this.now() - EXPIRED_KEPT_MS;
-    s.pending = s.pending.filter((r) => r.expiresAt > cutoff);
+    const now = this.now();
+    // An expired request's held message can no longer be answered: its text is not kept.
+    s.pending = s.pending.filter((r) => r.expiresAt > cutoff).map(({ held, ...r }) => (held && r.expiresAt > now ? { ...r, held } : r));
     const run = this.chain.then(() => writeAtomic(this.file(provider), `${JSON.stringify(this.state.get(provider), null, 2)}\n`));
     this.chain = run.catch(() => {});
     return run;

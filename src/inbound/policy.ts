@@ -5,7 +5,9 @@ export interface ChatPolicy {
   dmPolicy: "allowlist" | "pairing" | "open";
   /** Who may message in private: [] nobody, ["*"] everyone, else ids or names (`@user`, `+1555…`). */
   allowFrom: readonly string[];
-  groups: { policy: "disabled" | "allowlist" | "open"; allow: readonly string[]; requireMention: boolean };
+  groups: { policy: "disabled" | "allowlist" | "open"; allow: readonly string[]; requireMention: boolean; allowFrom?: readonly string[] };
+  /** WhatsApp: the owner's messages in their own chat are input (default true). */
+  selfChat?: boolean;
 }
 
 /** What is known about an inbound message when it is decided on. */
@@ -18,6 +20,8 @@ export interface InboundFacts {
   senderNames: readonly string[];
   /** Addressed to the bot: a mention of it, or a reply to / quote of one of its messages. */
   addressed: boolean;
+  /** Written by the linked account in its own chat (WhatsApp "Message yourself"). */
+  self?: boolean;
 }
 
 /** Where the sender stands with pairing (private chats under `dmPolicy: "pairing"`). */
@@ -45,6 +49,8 @@ export const REASONS = {
   pairingQueueFull: "pairing queue full",
   notMentioned: "not mentioned",
   groupNotAllowed: "group not allowed",
+  senderNotInGroupAllowFrom: "sender not allowed in group",
+  selfChatOff: "self chat off (whatsapp.selfChat: false)",
 } as const;
 
 /** The session a chat's runs share: the private chat's or the group's own. */
@@ -86,8 +92,11 @@ export function decide(msg: InboundFacts, policy: ChatPolicy, pairing: PairingFa
       return { action: "skip", reason: REASONS.groupNotAllowed };
     }
     if (g.requireMention && !msg.addressed) return { action: "skip", reason: REASONS.notMentioned };
+    if (!groupSenderAllowed(msg, policy, pairing.approved)) return { action: "skip", reason: REASONS.senderNotInGroupAllowFrom };
     return { action: "run", sessionId, group: true };
   }
+  // The owner writing in their own chat is the owner, whatever the allow-list says.
+  if (msg.self) return policy.selfChat === false ? { action: "skip", reason: REASONS.selfChatOff } : { action: "run", sessionId, group: false };
   // Approvals belong to pairing: under "allowlist" only allowFrom lets a sender in (they apply again if pairing comes back).
   if (policy.dmPolicy === "open" || (policy.dmPolicy === "pairing" && pairing.approved) || senderAllowed(policy.allowFrom, msg.sender, msg.senderNames)) {
     return { action: "run", sessionId, group: false };
@@ -96,4 +105,16 @@ export function decide(msg: InboundFacts, policy: ChatPolicy, pairing: PairingFa
   if (pairing.pending) return { action: "skip", reason: REASONS.pairingPending };
   if (pairing.pendingCount >= pairing.maxPending) return { action: "skip", reason: REASONS.pairingQueueFull };
   return { action: "pair", code: pairing.code, reason: REASONS.pairingRequested };
+}
+
+/**
+ * `groups.allowFrom`: who in an allowed group may start a run. Unset, it is the private
+ * `allowFrom` (and, under pairing, the approved senders) when that names someone; an
+ * empty or `"*"` private list leaves the group open to everyone in it.
+ */
+export function groupSenderAllowed(msg: Pick<InboundFacts, "sender" | "senderNames">, policy: ChatPolicy, approved: boolean): boolean {
+  const own = policy.groups.allowFrom;
+  if (own !== undefined) return senderAllowed(own, msg.sender, msg.senderNames);
+  if (policy.allowFrom.length === 0 || policy.allowFrom.includes("*")) return true;
+  return (policy.dmPolicy === "pairing" && approved) || senderAllowed(policy.allowFrom, msg.sender, msg.senderNames);
 }

@@ -34,6 +34,8 @@ export const LedgerRecordSchema = v.object({
   media: v.optional(v.array(InboundMediaSchema)),
   /** Only with `ledger.storeText: true`. */
   text: v.optional(v.string()),
+  /** Inbound: the message was a chat command (`/new`, `/stop`, `/status`, `/help`), answered by the gateway. */
+  command: v.optional(v.string()),
 });
 export type LedgerRecord = v.InferOutput<typeof LedgerRecordSchema>;
 

@@ -31,6 +31,11 @@ export class Providers {
     return this.byName.get(name)?.typing?.(chat) ?? (() => {});
   }
 
+  /** Mark a received message read, where the provider can (WhatsApp). */
+  markRead(name: ProviderName, chat: string, messageId: string): void {
+    this.byName.get(name)?.markRead?.(chat, messageId);
+  }
+
   /** Names of providers that can send right now. */
   linked(): ProviderName[] {
     return [...this.byName.values()].filter((p) => p.status().linked).map((p) => p.name);

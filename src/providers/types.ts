@@ -34,6 +34,8 @@ export interface InboundMessage {
   senderName?: string;
   /** Files saved from the message (`<state>/media/inbound/`). */
   media?: InboundMedia[];
+  /** The message's file as words (`[photo]`, `[voice note 0:12]`): the agent's text when the message has none. */
+  mediaLabel?: string;
   /** Media the message held that was not kept, and why (`media too large`). */
   mediaSkipped?: string;
   /**
@@ -42,6 +44,10 @@ export interface InboundMessage {
    * refused message's file is never downloaded.
    */
   fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string }>;
+  /** An edit of an earlier message: the provider's id of the original (this message's own id is the edit's). */
+  editOf?: string;
+  /** Written by the linked account in its own chat (WhatsApp "Message yourself"): the owner talking to the assistant. */
+  self?: boolean;
   /** Delivered late, from the provider's offline queue (WhatsApp `append` after a reconnect). */
   offline?: boolean;
   /** The provider never answers this kind of chat (status, broadcast list, channel); the reason is ledgered. */
@@ -75,4 +81,6 @@ export interface Provider {
   send(params: ProviderSendParams): Promise<SendResult>;
   /** Show "typing…" in a chat until the returned function is called (issue 16 §3). */
   typing?(chat: string): () => void;
+  /** Mark a received message read (WhatsApp blue ticks); best effort, never throws. */
+  markRead?(chat: string, messageId: string): void;
 }

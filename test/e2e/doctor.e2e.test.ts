@@ -48,7 +48,7 @@ describe("doctor on a healthy state dir", () => {
     const res = await doctor(dir, ["--json"]);
     expect(res.code).toBe(0);
     const findings = JSON.parse(res.stdout) as Finding[];
-    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "token", "whatsapp", "telegram", "agent", "disk", "sizes"]);
+    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "token", "whatsapp", "whatsapp-self", "telegram", "agent", "disk", "sizes"]);
     for (const f of findings) {
       expect(["ok", "warn"]).toContain(f.status);
       expect(f.message.length).toBeGreaterThan(0);
@@ -216,5 +216,17 @@ describe("doctor and a running gateway", () => {
     } finally {
       await gw.stop();
     }
+  });
+});
+
+describe("doctor on WhatsApp with your own number (issue 23 §1)", () => {
+  test("self chat on with dmPolicy open or pairing warns that strangers get answers from your account; a dedicated number (selfChat false) does not", async () => {
+    const open = byId(JSON.parse((await doctor(await healthyDir({ whatsapp: { dmPolicy: "open" } }), ["--json"])).stdout));
+    expect(open["whatsapp-self"]).toMatchObject({ status: "warn", message: expect.stringContaining("anyone who writes to your number gets the assistant's answers from your account") });
+    expect(open["whatsapp-self"]!.fix).toContain("whatsapp.selfChat: false");
+    const pairing = byId(JSON.parse((await doctor(await healthyDir({ whatsapp: { dmPolicy: "pairing" } }), ["--json"])).stdout));
+    expect(pairing["whatsapp-self"]).toMatchObject({ status: "warn", message: expect.stringContaining("pairing code from your account") });
+    const dedicated = byId(JSON.parse((await doctor(await healthyDir({ whatsapp: { dmPolicy: "open", selfChat: false } }), ["--json"])).stdout));
+    expect(dedicated["whatsapp-self"]).toMatchObject({ status: "ok" });
   });
 });

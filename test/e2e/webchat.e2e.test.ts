@@ -179,6 +179,20 @@ describe("chat with the agent", () => {
     expect(await user.textContent()).toContain("hello **bold** and `code` from the browser");
   });
 
+  test("the chat commands work in the chat box (issue 23 §2): /status answers without a run, /new starts over", async () => {
+    const first = await chat(page, "remember me");
+    expect(await first.locator(".body").textContent()).toContain("remember me");
+    const from = wsFrames.length;
+    const status = await chat(page, "/status");
+    expect(await status.locator(".body").textContent()).toContain("Backend: echo");
+    expect(await status.locator(".body").textContent()).toContain("Runs: 0 running, 0 queued");
+    const fresh = await chat(page, "/NEW");
+    expect(await fresh.locator(".body").textContent()).toMatch(/^New conversation started/);
+    // Answered by the gateway: no agent run streamed for either.
+    expect(wsFrames.slice(from).filter((f) => f.includes('"stream":"lifecycle"'))).toEqual([]);
+    expect(readdirSync(join(gw.stateDir, "sessions")).some((f) => f.startsWith("main.jsonl.ended-"))).toBe(true);
+  });
+
   test("a message containing <script> renders as text, and nothing runs", async () => {
     const evil =
       `<script>document.title="pwned"</script> <img src=x onerror="document.title='pwned2'"> ` +

@@ -67,6 +67,14 @@ export const stanza = {
       o,
     );
   },
+  /**
+   * A message the linked account wrote on another of its devices (the phone): `from` is
+   * that device's JID, `recipient` the chat it went to (the account's own JID or LID for
+   * "Message yourself"). Baileys decodes it as `fromMe` in the `recipient` chat.
+   */
+  own(from: string, recipient: string, message: proto.IMessage, o: StanzaOpts = {}): BinaryNode {
+    return node({ from, recipient, addressing_mode: from.endsWith("@lid") ? "lid" : "pn" }, message, o);
+  },
   /** A contact's status post (`status@broadcast`) or a broadcast-list message (`<id>@broadcast`). */
   broadcast(participant: string, message: proto.IMessage, o: StanzaOpts & { list?: string } = {}): BinaryNode {
     return node({ from: o.list ?? "status@broadcast", participant }, message, o);
@@ -115,6 +123,8 @@ export class FakeWaSocket implements WaSocketLike {
   /** Every pairing-code request, and whether WhatsApp accepted it. */
   readonly pairingRequests: { phone: string; accepted: boolean }[] = [];
   readonly onWhatsAppCalls: string[][] = [];
+  /** Read receipts sent (`readMessages`), one key each. */
+  readonly reads: WAMessageKey[] = [];
   /** Upserts as emitted (after Baileys' decode path). */
   readonly upserts: { messages: WAMessage[]; type: string }[] = [];
   readonly signalRepository: SignalRepositoryWithLIDStore;
@@ -207,6 +217,9 @@ export class FakeWaSocket implements WaSocketLike {
   async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage }) {
     this.sent.push({ jid, content, ...(options ? { options } : {}) });
     return { key: { remoteJid: jid, fromMe: true, id: `WAMID${this.nextId++}` }, message: { conversation: String(content.text ?? content.caption ?? "") } };
+  }
+  async readMessages(keys: WAMessageKey[]): Promise<void> {
+    this.reads.push(...keys);
   }
   async sendPresenceUpdate(type: string, jid?: string): Promise<void> {
     this.presence.push({ type, jid, at: Date.now() });

@@ -19,6 +19,8 @@ export interface FakeBotApi {
   userSays(text: string, from?: { id: number; username?: string }, chatId?: number, extra?: Record<string, unknown>): number;
   /** Deliver an update's message again (as a provider replay would), under a new update id. */
   replay(updateId: number): number;
+  /** The user edits the message of an earlier update: an `edited_message` update with the new text. Returns its update_id. */
+  userEdits(updateId: number, text: string): number;
   /** Every getUpdates offset seen, in order. */
   offsets: number[];
   conflicts: number;
@@ -39,7 +41,7 @@ export interface FakeBotApi {
 }
 
 export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
-  const updates: { update_id: number; message: Record<string, unknown> }[] = [];
+  const updates: ({ update_id: number; message: Record<string, unknown> } | { update_id: number; edited_message: Record<string, unknown> })[] = [];
   const history = new Map<number, Record<string, unknown>>();
   let nextUpdate = 1000;
   let nextMessage = 1;
@@ -66,6 +68,13 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
       const message = { message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private" }, from: { ...from, is_bot: false, first_name: "A" }, text, ...extra };
       history.set(id, message);
       updates.push({ update_id: id, message });
+      for (const wake of [...pollers]) wake();
+      return id;
+    },
+    userEdits(updateId: number, text: string) {
+      const id = nextUpdate++;
+      const edited_message = { ...history.get(updateId)!, text, edit_date: Math.floor(Date.now() / 1000) + (id % 1000) };
+      updates.push({ update_id: id, edited_message });
       for (const wake of [...pollers]) wake();
       return id;
     },

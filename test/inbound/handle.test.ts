@@ -67,7 +67,7 @@ function world(policy: Partial<ChatPolicy>) {
   };
   /** The record of the message said last. */
   const last = () => ledger.list({ direction: "inbound", limit: 1_000 }).find((r) => r.providerMessageId === lastId && r.status !== "duplicate")!;
-  return { ledger, tg, gate, runs, say, last, typing, deps };
+  return { ledger, tg, gate, runs, say, last, typing, deps, delivery };
 }
 
 describe("handleChatMessage", () => {
@@ -146,13 +146,28 @@ describe("handleChatMessage", () => {
     expect(w.runs.map((r) => r.message)).toEqual(["caption"]);
   });
 
-  test("a photo without a caption runs with its media; an empty reply is not sent and says why", async () => {
+  test("a photo without a caption runs with its media, named [photo] (never an empty turn); an empty reply is not sent and says why", async () => {
     const w = world({ allowFrom: ["*"] });
     const media = [{ kind: "image" as const, mime: "image/jpeg", bytes: 3, path: "/tmp/x.jpg" }];
     await w.say({ text: "", media });
-    expect(w.last()).toMatchObject({ status: "failed", reason: "reply not delivered: INVALID_REQUEST: the agent's reply was empty: nothing was sent", media });
-    expect(w.runs[0]).toMatchObject({ message: "", media });
-    expect(w.tg.sent).toEqual([]);
+    expect(w.runs[0]).toMatchObject({ message: "[photo]", media });
+    expect(w.last()).toMatchObject({ status: "replied", media });
+    // The provider's own words for the file win over the kind (a voice note and its length).
+    await w.say({ text: "", media: [{ ...media[0]!, kind: "audio" }], mediaLabel: "[voice note 0:12]" });
+    expect(w.runs[1]?.message).toBe("[voice note 0:12]");
+    // An agent that answers nothing: nothing is sent, and the record says why.
+    const silent = {
+      ...w.deps,
+      startRun: async (params: ChatRunParams, via: "telegram" | "whatsapp") => ({
+        runId: "run-empty",
+        done: w.delivery.deliver(params, { runId: "run-empty", status: "ok", summary: "" }, via),
+        cause: Promise.resolve("ok" as const),
+      }),
+    };
+    const sentBefore = w.tg.sent.length;
+    await handleChatMessage(silent, { provider: "telegram", chat: "999", sender: "999", senderNames: [], messageId: "empty-1", text: "", media });
+    expect(w.ledger.inbound("telegram", "empty-1")).toMatchObject({ status: "failed", reason: "reply not delivered: INVALID_REQUEST: the agent's reply was empty: nothing was sent", media });
+    expect(w.tg.sent.length).toBe(sentBefore);
   });
 
   test("allowlist: a stranger is skipped naming the key, and gets nothing", async () => {

@@ -171,3 +171,21 @@ describe("a pairing code saved but never sent (review of issue 16, point 10)", (
     expect(Object.keys(gate.pairing.list()[0]!).sort()).toEqual(["code", "createdAt", "expiresAt", "provider", "sender"]);
   });
 });
+
+describe("the message that got a stranger a code (issue 23 §7)", () => {
+  const held = { provider: "telegram" as const, chat: "55", sender: "55", senderNames: [], messageId: "55:1", text: "is it open?", ts: 0 };
+  test("is kept with the request (never shown by pairing.list), handed back on approval, and dropped from disk once the request expires", async () => {
+    let now = 1_000_000;
+    const dir = tmp();
+    const store = new PairingStore(dir, () => now);
+    await store.add("telegram", "55", "ABCD2345", "Ann", ["55"], { ...held, ts: now });
+    expect(store.list()[0]).not.toHaveProperty("held");
+    expect(await store.approve("telegram", "ABCD2345")).toMatchObject({ sender: "55", held: { text: "is it open?", chat: "55" } });
+
+    await store.add("telegram", "66", "EFGH2345", undefined, ["66"], { ...held, sender: "66", chat: "66", text: "secret words", ts: now });
+    expect(readFileSync(join(dir, "telegram.json"), "utf8")).toContain("secret words");
+    now += HOUR + 1;
+    await store.add("telegram", "77", "JKLM2345");
+    expect(readFileSync(join(dir, "telegram.json"), "utf8")).not.toContain("secret words");
+  });
+});

@@ -63,13 +63,13 @@ describe("groups", () => {
   });
 
   test("a group let in: only messages addressed to the bot run, in the group's own session", () => {
-    const p = policy({}, { policy: "allowlist", allow: ["-100"] });
+    const p = policy({}, { policy: "allowlist", allow: ["-100"], allowFrom: ["*"] });
     expect(decide(group(), p, fresh)).toEqual({ action: "skip", reason: "not mentioned" });
     expect(decide(group({ addressed: true }), p, fresh)).toEqual({ action: "run", sessionId: "telegram:-100", group: true });
   });
 
   test("a Telegram forum topic is let in by its group's id; the topic keeps its own session", () => {
-    const p = policy({}, { policy: "allowlist", allow: ["-100"] });
+    const p = policy({}, { policy: "allowlist", allow: ["-100"], allowFrom: ["*"] });
     expect(decide(group({ chat: "-100:45", addressed: true }), p, fresh)).toEqual({ action: "run", sessionId: "telegram:-100:45", group: true });
     expect(decide(group({ chat: "-200:45", addressed: true }), p, fresh)).toEqual({ action: "skip", reason: "group not allowed" });
   });
@@ -79,5 +79,42 @@ describe("groups", () => {
     expect(decide(group(), p, fresh)).toEqual({ action: "run", sessionId: "telegram:-100", group: true });
     // A pairing policy never hands out codes in a group.
     expect(decide(group(), policy({ dmPolicy: "pairing" }, { policy: "open" }), fresh)).toEqual({ action: "skip", reason: "not mentioned" });
+  });
+});
+
+describe("groups.allowFrom (issue 23 §7): who in an allowed group may start a run", () => {
+  const open = { policy: "open" as const };
+  test("unset: the private allow-list when it names someone — others are skipped with the reason", () => {
+    const p = policy({ allowFrom: ["@alice"] }, open);
+    expect(decide(group({ addressed: true, senderNames: ["@alice"] }), p, fresh).action).toBe("run");
+    expect(decide(group({ addressed: true, senderNames: ["@mallory"] }), p, fresh)).toEqual({ action: "skip", reason: "sender not allowed in group" });
+    // Unaddressed lines say "not mentioned" first: the sender rule only speaks for a message that would run.
+    expect(decide(group({ senderNames: ["@mallory"] }), p, fresh)).toEqual({ action: "skip", reason: "not mentioned" });
+  });
+
+  test("unset with a private list of \"*\" or nobody: anyone in the group; under pairing, approved senders count", () => {
+    expect(decide(group({ addressed: true }), policy({ allowFrom: ["*"] }, open), fresh).action).toBe("run");
+    expect(decide(group({ addressed: true }), policy({ allowFrom: [] }, open), fresh).action).toBe("run");
+    const pairing = policy({ dmPolicy: "pairing", allowFrom: ["@alice"] }, open);
+    expect(decide(group({ addressed: true }), pairing, { ...fresh, approved: true }).action).toBe("run");
+    expect(decide(group({ addressed: true }), pairing, fresh)).toEqual({ action: "skip", reason: "sender not allowed in group" });
+  });
+
+  test("set: only its own list counts (ids, @names, phone numbers), whatever the private list says", () => {
+    const p = policy({ allowFrom: ["*"] }, { ...open, allowFrom: ["@bob", "12345"] });
+    expect(decide(group({ addressed: true, senderNames: ["@Bob"] }), p, fresh).action).toBe("run");
+    expect(decide(group({ addressed: true, sender: "12345", senderNames: [] }), p, fresh).action).toBe("run");
+    expect(decide(group({ addressed: true }), p, fresh)).toEqual({ action: "skip", reason: "sender not allowed in group" });
+  });
+});
+
+describe("the owner's own chat (issue 23 §1)", () => {
+  const self = dm({ provider: "whatsapp", chat: "15559990000@s.whatsapp.net", sender: "15559990000@s.whatsapp.net", senderNames: ["+15559990000"], self: true });
+  test("is input like an allowed private message, whatever dmPolicy and allowFrom say", () => {
+    expect(decide(self, policy({ allowFrom: [] }), fresh)).toEqual({ action: "run", sessionId: "whatsapp:15559990000@s.whatsapp.net", group: false });
+    expect(decide(self, policy({ dmPolicy: "pairing", allowFrom: [] }), fresh).action).toBe("run");
+  });
+  test("whatsapp.selfChat: false skips it, naming the key", () => {
+    expect(decide(self, policy({ selfChat: false }), fresh)).toEqual({ action: "skip", reason: "self chat off (whatsapp.selfChat: false)" });
   });
 });

@@ -1,7 +1,7 @@
 /** A gateway with the fake Baileys peer, for the WhatsApp provider tests. */
 import { afterEach } from "bun:test";
 import * as v from "valibot";
-import type { AgentBackend } from "../../src/agent/types.ts";
+import type { AgentBackend, AgentTurn } from "../../src/agent/types.ts";
 import { ConfigSchema } from "../../src/config/schema.ts";
 import { createGateway, type Gateway } from "../../src/gateway/server.ts";
 import { statePaths } from "../../src/paths.ts";
@@ -91,3 +91,26 @@ export async function inboundRecord(g: Gateway, messageId: string, status?: Ledg
 
 /** Sends seen by the socket to `jid`. */
 export const sentTo = (sock: FakeWaSocket, jid: string) => sock.sent.filter((s) => s.jid === jid);
+
+/** An agent that records each turn and answers "re: <message>"; a turn can be held until released. */
+export function recordingAgent() {
+  const turns: AgentTurn[] = [];
+  let hold: Promise<void> = Promise.resolve();
+  const backend: AgentBackend = {
+    name: "recording",
+    async run(turn, _emit, signal) {
+      turns.push({ ...turn });
+      await Promise.race([hold, new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }))]);
+      return { summary: `re: ${turn.message}` };
+    },
+  };
+  return {
+    backend,
+    turns,
+    holdNext() {
+      let release!: () => void;
+      hold = new Promise<void>((r) => (release = r));
+      return () => release();
+    },
+  };
+}

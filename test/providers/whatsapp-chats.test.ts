@@ -9,40 +9,16 @@ import { readFileSync, statSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { downloadEncryptedContent, encryptedStream, getMediaKeys, type proto } from "@whiskeysockets/baileys";
-import type { AgentBackend, AgentTurn } from "../../src/agent/types.ts";
 import type { WaDownload } from "../../src/providers/whatsapp/chat.ts";
 import { TestClient } from "../helpers/client.ts";
 import { stanza } from "../helpers/fake-baileys.ts";
-import { health, inboundRecord, openGateway, sentTo, until } from "./wa-helpers.ts";
+import { health, inboundRecord, openGateway, recordingAgent, sentTo, until } from "./wa-helpers.ts";
 
 const ALICE = "15550001111@s.whatsapp.net";
 const BOB = "15550002222@s.whatsapp.net";
 const GROUP = "120363000000000001@g.us";
 const ME_PN = "15559990000@s.whatsapp.net";
 const ME_LID = "99887766554433@lid";
-
-/** An echo agent that records each turn (session, media) and can be held until released. */
-function recordingAgent() {
-  const turns: AgentTurn[] = [];
-  let hold: Promise<void> = Promise.resolve();
-  const backend: AgentBackend = {
-    name: "recording",
-    async run(turn) {
-      turns.push(turn);
-      await hold;
-      return { summary: `re: ${turn.message}` };
-    },
-  };
-  return {
-    backend,
-    turns,
-    holdNext() {
-      let release!: () => void;
-      hold = new Promise<void>((r) => (release = r));
-      return () => release();
-    },
-  };
-}
 
 const mention = (text: string, jids: string[]): proto.IMessage => ({ extendedTextMessage: { text, contextInfo: { mentionedJid: jids } } });
 
@@ -102,9 +78,11 @@ describe("WhatsApp pairing (§1)", () => {
     expect(req).toMatchObject({ provider: "whatsapp", sender: BOB, name: "Bob" });
     expect(String(sentTo(sock, BOB)[0]!.content.text)).toContain(req.code);
     expect((await c.request("pairing.approve", { provider: "whatsapp", code: req.code })).ok).toBe(true);
+    // Issue 23 §7: told, and the message that got the code answered (echo backend).
+    expect(await inboundRecord(g, first.key.id!, "replied")).toMatchObject({ status: "replied" });
     const third = await sock.receive(stanza.direct(BOB, { conversation: "thanks" }));
     expect(await inboundRecord(g, third.key.id!)).toMatchObject({ status: "replied" });
-    expect(sentTo(sock, BOB).map((s) => s.content.text)).toEqual([sentTo(sock, BOB)[0]!.content.text, "thanks"]);
+    expect(sentTo(sock, BOB).map((s) => s.content.text)).toEqual([sentTo(sock, BOB)[0]!.content.text, "You're approved — ask away.", "hello?", "thanks"]);
     c.close();
   });
 });

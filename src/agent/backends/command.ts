@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { uuidV5 } from "../../core/uuid.ts";
 import type { Logger } from "../../log.ts";
 import type { AgentBackend, AgentTurn } from "../types.ts";
 
@@ -13,12 +14,43 @@ const FIELDS = {
   to: (t: AgentTurn) => t.to ?? "",
   thinking: (t: AgentTurn) => t.thinking ?? "",
   /** The files of a chat message: a JSON array of `{kind, mime, bytes, path}` (`[]` when none). */
-  media: (t: AgentTurn) => JSON.stringify((t.media ?? []).map(({ kind, mime, bytes, path }) => ({ kind, mime, bytes, path }))),
+  media: (t: AgentTurn) => JSON.stringify(mediaList(t)),
+  /** A UUID (v5) of the conversation's id: stable across its turns, new after `/new`. */
+  sessionUuid: (t: AgentTurn) => sessionUuid(t),
+  /** "1" on a conversation's first turn, "0" after. */
+  isNewSession: (t: AgentTurn) => (isNew(t) ? "1" : "0"),
 } as const;
 
-/** `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}` (empty when absent) and `{{media}}` in one argv entry. */
+const mediaList = (t: AgentTurn) => (t.media ?? []).map(({ kind, mime, bytes, path }) => ({ kind, mime, bytes, path }));
+const sessionUuid = (t: AgentTurn) => uuidV5(t.session?.id ?? t.sessionId);
+const isNew = (t: AgentTurn) => t.session?.isNew ?? t.history.length === 0;
+
+/** `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}` (empty when absent), `{{media}}`, `{{sessionUuid}}` and `{{isNewSession}}` in one argv entry. */
 export function fillTemplate(arg: string, turn: AgentTurn): string {
-  return arg.replace(/\{\{(message|sessionId|to|thinking|media)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
+  return arg.replace(/\{\{(message|sessionId|to|thinking|media|sessionUuid|isNewSession)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
+}
+
+/** `agent.commandInput: "history-json"`: what the child reads on stdin (one JSON document). */
+export function historyJson(turn: AgentTurn): string {
+  return JSON.stringify({
+    session: { id: turn.session?.id ?? turn.sessionId, uuid: sessionUuid(turn), isNew: isNew(turn) },
+    history: turn.history.flatMap((h) => [
+      { role: "user", content: h.user },
+      { role: "assistant", content: h.assistant },
+    ]),
+    message: turn.message,
+    media: mediaList(turn),
+  });
+}
+
+export interface CommandBackendOptions {
+  argv: string[];
+  /** argv for a conversation's first turn (`agent.commandFirstTurn`). */
+  firstTurnArgv?: string[];
+  /** `history-json`: the turn as JSON on stdin (else stdin is closed). */
+  input?: "none" | "history-json";
+  cwd?: string;
+  log: Logger;
 }
 
 /**
@@ -27,17 +59,24 @@ export function fillTemplate(arg: string, turn: AgentTurn): string {
  * value; stderr goes to the log; a non-zero exit is a failed run with the exit code and
  * the tail of stderr.
  */
-export function commandBackend(opts: { argv: string[]; cwd?: string; log: Logger }): AgentBackend {
+export function commandBackend(opts: CommandBackendOptions): AgentBackend {
   return {
     name: "command",
     run(turn, emit, signal) {
-      const [cmd, ...rest] = opts.argv.map((a) => fillTemplate(a, turn));
+      const argv = opts.firstTurnArgv && isNew(turn) ? opts.firstTurnArgv : opts.argv;
+      const [cmd, ...rest] = argv.map((a) => fillTemplate(a, turn));
+      const stdin = opts.input === "history-json";
       return new Promise((resolve, reject) => {
         const child = spawn(cmd!, rest, {
           cwd: opts.cwd,
-          stdio: ["ignore", "pipe", "pipe"],
-          env: { ...process.env, CLAWDIS_RUN_ID: turn.runId, CLAWDIS_SESSION_ID: turn.sessionId },
+          stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"],
+          env: { ...process.env, CLAWDIS_RUN_ID: turn.runId, CLAWDIS_SESSION_ID: turn.sessionId, CLAWDIS_SESSION_UUID: sessionUuid(turn) },
         });
+        if (stdin) {
+          // A child that never reads stdin (or exits early) must not fail the run with EPIPE.
+          child.stdin!.on("error", () => {});
+          child.stdin!.end(`${historyJson(turn)}\n`);
+        }
         let text = "";
         let lastJson: unknown;
         let stderr = "";

@@ -34,6 +34,12 @@ export function createBackend(config: Config, log: Logger, env: Record<string, s
       if (!a.command) {
         throw new ConfigError('agent.command: required when agent.backend is "command" (e.g. ["claude", "-p", "{{message}}"])');
       }
-      return commandBackend({ argv: a.command, log, ...(a.commandCwd ? { cwd: a.commandCwd } : {}) });
+      return commandBackend({
+        argv: a.command,
+        log,
+        input: a.commandInput,
+        ...(a.commandFirstTurn ? { firstTurnArgv: a.commandFirstTurn } : {}),
+        ...(a.commandCwd ? { cwd: a.commandCwd } : {}),
+      });
   }
 }

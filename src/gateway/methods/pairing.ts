@@ -1,3 +1,5 @@
+import { welcomeApproved } from "../../inbound/approved.ts";
+import { inboundDeps } from "../inbound.ts";
 import type { Handler } from "./types.ts";
 
 /** `pairing.list`: strangers waiting for a decision (`dmPolicy: "pairing"`), oldest first. */
@@ -5,8 +7,10 @@ export const pairingList: Handler<"pairing.list"> = (_params, { gw }) => gw.gate
 
 /** `pairing.approve`: the sender of the code may start runs from now on (no restart). */
 export const pairingApprove: Handler<"pairing.approve"> = async (params, { gw }) => {
-  const { provider, code, sender, approvedAt } = await gw.gate.pairing.approve(params.provider, params.code);
+  const { provider, code, sender, approvedAt, held } = await gw.gate.pairing.approve(params.provider, params.code);
   gw.log.info("pairing approved", { provider, sender });
+  // Told in their chat, and the message that got them the code answered (in the background: the answer may take a run).
+  void welcomeApproved(inboundDeps(gw), provider, code, sender, held);
   return { provider, code, sender, approvedAt };
 };
 

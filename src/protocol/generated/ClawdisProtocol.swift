@@ -4513,6 +4513,7 @@ public extension LedgerListResult {
 // MARK: - RecordElement
 public struct RecordElement: Codable {
     public let chat: String
+    public let command: String?
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
@@ -4530,6 +4531,7 @@ public struct RecordElement: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case chat = "chat"
+        case command = "command"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
@@ -4546,8 +4548,9 @@ public struct RecordElement: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
+        self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
@@ -4585,6 +4588,7 @@ public extension RecordElement {
 
     func with(
         chat: String? = nil,
+        command: String?? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
@@ -4602,6 +4606,7 @@ public extension RecordElement {
     ) -> RecordElement {
         return RecordElement(
             chat: chat ?? self.chat,
+            command: command ?? self.command,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
@@ -4802,6 +4807,7 @@ public extension LedgerGetResult {
 // MARK: - LedgerGetResultRecord
 public struct LedgerGetResultRecord: Codable {
     public let chat: String
+    public let command: String?
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
@@ -4819,6 +4825,7 @@ public struct LedgerGetResultRecord: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case chat = "chat"
+        case command = "command"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
@@ -4835,8 +4842,9 @@ public struct LedgerGetResultRecord: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
+        self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
@@ -4874,6 +4882,7 @@ public extension LedgerGetResultRecord {
 
     func with(
         chat: String? = nil,
+        command: String?? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
@@ -4891,6 +4900,7 @@ public extension LedgerGetResultRecord {
     ) -> LedgerGetResultRecord {
         return LedgerGetResultRecord(
             chat: chat ?? self.chat,
+            command: command ?? self.command,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
@@ -4983,6 +4993,7 @@ public extension FluffyMedia {
 // MARK: - Related
 public struct Related: Codable {
     public let chat: String
+    public let command: String?
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
@@ -5000,6 +5011,7 @@ public struct Related: Codable {
 
     public enum CodingKeys: String, CodingKey {
         case chat = "chat"
+        case command = "command"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
@@ -5016,8 +5028,9 @@ public struct Related: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
+        self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
@@ -5055,6 +5068,7 @@ public extension Related {
 
     func with(
         chat: String? = nil,
+        command: String?? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
@@ -5072,6 +5086,7 @@ public extension Related {
     ) -> Related {
         return Related(
             chat: chat ?? self.chat,
+            command: command ?? self.command,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,

@@ -1,6 +1,7 @@
 import type { Api } from "grammy";
 import type { Message, MessageEntity } from "grammy/types";
 import { responseSource, takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
+import { mediaLabel } from "../../media/label.ts";
 import type { InboundMessage } from "../types.ts";
 
 /** The bot itself, from getMe: mentions and replies are matched against it. */
@@ -18,8 +19,13 @@ export function addressedToBot(m: Message, me: BotIdentity): boolean {
   const text = m.text ?? m.caption ?? "";
   const entities: MessageEntity[] = m.entities ?? m.caption_entities ?? [];
   const name = me.username ? `@${me.username.toLowerCase()}` : undefined;
+  const part = (e: MessageEntity) => text.slice(e.offset, e.offset + e.length).toLowerCase();
   return entities.some(
-    (e) => (e.type === "mention" && name !== undefined && text.slice(e.offset, e.offset + e.length).toLowerCase() === name) || (e.type === "text_mention" && e.user.id === me.id),
+    (e) =>
+      (e.type === "mention" && name !== undefined && part(e) === name) ||
+      (e.type === "text_mention" && e.user.id === me.id) ||
+      // `/status@thisbot` in a group is said to this bot.
+      (e.type === "bot_command" && name !== undefined && part(e).endsWith(name)),
   );
 }
 
@@ -38,6 +44,17 @@ function candidate(m: Message): { fileId: string; kind: MediaCandidate["kind"]; 
     const d = m.document;
     return { fileId: d.file_id, kind: "document", mime: d.mime_type ?? "application/octet-stream", ...size(d.file_size), ...(d.file_name ? { name: d.file_name } : {}) };
   }
+  return undefined;
+}
+
+/** The message's file as words, for a message without text (see `mediaLabel`). */
+function labelOf(m: Message): string | undefined {
+  if (m.photo?.length) return mediaLabel("photo");
+  if (m.voice) return mediaLabel("voice note", { seconds: m.voice.duration });
+  if (m.audio) return mediaLabel("audio", { name: m.audio.title ?? m.audio.file_name ?? null });
+  if (m.video) return mediaLabel("video");
+  if (m.video_note) return mediaLabel("video note", { seconds: m.video_note.duration });
+  if (m.document) return mediaLabel("document", { name: m.document.file_name ?? null });
   return undefined;
 }
 
@@ -90,6 +107,7 @@ export function toInbound(
   const topic = m.is_topic_message && m.message_thread_id !== undefined ? `:${m.message_thread_id}` : "";
   const group = m.chat.type !== "private";
   const name = [m.from?.first_name, m.from?.last_name].filter(Boolean).join(" ");
+  const label = file ? labelOf(m) : undefined;
   return {
     provider: "telegram",
     chat: `${m.chat.id}${topic}`,
@@ -102,6 +120,7 @@ export function toInbound(
     chatType: group ? "group" : "private",
     addressed: group ? addressedToBot(m, me) : true,
     ...(fetchMedia ? { fetchMedia } : {}),
+    ...(label ? { mediaLabel: label } : {}),
   };
 }
 
@@ -110,3 +129,11 @@ export const telegramMessageId = (inboundId: string): number | undefined => {
   const n = Number(inboundId.slice(inboundId.lastIndexOf(":") + 1));
   return Number.isInteger(n) && n > 0 ? n : undefined;
 };
+
+/**
+ * An `edited_message` as an edit of the message it changes: its own id (Telegram keeps
+ * the message id, so the edit time tells edits apart) and `editOf`; its file is not fetched again.
+ */
+export function asEdit(msg: InboundMessage, editDate: number | undefined): Pick<InboundMessage, "messageId" | "editOf" | "fetchMedia"> {
+  return { messageId: `${msg.messageId}:edit:${editDate ?? Math.floor(Date.now() / 1000)}`, editOf: msg.messageId, fetchMedia: undefined };
+}

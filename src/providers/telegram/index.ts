@@ -6,7 +6,7 @@ import { coalesce } from "../coalesce.ts";
 import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
-import { toInbound, type BotIdentity } from "./inbound.ts";
+import { asEdit, toInbound, type BotIdentity } from "./inbound.ts";
 import { parseChat, sendTelegram, sleep } from "./send.ts";
 
 export { sleep } from "./send.ts";
@@ -156,12 +156,13 @@ export class TelegramProvider implements Provider {
           this.deps.log.info(`telegram: polling as @${me.username}`);
         }
         const updates = await this.watched(signal, (s) =>
-          this.api.getUpdates({ offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message"] }, s as never),
+          this.api.getUpdates({ offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message", "edited_message"] }, s as never),
         );
         this.setConnected(true);
         failures = 0;
         for (const u of updates) {
           if (u.message) await this.onMessage(u.message, signal);
+          else if (u.edited_message) await this.onMessage(u.edited_message, signal, true);
           this.offset = u.update_id + 1;
         }
         // Confirmed only once every message of the batch is on disk (ledger + kept for a
@@ -204,7 +205,7 @@ export class TelegramProvider implements Provider {
     }
   }
 
-  private async onMessage(m: import("grammy/types").Message, signal: AbortSignal): Promise<void> {
+  private async onMessage(m: import("grammy/types").Message, signal: AbortSignal, edited = false): Promise<void> {
     const sink = this.deps.media;
     // A download stops with polling, and on its own timeout (takeMedia): a hung one must not hold up polling for ever.
     const files = { api: this.sendApi, apiRoot: this.opts.apiRoot ?? DEFAULT_API_ROOT, token: this.opts.botToken, signal };
@@ -212,6 +213,7 @@ export class TelegramProvider implements Provider {
       this.deps.log.warn("telegram: could not download a message's file; the text goes on", { error: err.message }),
     );
     if (!msg) return;
+    if (edited) Object.assign(msg, asEdit(msg, m.edit_date));
     this.lastInboundAt = Date.now();
     this.inboundStatus();
     await this.deps.onInbound(msg);

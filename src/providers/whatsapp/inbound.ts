@@ -8,9 +8,10 @@ import {
   isPnUser,
   jidNormalizedUser,
   normalizeMessageContent,
-  type proto,
+  proto,
   type WAMessage,
 } from "@whiskeysockets/baileys";
+import { mediaLabel } from "../../media/label.ts";
 import type { InboundMessage } from "../types.ts";
 
 /** Finds the phone number behind a LID through the socket's LID mapping store. */
@@ -22,7 +23,10 @@ export type PnForLid = (lid: string) => Promise<string | null | undefined>;
  * `documentWithCaptionMessage` wrappers; then plain text, extended text or a media caption.
  */
 function messageText(m: WAMessage): string | null {
-  const c = normalizeMessageContent(m.message);
+  return contentText(normalizeMessageContent(m.message));
+}
+
+function contentText(c: proto.IMessage | null | undefined): string | null {
   if (!c) return null;
   const text =
     c.conversation ??
@@ -67,6 +71,17 @@ function hasMedia(m: WAMessage): boolean {
   return !!(c?.imageMessage || c?.audioMessage || c?.videoMessage || c?.ptvMessage || c?.documentMessage);
 }
 
+/** The message's file as words, for a message without text (see `mediaLabel`). */
+function labelOf(m: WAMessage): string | undefined {
+  const c = normalizeMessageContent(m.message);
+  if (c?.imageMessage) return mediaLabel("photo");
+  if (c?.audioMessage) return mediaLabel(c.audioMessage.ptt ? "voice note" : "audio", { seconds: c.audioMessage.seconds });
+  if (c?.videoMessage) return mediaLabel("video");
+  if (c?.ptvMessage) return mediaLabel("video note", { seconds: c.ptvMessage.seconds });
+  if (c?.documentMessage) return mediaLabel("document", { name: c.documentMessage.fileName });
+  return undefined;
+}
+
 /** Why a chat kind never gets a reply, or null for 1:1 and group chats. */
 function refusedChat(jid: string): string | null {
   if (isJidStatusBroadcast(jid)) return "status update (status@broadcast): never answered";
@@ -87,12 +102,15 @@ const phoneOf = (pnJid: string) => `+${jidNormalizedUser(pnJid).split("@")[0]}`;
  */
 export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnForLid, me: WaMe = {}): Promise<InboundMessage | null> {
   const { key } = m;
-  if (key.fromMe || !key.id || !key.remoteJid) return null;
-  const text = messageText(m);
-  if (text === null && !hasMedia(m)) return null;
+  // The owner's own messages are input only in their own chat ("Message yourself").
+  const self = !!key.fromMe && !!key.remoteJid && isSelfChat(key.remoteJid, me);
+  if ((key.fromMe && !self) || !key.id || !key.remoteJid) return null;
+  const edit = editOf(m);
+  const text = edit ? edit.text : messageText(m);
+  if (text === null && (edit || !hasMedia(m))) return null;
   const chat = key.remoteJid;
   const group = isJidGroup(chat) === true;
-  const sender = (key.participant || chat) as string;
+  const sender = self && me.id ? me.id : ((key.participant || chat) as string);
   const alt = (group || isJidBroadcast(chat) ? key.participantAlt : key.remoteJidAlt) ?? undefined;
   let pn: string | undefined = isPnUser(sender) ? sender : alt && isPnUser(alt) ? alt : undefined;
   if (!pn && isLidUser(sender)) pn = (await pnForLid(sender).catch(() => null)) ?? undefined;
@@ -100,6 +118,7 @@ export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnFo
   if (pn) names.push(phoneOf(pn));
   if (isLidUser(sender)) names.push(jidNormalizedUser(sender));
   const refused = refusedChat(chat);
+  const label = labelOf(m);
   return {
     provider: "whatsapp",
     chat,
@@ -113,5 +132,23 @@ export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnFo
     ...(m.pushName ? { senderName: m.pushName } : {}),
     ...(upsertType === "append" ? { offline: true } : {}),
     ...(refused ? { refused } : {}),
+    ...(label ? { mediaLabel: label } : {}),
+    ...(self ? { self: true } : {}),
+    ...(edit ? { editOf: edit.of } : {}),
   };
+}
+
+/** An edit (protocol message MESSAGE_EDIT): the original's id and its new text. */
+function editOf(m: WAMessage): { of: string; text: string | null } | undefined {
+  const p = normalizeMessageContent(m.message)?.protocolMessage;
+  if (p?.type !== proto.Message.ProtocolMessage.Type.MESSAGE_EDIT || !p.key?.id) return undefined;
+  const text = contentText(normalizeMessageContent(p.editedMessage));
+  return { of: p.key.id, text: text && text.trim() !== "" ? text : null };
+}
+
+/** The linked account's own chat: its phone JID or its LID (any device). */
+export function isSelfChat(jid: string, me: WaMe): boolean {
+  if (isJidGroup(jid)) return false;
+  const mine = [me.id, me.lid].filter((j): j is string => !!j).map((j) => jidNormalizedUser(j));
+  return mine.includes(jidNormalizedUser(jid));
 }

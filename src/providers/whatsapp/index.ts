@@ -1,4 +1,5 @@
-import { Browsers, DisconnectReason, type WAMessage } from "@whiskeysockets/baileys";
+import { join } from "node:path";
+import { Browsers, DisconnectReason, proto, type WAMessage } from "@whiskeysockets/baileys";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
 import { backoffDelay } from "../../core/backoff.ts";
 import { coalesce } from "../coalesce.ts";
@@ -9,6 +10,7 @@ import { defaultDownload, readInbound, sendWa } from "./chat.ts";
 import { WhatsAppLogin, type LoginListener } from "./login.ts";
 import { KEEP_ALIVE_INTERVAL_MS, type WhatsAppOptions } from "./options.ts";
 import { RecentInbound, RecentSent, RegisteredCache } from "./outbox.ts";
+import { SentIds } from "./sent-ids.ts";
 import { baileysLogger, defaultSocketFactory, STOP, toJid, type WaSocketLike } from "./socket.ts";
 
 export { BUNDLED_WA_VERSION, toJid, type SocketFactory, type WaSocketLike } from "./socket.ts";
@@ -39,6 +41,8 @@ export class WhatsAppProvider implements Provider {
   private readonly recentSent = new RecentSent();
   private readonly registered = new RegisteredCache();
   private readonly recentInbound = new RecentInbound();
+  /** Ids this gateway sent (kept across restarts): never taken as input when WhatsApp shows them back. */
+  private readonly sentIds: SentIds;
   private readonly typingChats: TypingChats;
   private lastInboundAt: number | undefined;
   /** `lastInboundAt` reaches health on arrival, at most once a second. */
@@ -51,6 +55,7 @@ export class WhatsAppProvider implements Provider {
     private readonly deps: ProviderDeps,
   ) {
     this.store = new WhatsAppAuthStore(opts.credsDir);
+    this.sentIds = new SentIds(join(deps.stateDir, "whatsapp", "sent-ids.json"));
     this.login = new WhatsAppLogin(opts.pairingTimeoutMs ?? 30_000);
     this.linked = this.store.isLinked();
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
@@ -87,6 +92,7 @@ export class WhatsAppProvider implements Provider {
     this.clearTimers();
     this.dropSocket();
     this.setConnected(false);
+    await this.sentIds.flush();
   }
 
   /**
@@ -179,6 +185,10 @@ export class WhatsAppProvider implements Provider {
   }
 
   private async onMessage(sock: WaSocketLike, m: WAMessage, type: string): Promise<void> {
+    // Our own send shown back to us is never input (in the self chat it would read as the
+    // owner writing): Baileys' echo of this socket's send is still PENDING (it comes before
+    // `send` has the id); a later echo (another device, after a restart) has a known id.
+    if (m.key.fromMe && (m.status === proto.WebMessageInfo.Status.PENDING || (m.key.id && this.sentIds.has(m.key.id)))) return;
     try {
       const timeout = this.opts.mediaTimeoutMs !== undefined ? { timeoutMs: this.opts.mediaTimeoutMs } : {};
       const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload, ...timeout } : undefined;
@@ -256,7 +266,17 @@ export class WhatsAppProvider implements Provider {
   async send(params: ProviderSendParams): Promise<SendResult> {
     const sock = this.sock;
     if (!sock || !this.connected) throw new GatewayError("UNAVAILABLE", "whatsapp is reconnecting; try again shortly", { retryable: true, retryAfterMs: 2_000 });
-    return sendWa(sock, params, { registered: this.registered, recentSent: this.recentSent, recentInbound: this.recentInbound });
+    const sent = await sendWa(sock, params, { registered: this.registered, recentSent: this.recentSent, recentInbound: this.recentInbound });
+    this.sentIds.add(sent.messageId);
+    return sent;
+  }
+
+  /** A blue tick for a message that started a run (the message must still be in the recent-inbound cache). */
+  markRead(_chat: string, messageId: string): void {
+    const sock = this.sock;
+    const m = this.recentInbound.get(messageId);
+    if (!sock?.readMessages || !m || !this.connected) return;
+    sock.readMessages([m.key]).catch((err: Error) => this.deps.log.debug("whatsapp: read receipt failed", { id: messageId, error: err.message }));
   }
 
   /** "composing" in the chat (renewed while the run works), "paused" when it ends. */

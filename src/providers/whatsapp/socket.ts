@@ -4,6 +4,7 @@ import makeWASocket, {
   type SignalRepositoryWithLIDStore,
   type UserFacingSocketConfig,
   type WAMessage,
+  type WAMessageKey,
 } from "@whiskeysockets/baileys";
 import { GatewayError } from "../../protocol/index.ts";
 import type { Logger } from "../../log.ts";
@@ -18,6 +19,8 @@ export interface WaSocketLike {
   logout(msg?: string): Promise<void>;
   requestPairingCode(phone: string): Promise<string>;
   onWhatsApp?(...jids: string[]): Promise<{ jid: string; exists: unknown }[] | undefined>;
+  /** Read receipts (blue ticks) for received messages. */
+  readMessages?(keys: WAMessageKey[]): Promise<void>;
   signalRepository?: Pick<SignalRepositoryWithLIDStore, "lidMapping">;
 }
 
