@@ -132,6 +132,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     pacing: () => ({ whatsapp: ctx.config.whatsapp.pacing, telegram: ctx.config.telegram.pacing }),
     maxChars: () => ({ whatsapp: ctx.config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS }),
     captionChars: { telegram: TELEGRAM_MAX_CAPTION_CHARS },
+    format: () => ({ whatsapp: ctx.config.whatsapp.format, telegram: ctx.config.telegram.format }),
+    mediaDirs: () => ctx.config.agent.mediaDirs,
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
   });
