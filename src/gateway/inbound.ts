@@ -8,8 +8,9 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
     ledger: gw.ledger,
     gate: gw.gate,
     send: (params) => gw.delivery.send(params),
-    startRun: ({ replyTo, media, ...params }, via) =>
-      gw.agentRuns.start(params, { via, ...(replyTo ? { replyTo } : {}), request: media ? { media } : {} }),
+    startRun: ({ replyTo, media, context, ...params }, via) =>
+      gw.agentRuns.start(params, { via, ...(replyTo ? { replyTo } : {}), request: { ...(media ? { media } : {}), ...(context ? { context } : {}) } }),
+    context: gw.turnContext,
     log: gw.log.child("inbound"),
     typing: (provider, chat) => (gw.config[provider].typing ? gw.providers.typing(provider, chat) : () => {}),
     retryWindowMs: () => gw.config.inbound.retryWindowMs,

@@ -5,6 +5,7 @@ import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, LedgerStatus,
 import type { InboundGate } from "./gate.ts";
 import { pairingReplyText } from "./pairing.ts";
 import { chatSessionId } from "./policy.ts";
+import type { TurnContext } from "./turn-context.ts";
 
 /**
  * What the handler needs of an inbound message: the providers' InboundMessage, where a
@@ -25,7 +26,7 @@ export interface InboundLedger {
 }
 
 /** Parameters of a run started for a chat message: the agent's, plus the message its reply answers (groups). */
-export type ChatRunParams = AgentParams & { replyTo?: string; media?: InboundMedia[] };
+export type ChatRunParams = AgentParams & { replyTo?: string; media?: InboundMedia[]; context?: string };
 
 export interface InboundDeps {
   ledger: InboundLedger;
@@ -46,6 +47,8 @@ export interface InboundDeps {
    * the status it ended with (`replied`, `failed`, or `interrupted` by shutdown: the
    * keeper decides whether to keep it).
    */
+  /** What the agent is told besides the words (sender, chat, quote, group lines; voice notes transcribed). */
+  context?: Pick<TurnContext, "observe" | "prepare">;
   keep?: { add(recordId: string, msg: ChatMessage): Promise<void>; done(recordId: string, status: ChatOutcome): void };
 }
 
@@ -83,6 +86,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
     if (msg.text.trim() === "" && !msg.media?.length && !msg.fetchMedia && !msg.mediaSkipped) return;
     const decision = await deps.gate.admit({ ...msg, chatType: msg.chatType ?? "private", addressed: msg.addressed ?? false }, msg.senderName);
     if (decision.action !== "run") {
+      if (decision.action === "skip") deps.context?.observe(msg, decision.reason);
       await skip(decision.reason);
       accepted?.();
       if (decision.action === "pair") {
@@ -130,8 +134,10 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
   };
   let outcome: ChatOutcome = "failed";
   try {
+    const turn = await deps.context?.prepare(msg);
     const params: ChatRunParams = {
-      message: msg.text,
+      message: turn?.message ?? msg.text,
+      ...(turn ? { context: turn.context } : {}),
       to: msg.chat,
       sessionId: chatSessionId(msg),
       deliver: true,

@@ -14,11 +14,13 @@ const FIELDS = {
   thinking: (t: AgentTurn) => t.thinking ?? "",
   /** The files of a chat message: a JSON array of `{kind, mime, bytes, path}` (`[]` when none). */
   media: (t: AgentTurn) => JSON.stringify((t.media ?? []).map(({ kind, mime, bytes, path }) => ({ kind, mime, bytes, path }))),
+  /** Who wrote, in which chat, when, the quoted message, earlier group lines (src/agent/context.ts); empty outside chats. */
+  context: (t: AgentTurn) => t.context ?? "",
 } as const;
 
 /** `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}` (empty when absent) and `{{media}}` in one argv entry. */
 export function fillTemplate(arg: string, turn: AgentTurn): string {
-  return arg.replace(/\{\{(message|sessionId|to|thinking|media)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
+  return arg.replace(/\{\{(message|sessionId|to|thinking|media|context)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
 }
 
 /**

@@ -3,7 +3,7 @@ import type { SendParams } from "../../protocol/index.ts";
 import { sendMedia } from "../media.ts";
 
 /** A map that forgets its oldest entries past `max` and anything older than `ttlMs`. */
-class BoundedCache<V> {
+export class BoundedCache<V> {
   private readonly items = new Map<string, { value: V; at: number }>();
   constructor(
     private readonly max: number,
