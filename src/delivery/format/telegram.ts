@@ -1,7 +1,8 @@
 import type { Markup } from "./markdown.ts";
 
-/** Telegram's HTML `parse_mode` needs only these escaped (its docs: `<`, `>`, `&`, and `"` in attributes). */
-const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+/** Telegram's HTML `parse_mode` needs only `<`, `>` and `&` escaped in text (and `"` inside an attribute). */
+const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+const escapeAttr = (s: string) => escapeHtml(s).replace(/"/g, "&quot;");
 
 /**
  * Markdown as Telegram HTML (`parse_mode: "HTML"`): the tags Telegram knows (b, i, s,
@@ -14,7 +15,7 @@ export const TELEGRAM_HTML: Markup = {
   em: (s) => `<i>${s}</i>`,
   del: (s) => `<s>${s}</s>`,
   code: (s) => `<code>${escapeHtml(s)}</code>`,
-  link: (href, inner) => `<a href="${escapeHtml(href)}">${inner}</a>`,
+  link: (href, inner) => `<a href="${escapeAttr(href)}">${inner}</a>`,
   codeBlock: (s, lang) =>
     lang && /^[\w+#.-]+$/.test(lang) ? `<pre><code class="language-${lang}">${escapeHtml(s)}</code></pre>` : `<pre>${escapeHtml(s)}</pre>`,
   quote: (s) => `<blockquote>${s}</blockquote>`,

@@ -52,7 +52,7 @@ function readable(m: WAMessage, text: string, nameOf: NameOf): Pick<InboundMessa
   const out = { text: mentionsAsNames(text, ctx.mentionedJid ?? [], nameOf) };
   if (!ctx.quotedMessage) return out;
   const quoted = messageText({ message: ctx.quotedMessage }) ?? "[media]";
-  const author = ctx.participant ? nameOf(ctx.participant) : undefined;
+  const author = ctx.participant ? (nameOf(ctx.participant) ?? (isPnUser(ctx.participant) ? phoneOf(ctx.participant) : undefined)) : undefined;
   return { ...out, quote: { text: quoted.slice(0, 500), ...(author ? { author } : {}) } };
 }
 

@@ -14,10 +14,9 @@ export class WaNames {
     for (const j of jids) if (j && j.includes("@")) this.cache.set(jidNormalizedUser(j), name);
   }
 
-  /** The name of a JID, else its phone number (`+1555…`) when it is a phone JID. */
+  /** The name a JID's messages carried, if one was seen. */
   get(jid: string): string | undefined {
-    const j = jidNormalizedUser(jid);
-    return this.cache.get(j) ?? (j.endsWith("@s.whatsapp.net") ? `+${j.split("@")[0]}` : undefined);
+    return this.cache.get(jidNormalizedUser(jid));
   }
 }
 
