@@ -118,6 +118,9 @@ function block(t: Token, m: Markup): string {
       return m.table(table(t as Tokens.Table));
     case "hr":
       return m.text("———");
+    case "html":
+      // An agent's raw HTML is not markup for a chat: its tags show as text, the Markdown around them still counts.
+      return inline(Lexer.lexInline(t.raw.trim(), { gfm: true }), m);
     case "space":
     case "def":
       return "";
