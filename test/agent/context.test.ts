@@ -9,7 +9,7 @@ import { parseReplyMedia, resolveReplyMedia } from "../../src/delivery/reply-med
 import { MAX_GROUPS_REMEMBERED, TurnContext } from "../../src/inbound/turn-context.ts";
 import { createLogger } from "../../src/log.ts";
 
-const log = createLogger({ level: "error" });
+const log = createLogger({ stdoutLevel: "error" });
 const at = Date.UTC(2026, 11, 7, 9, 30, 0);
 
 describe("the context block", () => {
