@@ -82,6 +82,16 @@ afterAll(async () => {
   transcriber.stop(true);
 });
 
+/** Every message of the chat so far has its answer out (so a later test sees only its own sends). */
+async function answered(chat: number) {
+  const { c } = await TestClient.connect(gw.url);
+  await until(async () => {
+    const recs = (await c.request("ledger.list", { direction: "inbound", limit: 1_000 })).payload.records.filter((r: any) => r.chat === String(chat));
+    return recs.every((r: any) => r.status !== "received");
+  }, `every message of ${chat} answered`);
+  c.close();
+}
+
 /** One message to the bot; resolves with the model request it caused. */
 async function ask(text: string, from = { id: 4242, username: "alice" }, chat = from.id, extra: Record<string, unknown> = {}) {
   const before = model.requests.length;
@@ -141,21 +151,21 @@ describe("What the agent is told (§4)", () => {
 
 describe("Markdown in Telegram (§6)", () => {
   test("**bold** arrives as <b>bold</b> with parse_mode HTML", async () => {
+    await answered(4242);
     answer = "This is **bold** and `x < y`";
-    const before = toChat(4242).length;
     await ask("format please");
-    await until(async () => toChat(4242).length > before, "the reply");
-    const sent = toChat(4242).at(-1)!;
-    expect(sent.params).toMatchObject({ text: "This is <b>bold</b> and <code>x &lt; y</code>", parse_mode: "HTML" });
+    const sent = await bot.waitFor((c) => c.method === "sendMessage" && String(c.params.text).startsWith("This is"), 10_000);
+    expect(sent.params).toMatchObject({ chat_id: "4242", text: "This is <b>bold</b> and <code>x &lt; y</code>", parse_mode: "HTML" });
   });
 
   test("a reply Telegram refuses as HTML arrives once, as plain text", async () => {
+    await answered(4242);
     answer = "Refused **markup** here";
     bot.parseErrors = 1;
-    const before = toChat(4242).length;
     const callsBefore = bot.calls.length;
     await ask("again");
-    await until(async () => toChat(4242).length > before, "the plain reply");
+    await bot.waitFor((c) => c.method === "sendMessage" && c.params.text === "Refused markup here", 10_000);
+    await answered(4242);
     await Bun.sleep(300);
     const tries = bot.calls.slice(callsBefore).filter((c) => c.method === "sendMessage" && String(c.params.chat_id) === "4242");
     expect(tries.map((t) => [t.params.text, t.params.parse_mode])).toEqual([
@@ -168,15 +178,19 @@ describe("Markdown in Telegram (§6)", () => {
 
 describe("Files sent back (§7)", () => {
   test("MEDIA: <url> sends the file as a document, with the rest of the reply as text", async () => {
+    await answered(4242);
     answer = `Here is the report.\nMEDIA: http://127.0.0.1:${files.port}/report.pdf`;
     await ask("send me the report");
     const doc = await bot.waitFor((c) => c.method === "sendDocument" && String(c.params.chat_id) === "4242", 10_000);
     expect(Object.values(doc.files)).toEqual([{ name: "report.pdf", size: PDF.byteLength, type: expect.any(String) }]);
+    // The text went first, then the file.
     const text = toChat(4242, "sendMessage").at(-1)!;
     expect(text.params.text).toBe("Here is the report.");
+    expect(text.at).toBeLessThanOrEqual(doc.at);
   });
 
   test("a path under agent.mediaDirs is sent; one outside is refused with a ledger reason and the text still goes", async () => {
+    await answered(4242);
     answer = `Two files:\nMEDIA: ${join(mediaDir, "chart.png")}\nMEDIA: /etc/hostname`;
     const photosBefore = toChat(4242, "sendPhoto").length;
     await ask("files please");
@@ -189,6 +203,7 @@ describe("Files sent back (§7)", () => {
     }, "the refused file's record");
     expect(refused.provider).toBe("telegram");
     c.close();
+    await answered(4242);
     expect(toChat(4242, "sendMessage").at(-1)!.params.text).toBe("Two files:");
   });
 });
