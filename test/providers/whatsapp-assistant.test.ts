@@ -4,6 +4,9 @@
  * WhatsApp's markup; mentions reach the agent as names; a quote carries its text and author.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AgentBackend, AgentTurn } from "../../src/agent/types.ts";
 import { stanza } from "../helpers/fake-baileys.ts";
 import { inboundRecord, openGateway, sentTo } from "./wa-helpers.ts";
@@ -40,6 +43,24 @@ describe("WhatsApp formatting (§6)", () => {
     const m = await sock.receive(stanza.direct(ALICE, { conversation: "hi" }));
     expect(await inboundRecord(g, m.key.id!)).toMatchObject({ status: "replied" });
     expect(sentTo(sock, ALICE)[0]!.content).toEqual({ text: "**as** written" });
+  });
+});
+
+describe("WhatsApp files back (§7)", () => {
+  test("MEDIA: <path> under agent.mediaDirs goes out as a document after the text; a path outside is refused with a record", async () => {
+    const dir = realpathSync(mkdtempSync(join(tmpdir(), "clawdis-wa-media-")));
+    writeFileSync(join(dir, "notes.pdf"), "%PDF-1.4 notes");
+    const agent = answering(`Your notes:\nMEDIA: ${join(dir, "notes.pdf")}\nMEDIA: /etc/hosts`);
+    const { g, sock } = await openGateway([ALICE], { agent: { mediaDirs: [dir] } }, { agentBackend: agent.backend });
+    const m = await sock.receive(stanza.direct(ALICE, { conversation: "my notes?" }));
+    expect(await inboundRecord(g, m.key.id!)).toMatchObject({ status: "replied" });
+    const sent = sentTo(sock, ALICE).map((s) => s.content);
+    expect(sent[0]).toEqual({ text: "Your notes:" });
+    expect(sent[1]).toMatchObject({ mimetype: "application/pdf", fileName: "notes.pdf" });
+    expect(Buffer.from(sent[1]!.document as Uint8Array).toString()).toBe("%PDF-1.4 notes");
+    expect(sent.length).toBe(2);
+    const refused = g.ctx.ledger.list({ direction: "outbound", status: "skipped", limit: 10 }).find((r) => r.chat === ALICE);
+    expect(refused?.reason).toContain("MEDIA: /etc/hosts: not under any of agent.mediaDirs");
   });
 });
 
