@@ -28,6 +28,8 @@ export interface TurnContextOptions {
  */
 export class TurnContext {
   private readonly lines = new Map<string, GroupLine[]>();
+  /** Each chat's last preparation: a voice note being transcribed holds the chat's next message back, so runs keep arrival order. */
+  private readonly tails = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: TurnContextOptions) {}
 
@@ -54,8 +56,23 @@ export class TurnContext {
     return list.filter((l) => l.ts <= (msg.ts ?? Infinity));
   }
 
-  /** The words and the context block of a message about to run. */
-  async prepare(msg: ChatMessage): Promise<PreparedTurn> {
+  /**
+   * The words and the context block of a message about to run. A chat's messages are
+   * prepared one after another, in the order they came, so a message after a voice note
+   * does not overtake it while it is transcribed (an entry per chat only while one is pending).
+   */
+  prepare(msg: ChatMessage): Promise<PreparedTurn> {
+    const key = `${msg.provider}:${msg.chat}`;
+    const next = (this.tails.get(key) ?? Promise.resolve()).then(() => this.prepareNow(msg));
+    const tail = next.catch(() => {});
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+
+  private async prepareNow(msg: ChatMessage): Promise<PreparedTurn> {
     const groupLines = msg.chatType === "group" ? this.take(msg) : [];
     const context = messageContext({
       provider: msg.provider,

@@ -104,3 +104,34 @@ describe("MEDIA: lines", () => {
     expect(await resolveReplyMedia("relative.png", [dir])).toMatchObject({ refused: expect.stringContaining("must be absolute") });
   });
 });
+
+describe("voice notes (agent.transcribe)", () => {
+  test("a chat's next message waits for the voice note before it, so runs keep arrival order", async () => {
+    let release!: () => void;
+    const slow = new Promise<void>((r) => (release = r));
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch() {
+        await slow;
+        return Response.json({ text: "see you at noon" });
+      },
+    });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "clawdis-voice-"));
+      writeFileSync(join(dir, "v.ogg"), "OggS");
+      const ctx = new TurnContext({ historyLines: () => 0, transcribe: () => ({ baseUrl: `http://127.0.0.1:${server.port}/v1`, model: "m" }), log });
+      const base = { provider: "telegram" as const, chat: "9", chatType: "private" as const, sender: "9", senderNames: [], ts: at };
+      const order: string[] = [];
+      const voice = ctx.prepare({ ...base, messageId: "9:1", text: "", media: [{ kind: "audio", mime: "audio/ogg", bytes: 4, path: join(dir, "v.ogg") }] }).then((t) => order.push(t.message));
+      const text = ctx.prepare({ ...base, messageId: "9:2", text: "and bring snacks" }).then((t) => order.push(t.message));
+      await Bun.sleep(50);
+      expect(order).toEqual([]);
+      release();
+      await Promise.all([voice, text]);
+      expect(order).toEqual(["[voice] see you at noon", "and bring snacks"]);
+    } finally {
+      server.stop(true);
+    }
+  });
+});
