@@ -135,3 +135,19 @@ describe("voice notes (agent.transcribe)", () => {
     }
   });
 });
+
+describe("the openai backend and agent.inboundHeader", () => {
+  test("on (default): the block comes before the words; off: the words alone", async () => {
+    const { startFakeOpenAi } = await import("../helpers/fake-openai.ts");
+    const { openAiBackend } = await import("../../src/agent/backends/openai.ts");
+    const fake = startFakeOpenAi(() => "ok");
+    try {
+      const turn = { runId: "r", message: "what now?", sessionId: "s", history: [], context: "[From Ann (id 1) · private chat on Telegram · t]" };
+      await openAiBackend({ baseUrl: fake.url, model: "good", log }).run(turn, () => {}, new AbortController().signal);
+      await openAiBackend({ baseUrl: fake.url, model: "good", log, inboundHeader: false }).run(turn, () => {}, new AbortController().signal);
+      expect(fake.requests.map((r) => r.body.messages.at(-1).content)).toEqual(["[From Ann (id 1) · private chat on Telegram · t]\nwhat now?", "what now?"]);
+    } finally {
+      fake.stop();
+    }
+  });
+});
