@@ -39,7 +39,7 @@ const NETWORK = { telegram: "Telegram", whatsapp: "WhatsApp" } as const;
 export function senderLabel(f: Pick<MessageFacts, "provider" | "sender" | "senderName" | "senderNames">): string {
   const phone = f.senderNames.find((n) => n.startsWith("+"));
   const id = f.provider === "whatsapp" ? (phone ?? f.sender.split("@")[0]!) : f.sender;
-  return f.senderName ? `${f.senderName} (id ${id})` : `id ${id}`;
+  return f.senderName ? `${f.senderName}, id ${id}` : `id ${id}`;
 }
 
 const clip = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s);

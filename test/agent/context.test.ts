@@ -15,7 +15,7 @@ const at = Date.UTC(2026, 11, 7, 9, 30, 0);
 describe("the context block", () => {
   test("private: name and id, network, time", () => {
     expect(messageContext({ provider: "telegram", chatType: "private", chat: "42", sender: "42", senderName: "Ann (@ann)", senderNames: ["@ann"], ts: at })).toBe(
-      "[From Ann (@ann) (id 42) · private chat on Telegram · 2026-12-07T09:30:00Z]",
+      "[From Ann (@ann), id 42 · private chat on Telegram · 2026-12-07T09:30:00Z]",
     );
   });
 

@@ -104,7 +104,7 @@ describe("What the agent is told (§4)", () => {
     answer = "hi";
     await ask("hello there");
     const content = lastUserMessage();
-    expect(content).toMatch(/^\[From A \(@alice\) \(id 4242\) · private chat on Telegram · \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]\nhello there$/);
+    expect(content).toMatch(/^\[From A \(@alice\), id 4242 · private chat on Telegram · \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\]\nhello there$/);
   });
 
   test("a reply to a quoted message carries the quote and its author's name", async () => {
