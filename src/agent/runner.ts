@@ -13,6 +13,8 @@ export interface RunRequest {
   timeoutMs: number;
   /** Files that came with a chat message (issue 16 §5), handed to the backend. */
   media?: InboundMedia[];
+  /** What the agent is told about a chat message besides its words (src/agent/context.ts). */
+  context?: string;
   /**
    * The run does not execute (and emits nothing) before this settles: the caller's
    * acknowledgement goes out first, however long its own bookkeeping takes.
@@ -258,6 +260,7 @@ export class AgentRunner {
         ...(req.to !== undefined ? { to: req.to } : {}),
         ...(req.thinking !== undefined ? { thinking: req.thinking } : {}),
         ...(req.media?.length ? { media: req.media } : {}),
+        ...(req.context ? { context: req.context } : {}),
       };
       const result = await Promise.race([this.deps.backend.run(turn, emit, signal), aborted]);
       if (signal.aborted) throw signal.reason;

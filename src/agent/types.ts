@@ -11,6 +11,8 @@ export interface AgentTurn {
   thinking?: string;
   /** Files that came with the chat message: `{kind, mime, bytes, path}` (saved under `<state>/media/inbound/`). */
   media?: InboundMedia[];
+  /** Who wrote, in which chat, when, what they replied to, earlier group lines (src/agent/context.ts); chat messages only. */
+  context?: string;
   /** Earlier turns of this session, oldest first (bounded by `agent.historyTurns`). */
   history: Turn[];
   /** The conversation: its id (changes with `/new`) and whether this is its first turn. */

@@ -56,9 +56,14 @@ const Groups = v.optional(
     requireMention: v.optional(v.boolean(), true),
     /** Who in an allowed group may start a run (unset: the private `allowFrom` unless empty or "*", else anyone). */
     allowFrom: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+    /** Lines written in a group since the bot last answered there, given to the agent with the next question (memory only). */
+    historyLines: v.optional(int(0, 200), 20),
   }),
   {},
 );
+
+/** How an agent's reply is written for a chat network. */
+const ChatFormat = v.optional(v.picklist(["markdown", "plain"]), "markdown");
 
 /** One send queue per provider: a gap per chat, a cap per minute, random extra delay. */
 const pacing = (perChatMinIntervalMs: number, perMinute: number, jitterMs: number) =>
@@ -88,6 +93,8 @@ export const ConfigSchema = v.strictObject({
       pacing: pacing(0, 1_200, 0),
       /** Show "typing…" (sendChatAction) in a chat while its run works. */
       typing: v.optional(v.boolean(), true),
+      /** The agent's Markdown as Telegram HTML ("markdown"), or sent as written ("plain"). */
+      format: ChatFormat,
     }),
     {},
   ),
@@ -109,6 +116,8 @@ export const ConfigSchema = v.strictObject({
       pacing: pacing(1_000, 20, 500),
       /** Show "composing…" in a chat while its run works ("paused" at the end). */
       typing: v.optional(v.boolean(), true),
+      /** The agent's Markdown in WhatsApp's markup ("markdown"), or sent as written ("plain"). */
+      format: ChatFormat,
       /** Longer messages go out as several, split at paragraph/line/sentence/word boundaries. */
       maxMessageChars: v.optional(int(256, 65_536), 4_096),
       /** Link WhatsApp at start-up when credentials exist (default true). */
@@ -175,6 +184,18 @@ export const ConfigSchema = v.strictObject({
       commandFirstTurn: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
       /** "history-json": the session's last `historyTurns` turns and the new message as JSON on the child's stdin. */
       commandInput: v.optional(v.picklist(["none", "history-json"]), "none"),
+      /** Tell the agent who wrote, in which chat, when (openai: in the user message; command: `{{context}}`). */
+      inboundHeader: v.optional(v.boolean(), true),
+      /** Folders whose files a reply's `MEDIA: <path>` line may send; none by default (paths refused). */
+      mediaDirs: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
+      /** An OpenAI-compatible `/audio/transcriptions` endpoint: voice notes reach the agent as `[voice] <text>`. */
+      transcribe: v.optional(
+        v.strictObject({
+          baseUrl: v.pipe(v.string(), v.url()),
+          model: v.optional(v.pipe(v.string(), v.minLength(1)), "whisper-1"),
+          apiKeyEnv: v.optional(v.pipe(v.string(), v.minLength(1)), "OPENAI_API_KEY"),
+        }),
+      ),
     }),
     {},
   ),

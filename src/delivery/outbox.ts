@@ -11,6 +11,10 @@ export interface OutboxEntry {
   provider: ProviderName;
   to: string;
   mediaUrl?: string;
+  /** A file on disk (an agent's `MEDIA:` path, checked against `agent.mediaDirs`). */
+  mediaPath?: string;
+  /** The parts are Telegram HTML (an agent's reply rendered from Markdown). */
+  html?: boolean;
   /** The provider's id of the message this send answers; the first part replies to it. */
   replyTo?: string;
   /** The message as it goes out (one part, or the split of a long one). */

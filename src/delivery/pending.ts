@@ -2,6 +2,7 @@ import type { GatewayError, LedgerRecord, SendResult } from "../protocol/index.t
 import type { Provider } from "../providers/index.ts";
 import type { OutboxEntry } from "./outbox.ts";
 import type { PacedJob, PacingQueue } from "./pacing.ts";
+import { telegramPart } from "./format/index.ts";
 import { explain, interruptedError, partKey, resultOf } from "./records.ts";
 import type { SendLedger } from "./types.ts";
 
@@ -98,10 +99,10 @@ export class PendingSend {
     }
     const rec = await ledger.update(this.recs[i - 1]!.id, { status: "sending" });
     try {
-      const media = i === 1 && this.entry.mediaUrl ? { mediaUrl: this.entry.mediaUrl } : {};
+      const media = i === 1 && this.entry.mediaUrl ? { mediaUrl: this.entry.mediaUrl } : i === 1 && this.entry.mediaPath ? { mediaPath: this.entry.mediaPath } : {};
       const reply = i === 1 && this.entry.replyTo ? { replyTo: this.entry.replyTo } : {};
       const { to, parts, key, provider: name } = this.entry;
-      const res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media, ...reply });
+      const res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media, ...reply, ...(this.entry.html ? telegramPart(parts[i - 1]!) : {}) });
       this.recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
       this.deps.sent(this.recs[i - 1]!.updatedAt);
     } catch (err) {

@@ -1,8 +1,10 @@
-import { GatewayError, type AgentFinal, type AgentParams, type LedgerRecord, type ProviderName, type SendParams, type SendResult } from "../protocol/index.ts";
-import type { Provider, ProviderSendParams } from "../providers/index.ts";
+import { GatewayError, type AgentFinal, type AgentParams, type LedgerRecord, type ProviderName, type SendResult } from "../protocol/index.ts";
+import type { Provider } from "../providers/index.ts";
 import { Outbox, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
 import { PendingSend } from "./pending.ts";
+import { renderReply } from "./format/index.ts";
+import { sendReply, type DeliverySend } from "./reply.ts";
 import { explain, interrupted, interruptedError, partKey, resultOf, settledByLedger } from "./records.ts";
 import { splitMessage, splitWithCaption } from "./split.ts";
 import { live, type DeliveryOptions } from "./types.ts";
@@ -48,7 +50,7 @@ export class Delivery {
   }
 
   /** Send once per `idempotencyKey`; a repeat joins the first or is answered from the ledger. */
-  send(params: ProviderSendParams): Promise<SendResult> {
+  send(params: DeliverySend): Promise<SendResult> {
     const key = params.idempotencyKey;
     const joined = this.inflight.get(key);
     if (joined) return joined;
@@ -83,13 +85,9 @@ export class Delivery {
       return { ...final, delivery: { ok: false, error: { code: "INVALID_REQUEST", message: "the agent's reply was empty: nothing was sent" } } };
     }
     try {
-      const sent = await this.send({
-        to: params.to,
-        message: final.summary,
-        idempotencyKey: `${params.idempotencyKey}:deliver`,
-        ...(via ? { provider: via } : {}),
-        ...(replyTo ? { replyTo } : {}),
-      });
+      const base = { to: params.to, idempotencyKey: `${params.idempotencyKey}:deliver`, ...(via ? { provider: via } : {}), ...(replyTo ? { replyTo } : {}) };
+      // Markdown rendered per network; `MEDIA:` lines become files (src/delivery/reply.ts).
+      const sent = await sendReply({ send: (p) => this.send(p), ledger: this.opts.ledger, mediaDirs: live(this.opts.mediaDirs ?? []) }, base, final.summary);
       return { ...final, delivery: { ok: true, provider: sent.provider, messageId: sent.messageId } };
     } catch (err) {
       const error = err instanceof GatewayError ? err.toShape() : { code: "UNAVAILABLE" as const, message: (err as Error).message };
@@ -159,7 +157,7 @@ export class Delivery {
     return p;
   }
 
-  private async sendOnce(params: ProviderSendParams): Promise<SendResult> {
+  private async sendOnce(params: DeliverySend): Promise<SendResult> {
     const key = params.idempotencyKey;
     const prior = this.opts.ledger.byIdempotencyKey(key);
     const settled = prior && settledByLedger(this.opts.ledger, key, prior).result;
@@ -184,6 +182,8 @@ export class Delivery {
       provider: provider.name,
       to: params.to,
       ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
+      ...(params.mediaPath ? { mediaPath: params.mediaPath } : {}),
+      ...(this.rendered(params, provider.name) && provider.name === "telegram" ? { html: true } : {}),
       ...(params.replyTo ? { replyTo: params.replyTo } : {}),
       // A retry of a send that failed part-way reuses its parts: parts are matched by index.
       parts: (prior && this.outbox.get(key)?.parts) || this.split(params, provider.name),
@@ -192,9 +192,15 @@ export class Delivery {
     return this.dispatch(entry, true);
   }
 
-  private split(params: SendParams, provider: ProviderName): string[] {
+  /** An agent's reply to a network whose `format` is markdown: rendered for it. */
+  private rendered(params: DeliverySend, provider: ProviderName): boolean {
+    return params.markdown === true && (this.opts.format ? live(this.opts.format)[provider] : "markdown") === "markdown";
+  }
+
+  private split(params: DeliverySend, provider: ProviderName): string[] {
     const limit = live(this.opts.maxChars)[provider];
     const caption = this.opts.captionChars?.[provider];
+    if (this.rendered(params, provider)) return renderReply(provider, params.message, limit, params.mediaUrl || params.mediaPath ? Math.min(caption ?? limit, limit) : limit);
     return params.mediaUrl && caption !== undefined && caption < limit
       ? splitWithCaption(params.message, limit, caption)
       : splitMessage(params.message, limit);

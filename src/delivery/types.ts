@@ -34,4 +34,8 @@ export interface DeliveryOptions {
   /** A send still queued this long after it was made (the gateway was down) is dropped at start-up (default 24 h). */
   maxQueuedAgeMs?: number;
   now?: () => number;
+  /** `<provider>.format` in force: an agent's reply is rendered from Markdown (default) or sent as written. */
+  format?: Live<Record<ProviderName, "markdown" | "plain">>;
+  /** `agent.mediaDirs` in force: the folders a reply's `MEDIA:` paths may lie under. */
+  mediaDirs?: Live<readonly string[]>;
 }

@@ -1,6 +1,7 @@
 import type { AgentRunner } from "../agent/runner.ts";
 import type { Config } from "../config/schema.ts";
 import type { Delivery } from "../delivery/index.ts";
+import type { TurnContext } from "../inbound/index.ts";
 import type { InboundGate } from "../inbound/index.ts";
 import type { Logger } from "../log.ts";
 import type { ClientInfo, StateVersion } from "../protocol/index.ts";
@@ -37,6 +38,8 @@ export interface GatewayContext {
   readonly delivery: Delivery;
   /** Inbound policy and the pairing store behind `pairing.*`. */
   readonly gate: InboundGate;
+  /** What the agent is told about each chat message (group lines in memory, voice notes transcribed). */
+  readonly turnContext?: TurnContext;
   /** Every message's record; also send idempotency and inbound de-duplication. */
   readonly ledger: Ledger;
   /** Inbound messages whose run has not ended (kept for a restart). */

@@ -9,8 +9,9 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
     ledger: gw.ledger,
     gate: gw.gate,
     send: (params) => gw.delivery.send(params),
-    startRun: ({ replyTo, media, ...params }, via) =>
-      gw.agentRuns.start(params, { via, ...(replyTo ? { replyTo } : {}), request: media ? { media } : {} }),
+    startRun: ({ replyTo, media, context, ...params }, via) =>
+      gw.agentRuns.start(params, { via, ...(replyTo ? { replyTo } : {}), request: { ...(media ? { media } : {}), ...(context ? { context } : {}) } }),
+    context: gw.turnContext,
     log: gw.log.child("inbound"),
     commands: commandDeps(gw),
     editQueued: (runId, text) => gw.agent.editQueued(runId, text),

@@ -31,7 +31,7 @@ export function reloadApplier(deps: ReloadApplyDeps) {
   return (plan: ReloadPlan, previous: Config): (() => void) => {
     const next = plan.effective;
     const changed = (prefix: string) => plan.applied.some((k) => k === prefix || k.startsWith(`${prefix}.`));
-    const backendKeys = ["agent.backend", "agent.openai", "agent.command", "agent.commandCwd", "agent.commandFirstTurn", "agent.commandInput"];
+    const backendKeys = ["agent.backend", "agent.openai", "agent.command", "agent.commandCwd", "agent.commandFirstTurn", "agent.commandInput", "agent.inboundHeader"];
     const backend: AgentBackend | undefined =
       !deps.fixedBackend && backendKeys.some(changed) ? createBackend(next, deps.log.child("agent")) : undefined;
     return () => {

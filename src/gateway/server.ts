@@ -2,7 +2,8 @@ import { hostname } from "node:os";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
 import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
-import { InboundGate, PairingStore } from "../inbound/index.ts";
+import { InboundGate, PairingStore, TurnContext } from "../inbound/index.ts";
+import { transcribeOptions } from "../agent/transcribe.ts";
 import { InboundMediaStore } from "../media/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
@@ -132,6 +133,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     pacing: () => ({ whatsapp: ctx.config.whatsapp.pacing, telegram: ctx.config.telegram.pacing }),
     maxChars: () => ({ whatsapp: ctx.config.whatsapp.maxMessageChars, telegram: TELEGRAM_MAX_CHARS }),
     captionChars: { telegram: TELEGRAM_MAX_CAPTION_CHARS },
+    format: () => ({ whatsapp: ctx.config.whatsapp.format, telegram: ctx.config.telegram.format }),
+    mediaDirs: () => ctx.config.agent.mediaDirs,
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
   });
@@ -166,6 +169,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
     journal,
     ledger,
     inboundPending: new PendingInboundStore(paths.inboundPending),
+    turnContext: new TurnContext({
+      historyLines: (p) => ctx.config[p].groups.historyLines,
+      transcribe: () => transcribeOptions(ctx.config.agent.transcribe),
+      log: log.child("inbound"),
+    }),
     agentRuns: new AgentRuns({
       agent,
       deliver: delivery.deliver.bind(delivery),

@@ -9,6 +9,7 @@ import { takeEdit } from "./edits.ts";
 import type { InboundGate } from "./gate.ts";
 import { pairingReplyText } from "./pairing.ts";
 import { chatSessionId } from "./policy.ts";
+import type { TurnContext } from "./turn-context.ts";
 
 /**
  * What the handler needs of an inbound message: the providers' InboundMessage, where a
@@ -29,7 +30,7 @@ export interface InboundLedger {
 }
 
 /** Parameters of a run started for a chat message: the agent's, plus the message its reply answers (groups). */
-export type ChatRunParams = AgentParams & { replyTo?: string; media?: InboundMedia[] };
+export type ChatRunParams = AgentParams & { replyTo?: string; media?: InboundMedia[]; context?: string };
 
 export interface InboundDeps {
   ledger: InboundLedger;
@@ -50,6 +51,8 @@ export interface InboundDeps {
    * the status it ended with (`replied`, `failed`, or `interrupted` by shutdown: the
    * keeper decides whether to keep it).
    */
+  /** What the agent is told besides the words (sender, chat, quote, group lines; voice notes transcribed). */
+  context?: Pick<TurnContext, "observe" | "prepare">;
   keep?: { add(recordId: string, msg: ChatMessage): Promise<void>; done(recordId: string, status: ChatOutcome): void };
   /** Chat commands (`/new`, `/stop`, `/status`, `/help`), answered by the gateway; absent: plain text. */
   commands?: CommandDeps;
@@ -95,6 +98,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
     if (msg.text.trim() === "" && !msg.media?.length && !msg.fetchMedia && !msg.mediaSkipped) return;
     const decision = await deps.gate.admit({ ...msg, chatType: msg.chatType ?? "private", addressed: msg.addressed ?? false }, msg.senderName, holdMessage(msg));
     if (decision.action !== "run") {
+      if (decision.action === "skip") deps.context?.observe(msg, decision.reason);
       await skip(decision.reason);
       accepted?.();
       if (decision.action === "pair") {
@@ -153,8 +157,11 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
   };
   let outcome: ChatOutcome = "failed";
   try {
+    const turn = await deps.context?.prepare(msg);
     const params: ChatRunParams = {
-      message: turnText(msg),
+      // A transcribed voice note speaks for itself; otherwise the words, or a placeholder for a file without any.
+      message: turn && turn.message !== msg.text ? turn.message : turnText(msg),
+      ...(turn ? { context: turn.context } : {}),
       to: msg.chat,
       sessionId: chatSessionId(msg),
       deliver: true,

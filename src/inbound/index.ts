@@ -5,3 +5,4 @@ export { chatSessionId, decide, REASONS, senderAllowed, type ChatPolicy, type De
 export { handleChatMessage, inboundRunKey, runChatMessage, type ChatMessage, type ChatRunParams, type InboundDeps, type InboundLedger } from "./handle.ts";
 export { answerCommand, HELP_TEXT, parseCommand, runCommand, type CommandDeps, type CommandName, type StatusFacts } from "./commands.ts";
 export { APPROVED_TEXT, welcomeApproved, type HeldMessage } from "./approved.ts";
+export { TurnContext } from "./turn-context.ts";

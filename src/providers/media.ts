@@ -82,3 +82,35 @@ export async function fetchSendMedia(url: string): Promise<FetchedMedia> {
     throw err;
   }
 }
+
+/** Content types by file extension, for files the agent sends from disk (`MEDIA:` paths). */
+const TYPE_BY_EXT: Record<string, string> = {
+  jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
+  mp4: "video/mp4", mov: "video/quicktime", mp3: "audio/mpeg", ogg: "audio/ogg", m4a: "audio/mp4", wav: "audio/wav",
+  pdf: "application/pdf", zip: "application/zip", json: "application/json", txt: "text/plain", csv: "text/csv", md: "text/markdown",
+};
+
+/**
+ * A file the agent named by path (already checked to lie under `agent.mediaDirs`): read
+ * whole, within the same size cap as a fetched URL; its type from the extension.
+ */
+export async function readSendFile(path: string, maxBytes = MAX_MEDIA_BYTES): Promise<FetchedMedia> {
+  const { readFile, stat } = await import("node:fs/promises");
+  const fileName = path.split(/[\\/]/).pop() || "file";
+  try {
+    const st = await stat(path);
+    if (!st.isFile()) throw new MediaError(`media file ${fileName}: not a regular file`);
+    if (st.size > maxBytes) throw new MediaError(`media file ${fileName}: ${st.size} bytes is over the ${maxBytes}-byte limit`);
+    const contentType = TYPE_BY_EXT[fileName.split(".").pop()?.toLowerCase() ?? ""] ?? "application/octet-stream";
+    return { data: new Uint8Array(await readFile(path)), contentType, kind: mediaKind(contentType), fileName };
+  } catch (err) {
+    const message = err instanceof MediaError ? err.message : `media file ${fileName}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    throw new GatewayError("INVALID_REQUEST", message, { details: { field: "mediaPath" } });
+  }
+}
+
+/** The file of a send: a path the gateway vetted (`mediaPath`), or a URL fetched by its rules (`mediaUrl`); undefined for a text. */
+export function sendMedia(params: { mediaUrl?: string | undefined; mediaPath?: string | undefined }): Promise<FetchedMedia> | undefined {
+  if (params.mediaPath) return readSendFile(params.mediaPath);
+  return params.mediaUrl ? fetchSendMedia(params.mediaUrl) : undefined;
+}

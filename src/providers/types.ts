@@ -50,6 +50,10 @@ export interface InboundMessage {
   self?: boolean;
   /** Delivered late, from the provider's offline queue (WhatsApp `append` after a reconnect). */
   offline?: boolean;
+  /** The message this one replies to: its text (at most 500 characters) and who wrote it. */
+  quote?: { text: string; author?: string };
+  /** A group's name, when the provider knows it. */
+  chatTitle?: string;
   /** The provider never answers this kind of chat (status, broadcast list, channel); the reason is ledgered. */
   refused?: string;
 }
@@ -58,6 +62,11 @@ export interface InboundMessage {
 export type ProviderSendParams = SendParams & {
   /** The provider's id of the message this one replies to (Telegram reply_parameters, WhatsApp quoted). */
   replyTo?: string;
+  /** A file on disk to send (an agent's `MEDIA:` path, vetted against `agent.mediaDirs` by delivery). */
+  mediaPath?: string;
+  /** The message is Telegram HTML; `plain` is what to send instead, once, if Telegram cannot parse it. */
+  parseMode?: "HTML";
+  plain?: string;
 };
 
 /** What the gateway hands a provider when it builds one. Providers never import the gateway. */

@@ -222,9 +222,19 @@ describe("chat with the agent", () => {
       '<p>[x](javascript:alert(1)) [y](data:text/html,hi) <a rel="noopener noreferrer nofollow" target="_blank" href="http://a.example/p?q=1&amp;r=2">z</a></p>',
     );
     expect(await render("see https://example.com/x.")).toBe('<p>see <a rel="noopener noreferrer nofollow" target="_blank" href="https://example.com/x">https://example.com/x</a>.</p>');
-    expect(await render('<b onclick="x()">&amp;</b>')).toBe("<p>&lt;b onclick=\"x()\"&gt;&amp;amp;&lt;/b&gt;</p>");
+    // Tags stay text; an entity is its character, as CommonMark says.
+    expect(await render('<b onclick="x()">&amp;</b>')).toBe("<p>&lt;b onclick=\"x()\"&gt;&amp;&lt;/b&gt;</p>");
     // A fence still streaming (not closed yet) already shows as code.
     expect(await render("a\n```\npartial")).toBe("<p>a</p><pre><code>partial</code></pre>");
+  });
+
+  test("a list right after a paragraph line is a list (issue 23 §6: CommonMark, by marked's lexer)", async () => {
+    const reply = await chat(page, "Three things:\n- pack **light**\n- leave at 6\n1. first\n2. second");
+    expect(await reply.locator(".body p").first().textContent()).toBe("Three things:");
+    expect(await reply.locator(".body ul > li").allTextContents()).toEqual(["pack light", "leave at 6"]);
+    expect(await reply.locator(".body ul strong").textContent()).toBe("light");
+    expect(await reply.locator(".body ol > li").allTextContents()).toEqual(["first", "second"]);
+    expect(await reply.locator(".body").textContent()).not.toContain("- ");
   });
 
   test("the health badge shows WhatsApp, Telegram and the agent backend", async () => {

@@ -29,6 +29,8 @@ export interface FakeBotApi {
   pollRateLimits: { count: number; retryAfter: number };
   /** The next getUpdates calls never answer (until the client gives up). */
   stalledPolls: number;
+  /** The next sends with a `parse_mode` are refused 400 "can't parse entities", as Telegram refuses bad markup. */
+  parseErrors: number;
   /** The bot itself, as getMe answers. */
   me: { id: number; username: string };
   /** Store a file the way Telegram keeps uploads: returns its file_id (getFile + `/file/bot<token>/<path>` serve it). */
@@ -56,6 +58,7 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
     rateLimits: { count: 0, retryAfter: 1 },
     pollRateLimits: { count: 0, retryAfter: 1 },
     stalledPolls: 0,
+    parseErrors: 0,
     me: { id: 1, username: "clawdis_test_bot" },
     downloads: [] as string[],
     addFile(data: Uint8Array, path = `photos/file_${stored.size}.jpg`) {
@@ -186,6 +189,10 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
             }
             if (String(params.chat_id) === "400") {
               return Response.json({ ok: false, error_code: 400, description: "Bad Request: chat not found" }, { status: 400 });
+            }
+            if (params.parse_mode && state.parseErrors > 0) {
+              state.parseErrors -= 1;
+              return Response.json({ ok: false, error_code: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0" }, { status: 400 });
             }
             if (state.rateLimits.count > 0) {
               state.rateLimits.count -= 1;

@@ -34,7 +34,8 @@ describe("WhatsApp groups (§2)", () => {
     const byPn = await sock.receive(stanza.group(GROUP, ALICE, mention("@15559990000 hi", [ME_PN])));
     expect(await inboundRecord(g, byPn.key.id!)).toMatchObject({ status: "replied", chat: GROUP });
     const reply = sentTo(sock, GROUP)[0]!;
-    expect(reply.content).toEqual({ text: "re: @15559990000 hi" });
+    // The mention reads as the account's name (issue 23 §4), not its digits.
+    expect(reply.content).toEqual({ text: "re: @Test Phone hi" });
     // The reply quotes the triggering message (Baileys needs the whole WAMessage for that).
     expect(reply.options?.quoted?.key.id).toBe(byPn.key.id);
 

@@ -19,15 +19,17 @@ const FIELDS = {
   sessionUuid: (t: AgentTurn) => sessionUuid(t),
   /** "1" on a conversation's first turn, "0" after. */
   isNewSession: (t: AgentTurn) => (isNew(t) ? "1" : "0"),
+  /** Who wrote, in which chat, when, the quoted message, earlier group lines (src/agent/context.ts); empty outside chats. */
+  context: (t: AgentTurn) => t.context ?? "",
 } as const;
 
 const mediaList = (t: AgentTurn) => (t.media ?? []).map(({ kind, mime, bytes, path }) => ({ kind, mime, bytes, path }));
 const sessionUuid = (t: AgentTurn) => uuidV5(t.session?.id ?? t.sessionId);
 const isNew = (t: AgentTurn) => t.session?.isNew ?? t.history.length === 0;
 
-/** `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}` (empty when absent), `{{media}}`, `{{sessionUuid}}` and `{{isNewSession}}` in one argv entry. */
+/** `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}` (empty when absent), `{{media}}`, `{{sessionUuid}}`, `{{isNewSession}}` and `{{context}}` in one argv entry. */
 export function fillTemplate(arg: string, turn: AgentTurn): string {
-  return arg.replace(/\{\{(message|sessionId|to|thinking|media|sessionUuid|isNewSession)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
+  return arg.replace(/\{\{(message|sessionId|to|thinking|media|sessionUuid|isNewSession|context)\}\}/g, (_m, key: keyof typeof FIELDS) => FIELDS[key](turn));
 }
 
 /** `agent.commandInput: "history-json"`: what the child reads on stdin (one JSON document). */
@@ -39,6 +41,7 @@ export function historyJson(turn: AgentTurn): string {
       { role: "assistant", content: h.assistant },
     ]),
     message: turn.message,
+    context: turn.context ?? "",
     media: mediaList(turn),
   });
 }

@@ -24,6 +24,7 @@ export function createBackend(config: Config, log: Logger, env: Record<string, s
       return openAiBackend({
         baseUrl: a.openai.baseUrl,
         model: a.openai.model,
+        inboundHeader: a.inboundHeader,
         log,
         ...(apiKey ? { apiKey } : {}),
         ...(a.openai.systemPrompt !== undefined ? { systemPrompt: a.openai.systemPrompt } : {}),

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Logger } from "../../log.ts";
 import { THINKING_LEVELS, type InboundMedia } from "../../protocol/index.ts";
+import { withContext } from "../context.ts";
 import type { AgentBackend } from "../types.ts";
 
 type Part = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
@@ -27,6 +28,8 @@ export interface OpenAiOptions {
   apiKey?: string;
   systemPrompt?: string;
   temperature?: number;
+  /** `agent.inboundHeader`: a chat message's context block goes before its words (default on). */
+  inboundHeader?: boolean;
   log: Logger;
 }
 
@@ -67,7 +70,8 @@ export function openAiBackend(opts: OpenAiOptions): AgentBackend {
       const messages: { role: string; content: string | Part[] }[] = [];
       if (opts.systemPrompt) messages.push({ role: "system", content: opts.systemPrompt });
       for (const t of turn.history) messages.push({ role: "user", content: t.user }, { role: "assistant", content: t.assistant });
-      messages.push({ role: "user", content: await userContent(turn.message, turn.media) });
+      const text = opts.inboundHeader === false ? turn.message : withContext(turn.message, turn.context);
+      messages.push({ role: "user", content: await userContent(text, turn.media) });
       const effort = reasoningEffort(turn.thinking);
       const res = await fetch(url, {
         method: "POST",

@@ -121,7 +121,20 @@ export function toInbound(
     addressed: group ? addressedToBot(m, me) : true,
     ...(fetchMedia ? { fetchMedia } : {}),
     ...(label ? { mediaLabel: label } : {}),
+    ...(group && m.chat.title ? { chatTitle: m.chat.title } : {}),
+    ...quoteOf(m),
   };
+}
+
+/** What a reply quotes: Telegram's own quote (a selected part), else the replied-to message's text or caption; and its author. */
+function quoteOf(m: Message): Pick<InboundMessage, "quote"> {
+  const r = m.reply_to_message;
+  const text = m.quote?.text ?? r?.text ?? r?.caption ?? (r ? "[media]" : undefined);
+  if (text === undefined) return {};
+  const origin = m.external_reply?.origin;
+  const from = r?.from ?? (origin?.type === "user" ? origin.sender_user : undefined);
+  const author = from ? [from.first_name, from.last_name].filter(Boolean).join(" ") + (from.username ? ` (@${from.username})` : "") : undefined;
+  return { quote: { text: text.slice(0, 500), ...(author ? { author } : {}) } };
 }
 
 /** The Telegram message id inside our `<chat>:<message_id>` inbound id. */

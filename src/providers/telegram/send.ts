@@ -1,7 +1,7 @@
 import { GrammyError, InputFile, type Api } from "grammy";
 import type { Logger } from "../../log.ts";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
-import { fetchSendMedia, type FetchedMedia } from "../media.ts";
+import { sendMedia, type FetchedMedia } from "../media.ts";
 import type { ProviderSendParams } from "../types.ts";
 import { telegramMessageId } from "./inbound.ts";
 
@@ -46,22 +46,25 @@ function mediaMethod(media: FetchedMedia): "sendPhoto" | "sendAnimation" | "send
  * out if it was deleted). 429 retry_after is honoured up to a bound; refusals are typed.
  */
 export async function sendTelegram(api: Api, params: ProviderSendParams, log: Logger): Promise<SendResult> {
-  const media = params.mediaUrl ? await fetchSendMedia(params.mediaUrl) : undefined;
+  const media = await sendMedia(params);
   const { chat, thread } = parseChat(params.to);
   const replyId = params.replyTo ? telegramMessageId(params.replyTo) : undefined;
   const where = {
     ...(thread !== undefined ? { message_thread_id: thread } : {}),
     ...(replyId !== undefined ? { reply_parameters: { message_id: replyId, allow_sending_without_reply: true } } : {}),
   };
+  // Telegram HTML; a refusal to parse it falls back, once, to the plain words.
+  let text = params.message;
+  let mode = params.parseMode ? { parse_mode: params.parseMode } : {};
   for (let attempt = 1; ; attempt++) {
     try {
       let sent: { message_id: number };
       if (media) {
         const file = new InputFile(media.data, media.fileName);
-        const extra = { ...where, ...(params.message ? { caption: params.message } : {}) };
+        const extra = { ...where, ...(text ? { caption: text, ...mode } : {}) };
         sent = await api[mediaMethod(media)](chat, file, extra);
       } else {
-        sent = await api.sendMessage(chat, params.message, where);
+        sent = await api.sendMessage(chat, text, { ...where, ...mode });
       }
       return { provider: "telegram", to: params.to, messageId: String(sent.message_id), ts: Date.now() };
     } catch (err) {
@@ -76,6 +79,12 @@ export async function sendTelegram(api: Api, params: ProviderSendParams, log: Lo
           retryable: true,
           retryAfterMs: wait * 1000,
         });
+      }
+      if (err instanceof GrammyError && err.error_code === 400 && "parse_mode" in mode && params.plain !== undefined && /can't parse entities/i.test(err.description)) {
+        log.warn("telegram: the reply's HTML was refused; sending it once as plain text", { error: err.description });
+        text = params.plain;
+        mode = {};
+        continue;
       }
       if (err instanceof GrammyError) {
         throw new GatewayError(err.error_code >= 500 ? "UNAVAILABLE" : "INVALID_REQUEST", `telegram refused the send: ${err.error_code} ${err.description}`, {

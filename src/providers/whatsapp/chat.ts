@@ -4,6 +4,7 @@ import { takeMedia, type InboundMediaSink, type MediaCandidate } from "../../med
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
 import type { InboundMessage, ProviderSendParams } from "../types.ts";
 import { toInbound, type WaMe } from "./inbound.ts";
+import type { WaNames } from "./names.ts";
 import { messageContent, type RecentInbound, type RecentSent, type RegisteredCache } from "./outbox.ts";
 import { toJid, type WaSocketLike } from "./socket.ts";
 
@@ -85,12 +86,15 @@ export async function readInbound(
   me: WaMe,
   media: { sink: InboundMediaSink; download: WaDownload; timeoutMs?: number } | undefined,
   log: Logger,
+  names?: WaNames,
 ): Promise<InboundMessage | null> {
   const pnForLid = async (lid: string) => {
     const pn = await sock.signalRepository?.lidMapping.getPNForLID(lid);
     return pn ? jidNormalizedUser(pn) : null;
   };
-  const msg = await toInbound(m, type, pnForLid, me);
+  names?.learn([me.id, me.lid], me.name);
+  names?.learn([m.key.participant || m.key.remoteJid, m.key.participantAlt, m.key.remoteJidAlt], m.pushName);
+  const msg = await toInbound(m, type, pnForLid, me, names ? (j) => names.get(j) : undefined);
   if (!msg) return null;
   const file = media && !msg.refused ? waMediaCandidate(m, media.download) : undefined;
   if (file) {

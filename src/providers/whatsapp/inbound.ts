@@ -13,6 +13,7 @@ import {
 } from "@whiskeysockets/baileys";
 import { mediaLabel } from "../../media/label.ts";
 import type { InboundMessage } from "../types.ts";
+import { mentionsAsNames } from "./names.ts";
 
 /** Finds the phone number behind a LID through the socket's LID mapping store. */
 export type PnForLid = (lid: string) => Promise<string | null | undefined>;
@@ -22,7 +23,7 @@ export type PnForLid = (lid: string) => Promise<string | null | undefined>;
  * first unwraps disappearing-chat (`ephemeralMessage`), view-once and
  * `documentWithCaptionMessage` wrappers; then plain text, extended text or a media caption.
  */
-function messageText(m: WAMessage): string | null {
+function messageText(m: Pick<WAMessage, "message">): string | null {
   return contentText(normalizeMessageContent(m.message));
 }
 
@@ -42,6 +43,21 @@ function contentText(c: proto.IMessage | null | undefined): string | null {
 export interface WaMe {
   id?: string | null;
   lid?: string | null;
+  name?: string | null;
+}
+
+/** Names by JID (src/providers/whatsapp/names.ts), for mentions and quotes. */
+export type NameOf = (jid: string) => string | undefined;
+
+/** The quoted message's text (first 500 characters) and author, and the text with mentions as names. */
+function readable(m: WAMessage, text: string, nameOf: NameOf): Pick<InboundMessage, "quote" | "text"> {
+  const ctx = contextInfo(m);
+  if (!ctx) return { text };
+  const out = { text: mentionsAsNames(text, ctx.mentionedJid ?? [], nameOf) };
+  if (!ctx.quotedMessage) return out;
+  const quoted = messageText({ message: ctx.quotedMessage }) ?? "[media]";
+  const author = ctx.participant ? (nameOf(ctx.participant) ?? (isPnUser(ctx.participant) ? phoneOf(ctx.participant) : undefined)) : undefined;
+  return { ...out, quote: { text: quoted.slice(0, 500), ...(author ? { author } : {}) } };
 }
 
 /** The `contextInfo` of a message's content (mentions, the quoted message), wherever the kind puts it. */
@@ -100,7 +116,7 @@ const phoneOf = (pnJid: string) => `+${jidNormalizedUser(pnJid).split("@")[0]}`;
  * be a LID (`…@lid`); the phone JID is then in `remoteJidAlt` / `participantAlt`, else in
  * the socket's LID mapping. Replies always go to `remoteJid`, the chat itself.
  */
-export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnForLid, me: WaMe = {}): Promise<InboundMessage | null> {
+export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnForLid, me: WaMe = {}, nameOf: NameOf = () => undefined): Promise<InboundMessage | null> {
   const { key } = m;
   // The owner's own messages are input only in their own chat ("Message yourself").
   const self = !!key.fromMe && !!key.remoteJid && isSelfChat(key.remoteJid, me);
@@ -125,7 +141,7 @@ export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnFo
     sender: pn ? jidNormalizedUser(pn) : jidNormalizedUser(sender),
     senderNames: names,
     messageId: key.id,
-    text: text ?? "",
+    ...readable(m, text ?? "", nameOf),
     ts: Number(m.messageTimestamp ?? 0) * 1000 || Date.now(),
     chatType: group ? "group" : "private",
     addressed: group ? addressedToMe(m, me) : true,

@@ -7,6 +7,7 @@ import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { WhatsAppAuthStore } from "./auth-store.ts";
 import { defaultDownload, readInbound, sendWa } from "./chat.ts";
+import { WaNames } from "./names.ts";
 import { WhatsAppLogin, type LoginListener } from "./login.ts";
 import { KEEP_ALIVE_INTERVAL_MS, type WhatsAppOptions } from "./options.ts";
 import { RecentInbound, RecentSent, RegisteredCache } from "./outbox.ts";
@@ -43,6 +44,7 @@ export class WhatsAppProvider implements Provider {
   private readonly recentInbound = new RecentInbound();
   /** Ids this gateway sent (kept across restarts): never taken as input when WhatsApp shows them back. */
   private readonly sentIds: SentIds;
+  private readonly names = new WaNames();
   private readonly typingChats: TypingChats;
   private lastInboundAt: number | undefined;
   /** `lastInboundAt` reaches health on arrival, at most once a second. */
@@ -192,7 +194,7 @@ export class WhatsAppProvider implements Provider {
     try {
       const timeout = this.opts.mediaTimeoutMs !== undefined ? { timeoutMs: this.opts.mediaTimeoutMs } : {};
       const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload, ...timeout } : undefined;
-      const msg = await readInbound(sock, m, type, this.creds.me ?? {}, media, this.deps.log);
+      const msg = await readInbound(sock, m, type, this.creds.me ?? {}, media, this.deps.log, this.names);
       if (!msg || this.sock !== sock) return;
       this.recentInbound.add(m);
       this.lastInboundAt = Date.now();

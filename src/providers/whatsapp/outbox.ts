@@ -1,9 +1,9 @@
 import type { proto, WAMessage, WAMessageKey } from "@whiskeysockets/baileys";
 import type { SendParams } from "../../protocol/index.ts";
-import { fetchSendMedia } from "../media.ts";
+import { sendMedia } from "../media.ts";
 
 /** A map that forgets its oldest entries past `max` and anything older than `ttlMs`. */
-class BoundedCache<V> {
+export class BoundedCache<V> {
   private readonly items = new Map<string, { value: V; at: number }>();
   constructor(
     private readonly max: number,
@@ -71,9 +71,9 @@ export class RegisteredCache {
 }
 
 /** The Baileys content for a send: text, or fetched media with the message as caption. */
-export async function messageContent(params: SendParams): Promise<Record<string, unknown>> {
-  if (!params.mediaUrl) return { text: params.message };
-  const media = await fetchSendMedia(params.mediaUrl);
+export async function messageContent(params: SendParams & { mediaPath?: string }): Promise<Record<string, unknown>> {
+  const media = await sendMedia(params);
+  if (!media) return { text: params.message };
   const data = Buffer.from(media.data);
   const caption = params.message || undefined;
   // No thumbnails: the image libraries Baileys would use do not load in the single binary.

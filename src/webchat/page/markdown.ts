@@ -1,10 +1,12 @@
 /// <reference lib="dom" />
 /**
- * Safe markdown for the page: code blocks, inline code, bold, italic, http(s) links,
- * lists, headings as bold, line breaks. It builds elements one by one and puts every piece
- * of input in text nodes, so no input can become markup (the CSP's Trusted Types rule
- * would refuse any `innerHTML` anyway); links accept http: and https: only.
+ * Safe markdown for the page: `marked`'s lexer (CommonMark + GFM, the same parser the
+ * gateway renders chat replies with) gives tokens, and this file turns them into elements
+ * one by one with every piece of input in text nodes, so no input can become markup (the
+ * CSP's Trusted Types rule would refuse any `innerHTML` anyway); links accept http: and
+ * https: only. marked's own HTML output is never used.
  */
+import { Lexer, type Token, type Tokens } from "marked";
 
 /** Attributes to set; `text` sets textContent and `class` the class name. */
 export type Props = Record<string, string> | null | undefined;
@@ -24,9 +26,6 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props, 
   return e;
 }
 
-const INLINE =
-  /`([^`\n]+)`|\*\*(?=\S)([^*\n]+?)\*\*|__(?=\S)([^_\n]+?)__|\*(?=[^\s*])([^*\n]+?)\*|(?<!\w)_(?=[^\s_])([^_\n]+?)_(?!\w)|\[([^\]\n]+)\]\(([^()\s]+)\)|(https?:\/\/[^\s<>"'()[\]]*[^\s<>"'()[\].,;:!?])/g;
-
 function safeUrl(raw: string): string | null {
   try {
     const u = new URL(raw);
@@ -36,96 +35,154 @@ function safeUrl(raw: string): string | null {
   }
 }
 
-function link(url: string, parent: HTMLElement | DocumentFragment): HTMLAnchorElement {
-  const a = h("a", { rel: "noopener noreferrer nofollow", target: "_blank" });
-  a.href = url;
-  parent.append(a);
-  return a;
-}
+/** marked keeps the source's `&amp;`-style entities in text; the page shows the characters. */
+const chars = (s: string) => s.replace(/&(amp|lt|gt|quot|#39);/g, (_e, n: string) => ({ amp: "&", lt: "<", gt: ">", quot: '"', "#39": "'" })[n]!);
 
-function inline(text: string, parent: HTMLElement, depth: number): void {
-  const re = new RegExp(INLINE.source, "g");
-  let last = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    if (m.index > last) parent.append(text.slice(last, m.index));
-    const [whole, code, bold1, bold2, em1, em2, label, href, bare] = m;
-    if (code !== undefined) parent.append(h("code", { text: code }));
-    else if (bold1 !== undefined || bold2 !== undefined) {
-      const b = h("strong");
-      nested((bold1 ?? bold2)!, b, depth);
-      parent.append(b);
-    } else if (em1 !== undefined || em2 !== undefined) {
-      const i = h("em");
-      nested((em1 ?? em2)!, i, depth);
-      parent.append(i);
-    } else if (label !== undefined) {
-      const url = safeUrl(href!);
-      if (url) nested(label, link(url, parent), depth);
-      else parent.append(whole);
-    } else if (bare !== undefined) {
-      const url = safeUrl(bare);
-      if (url) link(url, parent).textContent = bare;
-      else parent.append(bare);
-    }
-    last = re.lastIndex;
-  }
-  if (last < text.length) parent.append(text.slice(last));
-}
-
-function nested(text: string, parent: HTMLElement, depth: number): void {
-  if (depth >= 3) parent.append(text);
-  else inline(text, parent, depth + 1);
-}
-
-const BULLET = /^\s*[-*+]\s+/;
-const NUMBERED = /^\s*\d+[.)]\s+/;
-
-function blocks(text: string, parent: DocumentFragment): void {
-  for (const raw of text.split(/\n[ \t]*\n/)) {
-    const para = raw.replace(/^\n+|\n+$/g, "");
-    if (!para.trim()) continue;
-    const lines = para.split("\n");
-    if (lines.every((l) => BULLET.test(l)) || lines.every((l) => NUMBERED.test(l))) {
-      const isNum = NUMBERED.test(lines[0]!);
-      const list = h(isNum ? "ol" : "ul");
-      for (const l of lines) {
-        const li = h("li");
-        inline(l.replace(isNum ? NUMBERED : BULLET, ""), li, 0);
-        list.append(li);
+/** Inline tokens into `parent`; nesting is bounded by the lexer's own output. */
+function inline(tokens: readonly Token[] | undefined, parent: HTMLElement): void {
+  for (const t of tokens ?? []) {
+    switch (t.type) {
+      case "strong":
+      case "em":
+      case "del": {
+        const e = h(t.type === "strong" ? "strong" : t.type === "em" ? "em" : "del");
+        inline(t.tokens, e);
+        parent.append(e);
+        break;
       }
-      parent.append(list);
-      continue;
+      case "codespan":
+        parent.append(h("code", { text: chars(t.text) }));
+        break;
+      case "br":
+        parent.append(h("br"));
+        break;
+      case "link":
+      case "image": {
+        const url = safeUrl(t.href);
+        if (!url) {
+          parent.append(t.type === "image" ? t.text : t.raw);
+          break;
+        }
+        const a = h("a", { rel: "noopener noreferrer nofollow", target: "_blank" });
+        a.href = url;
+        if (t.type === "image") a.textContent = t.text || url;
+        else inline(t.tokens, a);
+        parent.append(a);
+        break;
+      }
+      case "text":
+        inlineText(t as Tokens.Text, parent);
+        break;
+      case "escape":
+        parent.append(t.text);
+        break;
+      case "checkbox":
+        parent.append((t as Tokens.Checkbox).checked ? "☑ " : "☐ ");
+        break;
+      default:
+        parent.append(t.raw);
     }
-    const el = h("p");
-    lines.forEach((l, i) => {
-      if (i > 0) el.append(h("br"));
-      const heading = /^#{1,6}\s+(.*)$/.exec(l);
-      if (heading) {
+  }
+}
+
+function inlineText(t: Tokens.Text, parent: HTMLElement): void {
+  if (t.tokens) inline(t.tokens, parent);
+  else textWithBreaks(chars(t.text), parent);
+}
+
+/** A soft line break in the source stays a line break on the page (chat replies are written line by line). */
+function textWithBreaks(text: string, parent: HTMLElement): void {
+  text.split("\n").forEach((line, i) => {
+    if (i > 0) parent.append(h("br"));
+    if (line) parent.append(line);
+  });
+}
+
+function blocks(tokens: readonly Token[], parent: HTMLElement | DocumentFragment): void {
+  for (const t of tokens) {
+    switch (t.type) {
+      case "paragraph": {
+        const p = h("p");
+        inline(t.tokens, p);
+        parent.append(p);
+        break;
+      }
+      case "heading": {
+        // Headings as bold lines: a chat reply has no document outline.
         const s = h("strong");
-        inline(heading[1]!, s, 1);
-        el.append(s);
-      } else inline(l, el, 0);
-    });
-    parent.append(el);
+        inline(t.tokens, s);
+        parent.append(h("p", null, s));
+        break;
+      }
+      case "code": {
+        const c = h("code", { text: t.text });
+        const lang = ((t as Tokens.Code).lang ?? "").split(/\s/)[0];
+        if (lang) c.setAttribute("data-lang", lang);
+        parent.append(h("pre", null, c));
+        break;
+      }
+      case "blockquote": {
+        const q = h("blockquote");
+        blocks(t.tokens ?? [], q);
+        parent.append(q);
+        break;
+      }
+      case "list": {
+        const l = t as Tokens.List;
+        const list = h(l.ordered ? "ol" : "ul");
+        if (l.ordered && typeof l.start === "number" && l.start !== 1) list.setAttribute("start", String(l.start));
+        for (const item of l.items) {
+          const li = h("li");
+          // A tight item's words go straight into the item; its other blocks (a nested list) as blocks.
+          for (const c of item.tokens) {
+            if (c.type === "text") inlineText(c as Tokens.Text, li);
+            else blocks([c], li);
+          }
+          list.append(li);
+        }
+        parent.append(list);
+        break;
+      }
+      case "table": {
+        const tb = t as Tokens.Table;
+        const row = (cells: Tokens.TableCell[], tag: "th" | "td") =>
+          h("tr", null, ...cells.map((c, i) => {
+            const cell = h(tag);
+            if (tb.align[i]) cell.style.textAlign = tb.align[i]!;
+            inline(c.tokens, cell);
+            return cell;
+          }));
+        parent.append(h("table", null, h("thead", null, row(tb.header, "th")), h("tbody", null, ...tb.rows.map((r) => row(r, "td")))));
+        break;
+      }
+      case "text": {
+        const p = h("p");
+        inlineText(t as Tokens.Text, p);
+        parent.append(p);
+        break;
+      }
+      case "hr":
+        parent.append(h("hr"));
+        break;
+      case "html": {
+        // Raw HTML is never markup here: its tags show as text, the Markdown around them still works.
+        const p = h("p");
+        inline(Lexer.lexInline(t.raw.trim(), { gfm: true }), p);
+        parent.append(p);
+        break;
+      }
+      case "space":
+      case "def":
+        break;
+      default:
+        parent.append(h("p", { text: t.raw }));
+    }
   }
 }
 
 /** Replace `target`'s content with `src` rendered (a fence still streaming shows as code). */
 export function renderMarkdown(src: string, target: Element): void {
   const frag = document.createDocumentFragment();
-  src.split("```").forEach((part, i) => {
-    if (i % 2 === 0) return blocks(part, frag);
-    const nl = part.indexOf("\n");
-    let lang = "";
-    let code = part;
-    if (nl >= 0 && /^[\w+#.-]*$/.test(part.slice(0, nl).trim())) {
-      lang = part.slice(0, nl).trim();
-      code = part.slice(nl + 1);
-    }
-    const c = h("code", { text: code.replace(/\n$/, "") });
-    if (lang) c.setAttribute("data-lang", lang);
-    frag.append(h("pre", null, c));
-  });
+  blocks(Lexer.lex(src, { gfm: true }), frag);
   target.replaceChildren(frag);
 }
