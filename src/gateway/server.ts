@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
 import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
-import { InboundGate, PairingStore } from "../inbound/index.ts";
+import { InboundFlow, InboundGate, PairingStore } from "../inbound/index.ts";
 import { InboundMediaStore } from "../media/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
 import { SessionStore } from "../agent/sessions.ts";
@@ -166,6 +166,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     journal,
     ledger,
     inboundPending: new PendingInboundStore(paths.inboundPending),
+    inboundFlow: new InboundFlow(() => ctx.config.inbound),
     agentRuns: new AgentRuns({
       agent,
       deliver: delivery.deliver.bind(delivery),

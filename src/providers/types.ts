@@ -41,12 +41,42 @@ export interface InboundMessage {
    * not (`{mediaSkipped}`); never throws. Called only once the message is let in, so a
    * refused message's file is never downloaded.
    */
-  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string }>;
+  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string; oversized?: MessageExtras["oversized"] }>;
   /** Delivered late, from the provider's offline queue (WhatsApp `append` after a reconnect). */
   offline?: boolean;
   /** The provider never answers this kind of chat (status, broadcast list, channel); the reason is ledgered. */
   refused?: string;
+  /** Issue 21 (inbound): what the message is beyond text and files. See `MessageExtras`. */
+  extras?: MessageExtras;
 }
+
+/**
+ * What a message holds beyond text and files, as the provider read it (issue 21 §4–§8);
+ * the inbound path (src/inbound/) decides what becomes of it.
+ */
+export interface MessageExtras {
+  /** No text or file, but something a person would answer: the agent gets a placeholder. */
+  placeholder?: Placeholder;
+  /** Never a run, never a reply (reaction, edit of an answered message, join/leave, deleted message…): ledgered `skipped` with this kind. */
+  ignored?: string;
+  /** View-once media a linked device cannot open: the chat is told so. */
+  viewOnce?: boolean;
+  /** Items with the same id from one sender in one chat are one turn (Telegram `media_group_id`; WhatsApp photos/videos: `"media"`). */
+  albumId?: string;
+  /** The chat is this (older) group's successor (Telegram supergroup migration): policy and session use the old id. */
+  migratedFrom?: string;
+  /** A file over `media.maxInboundBytes`: what it was (its placeholder says it was not downloaded). */
+  oversized?: { kind: string; name?: string; bytes?: number };
+  /** Set by the inbound path for a late message answered: when it was written (the agent is told). */
+  writtenAt?: number;
+}
+
+/** Content without text or file, described for the agent (src/inbound/placeholders.ts renders it). */
+export type Placeholder =
+  | { kind: "location"; lat: number; lon: number; name?: string; address?: string; live?: boolean }
+  | { kind: "contact"; contacts: { name: string; phone?: string }[] }
+  | { kind: "sticker"; emoji?: string }
+  | { kind: "poll"; question: string; options: string[] };
 
 /** A send as delivery hands it to a provider: the client's params, plus the message a reply answers (groups). */
 export type ProviderSendParams = SendParams & {

@@ -2,6 +2,7 @@ import type { Api } from "grammy";
 import type { Message, MessageEntity } from "grammy/types";
 import { responseSource, takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
 import type { InboundMessage } from "../types.ts";
+import { telegramExtras } from "./kinds.ts";
 
 /** The bot itself, from getMe: mentions and replies are matched against it. */
 export interface BotIdentity {
@@ -11,7 +12,8 @@ export interface BotIdentity {
 
 /**
  * Addressed to the bot: a `mention` entity of its @username (case-insensitive, as
- * Telegram usernames are), a `text_mention` of its user, or a reply to one of its messages.
+ * Telegram usernames are), a `text_mention` of its user, a command addressed to it
+ * (`/ask@<botname> …`, what privacy mode lets through), or a reply to one of its messages.
  */
 export function addressedToBot(m: Message, me: BotIdentity): boolean {
   if (m.reply_to_message?.from?.id === me.id) return true;
@@ -19,7 +21,10 @@ export function addressedToBot(m: Message, me: BotIdentity): boolean {
   const entities: MessageEntity[] = m.entities ?? m.caption_entities ?? [];
   const name = me.username ? `@${me.username.toLowerCase()}` : undefined;
   return entities.some(
-    (e) => (e.type === "mention" && name !== undefined && text.slice(e.offset, e.offset + e.length).toLowerCase() === name) || (e.type === "text_mention" && e.user.id === me.id),
+    (e) =>
+      (e.type === "mention" && name !== undefined && text.slice(e.offset, e.offset + e.length).toLowerCase() === name) ||
+      (e.type === "text_mention" && e.user.id === me.id) ||
+      (e.type === "bot_command" && name !== undefined && text.slice(e.offset, e.offset + e.length).toLowerCase().endsWith(name)),
   );
 }
 
@@ -74,10 +79,12 @@ export function toInbound(
   me: BotIdentity,
   media: { sink: InboundMediaSink; files: FileAccess } | undefined,
   onMediaError: (err: Error) => void,
+  migratedFrom?: string,
 ): InboundMessage | null {
   const text = m.text ?? m.caption ?? "";
   const file = media ? candidate(m) : undefined;
-  if (text === "" && !file) return null;
+  const extras = { ...telegramExtras(m, text !== "" || candidate(m) !== undefined), ...(migratedFrom ? { migratedFrom } : {}) };
+  if (text === "" && !file && !extras.placeholder && !extras.ignored) return null;
   const fetchMedia =
     file && media
       ? () =>
@@ -102,6 +109,7 @@ export function toInbound(
     chatType: group ? "group" : "private",
     addressed: group ? addressedToBot(m, me) : true,
     ...(fetchMedia ? { fetchMedia } : {}),
+    ...(Object.keys(extras).length ? { extras } : {}),
   };
 }
 

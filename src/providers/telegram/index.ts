@@ -7,6 +7,8 @@ import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { toInbound, type BotIdentity } from "./inbound.ts";
+import { TelegramMigrations } from "./migrations.ts";
+import { privacyAdvice } from "./privacy.ts";
 import { parseChat, sendTelegram, sleep } from "./send.ts";
 
 export { sleep } from "./send.ts";
@@ -25,6 +27,8 @@ export interface TelegramOptions {
   sendTimeoutS?: number;
   /** How often "typing…" is renewed while a run works (Telegram shows it ~5 s). */
   typingEveryMs?: number;
+  /** `telegram.groups.policy` is not "disabled": privacy mode then earns a warning. */
+  groupsEnabled?: () => boolean;
 }
 
 const DEFAULT_API_ROOT = "https://api.telegram.org";
@@ -47,6 +51,9 @@ export class TelegramProvider implements Provider {
   private offset: number;
   private connected = false;
   private me: BotIdentity | undefined;
+  /** getMe's `can_read_all_group_messages` is false: in groups the bot sees only commands and replies. */
+  private privacyMode: boolean | undefined;
+  private readonly migrations: TelegramMigrations;
   private lastError: string | undefined;
   private lastInboundAt: number | undefined;
   private watchdogRestarts = 0;
@@ -71,6 +78,7 @@ export class TelegramProvider implements Provider {
     this.sendApi = new Api(opts.botToken, { ...root, timeoutSeconds: opts.sendTimeoutS ?? 60 });
     this.offsetFile = join(deps.stateDir, "telegram", "offset.json");
     this.offset = readJson<{ offset?: number }>(this.offsetFile, {}).offset ?? 0;
+    this.migrations = new TelegramMigrations(join(deps.stateDir, "telegram", "migrations.json"));
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 4_000);
     this.inboundStatus = coalesce(() => this.deps.onStatus(), 1_000);
   }
@@ -91,6 +99,7 @@ export class TelegramProvider implements Provider {
         ...(this.lastError ? { lastError: this.lastError } : {}),
         ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
         ...(this.watchdogRestarts ? { watchdogRestarts: this.watchdogRestarts } : {}),
+        ...(this.privacyMode !== undefined ? { privacyMode: this.privacyMode } : {}),
       },
     };
   }
@@ -153,7 +162,9 @@ export class TelegramProvider implements Provider {
           // Long polling and a webhook exclude each other.
           await this.watched(signal, (s) => this.api.deleteWebhook({ drop_pending_updates: false }, s as never));
           this.me = { id: me.id, ...(me.username ? { username: me.username } : {}) };
+          this.privacyMode = me.can_read_all_group_messages !== true;
           this.deps.log.info(`telegram: polling as @${me.username}`);
+          if (this.privacyMode && this.opts.groupsEnabled?.()) this.deps.log.warn(`telegram: ${privacyAdvice(me.username)}`);
         }
         const updates = await this.watched(signal, (s) =>
           this.api.getUpdates({ offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message"] }, s as never),
@@ -208,8 +219,15 @@ export class TelegramProvider implements Provider {
     const sink = this.deps.media;
     // A download stops with polling, and on its own timeout (takeMedia): a hung one must not hold up polling for ever.
     const files = { api: this.sendApi, apiRoot: this.opts.apiRoot ?? DEFAULT_API_ROOT, token: this.opts.botToken, signal };
-    const msg = toInbound(m, this.me!, sink ? { sink, files } : undefined, (err) =>
-      this.deps.log.warn("telegram: could not download a message's file; the text goes on", { error: err.message }),
+    // A group upgraded to a supergroup: recorded, said once; its new id stands for the old one (issue 21 §8).
+    const advice = await this.migrations.observe(m).catch((err: Error) => `could not record a group migration: ${err.message}`);
+    if (advice) this.deps.log.warn(`telegram: ${advice}`);
+    const msg = toInbound(
+      m,
+      this.me!,
+      sink ? { sink, files } : undefined,
+      (err) => this.deps.log.warn("telegram: could not download a message's file; the text goes on", { error: err.message }),
+      this.migrations.oldIdOf(String(m.chat.id)),
     );
     if (!msg) return;
     this.lastInboundAt = Date.now();

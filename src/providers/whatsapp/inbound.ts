@@ -12,6 +12,7 @@ import {
   type WAMessage,
 } from "@whiskeysockets/baileys";
 import type { InboundMessage } from "../types.ts";
+import { waExtras } from "./kinds.ts";
 
 /** Finds the phone number behind a LID through the socket's LID mapping store. */
 export type PnForLid = (lid: string) => Promise<string | null | undefined>;
@@ -89,7 +90,8 @@ export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnFo
   const { key } = m;
   if (key.fromMe || !key.id || !key.remoteJid) return null;
   const text = messageText(m);
-  if (text === null && !hasMedia(m)) return null;
+  const extras = waExtras(m);
+  if (text === null && !hasMedia(m) && !extras) return null;
   const chat = key.remoteJid;
   const group = isJidGroup(chat) === true;
   const sender = (key.participant || chat) as string;
@@ -113,5 +115,6 @@ export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnFo
     ...(m.pushName ? { senderName: m.pushName } : {}),
     ...(upsertType === "append" ? { offline: true } : {}),
     ...(refused ? { refused } : {}),
+    ...(extras ? { extras } : {}),
   };
 }
