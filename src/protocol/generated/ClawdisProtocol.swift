@@ -4516,6 +4516,7 @@ public struct RecordElement: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let kind: String?
     public let media: [PurpleMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4533,6 +4534,7 @@ public struct RecordElement: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case kind = "kind"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -4546,11 +4548,12 @@ public struct RecordElement: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.kind = kind
         self.media = media
         self.part = part
         self.parts = parts
@@ -4588,6 +4591,7 @@ public extension RecordElement {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        kind: String?? = nil,
         media: [PurpleMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -4605,6 +4609,7 @@ public extension RecordElement {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            kind: kind ?? self.kind,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -4805,6 +4810,7 @@ public struct LedgerGetResultRecord: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let kind: String?
     public let media: [FluffyMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4822,6 +4828,7 @@ public struct LedgerGetResultRecord: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case kind = "kind"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -4835,11 +4842,12 @@ public struct LedgerGetResultRecord: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.kind = kind
         self.media = media
         self.part = part
         self.parts = parts
@@ -4877,6 +4885,7 @@ public extension LedgerGetResultRecord {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        kind: String?? = nil,
         media: [FluffyMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -4894,6 +4903,7 @@ public extension LedgerGetResultRecord {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            kind: kind ?? self.kind,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -4986,6 +4996,7 @@ public struct Related: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let kind: String?
     public let media: [RelatedMedia]?
     public let part: Int?
     public let parts: Int?
@@ -5003,6 +5014,7 @@ public struct Related: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case kind = "kind"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -5016,11 +5028,12 @@ public struct Related: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.kind = kind
         self.media = media
         self.part = part
         self.parts = parts
@@ -5058,6 +5071,7 @@ public extension Related {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        kind: String?? = nil,
         media: [RelatedMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -5075,6 +5089,7 @@ public extension Related {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            kind: kind ?? self.kind,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
