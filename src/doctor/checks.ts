@@ -8,6 +8,7 @@ import type { StatePaths } from "../paths.ts";
 import { sessionKeyPath } from "../webchat/session-key.ts";
 import { configOrDefaults, fail, ok, warn, type DoctorContext, type Finding } from "./finding.ts";
 import { checkAgent, checkPort, checkTelegram } from "./network.ts";
+import { checkTelegramGroups } from "./telegram-groups.ts";
 
 export type { DoctorContext, Finding, Status } from "./finding.ts";
 
@@ -215,6 +216,7 @@ export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
     checkTokenSource(ctx, loaded),
     checkWhatsApp(ctx),
     await checkTelegram(ctx, loaded),
+    await checkTelegramGroups(ctx, loaded),
     await checkAgent(ctx, loaded),
     checkDisk(ctx),
     checkSizes(ctx, loaded),

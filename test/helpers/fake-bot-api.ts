@@ -27,8 +27,8 @@ export interface FakeBotApi {
   pollRateLimits: { count: number; retryAfter: number };
   /** The next getUpdates calls never answer (until the client gives up). */
   stalledPolls: number;
-  /** The bot itself, as getMe answers. */
-  me: { id: number; username: string };
+  /** The bot itself, as getMe answers (`canReadAll`: privacy mode off; default on, as BotFather sets it). */
+  me: { id: number; username: string; canReadAll?: boolean };
   /** Store a file the way Telegram keeps uploads: returns its file_id (getFile + `/file/bot<token>/<path>` serve it). */
   addFile(data: Uint8Array, path?: string): string;
   /** File downloads served, by path. */
@@ -54,7 +54,7 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
     rateLimits: { count: 0, retryAfter: 1 },
     pollRateLimits: { count: 0, retryAfter: 1 },
     stalledPolls: 0,
-    me: { id: 1, username: "clawdis_test_bot" },
+    me: { id: 1, username: "clawdis_test_bot" } as FakeBotApi["me"],
     downloads: [] as string[],
     addFile(data: Uint8Array, path = `photos/file_${stored.size}.jpg`) {
       const id = `FILE${stored.size + 1}`;
@@ -124,7 +124,7 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
       state.calls.push({ method, params, files, at: Date.now() });
       switch (method) {
         case "getMe":
-          return ok({ id: state.me.id, is_bot: true, first_name: "Clawdis", username: state.me.username });
+          return ok({ id: state.me.id, is_bot: true, first_name: "Clawdis", username: state.me.username, can_read_all_group_messages: state.me.canReadAll ?? false });
         case "sendChatAction":
           return ok(true);
         case "getFile": {
