@@ -71,6 +71,14 @@ export const stanza = {
   broadcast(participant: string, message: proto.IMessage, o: StanzaOpts & { list?: string } = {}): BinaryNode {
     return node({ from: o.list ?? "status@broadcast", participant }, message, o);
   },
+  /**
+   * View-once media as a linked device gets it: no content, only `<unavailable type="view_once"/>`
+   * (the phone alone can open it); Baileys marks the key `isViewOnce`.
+   */
+  viewOnce(from: string, o: StanzaOpts = {}): BinaryNode {
+    const n = node({ from, addressing_mode: from.endsWith("@lid") ? "lid" : "pn" }, {}, o);
+    return { ...n, content: [{ tag: "unavailable", attrs: { type: "view_once" } }] };
+  },
   /** A channel (newsletter) post. */
   newsletter(jid: string, message: proto.IMessage, o: StanzaOpts = {}): BinaryNode {
     return node({ from: jid, server_id: "101" }, message, o);
@@ -173,7 +181,32 @@ export class FakeWaSocket implements WaSocketLike {
    * then `messages.upsert` as `notify`, or `append` when it came from the offline queue.
    */
   receive(stanzaNode: BinaryNode): Promise<WAMessage> {
+    return this.receiveBatch([stanzaNode]).then((all) => all[0]!);
+  }
+  /**
+   * Several stanzas upserted together, as Baileys does with the offline queue it
+   * drains after a reconnect (one `messages.upsert` with every message, `append`).
+   */
+  receiveBatch(nodes: BinaryNode[]): Promise<WAMessage[]> {
     const run = this.chain.then(async () => {
+      const messages: WAMessage[] = [];
+      for (const n of nodes) messages.push(await this.decode(n));
+      const upsert = { messages, type: nodes.some((n) => n.attrs.offline) ? "append" : "notify" };
+      this.upserts.push(upsert);
+      this.emit("messages.upsert", upsert);
+      return messages;
+    });
+    this.chain = run.then(() => {}, () => {});
+    return run;
+  }
+  /** Group metadata lookups WhatsApp answered (what `cachedGroupMetadata` saves). */
+  readonly groupMetadataCalls: string[] = [];
+  async groupMetadata(jid: string) {
+    this.groupMetadataCalls.push(jid);
+    return { id: jid, subject: "Plants", participants: [], addressingMode: "pn" } as any;
+  }
+  private async decode(stanzaNode: BinaryNode): Promise<WAMessage> {
+    {
       const me = this.auth.creds.me!;
       const { fullMessage: msg, decrypt } = decryptMessageNode(stanzaNode, me.id, me.lid ?? "", this.signalRepository, quiet);
       const alt = msg.key.participantAlt || msg.key.remoteJidAlt;
@@ -185,13 +218,8 @@ export class FakeWaSocket implements WaSocketLike {
       }
       await decrypt();
       cleanMessage(msg, me.id, me.lid ?? "");
-      const upsert = { messages: [msg], type: stanzaNode.attrs.offline ? "append" : "notify" };
-      this.upserts.push(upsert);
-      this.emit("messages.upsert", upsert);
       return msg;
-    });
-    this.chain = run.then(() => {}, () => {});
-    return run;
+    }
   }
   /** A plain-text 1:1 message from a phone number (PN addressing). */
   incoming(from: string, text: string, id?: string): Promise<WAMessage> {
