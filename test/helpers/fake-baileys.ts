@@ -117,7 +117,7 @@ export function linkedCreds(me = "15559990000:7@s.whatsapp.net", lid = "99887766
 
 export class FakeWaSocket implements WaSocketLike {
   readonly listeners = new Map<string, Listener[]>();
-  readonly sent: { jid: string; content: Record<string, unknown>; options?: { quoted?: WAMessage } }[] = [];
+  readonly sent: { jid: string; content: Record<string, unknown>; options?: { quoted?: WAMessage; ephemeralExpiration?: number } }[] = [];
   /** Presence updates sent (typing: "composing", then "paused"). */
   readonly presence: { type: string; jid: string | undefined; at: number }[] = [];
   /** Every pairing-code request, and whether WhatsApp accepted it. */
@@ -232,7 +232,7 @@ export class FakeWaSocket implements WaSocketLike {
   async retryRequest(key: WAMessageKey): Promise<proto.IMessage | undefined> {
     return this.config.getMessage?.(key);
   }
-  async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage }) {
+  async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; ephemeralExpiration?: number }) {
     this.sent.push({ jid, content, ...(options ? { options } : {}) });
     return { key: { remoteJid: jid, fromMe: true, id: `WAMID${this.nextId++}` }, message: { conversation: String(content.text ?? content.caption ?? "") } };
   }
