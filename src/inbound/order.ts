@@ -26,12 +26,6 @@ export class ChatOrder {
   /** Take the next place in `chat`'s line. Synchronous on purpose: call it before the first await. */
   take(chat: string): ChatSlot {
     const previous = this.tails.get(chat) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const tail = mine.then(() => {
-      if (this.tails.get(chat) === tail) this.tails.delete(chat);
-    });
-    this.tails.set(chat, tail);
     let timer: ReturnType<typeof setTimeout> | undefined;
     // A stuck predecessor (a bug, a download past every timeout) must not hold the chat forever.
     const bounded = new Promise<void>((r) => {
@@ -39,6 +33,14 @@ export class ChatOrder {
       (timer as { unref?: () => void }).unref?.();
     });
     const ready = Promise.race([previous, bounded]).finally(() => clearTimeout(timer));
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    // The line moves past this place only once it is ready AND let go: a place let go early
+    // (an album item folded into an earlier one) does not let later messages overtake that earlier one.
+    const tail = Promise.all([ready, mine]).then(() => {
+      if (this.tails.get(chat) === tail) this.tails.delete(chat);
+    });
+    this.tails.set(chat, tail);
     return { ready, release };
   }
 

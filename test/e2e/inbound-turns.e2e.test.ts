@@ -149,13 +149,23 @@ describe("Late messages (§5) and placeholders (§6)", () => {
     expect(recs.map((r: any) => r.kind)).toEqual(["location", "contact", "sticker"]);
   }, 30_000);
 
-  test("a service message (someone joined) is ledgered skipped with its kind: no run, no reply", async () => {
+  test("a service message (someone joined) and a reaction are ledgered skipped with their kind: no run, no reply", async () => {
     const chat = 8203;
     bot.userSays("", { id: chat, username: "svc" }, chat, { text: undefined, new_chat_members: [{ id: 5, is_bot: false, first_name: "New" }] });
-    const recs = await until(async () => ((await inbound(gw, chat)).length === 1 ? inbound(gw, chat) : null), "the record");
-    expect(recs[0]).toMatchObject({ status: "skipped", reason: "service message (new_chat_members)" });
+    bot.react(chat, 77, "👍", { id: chat, username: "svc" });
+    const recs = await until(async () => {
+      const { c } = await TestClient.connect(gw.url);
+      const r = (await c.request("ledger.list", { direction: "inbound", limit: 1_000 })).payload.records.filter((x: any) => x.chat === String(chat));
+      c.close();
+      return r.length === 2 ? r : null;
+    }, "two records");
+    expect(recs.map((r: any) => [r.status, r.reason]).sort()).toEqual([
+      ["skipped", "reaction"],
+      ["skipped", "service message (new_chat_members)"],
+    ]);
     await Bun.sleep(300);
     expect(toChat(chat)).toEqual([]);
+    expect(bot.calls.filter((c) => c.method === "getUpdates").at(-1)!.params.allowed_updates).toEqual(["message", "message_reaction"]);
   });
 });
 

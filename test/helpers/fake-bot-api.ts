@@ -17,6 +17,8 @@ export interface FakeBotApi {
   calls: BotCall[];
   /** Queue a text message from a user (`extra` is merged into the message, e.g. a forum chat and thread). Returns its update_id. */
   userSays(text: string, from?: { id: number; username?: string }, chatId?: number, extra?: Record<string, unknown>): number;
+  /** A user reacts to a message (update `message_reaction`). Returns its update_id. */
+  react(chatId: number, messageId: number, emoji: string, from?: { id: number; username?: string }): number;
   /** Deliver an update's message again (as a provider replay would), under a new update id. */
   replay(updateId: number): number;
   /** Every getUpdates offset seen, in order. */
@@ -39,7 +41,7 @@ export interface FakeBotApi {
 }
 
 export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
-  const updates: { update_id: number; message: Record<string, unknown> }[] = [];
+  const updates: ({ update_id: number; message: Record<string, unknown> } | { update_id: number; message_reaction: Record<string, unknown> })[] = [];
   const history = new Map<number, Record<string, unknown>>();
   let nextUpdate = 1000;
   let nextMessage = 1;
@@ -66,6 +68,20 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
       const message = { message_id: nextMessage++, date: Math.floor(Date.now() / 1000), chat: { id: chatId, type: "private" }, from: { ...from, is_bot: false, first_name: "A" }, text, ...extra };
       history.set(id, message);
       updates.push({ update_id: id, message });
+      for (const wake of [...pollers]) wake();
+      return id;
+    },
+    react(chatId: number, messageId: number, emoji: string, from = { id: 4242, username: "alice" }) {
+      const id = nextUpdate++;
+      const message_reaction = {
+        chat: { id: chatId, type: chatId > 0 ? "private" : "supergroup" },
+        message_id: messageId,
+        user: { ...from, is_bot: false, first_name: "A" },
+        date: Math.floor(Date.now() / 1000),
+        old_reaction: [],
+        new_reaction: [{ type: "emoji", emoji }],
+      };
+      updates.push({ update_id: id, message_reaction });
       for (const wake of [...pollers]) wake();
       return id;
     },

@@ -79,18 +79,20 @@ describe("One chat, one order (§3)", () => {
 });
 
 describe("Photos sent together are one turn (§4)", () => {
-  test("three photos from one sender: one run with all three, one reply; the others are merged into the first", async () => {
+  test("three photos from one sender: one run with all three, one reply; the others are merged into the first; a text after them comes after", async () => {
     const agent = recordingAgent();
     const host = slowHost(50);
     const { g, sock } = await openGateway(["+15550001111"], {}, { agentBackend: agent.backend, downloadMedia: host.download });
     const ms = [await sock.receive(stanza.direct(ALICE, image())), await sock.receive(stanza.direct(ALICE, image("the garden"))), await sock.receive(stanza.direct(ALICE, image()))];
+    await sock.incoming(ALICE, "which plant is it?");
     const head = await inboundRecord(g, ms[0]!.key.id!, "replied");
-    expect(agent.turns.length).toBe(1);
     expect(agent.turns[0]!.message).toBe("the garden");
     expect(agent.turns[0]!.media?.length).toBe(3);
     for (const m of ms.slice(1)) expect(await inboundRecord(g, m.key.id!)).toMatchObject({ status: "skipped", reason: `merged into ${head.id}` });
+    await until(() => sentTo(sock, ALICE).length === 2, 5_000, "two replies");
     await Bun.sleep(300);
-    expect(texts(sentTo(sock, ALICE))).toEqual(["re: the garden"]);
+    expect(agent.turns.map((t) => t.message)).toEqual(["the garden", "which plant is it?"]);
+    expect(texts(sentTo(sock, ALICE))).toEqual(["re: the garden", "re: which plant is it?"]);
   });
 
   test("inbound.debounceMs merges consecutive texts into one turn, joined by newlines", async () => {

@@ -1,5 +1,5 @@
-import type { Message } from "grammy/types";
-import type { MessageExtras, Placeholder } from "../types.ts";
+import type { Message, MessageReactionUpdated } from "grammy/types";
+import type { InboundMessage, MessageExtras, Placeholder } from "../types.ts";
 
 /** Service messages: something happened in the chat, nobody wrote to the bot. Ledgered `skipped` with the kind. */
 const SERVICE = [
@@ -54,4 +54,22 @@ export function telegramExtras(m: Message, hasContent: boolean): MessageExtras |
     extras.ignored = service ? `service message (${service})` : "unsupported message kind";
   }
   return Object.keys(extras).length ? extras : undefined;
+}
+
+/** A reaction to a message (update `message_reaction`): ledgered `skipped`, `reaction` — no run, no reply. */
+export function reactionToInbound(r: MessageReactionUpdated): InboundMessage {
+  const who = r.user?.id ?? r.actor_chat?.id ?? r.chat.id;
+  return {
+    provider: "telegram",
+    chat: String(r.chat.id),
+    sender: String(who),
+    senderNames: r.user?.username ? [`@${r.user.username}`] : [],
+    // Its own id: a reaction must not shadow the message it reacts to in de-duplication.
+    messageId: `${r.chat.id}:${r.message_id}:reaction:${who}:${r.date}`,
+    text: "",
+    ts: r.date * 1000,
+    chatType: r.chat.type === "private" ? "private" : "group",
+    addressed: false,
+    extras: { ignored: "reaction" },
+  };
 }

@@ -32,6 +32,8 @@ function placeholder(c: proto.IMessage): Placeholder | undefined {
 /** Never a run or a reply, ledgered with the kind (issue 21 §6). */
 function ignoredKind(m: WAMessage, c: proto.IMessage | undefined): string | undefined {
   if (!c) {
+    // A message that failed to decrypt: Baileys asks again and upserts it under the same id — not a kind to record (it would shadow the real one).
+    if (m.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT) return undefined;
     const stub = m.messageStubType ? proto.WebMessageInfo.StubType[m.messageStubType] : undefined;
     return stub ? `protocol message (${stub.toLowerCase()})` : undefined;
   }
