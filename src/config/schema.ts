@@ -119,7 +119,7 @@ export const ConfigSchema = v.strictObject({
   /** Inbound messages: what happens to ones caught by a restart or delivered late. */
   inbound: v.optional(
     v.strictObject({
-      /** Messages left unanswered by a restart (or delivered late, e.g. WhatsApp's offline queue) younger than this are answered; older ones are ledgered `skipped`. */
+      /** Messages left unanswered by a restart younger than this are answered again; older ones are ledgered `skipped` (late arrivals: lateAnswerWindowMs). */
       retryWindowMs: v.optional(int(0, 7 * 86_400_000), 10 * 60_000),
       /** Issue 21: album items (and images/videos of one WhatsApp sender) merge into one turn once none came for this long. */
       albumWindowMs: v.optional(int(0, 60_000), 1_500),

@@ -42,7 +42,7 @@ function sensitivePaths(p: StatePaths): { path: string; dir: boolean }[] {
   const state = p.stateDir;
   if (existsSync(state)) out.push({ path: state, dir: true });
   // Message bodies wait in outbox/ (outgoing) and inbound/ (kept inbound); media/ holds inbound media.
-  const dirs = [join(state, "credentials"), p.logDir, p.ledger, p.pairing, p.sessions, join(state, "telegram"), p.outbox, p.inboundPending, join(state, "media")];
+  const dirs = [join(state, "credentials"), p.logDir, p.ledger, p.pairing, p.sessions, join(state, "telegram"), join(state, "whatsapp"), p.outbox, p.inboundPending, join(state, "media")];
   for (const sub of dirs) walk(sub, 0);
   // webchat-session.key signs WebChat's session cookies: whoever reads it (and knows the token) can mint one.
   for (const file of [p.lock, p.idempotency, join(state, "gateway.env"), sessionKeyPath(state)]) if (existsSync(file)) out.push({ path: file, dir: false });

@@ -149,23 +149,28 @@ describe("Late messages (§5) and placeholders (§6)", () => {
     expect(recs.map((r: any) => r.kind)).toEqual(["location", "contact", "sticker"]);
   }, 30_000);
 
-  test("a service message (someone joined) and a reaction are ledgered skipped with their kind: no run, no reply", async () => {
+  test("a service message (someone joined), a reaction and an edit of an answered message are ledgered skipped with their kind: no run, no more replies", async () => {
     const chat = 8203;
+    const said = bot.userSays("hello there", { id: chat, username: "svc" }, chat);
+    await until(() => toChat(chat).length === 1, "the answer");
     bot.userSays("", { id: chat, username: "svc" }, chat, { text: undefined, new_chat_members: [{ id: 5, is_bot: false, first_name: "New" }] });
     bot.react(chat, 77, "👍", { id: chat, username: "svc" });
+    bot.edits(said, "hello there, edited");
     const recs = await until(async () => {
       const { c } = await TestClient.connect(gw.url);
       const r = (await c.request("ledger.list", { direction: "inbound", limit: 1_000 })).payload.records.filter((x: any) => x.chat === String(chat));
       c.close();
-      return r.length === 2 ? r : null;
-    }, "two records");
+      return r.length === 4 ? r : null;
+    }, "four records");
     expect(recs.map((r: any) => [r.status, r.reason]).sort()).toEqual([
+      ["replied", undefined],
+      ["skipped", "edit of an earlier message"],
       ["skipped", "reaction"],
       ["skipped", "service message (new_chat_members)"],
     ]);
     await Bun.sleep(300);
-    expect(toChat(chat)).toEqual([]);
-    expect(bot.calls.filter((c) => c.method === "getUpdates").at(-1)!.params.allowed_updates).toEqual(["message", "message_reaction"]);
+    expect(toChat(chat).length).toBe(1);
+    expect(bot.calls.filter((c) => c.method === "getUpdates").at(-1)!.params.allowed_updates).toEqual(["message", "edited_message", "message_reaction"]);
   });
 });
 

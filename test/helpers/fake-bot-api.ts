@@ -19,6 +19,8 @@ export interface FakeBotApi {
   userSays(text: string, from?: { id: number; username?: string }, chatId?: number, extra?: Record<string, unknown>): number;
   /** A user reacts to a message (update `message_reaction`). Returns its update_id. */
   react(chatId: number, messageId: number, emoji: string, from?: { id: number; username?: string }): number;
+  /** The user edits the message an earlier `userSays` update carried (update `edited_message`). Returns its update_id. */
+  edits(updateId: number, text: string): number;
   /** Deliver an update's message again (as a provider replay would), under a new update id. */
   replay(updateId: number): number;
   /** Every getUpdates offset seen, in order. */
@@ -41,7 +43,7 @@ export interface FakeBotApi {
 }
 
 export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
-  const updates: ({ update_id: number; message: Record<string, unknown> } | { update_id: number; message_reaction: Record<string, unknown> })[] = [];
+  const updates: ({ update_id: number; message: Record<string, unknown> } | { update_id: number; message_reaction: Record<string, unknown> } | { update_id: number; edited_message: Record<string, unknown> })[] = [];
   const history = new Map<number, Record<string, unknown>>();
   let nextUpdate = 1000;
   let nextMessage = 1;
@@ -82,6 +84,13 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
         new_reaction: [{ type: "emoji", emoji }],
       };
       updates.push({ update_id: id, message_reaction });
+      for (const wake of [...pollers]) wake();
+      return id;
+    },
+    edits(updateId: number, text: string) {
+      const id = nextUpdate++;
+      const edited_message = { ...history.get(updateId)!, text, edit_date: Math.floor(Date.now() / 1000) };
+      updates.push({ update_id: id, edited_message });
       for (const wake of [...pollers]) wake();
       return id;
     },

@@ -7,7 +7,7 @@ import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { toInbound, type BotIdentity } from "./inbound.ts";
-import { reactionToInbound } from "./kinds.ts";
+import { editToInbound, reactionToInbound } from "./kinds.ts";
 import { TelegramMigrations } from "./migrations.ts";
 import { privacyAdvice } from "./privacy.ts";
 import { parseChat, sendTelegram, sleep } from "./send.ts";
@@ -168,13 +168,14 @@ export class TelegramProvider implements Provider {
           if (this.privacyMode && this.opts.groupsEnabled?.()) this.deps.log.warn(`telegram: ${privacyAdvice(me.username)}`);
         }
         const updates = await this.watched(signal, (s) =>
-          this.api.getUpdates({ offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message", "message_reaction"] }, s as never),
+          this.api.getUpdates({ offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message", "edited_message", "message_reaction"] }, s as never),
         );
         this.setConnected(true);
         failures = 0;
         for (const u of updates) {
           if (u.message) await this.onMessage(u.message, signal);
           else if (u.message_reaction) await this.deps.onInbound(reactionToInbound(u.message_reaction));
+          else if (u.edited_message) await this.deps.onInbound(editToInbound(u.edited_message));
           this.offset = u.update_id + 1;
         }
         // Confirmed only once every message of the batch is on disk (ledger + kept for a

@@ -56,20 +56,27 @@ export function telegramExtras(m: Message, hasContent: boolean): MessageExtras |
   return Object.keys(extras).length ? extras : undefined;
 }
 
-/** A reaction to a message (update `message_reaction`): ledgered `skipped`, `reaction` — no run, no reply. */
-export function reactionToInbound(r: MessageReactionUpdated): InboundMessage {
-  const who = r.user?.id ?? r.actor_chat?.id ?? r.chat.id;
+/** An update that is never a run or a reply, as a message ledgered `skipped` with its kind. */
+function ignoredUpdate(chat: Message["chat"], from: { id: number; username?: string } | undefined, id: string, date: number, kind: string): InboundMessage {
   return {
     provider: "telegram",
-    chat: String(r.chat.id),
-    sender: String(who),
-    senderNames: r.user?.username ? [`@${r.user.username}`] : [],
-    // Its own id: a reaction must not shadow the message it reacts to in de-duplication.
-    messageId: `${r.chat.id}:${r.message_id}:reaction:${who}:${r.date}`,
+    chat: String(chat.id),
+    sender: String(from?.id ?? chat.id),
+    senderNames: from?.username ? [`@${from.username}`] : [],
+    // Its own id: it must not shadow the message it refers to in de-duplication.
+    messageId: `${chat.id}:${id}`,
     text: "",
-    ts: r.date * 1000,
-    chatType: r.chat.type === "private" ? "private" : "group",
+    ts: date * 1000,
+    chatType: chat.type === "private" ? "private" : "group",
     addressed: false,
-    extras: { ignored: "reaction" },
+    extras: { ignored: kind },
   };
 }
+
+/** A reaction to a message (update `message_reaction`): ledgered `skipped`, `reaction`. */
+export const reactionToInbound = (r: MessageReactionUpdated): InboundMessage =>
+  ignoredUpdate(r.chat, r.user ?? r.actor_chat, `${r.message_id}:reaction:${r.user?.id ?? r.actor_chat?.id ?? ""}:${r.date}`, r.date, "reaction");
+
+/** An edit of an earlier message (update `edited_message`): ledgered `skipped`, `edit of an earlier message`. */
+export const editToInbound = (m: Message): InboundMessage =>
+  ignoredUpdate(m.chat, m.from, `${m.message_id}:edit:${m.edit_date ?? m.date}`, m.edit_date ?? m.date, "edit of an earlier message");
