@@ -685,19 +685,22 @@ public struct HealthTelegram: Codable {
     public let configured: Bool
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
+    public let privacyMode: Bool?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
+        case privacyMode = "privacyMode"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
+        self.privacyMode = privacyMode
         self.queued = queued
     }
 }
@@ -724,12 +727,14 @@ public extension HealthTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
+        privacyMode: Bool?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegram {
         return HealthTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
+            privacyMode: privacyMode ?? self.privacyMode,
             queued: queued ?? self.queued
         )
     }
@@ -1848,19 +1853,22 @@ public struct HealthTelegramClass: Codable {
     public let configured: Bool
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
+    public let privacyMode: Bool?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
+        case privacyMode = "privacyMode"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
+        self.privacyMode = privacyMode
         self.queued = queued
     }
 }
@@ -1887,12 +1895,14 @@ public extension HealthTelegramClass {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
+        privacyMode: Bool?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegramClass {
         return HealthTelegramClass(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
+            privacyMode: privacyMode ?? self.privacyMode,
             queued: queued ?? self.queued
         )
     }
@@ -2934,19 +2944,22 @@ public struct HealthResultTelegram: Codable {
     public let configured: Bool
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
+    public let privacyMode: Bool?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
+        case privacyMode = "privacyMode"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
+        self.privacyMode = privacyMode
         self.queued = queued
     }
 }
@@ -2973,12 +2986,14 @@ public extension HealthResultTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
+        privacyMode: Bool?? = nil,
         queued: Int?? = nil
     ) -> HealthResultTelegram {
         return HealthResultTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
+            privacyMode: privacyMode ?? self.privacyMode,
             queued: queued ?? self.queued
         )
     }
@@ -6267,19 +6282,22 @@ public struct HealthEventPayloadTelegram: Codable {
     public let configured: Bool
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
+    public let privacyMode: Bool?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
+        case privacyMode = "privacyMode"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
+        self.privacyMode = privacyMode
         self.queued = queued
     }
 }
@@ -6306,12 +6324,14 @@ public extension HealthEventPayloadTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
+        privacyMode: Bool?? = nil,
         queued: Int?? = nil
     ) -> HealthEventPayloadTelegram {
         return HealthEventPayloadTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
+            privacyMode: privacyMode ?? self.privacyMode,
             queued: queued ?? self.queued
         )
     }
