@@ -199,6 +199,21 @@ describe("Groups that change (§8)", () => {
     expect(asked(text).length).toBe(1);
   });
 
+  test("an album in a group whose caption mentions the bot is one addressed turn: every photo in it, one reply", async () => {
+    const photo = (n: number) => [{ file_id: bot.addFile(new Uint8Array(300).fill(n), `photos/group_${n}.jpg`), file_unique_id: `ug${n}`, width: 10, height: 10, file_size: 300 }];
+    const album = { ...group(-4002), media_group_id: "24680", text: undefined };
+    const caption = "@clawdis_test_bot which is ripe?";
+    bot.userSays("", member, -4002, { ...album, photo: photo(1), caption, caption_entities: [{ type: "mention", offset: 0, length: 17 }] });
+    bot.userSays("", member, -4002, { ...album, photo: photo(2) });
+    bot.userSays("", member, -4002, { ...album, photo: photo(3) });
+    await until(() => asked("which is ripe?").length === 1, "the run", 15_000);
+    const parts = asked("which is ripe?")[0]!.body.messages.at(-1).content;
+    expect(parts.filter((p: any) => p.type === "image_url").length).toBe(3);
+    await until(() => toChat(-4002).length === 2, "the album's reply");
+    await Bun.sleep(2_000);
+    expect(toChat(-4002).length).toBe(2);
+  }, 30_000);
+
   test("a group upgraded to a supergroup keeps getting answers in its old session; mapping kept 0600, said once, doctor advises", async () => {
     bot.userSays("@clawdis_test_bot first, as a group", member, -4001, { ...group(-4001), ...mention("@clawdis_test_bot first, as a group") });
     await until(() => toChat(-4001).length === 1, "the old group's answer", 15_000);

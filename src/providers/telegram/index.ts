@@ -55,6 +55,8 @@ export class TelegramProvider implements Provider {
   /** getMe's `can_read_all_group_messages` is false: in groups the bot sees only commands and replies. */
   private privacyMode: boolean | undefined;
   private readonly migrations: TelegramMigrations;
+  /** Group albums whose caption addressed the bot (the other items carry none): the album is addressed as a whole. Bounded. */
+  private readonly addressedAlbums = new Set<string>();
   private lastError: string | undefined;
   private lastInboundAt: number | undefined;
   private watchdogRestarts = 0;
@@ -233,6 +235,12 @@ export class TelegramProvider implements Provider {
       this.migrations.oldIdOf(String(m.chat.id)),
     );
     if (!msg) return;
+    const album = msg.chatType === "group" ? msg.extras?.albumId : undefined;
+    if (album !== undefined) {
+      if (msg.addressed) this.addressedAlbums.add(album);
+      else msg.addressed = this.addressedAlbums.has(album);
+      if (this.addressedAlbums.size > 200) this.addressedAlbums.delete(this.addressedAlbums.values().next().value!);
+    }
     this.lastInboundAt = Date.now();
     this.inboundStatus();
     await this.deps.onInbound(msg);
