@@ -3,7 +3,7 @@
  * handed to the agent as a short placeholder, the way a person reading the chat would
  * see it, and its kind goes to the ledger.
  */
-import type { MessageExtras, Placeholder } from "../providers/types.ts";
+import type { MessageExtras, OversizedFile, Placeholder } from "../providers/types.ts";
 
 /** The reply a view-once message gets (linked devices never receive its media). */
 export const VIEW_ONCE_NOTICE = "I can't open view-once media — please send it normally.";
@@ -40,7 +40,7 @@ export function sizeText(bytes: number): string {
 }
 
 /** `[document report.pdf, 48.0 MiB: not downloaded, over the limit]` */
-export function oversizedText(o: NonNullable<MessageExtras["oversized"]>): string {
+export function oversizedText(o: OversizedFile): string {
   const what = [o.kind, o.name].filter(Boolean).join(" ");
   return `[${what}${o.bytes !== undefined ? `, ${sizeText(o.bytes)}` : ""}: not downloaded, over the limit]`;
 }

@@ -41,7 +41,7 @@ export interface InboundMessage {
    * not (`{mediaSkipped}`); never throws. Called only once the message is let in, so a
    * refused message's file is never downloaded.
    */
-  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string; oversized?: MessageExtras["oversized"] }>;
+  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string; oversized?: OversizedFile }>;
   /** Delivered late, from the provider's offline queue (WhatsApp `append` after a reconnect). */
   offline?: boolean;
   /** The provider never answers this kind of chat (status, broadcast list, channel); the reason is ledgered. */
@@ -65,10 +65,15 @@ export interface MessageExtras {
   albumId?: string;
   /** The chat is this (older) group's successor (Telegram supergroup migration): policy and session use the old id. */
   migratedFrom?: string;
-  /** A file over `media.maxInboundBytes`: what it was (its placeholder says it was not downloaded). */
-  oversized?: { kind: string; name?: string; bytes?: number };
   /** Set by the inbound path for a late message answered: when it was written (the agent is told). */
   writtenAt?: number;
+}
+
+/** A file over `media.maxInboundBytes`, not downloaded: what it was (the agent is told, issue 21 §6). */
+export interface OversizedFile {
+  kind: string;
+  name?: string;
+  bytes?: number;
 }
 
 /** Content without text or file, described for the agent (src/inbound/placeholders.ts renders it). */
