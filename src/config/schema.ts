@@ -134,10 +134,20 @@ export const ConfigSchema = v.strictObject({
   /** Inbound messages: what happens to ones caught by a restart or delivered late. */
   inbound: v.optional(
     v.strictObject({
-      /** Messages left unanswered by a restart (or delivered late, e.g. WhatsApp's offline queue) younger than this are answered; older ones are ledgered `skipped`. */
+      /** Messages left unanswered by a restart younger than this are answered again; older ones are ledgered `skipped` (late arrivals: lateAnswerWindowMs). */
       retryWindowMs: v.optional(int(0, 7 * 86_400_000), 10 * 60_000),
       /** An edit of a message already answered is a new turn prefixed "(edited)" (default: ledgered `skipped`). */
       answerEdits: v.optional(v.boolean(), false),
+      /** Issue 21: album items (and images/videos of one WhatsApp sender) merge into one turn once none came for this long. */
+      albumWindowMs: v.optional(int(0, 60_000), 1_500),
+      /** Consecutive texts of one sender in one chat within this merge into one turn (0: off). */
+      debounceMs: v.optional(int(0, 60_000), 0),
+      /** A message that reaches the gateway this long after it was written is late (the agent is told its age). */
+      lateAfterMs: v.optional(int(0, 7 * 86_400_000), 60_000),
+      /** Late messages older than this are not answered: ledgered `skipped: too old`, one `lateNotice` per chat per backlog. */
+      lateAnswerWindowMs: v.optional(int(0, 30 * 86_400_000), 6 * 3_600_000),
+      /** The notice for messages too old to answer (`{time}`: when the first was written); false: none. */
+      lateNotice: v.optional(v.union([v.pipe(v.string(), v.minLength(1), v.maxLength(1_000)), v.literal(false)]), "I was offline when you wrote at {time}. Send it again if it still matters."),
     }),
     {},
   ),

@@ -9,6 +9,7 @@ import { sessionKeyPath } from "../webchat/session-key.ts";
 import { configOrDefaults, fail, ok, warn, type DoctorContext, type Finding } from "./finding.ts";
 import { checkSelfChat } from "./self-chat.ts";
 import { checkAgent, checkPort, checkTelegram } from "./network.ts";
+import { checkTelegramGroups } from "./telegram-groups.ts";
 
 export type { DoctorContext, Finding, Status } from "./finding.ts";
 
@@ -42,7 +43,7 @@ function sensitivePaths(p: StatePaths): { path: string; dir: boolean }[] {
   const state = p.stateDir;
   if (existsSync(state)) out.push({ path: state, dir: true });
   // Message bodies wait in outbox/ (outgoing) and inbound/ (kept inbound); media/ holds inbound media.
-  const dirs = [join(state, "credentials"), p.logDir, p.ledger, p.pairing, p.sessions, join(state, "telegram"), p.outbox, p.inboundPending, join(state, "media")];
+  const dirs = [join(state, "credentials"), p.logDir, p.ledger, p.pairing, p.sessions, join(state, "telegram"), join(state, "whatsapp"), p.outbox, p.inboundPending, join(state, "media")];
   for (const sub of dirs) walk(sub, 0);
   // webchat-session.key signs WebChat's session cookies: whoever reads it (and knows the token) can mint one.
   for (const file of [p.lock, p.idempotency, join(state, "gateway.env"), sessionKeyPath(state)]) if (existsSync(file)) out.push({ path: file, dir: false });
@@ -217,6 +218,7 @@ export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
     checkWhatsApp(ctx),
     checkSelfChat(loaded),
     await checkTelegram(ctx, loaded),
+    await checkTelegramGroups(ctx, loaded),
     await checkAgent(ctx, loaded),
     checkDisk(ctx),
     checkSizes(ctx, loaded),

@@ -62,7 +62,7 @@ async function askGateway(url: string, token: string | undefined, timeoutMs: num
   }
 }
 
-async function probe(url: string, init: RequestInit, timeoutMs: number): Promise<{ status: number; body: unknown } | { error: string }> {
+export async function probe(url: string, init: RequestInit, timeoutMs: number): Promise<{ status: number; body: unknown } | { error: string }> {
   try {
     const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();

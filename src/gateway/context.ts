@@ -1,8 +1,7 @@
 import type { AgentRunner } from "../agent/runner.ts";
 import type { Config } from "../config/schema.ts";
 import type { Delivery } from "../delivery/index.ts";
-import type { TurnContext } from "../inbound/index.ts";
-import type { InboundGate } from "../inbound/index.ts";
+import type { InboundFlow, InboundGate, TurnContext } from "../inbound/index.ts";
 import type { Logger } from "../log.ts";
 import type { ClientInfo, StateVersion } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
@@ -42,6 +41,8 @@ export interface GatewayContext {
   readonly turnContext?: TurnContext;
   /** Every message's record; also send idempotency and inbound de-duplication. */
   readonly ledger: Ledger;
+  /** Issue 21: each chat's line, albums and bursts, late messages (src/inbound/flow.ts). */
+  readonly inboundFlow: InboundFlow;
   /** Inbound messages whose run has not ended (kept for a restart). */
   readonly inboundPending: PendingInboundStore;
   readonly clients: () => number;

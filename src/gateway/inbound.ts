@@ -20,7 +20,7 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
       if (msg.provider === "whatsapp" && gw.config.whatsapp.readReceipts) gw.providers.markRead(msg.provider, msg.chat, msg.messageId);
     },
     typing: (provider, chat) => (gw.config[provider].typing ? gw.providers.typing(provider, chat) : () => {}),
-    retryWindowMs: () => gw.config.inbound.retryWindowMs,
+    flow: gw.inboundFlow,
     keep: {
       add: (recordId, msg) => gw.inboundPending.add({ recordId, message: msg as InboundMessage, at: Date.now() }),
       // A run cut short by shutdown (or failing while the gateway stops) stays pending: the next start answers it.

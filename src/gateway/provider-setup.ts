@@ -55,7 +55,8 @@ export function providerSetup(deps: ProviderSetupDeps) {
       if (!tg.botToken) return;
       const { TelegramProvider } = await import("../providers/telegram/index.ts");
       const options = { botToken: tg.botToken, pollTimeoutS: tg.pollTimeoutS, sendTimeoutS: tg.sendTimeoutS, ...(tg.apiRoot ? { apiRoot: tg.apiRoot } : {}) };
-      providers.add(new TelegramProvider(options, providerDeps("telegram")));
+      const groupsEnabled = () => config.telegram.groups.policy !== "disabled";
+      providers.add(new TelegramProvider({ ...options, groupsEnabled }, providerDeps("telegram")));
     },
   };
 }

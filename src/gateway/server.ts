@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
 import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
-import { InboundGate, PairingStore, TurnContext } from "../inbound/index.ts";
+import { InboundFlow, InboundGate, PairingStore, TurnContext } from "../inbound/index.ts";
 import { transcribeOptions } from "../agent/transcribe.ts";
 import { InboundMediaStore } from "../media/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
@@ -174,6 +174,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       transcribe: () => transcribeOptions(ctx.config.agent.transcribe),
       log: log.child("inbound"),
     }),
+    inboundFlow: new InboundFlow(() => ctx.config.inbound),
     agentRuns: new AgentRuns({
       agent,
       deliver: delivery.deliver.bind(delivery),

@@ -6,7 +6,10 @@ import { labelOfKind } from "../media/label.ts";
 import { holdMessage } from "./approved.ts";
 import { answerCommand, parseCommand, type CommandDeps } from "./commands.ts";
 import { takeEdit } from "./edits.ts";
+import { agentInput, type InboundFlow } from "./flow.ts";
 import type { InboundGate } from "./gate.ts";
+import { orderKey, type ChatSlot } from "./order.ts";
+import { oversizedText, withPlaceholder } from "./placeholders.ts";
 import { pairingReplyText } from "./pairing.ts";
 import { chatSessionId } from "./policy.ts";
 import type { TurnContext } from "./turn-context.ts";
@@ -44,8 +47,8 @@ export interface InboundDeps {
    * starts, returns the function that stops it, called once on the final whatever it is.
    */
   typing?: (provider: ProviderName, chat: string) => () => void;
-  /** Messages delivered late (`offline`) older than this get no run (default: no limit). */
-  retryWindowMs?: () => number;
+  /** Issue 21: the chat's line, albums and bursts, late messages, view-once (src/inbound/flow.ts). */
+  flow?: InboundFlow;
   /**
    * Restart safety: `add` keeps a taken-in message until its run ends, `done` is told
    * the status it ended with (`replied`, `failed`, or `interrupted` by shutdown: the
@@ -67,8 +70,6 @@ export interface InboundDeps {
 /** How a message's run ended, as its ledger record says. */
 export type ChatOutcome = Extract<LedgerStatus, "replied" | "failed" | "interrupted">;
 
-const TOO_OLD = "too old: delivered late from the provider's offline queue, past inbound.retryWindowMs";
-
 /** The run key of a message: one run per message, whatever replays it. */
 export const inboundRunKey = (msg: Pick<ChatMessage, "provider" | "messageId">) => `inbound:${msg.provider}:${msg.messageId}`;
 
@@ -82,10 +83,13 @@ export const inboundRunKey = (msg: Pick<ChatMessage, "provider" | "messageId">) 
  */
 export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, accepted?: () => void): Promise<void> {
   const log = deps.log;
+  // Its place in the chat's line is taken now, before any await (issue 21 §3).
+  const slot = deps.flow?.order.take(orderKey(msg));
+  let member: ReturnType<InboundFlow["join"]> = null;
   const base = { direction: "inbound" as const, provider: msg.provider, chat: msg.chat, providerMessageId: msg.messageId };
   const skip = async (reason: string) => {
     log.info(`ignored a message: ${reason}`, { provider: msg.provider, sender: msg.sender, chat: msg.chat });
-    await deps.ledger.create({ ...base, status: "skipped", reason, ...media(msg) }, msg.text);
+    await deps.ledger.create({ ...base, status: "skipped", reason, ...media(msg), ...kind(msg) }, msg.text);
   };
   try {
     const prior = deps.ledger.inbound(msg.provider, msg.messageId);
@@ -95,7 +99,9 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
       return;
     }
     if (msg.refused) return await skip(msg.refused);
-    if (msg.text.trim() === "" && !msg.media?.length && !msg.fetchMedia && !msg.mediaSkipped) return;
+    if (msg.extras?.ignored) return await skip(msg.extras.ignored);
+    if (msg.extras?.placeholder) msg = { ...msg, text: withPlaceholder(msg.text, msg.extras) };
+    if (msg.text.trim() === "" && !msg.media?.length && !msg.fetchMedia && !msg.mediaSkipped && !msg.extras?.viewOnce) return;
     const decision = await deps.gate.admit({ ...msg, chatType: msg.chatType ?? "private", addressed: msg.addressed ?? false }, msg.senderName, holdMessage(msg));
     if (decision.action !== "run") {
       if (decision.action === "skip") deps.context?.observe(msg, decision.reason);
@@ -110,35 +116,59 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
       }
       return;
     }
-    const window = deps.retryWindowMs?.();
-    if (msg.offline && window !== undefined && Date.now() - (msg.ts ?? 0) > window) return await skip(TOO_OLD);
     if (msg.editOf) {
       const edited = await takeEdit(deps, msg);
       if (!edited) return;
       msg = edited;
     }
+    if (deps.flow) {
+      // Late messages first: a command written hours ago does not stop today's run.
+      const screened = await deps.flow.screen(deps, msg, skip);
+      if (!screened) return;
+      msg = screened;
+    }
     const command = deps.commands && !msg.editOf ? parseCommand(msg.text) : null;
     if (command) return await answerCommand(deps, deps.commands!, msg, command, accepted);
+    if (deps.flow) member = deps.flow.join(msg);
     // Only now, for a message that will be answered, is its file downloaded.
     const { fetchMedia, ...rest } = msg;
-    if (fetchMedia) msg = { ...rest, ...(await fetchMedia()) };
+    if (fetchMedia) {
+      const { oversized, ...got } = await fetchMedia();
+      msg = { ...rest, ...got };
+      if (oversized) msg = { ...msg, text: [msg.text, oversizedText(oversized)].filter((t) => t.trim() !== "").join("\n") };
+    }
     if (msg.mediaSkipped) {
       // The file is refused, the words are not: the message goes on without it.
       await deps.ledger.create({ ...base, providerMessageId: `${msg.messageId}:media`, status: "skipped", reason: msg.mediaSkipped });
     }
     if (msg.text.trim() === "" && !msg.media?.length) return;
     const key = inboundRunKey(msg);
-    const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: key, ...media(msg) }, msg.text);
-    await deps.keep?.add(rec.id, msg).catch((err: Error) => log.warn("could not keep the message for a restart", { error: err.message }));
+    const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: key, ...media(msg), ...kind(msg) }, msg.text);
+    const keep = (m: ChatMessage) => deps.keep?.add(rec.id, m).catch((err: Error) => log.warn("could not keep the message for a restart", { error: err.message }));
+    await keep(msg);
     accepted?.();
     deps.markRead?.(msg);
-    await runChatMessage(deps, rec.id, msg, key);
+    if (member) {
+      // An album or burst: the first item runs as the whole turn, the others are folded into it (issue 21 §4).
+      const turn = await deps.flow!.settle(deps, member, rec.id, msg, () => deps.keep?.done(rec.id, "replied"));
+      if (!turn) return;
+      if (turn !== msg) {
+        msg = turn;
+        await deps.ledger.update(rec.id, media(msg));
+        await keep(msg);
+      }
+    }
+    await runChatMessage(deps, rec.id, msg, key, slot);
   } finally {
+    member?.abandon();
+    slot?.release();
     accepted?.();
   }
 }
 
 const media = (msg: ChatMessage) => (msg.media?.length ? { media: msg.media } : {});
+/** What the message was when it held no text or file (issue 21 §6). */
+const kind = (msg: ChatMessage) => (msg.extras?.placeholder ? { kind: msg.extras.placeholder.kind } : {});
 
 /** The agent's text: the message's words, else its file as words (`[photo]`), never "". */
 const turnText = (msg: ChatMessage) => (msg.text.trim() || !msg.media?.length ? msg.text : (msg.mediaLabel ?? labelOfKind(msg.media[0]!.kind)));
@@ -148,7 +178,7 @@ const turnText = (msg: ChatMessage) => (msg.text.trim() || !msg.media?.length ? 
  * Typing shows meanwhile; in a group the reply answers the message. Also used to answer
  * a message a restart left unanswered (with its own key).
  */
-export async function runChatMessage(deps: InboundDeps, recordId: string, msg: ChatMessage, idempotencyKey: string): Promise<void> {
+export async function runChatMessage(deps: InboundDeps, recordId: string, msg: ChatMessage, idempotencyKey: string, slot?: ChatSlot): Promise<void> {
   const log = deps.log;
   let typing = deps.typing?.(msg.provider, msg.chat);
   const stopTyping = () => {
@@ -159,8 +189,8 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
   try {
     const turn = await deps.context?.prepare(msg);
     const params: ChatRunParams = {
-      // A transcribed voice note speaks for itself; otherwise the words, or a placeholder for a file without any.
-      message: turn && turn.message !== msg.text ? turn.message : turnText(msg),
+      // A transcribed voice note speaks for itself; otherwise the words, or a placeholder for a file without any (and a late message's age).
+      message: agentInput({ ...msg, text: turn && turn.message !== msg.text ? turn.message : turnText(msg) }),
       ...(turn ? { context: turn.context } : {}),
       to: msg.chat,
       sessionId: chatSessionId(msg),
@@ -169,7 +199,9 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
       ...(msg.chatType === "group" ? { replyTo: msg.messageId } : {}),
       ...media(msg),
     };
-    const run = await deps.startRun(params, msg.provider);
+    // Runs of one chat start in the order its messages arrived (issue 21 §3).
+    await slot?.ready;
+    const run = await deps.startRun(params, msg.provider).finally(() => slot?.release());
     await deps.ledger.update(recordId, { runId: run.runId });
     const final = await run.done.finally(stopTyping);
     // Decided on the run's typed cause: shutdown cut it short (answered after the restart).

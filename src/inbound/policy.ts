@@ -22,6 +22,8 @@ export interface InboundFacts {
   addressed: boolean;
   /** Written by the linked account in its own chat (WhatsApp "Message yourself"). */
   self?: boolean;
+  /** A Telegram group upgraded to a supergroup: its old id, which `groups.allow` and the session still name. */
+  extras?: { migratedFrom?: string };
 }
 
 /** Where the sender stands with pairing (private chats under `dmPolicy: "pairing"`). */
@@ -53,8 +55,18 @@ export const REASONS = {
   selfChatOff: "self chat off (whatsapp.selfChat: false)",
 } as const;
 
-/** The session a chat's runs share: the private chat's or the group's own. */
-export const chatSessionId = (msg: { provider: ProviderName; chat: string }): string => `${msg.provider}:${msg.chat}`;
+/**
+ * The session a chat's runs share: the private chat's or the group's own. A migrated
+ * Telegram group keeps its old id's session; a WhatsApp private chat is keyed by the
+ * canonical sender (the phone JID when known), so a contact moving from a phone JID to a
+ * LID keeps one conversation (issue 21 §8).
+ */
+export const chatSessionId = (msg: { provider: ProviderName; chat: string; chatType?: "private" | "group"; sender?: string; extras?: { migratedFrom?: string } }): string => {
+  const old = msg.extras?.migratedFrom;
+  if (old) return `${msg.provider}:${old}${msg.chat.includes(":") ? msg.chat.slice(msg.chat.indexOf(":")) : ""}`;
+  if (msg.provider === "whatsapp" && msg.chatType !== "group" && msg.sender && !msg.chat.endsWith("@g.us")) return `whatsapp:${msg.sender}`;
+  return `${msg.provider}:${msg.chat}`;
+};
 
 const digits = (s: string) => s.replace(/[^0-9]/g, "");
 
@@ -88,7 +100,9 @@ export function decide(msg: InboundFacts, policy: ChatPolicy, pairing: PairingFa
     const g = policy.groups;
     // A Telegram forum topic's chat is "<group id>:<topic id>": the group's id is what `allow` names.
     const groupId = msg.provider === "telegram" ? msg.chat.split(":")[0]! : msg.chat;
-    if (g.policy === "disabled" || (g.policy === "allowlist" && !g.allow.includes(msg.chat) && !g.allow.includes(groupId))) {
+    const old = msg.extras?.migratedFrom;
+    const allowed = g.allow.includes(msg.chat) || g.allow.includes(groupId) || (old !== undefined && g.allow.includes(old));
+    if (g.policy === "disabled" || (g.policy === "allowlist" && !allowed)) {
       return { action: "skip", reason: REASONS.groupNotAllowed };
     }
     if (g.requireMention && !msg.addressed) return { action: "skip", reason: REASONS.notMentioned };

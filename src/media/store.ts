@@ -171,6 +171,13 @@ export async function responseSource(res: Response, max: number): Promise<MediaS
   return { chunks: body as unknown as AsyncIterable<Uint8Array>, cancel: () => body.cancel().catch(() => {}) };
 }
 
+/** What became of a message's file: kept, or skipped with why (and, when over the limit, what it was). */
+export interface TakenMedia {
+  media?: InboundMedia[];
+  mediaSkipped?: string;
+  oversized?: { kind: string; name?: string; bytes?: number };
+}
+
 /** A file a message holds, before it is fetched. */
 export interface MediaCandidate {
   kind: InboundMediaKind;
@@ -229,16 +236,18 @@ async function streamToFile(source: MediaSource, path: string, max: number, sign
  * saved, `{mediaSkipped: "media too large"}` when it does not fit (the text goes on).
  * Called only for a message that will be answered: files of refused messages are never fetched.
  */
-export async function takeMedia(sink: InboundMediaSink, c: MediaCandidate, timeoutMs = MEDIA_TIMEOUT_MS): Promise<{ media?: InboundMedia[]; mediaSkipped?: string }> {
+export async function takeMedia(sink: InboundMediaSink, c: MediaCandidate, timeoutMs = MEDIA_TIMEOUT_MS): Promise<TakenMedia> {
   const max = sink.maxBytes();
-  if (c.size !== undefined && c.size > max) return { mediaSkipped: MEDIA_TOO_LARGE };
+  // What the file was, so the agent can be told of it (issue 21 §6) though it was not kept.
+  const tooLarge = { mediaSkipped: MEDIA_TOO_LARGE, oversized: { kind: c.kind, ...(c.name ? { name: c.name } : {}), ...(c.size !== undefined ? { bytes: c.size } : {}) } };
+  if (c.size !== undefined && c.size > max) return tooLarge;
   const signal = AbortSignal.timeout(timeoutMs);
   const timedOut = () => (signal.aborted ? new Error(`the download took longer than ${timeoutMs / 1000} s`) : undefined);
   try {
     const source = await raced(c.open(max, signal), signal);
-    if (!source) return { mediaSkipped: MEDIA_TOO_LARGE };
+    if (!source) return tooLarge;
     const saved = await sink.saveStream({ kind: c.kind, mime: c.mime, ...(c.name ? { name: c.name } : {}) }, source, max, signal);
-    return saved ? { media: [saved] } : { mediaSkipped: MEDIA_TOO_LARGE };
+    return saved ? { media: [saved] } : tooLarge;
   } catch (err) {
     throw timedOut() ?? err;
   }

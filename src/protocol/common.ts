@@ -71,6 +71,8 @@ export const HealthSchema = v.looseObject({
     lastSendAt: v.optional(timestamp()),
     /** When the last message arrived from Telegram (since the gateway started). */
     lastInboundAt: v.optional(timestamp()),
+    /** Privacy mode is on (getMe `can_read_all_group_messages` false): in groups the bot sees only commands addressed to it and replies. */
+    privacyMode: v.optional(v.boolean()),
   }),
   agent: v.looseObject({
     backend: v.string(),

@@ -32,6 +32,8 @@ export const LedgerRecordSchema = v.object({
   parts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   /** Inbound: the files saved from the message (what the agent was given). */
   media: v.optional(v.array(InboundMediaSchema)),
+  /** Inbound: what the message was when it held no text or file (`location`, `contact`, `sticker`, `poll`); the agent got its placeholder. */
+  kind: v.optional(v.string()),
   /** Only with `ledger.storeText: true`. */
   text: v.optional(v.string()),
   /** Inbound: the message was a chat command (`/new`, `/stop`, `/status`, `/help`), answered by the gateway. */

@@ -43,7 +43,7 @@ export interface InboundMessage {
    * not (`{mediaSkipped}`); never throws. Called only once the message is let in, so a
    * refused message's file is never downloaded.
    */
-  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string }>;
+  fetchMedia?: () => Promise<{ media?: InboundMedia[]; mediaSkipped?: string; oversized?: OversizedFile }>;
   /** An edit of an earlier message: the provider's id of the original (this message's own id is the edit's). */
   editOf?: string;
   /** Written by the linked account in its own chat (WhatsApp "Message yourself"): the owner talking to the assistant. */
@@ -56,7 +56,42 @@ export interface InboundMessage {
   chatTitle?: string;
   /** The provider never answers this kind of chat (status, broadcast list, channel); the reason is ledgered. */
   refused?: string;
+  /** Issue 21 (inbound): what the message is beyond text and files. See `MessageExtras`. */
+  extras?: MessageExtras;
 }
+
+/**
+ * What a message holds beyond text and files, as the provider read it (issue 21 §4–§8);
+ * the inbound path (src/inbound/) decides what becomes of it.
+ */
+export interface MessageExtras {
+  /** No text or file, but something a person would answer: the agent gets a placeholder. */
+  placeholder?: Placeholder;
+  /** Never a run, never a reply (reaction, edit of an answered message, join/leave, deleted message…): ledgered `skipped` with this kind. */
+  ignored?: string;
+  /** View-once media a linked device cannot open: the chat is told so. */
+  viewOnce?: boolean;
+  /** Items with the same id from one sender in one chat are one turn (Telegram `media_group_id`; WhatsApp photos/videos: `"media"`). */
+  albumId?: string;
+  /** The chat is this (older) group's successor (Telegram supergroup migration): policy and session use the old id. */
+  migratedFrom?: string;
+  /** Set by the inbound path for a late message answered: when it was written (the agent is told). */
+  writtenAt?: number;
+}
+
+/** A file over `media.maxInboundBytes`, not downloaded: what it was (the agent is told, issue 21 §6). */
+export interface OversizedFile {
+  kind: string;
+  name?: string;
+  bytes?: number;
+}
+
+/** Content without text or file, described for the agent (src/inbound/placeholders.ts renders it). */
+export type Placeholder =
+  | { kind: "location"; lat: number; lon: number; name?: string; address?: string; live?: boolean }
+  | { kind: "contact"; contacts: { name: string; phone?: string }[] }
+  | { kind: "sticker"; emoji?: string }
+  | { kind: "poll"; question: string; options: string[] };
 
 /** A send as delivery hands it to a provider: the client's params, plus the message a reply answers (groups). */
 export type ProviderSendParams = SendParams & {

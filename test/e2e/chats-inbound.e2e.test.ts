@@ -179,7 +179,8 @@ describe("Typing, long replies and media (§3, §4, §5)", () => {
     const document = { file_id: big, file_unique_id: "u2", file_name: "big.pdf", mime_type: "application/pdf", file_size: 10_000 };
     bot.userSays("", { id: 7002, username: "doc" }, 7002, { text: undefined, document, caption: "read this" });
     const reply = await bot.waitFor((x) => x.method === "sendMessage" && String(x.params.chat_id) === "7002", 15_000);
-    expect(String(reply.params.text)).toBe("media=[]\nread this");
+    // The agent is told what it could not see (issue 21 §6).
+    expect(String(reply.params.text)).toBe("media=[]\nread this\n[document big.pdf, 9.8 KiB: not downloaded, over the limit]");
     const recs = await until(async () => {
       const r = await inbound(gw, 7002);
       return r.length === 2 && r.some((x: any) => x.status === "replied") ? r : null;

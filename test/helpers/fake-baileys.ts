@@ -79,6 +79,14 @@ export const stanza = {
   broadcast(participant: string, message: proto.IMessage, o: StanzaOpts & { list?: string } = {}): BinaryNode {
     return node({ from: o.list ?? "status@broadcast", participant }, message, o);
   },
+  /**
+   * View-once media as a linked device gets it: no content, only `<unavailable type="view_once"/>`
+   * (the phone alone can open it); Baileys marks the key `isViewOnce`.
+   */
+  viewOnce(from: string, o: StanzaOpts = {}): BinaryNode {
+    const n = node({ from, addressing_mode: from.endsWith("@lid") ? "lid" : "pn" }, {}, o);
+    return { ...n, content: [{ tag: "unavailable", attrs: { type: "view_once" } }] };
+  },
   /** A channel (newsletter) post. */
   newsletter(jid: string, message: proto.IMessage, o: StanzaOpts = {}): BinaryNode {
     return node({ from: jid, server_id: "101" }, message, o);
@@ -117,7 +125,7 @@ export function linkedCreds(me = "15559990000:7@s.whatsapp.net", lid = "99887766
 
 export class FakeWaSocket implements WaSocketLike {
   readonly listeners = new Map<string, Listener[]>();
-  readonly sent: { jid: string; content: Record<string, unknown>; options?: { quoted?: WAMessage } }[] = [];
+  readonly sent: { jid: string; content: Record<string, unknown>; options?: { quoted?: WAMessage; ephemeralExpiration?: number } }[] = [];
   /** Presence updates sent (typing: "composing", then "paused"). */
   readonly presence: { type: string; jid: string | undefined; at: number }[] = [];
   /** Every pairing-code request, and whether WhatsApp accepted it. */
@@ -183,7 +191,32 @@ export class FakeWaSocket implements WaSocketLike {
    * then `messages.upsert` as `notify`, or `append` when it came from the offline queue.
    */
   receive(stanzaNode: BinaryNode): Promise<WAMessage> {
+    return this.receiveBatch([stanzaNode]).then((all) => all[0]!);
+  }
+  /**
+   * Several stanzas upserted together, as Baileys does with the offline queue it
+   * drains after a reconnect (one `messages.upsert` with every message, `append`).
+   */
+  receiveBatch(nodes: BinaryNode[]): Promise<WAMessage[]> {
     const run = this.chain.then(async () => {
+      const messages: WAMessage[] = [];
+      for (const n of nodes) messages.push(await this.decode(n));
+      const upsert = { messages, type: nodes.some((n) => n.attrs.offline) ? "append" : "notify" };
+      this.upserts.push(upsert);
+      this.emit("messages.upsert", upsert);
+      return messages;
+    });
+    this.chain = run.then(() => {}, () => {});
+    return run;
+  }
+  /** Group metadata lookups WhatsApp answered (what `cachedGroupMetadata` saves). */
+  readonly groupMetadataCalls: string[] = [];
+  async groupMetadata(jid: string) {
+    this.groupMetadataCalls.push(jid);
+    return { id: jid, subject: "Plants", participants: [], addressingMode: "pn" } as any;
+  }
+  private async decode(stanzaNode: BinaryNode): Promise<WAMessage> {
+    {
       const me = this.auth.creds.me!;
       const { fullMessage: msg, decrypt } = decryptMessageNode(stanzaNode, me.id, me.lid ?? "", this.signalRepository, quiet);
       const alt = msg.key.participantAlt || msg.key.remoteJidAlt;
@@ -195,13 +228,8 @@ export class FakeWaSocket implements WaSocketLike {
       }
       await decrypt();
       cleanMessage(msg, me.id, me.lid ?? "");
-      const upsert = { messages: [msg], type: stanzaNode.attrs.offline ? "append" : "notify" };
-      this.upserts.push(upsert);
-      this.emit("messages.upsert", upsert);
       return msg;
-    });
-    this.chain = run.then(() => {}, () => {});
-    return run;
+    }
   }
   /** A plain-text 1:1 message from a phone number (PN addressing). */
   incoming(from: string, text: string, id?: string): Promise<WAMessage> {
@@ -214,7 +242,7 @@ export class FakeWaSocket implements WaSocketLike {
   async retryRequest(key: WAMessageKey): Promise<proto.IMessage | undefined> {
     return this.config.getMessage?.(key);
   }
-  async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage }) {
+  async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; ephemeralExpiration?: number }) {
     this.sent.push({ jid, content, ...(options ? { options } : {}) });
     return { key: { remoteJid: jid, fromMe: true, id: `WAMID${this.nextId++}` }, message: { conversation: String(content.text ?? content.caption ?? "") } };
   }

@@ -17,9 +17,13 @@ export interface FakeBotApi {
   calls: BotCall[];
   /** Queue a text message from a user (`extra` is merged into the message, e.g. a forum chat and thread). Returns its update_id. */
   userSays(text: string, from?: { id: number; username?: string }, chatId?: number, extra?: Record<string, unknown>): number;
+  /** A user reacts to a message (update `message_reaction`). Returns its update_id. */
+  react(chatId: number, messageId: number, emoji: string, from?: { id: number; username?: string }): number;
+  /** The user edits the message an earlier `userSays` update carried (update `edited_message`). Returns its update_id. */
+  edits(updateId: number, text: string): number;
   /** Deliver an update's message again (as a provider replay would), under a new update id. */
   replay(updateId: number): number;
-  /** The user edits the message of an earlier update: an `edited_message` update with the new text. Returns its update_id. */
+  /** The same as `edits`. */
   userEdits(updateId: number, text: string): number;
   /** Every getUpdates offset seen, in order. */
   offsets: number[];
@@ -31,8 +35,8 @@ export interface FakeBotApi {
   stalledPolls: number;
   /** The next sends with a `parse_mode` are refused 400 "can't parse entities", as Telegram refuses bad markup. */
   parseErrors: number;
-  /** The bot itself, as getMe answers. */
-  me: { id: number; username: string };
+  /** The bot itself, as getMe answers (`canReadAll`: privacy mode off; default on, as BotFather sets it). */
+  me: { id: number; username: string; canReadAll?: boolean };
   /** Store a file the way Telegram keeps uploads: returns its file_id (getFile + `/file/bot<token>/<path>` serve it). */
   addFile(data: Uint8Array, path?: string): string;
   /** File downloads served, by path. */
@@ -43,7 +47,7 @@ export interface FakeBotApi {
 }
 
 export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
-  const updates: ({ update_id: number; message: Record<string, unknown> } | { update_id: number; edited_message: Record<string, unknown> })[] = [];
+  const updates: ({ update_id: number; message: Record<string, unknown> } | { update_id: number; message_reaction: Record<string, unknown> } | { update_id: number; edited_message: Record<string, unknown> })[] = [];
   const history = new Map<number, Record<string, unknown>>();
   let nextUpdate = 1000;
   let nextMessage = 1;
@@ -59,7 +63,7 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
     pollRateLimits: { count: 0, retryAfter: 1 },
     stalledPolls: 0,
     parseErrors: 0,
-    me: { id: 1, username: "clawdis_test_bot" },
+    me: { id: 1, username: "clawdis_test_bot" } as FakeBotApi["me"],
     downloads: [] as string[],
     addFile(data: Uint8Array, path = `photos/file_${stored.size}.jpg`) {
       const id = `FILE${stored.size + 1}`;
@@ -74,12 +78,30 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
       for (const wake of [...pollers]) wake();
       return id;
     },
-    userEdits(updateId: number, text: string) {
+    react(chatId: number, messageId: number, emoji: string, from = { id: 4242, username: "alice" }) {
       const id = nextUpdate++;
+      const message_reaction = {
+        chat: { id: chatId, type: chatId > 0 ? "private" : "supergroup" },
+        message_id: messageId,
+        user: { ...from, is_bot: false, first_name: "A" },
+        date: Math.floor(Date.now() / 1000),
+        old_reaction: [],
+        new_reaction: [{ type: "emoji", emoji }],
+      };
+      updates.push({ update_id: id, message_reaction });
+      for (const wake of [...pollers]) wake();
+      return id;
+    },
+    edits(updateId: number, text: string) {
+      const id = nextUpdate++;
+      // Each edit of one message gets its own edit_date, as Telegram's do.
       const edited_message = { ...history.get(updateId)!, text, edit_date: Math.floor(Date.now() / 1000) + (id % 1000) };
       updates.push({ update_id: id, edited_message });
       for (const wake of [...pollers]) wake();
       return id;
+    },
+    userEdits(updateId: number, text: string) {
+      return state.edits(updateId, text);
     },
     replay(updateId: number) {
       const id = nextUpdate++;
@@ -136,7 +158,7 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
       state.calls.push({ method, params, files, at: Date.now() });
       switch (method) {
         case "getMe":
-          return ok({ id: state.me.id, is_bot: true, first_name: "Clawdis", username: state.me.username });
+          return ok({ id: state.me.id, is_bot: true, first_name: "Clawdis", username: state.me.username, can_read_all_group_messages: state.me.canReadAll ?? false });
         case "sendChatAction":
           return ok(true);
         case "getFile": {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Delivery } from "../../src/delivery/index.ts";
 import { Ledger } from "../../src/gateway/ledger.ts";
-import { InboundGate, PairingStore, handleChatMessage, type ChatMessage, type ChatPolicy, type ChatRunParams } from "../../src/inbound/index.ts";
+import { InboundFlow, InboundGate, PairingStore, handleChatMessage, type ChatMessage, type ChatPolicy, type ChatRunParams } from "../../src/inbound/index.ts";
 import { silentLogger } from "../../src/log.ts";
 import type { SendParams, SendResult } from "../../src/protocol/index.ts";
 import { Providers, type Provider, type ProviderSendParams } from "../../src/providers/index.ts";
@@ -134,7 +134,8 @@ describe("handleChatMessage", () => {
 
   test("refused chat kinds and late offline messages are skipped with their reason; media too large is its own record", async () => {
     const w = world({ allowFrom: ["*"] });
-    const deps = { ...w.deps, retryWindowMs: () => 60_000 };
+    const flow = new InboundFlow(() => ({ albumWindowMs: 0, debounceMs: 0, lateAfterMs: 60_000, lateAnswerWindowMs: 60_000, lateNotice: false }));
+    const deps = { ...w.deps, flow };
     const base = { provider: "telegram" as const, chat: "7", sender: "7", senderNames: [], text: "x" };
     await handleChatMessage(deps, { ...base, messageId: "s1", refused: "status update (status@broadcast): never answered" });
     await handleChatMessage(deps, { ...base, messageId: "s2", offline: true, ts: Date.now() - 120_000 });

@@ -180,7 +180,11 @@ describe("WhatsApp inbound media (§5)", () => {
       const doc = { ...(await host.upload(new Uint8Array(4_000), "document")), mimetype: "application/pdf", fileName: "a.pdf", caption: "read it" };
       const d = await sock.receive(stanza.direct(ALICE, { documentMessage: doc }));
       expect(await inboundRecord(g, d.key.id!)).toMatchObject({ status: "replied" });
-      expect(agent.turns.map((t) => [t.message, t.media ?? []])).toEqual([["read it", []]]);
+      // Issue 21 §6: the agent is told of each file it could not get, with or without a caption.
+      expect(agent.turns.map((t) => [t.message, t.media ?? []])).toEqual([
+        ["[audio, 4.9 KiB: not downloaded, over the limit]", []],
+        ["read it\n[document a.pdf, 3.9 KiB: not downloaded, over the limit]", []],
+      ]);
     } finally {
       host.stop();
     }

@@ -85,7 +85,6 @@ describe("chats that never get a reply", () => {
 describe("wrapped and captioned text is read", () => {
   const cases: [string, Record<string, unknown>, string][] = [
     ["disappearing chat", { ephemeralMessage: { message: { extendedTextMessage: { text: "ephemeral text" } } } }, "ephemeral text"],
-    ["view once (v2)", { viewOnceMessageV2: { message: { imageMessage: { caption: "view once caption", mimetype: "image/jpeg" } } } }, "view once caption"],
     ["document with caption", { documentWithCaptionMessage: { message: { documentMessage: { caption: "doc caption", fileName: "a.pdf" } } } }, "doc caption"],
     ["video caption", { videoMessage: { caption: "video caption", mimetype: "video/mp4" } }, "video caption"],
     ["image caption", { imageMessage: { caption: "image caption", mimetype: "image/jpeg" } }, "image caption"],
@@ -101,7 +100,7 @@ describe("wrapped and captioned text is read", () => {
 });
 
 describe("messages delivered while the gateway was down (append)", () => {
-  test("an offline append DM younger than inbound.retryWindowMs is answered once", async () => {
+  test("an offline append DM 2 minutes old is answered once, the agent told when it was written", async () => {
     const { g, sock } = await openGateway();
     const m = await sock.receive(stanza.direct(ALICE_PN, { conversation: "sent while you were away" }, { offline: true, t: Math.floor(Date.now() / 1000) - 120 }));
     expect(sock.upserts.at(-1)!.type).toBe("append");
@@ -109,15 +108,17 @@ describe("messages delivered while the gateway was down (append)", () => {
     // The server may hand the same message over again: still one reply.
     await sock.receive(stanza.direct(ALICE_PN, { conversation: "sent while you were away" }, { offline: true, id: m.key.id! }));
     await until(() => g.ctx.ledger.list({ status: "duplicate" }).length === 1);
-    expect(sock.sent).toEqual([{ jid: ALICE_PN, content: { text: "sent while you were away" } }]);
+    // The echo backend answers with what it was given: the age, then the words.
+    expect(sock.sent).toEqual([{ jid: ALICE_PN, content: { text: expect.stringMatching(/^\[written \d\d:\d\d, 2 min ago\]\nsent while you were away$/) } }]);
   });
 
-  test("an offline append older than the window is ledgered skipped, not answered", async () => {
-    const { g, sock } = await openGateway(["+15550001111"], { inbound: { retryWindowMs: 60_000 } });
+  test("an offline append older than inbound.lateAnswerWindowMs is ledgered skipped (too old), not answered; the chat gets the late notice", async () => {
+    const { g, sock } = await openGateway(["+15550001111"], { inbound: { lateAnswerWindowMs: 60_000 } });
     const m = await sock.receive(stanza.direct(ALICE_PN, { conversation: "ancient" }, { offline: true, t: Math.floor(Date.now() / 1000) - 3_600 }));
-    expect(await inboundRecord(g, m.key.id!)).toMatchObject({ status: "skipped", reason: expect.stringContaining("too old") });
+    expect(await inboundRecord(g, m.key.id!)).toMatchObject({ status: "skipped", reason: "too old" });
+    await until(() => sock.sent.length === 1);
     await Bun.sleep(150);
-    expect(sock.sent).toEqual([]);
+    expect(sock.sent).toEqual([{ jid: ALICE_PN, content: { text: expect.stringMatching(/^I was offline when you wrote at \d\d:\d\d\. Send it again if it still matters\.$/) } }]);
   });
 });
 

@@ -685,19 +685,22 @@ public struct HealthTelegram: Codable {
     public let configured: Bool
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
+    public let privacyMode: Bool?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
+        case privacyMode = "privacyMode"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
+        self.privacyMode = privacyMode
         self.queued = queued
     }
 }
@@ -724,12 +727,14 @@ public extension HealthTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
+        privacyMode: Bool?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegram {
         return HealthTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
+            privacyMode: privacyMode ?? self.privacyMode,
             queued: queued ?? self.queued
         )
     }
@@ -1848,19 +1853,22 @@ public struct HealthTelegramClass: Codable {
     public let configured: Bool
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
+    public let privacyMode: Bool?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
+        case privacyMode = "privacyMode"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
+        self.privacyMode = privacyMode
         self.queued = queued
     }
 }
@@ -1887,12 +1895,14 @@ public extension HealthTelegramClass {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
+        privacyMode: Bool?? = nil,
         queued: Int?? = nil
     ) -> HealthTelegramClass {
         return HealthTelegramClass(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
+            privacyMode: privacyMode ?? self.privacyMode,
             queued: queued ?? self.queued
         )
     }
@@ -2934,19 +2944,22 @@ public struct HealthResultTelegram: Codable {
     public let configured: Bool
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
+    public let privacyMode: Bool?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
+        case privacyMode = "privacyMode"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
+        self.privacyMode = privacyMode
         self.queued = queued
     }
 }
@@ -2973,12 +2986,14 @@ public extension HealthResultTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
+        privacyMode: Bool?? = nil,
         queued: Int?? = nil
     ) -> HealthResultTelegram {
         return HealthResultTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
+            privacyMode: privacyMode ?? self.privacyMode,
             queued: queued ?? self.queued
         )
     }
@@ -4517,6 +4532,7 @@ public struct RecordElement: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let kind: String?
     public let media: [PurpleMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4535,6 +4551,7 @@ public struct RecordElement: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case kind = "kind"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -4548,12 +4565,13 @@ public struct RecordElement: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.kind = kind
         self.media = media
         self.part = part
         self.parts = parts
@@ -4592,6 +4610,7 @@ public extension RecordElement {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        kind: String?? = nil,
         media: [PurpleMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -4610,6 +4629,7 @@ public extension RecordElement {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            kind: kind ?? self.kind,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -4811,6 +4831,7 @@ public struct LedgerGetResultRecord: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let kind: String?
     public let media: [FluffyMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4829,6 +4850,7 @@ public struct LedgerGetResultRecord: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case kind = "kind"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -4842,12 +4864,13 @@ public struct LedgerGetResultRecord: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.kind = kind
         self.media = media
         self.part = part
         self.parts = parts
@@ -4886,6 +4909,7 @@ public extension LedgerGetResultRecord {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        kind: String?? = nil,
         media: [FluffyMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -4904,6 +4928,7 @@ public extension LedgerGetResultRecord {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            kind: kind ?? self.kind,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -4997,6 +5022,7 @@ public struct Related: Codable {
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let kind: String?
     public let media: [RelatedMedia]?
     public let part: Int?
     public let parts: Int?
@@ -5015,6 +5041,7 @@ public struct Related: Codable {
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case kind = "kind"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -5028,12 +5055,13 @@ public struct Related: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.kind = kind
         self.media = media
         self.part = part
         self.parts = parts
@@ -5072,6 +5100,7 @@ public extension Related {
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        kind: String?? = nil,
         media: [RelatedMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -5090,6 +5119,7 @@ public extension Related {
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            kind: kind ?? self.kind,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -6267,19 +6297,22 @@ public struct HealthEventPayloadTelegram: Codable {
     public let configured: Bool
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
+    public let privacyMode: Bool?
     public let queued: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
+        case privacyMode = "privacyMode"
         case queued = "queued"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
+        self.privacyMode = privacyMode
         self.queued = queued
     }
 }
@@ -6306,12 +6339,14 @@ public extension HealthEventPayloadTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
+        privacyMode: Bool?? = nil,
         queued: Int?? = nil
     ) -> HealthEventPayloadTelegram {
         return HealthEventPayloadTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
+            privacyMode: privacyMode ?? self.privacyMode,
             queued: queued ?? self.queued
         )
     }

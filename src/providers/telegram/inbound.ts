@@ -3,6 +3,7 @@ import type { Message, MessageEntity } from "grammy/types";
 import { responseSource, takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
 import { mediaLabel } from "../../media/label.ts";
 import type { InboundMessage } from "../types.ts";
+import { telegramExtras } from "./kinds.ts";
 
 /** The bot itself, from getMe: mentions and replies are matched against it. */
 export interface BotIdentity {
@@ -12,7 +13,8 @@ export interface BotIdentity {
 
 /**
  * Addressed to the bot: a `mention` entity of its @username (case-insensitive, as
- * Telegram usernames are), a `text_mention` of its user, or a reply to one of its messages.
+ * Telegram usernames are), a `text_mention` of its user, a command addressed to it
+ * (`/ask@<botname> …`, what privacy mode lets through), or a reply to one of its messages.
  */
 export function addressedToBot(m: Message, me: BotIdentity): boolean {
   if (m.reply_to_message?.from?.id === me.id) return true;
@@ -91,10 +93,12 @@ export function toInbound(
   me: BotIdentity,
   media: { sink: InboundMediaSink; files: FileAccess } | undefined,
   onMediaError: (err: Error) => void,
+  migratedFrom?: string,
 ): InboundMessage | null {
   const text = m.text ?? m.caption ?? "";
   const file = media ? candidate(m) : undefined;
-  if (text === "" && !file) return null;
+  const extras = { ...telegramExtras(m, text !== "" || candidate(m) !== undefined), ...(migratedFrom ? { migratedFrom } : {}) };
+  if (text === "" && !file && !extras.placeholder && !extras.ignored) return null;
   const fetchMedia =
     file && media
       ? () =>
@@ -123,6 +127,7 @@ export function toInbound(
     ...(label ? { mediaLabel: label } : {}),
     ...(group && m.chat.title ? { chatTitle: m.chat.title } : {}),
     ...quoteOf(m),
+    ...(Object.keys(extras).length ? { extras } : {}),
   };
 }
 

@@ -7,6 +7,9 @@ import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { asEdit, toInbound, type BotIdentity } from "./inbound.ts";
+import { reactionToInbound } from "./kinds.ts";
+import { TelegramMigrations } from "./migrations.ts";
+import { privacyAdvice } from "./privacy.ts";
 import { parseChat, sendTelegram, sleep } from "./send.ts";
 
 export { sleep } from "./send.ts";
@@ -25,6 +28,8 @@ export interface TelegramOptions {
   sendTimeoutS?: number;
   /** How often "typing…" is renewed while a run works (Telegram shows it ~5 s). */
   typingEveryMs?: number;
+  /** `telegram.groups.policy` is not "disabled": privacy mode then earns a warning. */
+  groupsEnabled?: () => boolean;
 }
 
 const DEFAULT_API_ROOT = "https://api.telegram.org";
@@ -47,6 +52,11 @@ export class TelegramProvider implements Provider {
   private offset: number;
   private connected = false;
   private me: BotIdentity | undefined;
+  /** getMe's `can_read_all_group_messages` is false: in groups the bot sees only commands and replies. */
+  private privacyMode: boolean | undefined;
+  private readonly migrations: TelegramMigrations;
+  /** Group albums whose caption addressed the bot (the other items carry none): the album is addressed as a whole. Bounded. */
+  private readonly addressedAlbums = new Set<string>();
   private lastError: string | undefined;
   private lastInboundAt: number | undefined;
   private watchdogRestarts = 0;
@@ -71,6 +81,7 @@ export class TelegramProvider implements Provider {
     this.sendApi = new Api(opts.botToken, { ...root, timeoutSeconds: opts.sendTimeoutS ?? 60 });
     this.offsetFile = join(deps.stateDir, "telegram", "offset.json");
     this.offset = readJson<{ offset?: number }>(this.offsetFile, {}).offset ?? 0;
+    this.migrations = new TelegramMigrations(join(deps.stateDir, "telegram", "migrations.json"));
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 4_000);
     this.inboundStatus = coalesce(() => this.deps.onStatus(), 1_000);
   }
@@ -91,6 +102,7 @@ export class TelegramProvider implements Provider {
         ...(this.lastError ? { lastError: this.lastError } : {}),
         ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
         ...(this.watchdogRestarts ? { watchdogRestarts: this.watchdogRestarts } : {}),
+        ...(this.privacyMode !== undefined ? { privacyMode: this.privacyMode } : {}),
       },
     };
   }
@@ -153,15 +165,19 @@ export class TelegramProvider implements Provider {
           // Long polling and a webhook exclude each other.
           await this.watched(signal, (s) => this.api.deleteWebhook({ drop_pending_updates: false }, s as never));
           this.me = { id: me.id, ...(me.username ? { username: me.username } : {}) };
+          this.privacyMode = me.can_read_all_group_messages !== true;
           this.deps.log.info(`telegram: polling as @${me.username}`);
+          if (this.privacyMode && this.opts.groupsEnabled?.()) this.deps.log.warn(`telegram: ${privacyAdvice(me.username)}`);
         }
         const updates = await this.watched(signal, (s) =>
-          this.api.getUpdates({ offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message", "edited_message"] }, s as never),
+          this.api.getUpdates({ offset: this.offset, timeout: this.opts.pollTimeoutS ?? 30, allowed_updates: ["message", "edited_message", "message_reaction"] }, s as never),
         );
         this.setConnected(true);
         failures = 0;
         for (const u of updates) {
           if (u.message) await this.onMessage(u.message, signal);
+          if (u.message) await this.onMessage(u.message, signal);
+          else if (u.message_reaction) await this.deps.onInbound(reactionToInbound(u.message_reaction));
           else if (u.edited_message) await this.onMessage(u.edited_message, signal, true);
           this.offset = u.update_id + 1;
         }
@@ -209,11 +225,24 @@ export class TelegramProvider implements Provider {
     const sink = this.deps.media;
     // A download stops with polling, and on its own timeout (takeMedia): a hung one must not hold up polling for ever.
     const files = { api: this.sendApi, apiRoot: this.opts.apiRoot ?? DEFAULT_API_ROOT, token: this.opts.botToken, signal };
-    const msg = toInbound(m, this.me!, sink ? { sink, files } : undefined, (err) =>
-      this.deps.log.warn("telegram: could not download a message's file; the text goes on", { error: err.message }),
+    // A group upgraded to a supergroup: recorded, said once; its new id stands for the old one (issue 21 §8).
+    const advice = await this.migrations.observe(m).catch((err: Error) => `could not record a group migration: ${err.message}`);
+    if (advice) this.deps.log.warn(`telegram: ${advice}`);
+    const msg = toInbound(
+      m,
+      this.me!,
+      sink ? { sink, files } : undefined,
+      (err) => this.deps.log.warn("telegram: could not download a message's file; the text goes on", { error: err.message }),
+      this.migrations.oldIdOf(String(m.chat.id)),
     );
     if (!msg) return;
     if (edited) Object.assign(msg, asEdit(msg, m.edit_date));
+    const album = msg.chatType === "group" ? msg.extras?.albumId : undefined;
+    if (album !== undefined) {
+      if (msg.addressed) this.addressedAlbums.add(album);
+      else msg.addressed = this.addressedAlbums.has(album);
+      if (this.addressedAlbums.size > 200) this.addressedAlbums.delete(this.addressedAlbums.values().next().value!);
+    }
     this.lastInboundAt = Date.now();
     this.inboundStatus();
     await this.deps.onInbound(msg);

@@ -59,7 +59,7 @@ function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandidate | 
 export async function sendWa(
   sock: WaSocketLike,
   params: ProviderSendParams,
-  caches: { registered: RegisteredCache; recentSent: RecentSent; recentInbound: RecentInbound },
+  caches: { registered: RegisteredCache; recentSent: Pick<RecentSent, "add">; recentInbound: RecentInbound; expiration?: (jid: string) => number | undefined },
 ): Promise<SendResult> {
   const jid = toJid(params.to);
   if (jid.endsWith("@s.whatsapp.net") && sock.onWhatsApp && !(await caches.registered.check(jid, (j) => sock.onWhatsApp!(j)))) {
@@ -67,7 +67,10 @@ export async function sendWa(
   }
   const content = await messageContent(params);
   const quoted = params.replyTo ? caches.recentInbound.get(params.replyTo) : undefined;
-  const sent = quoted ? await sock.sendMessage(jid, content, { quoted }) : await sock.sendMessage(jid, content);
+  // A reply in a disappearing chat disappears like the rest (issue 21 §7).
+  const ephemeralExpiration = caches.expiration?.(jid);
+  const options = { ...(quoted ? { quoted } : {}), ...(ephemeralExpiration ? { ephemeralExpiration } : {}) };
+  const sent = Object.keys(options).length ? await sock.sendMessage(jid, content, options) : await sock.sendMessage(jid, content);
   caches.recentSent.add(sent?.key, sent?.message);
   return { provider: "whatsapp", to: jid, messageId: sent?.key.id ?? "", ts: Date.now() };
 }
@@ -104,5 +107,5 @@ export async function readInbound(
         return { mediaSkipped: `media not downloaded: ${err.message}` };
       });
   }
-  return msg.text || msg.fetchMedia ? msg : null;
+  return msg.text || msg.fetchMedia || msg.extras ? msg : null;
 }

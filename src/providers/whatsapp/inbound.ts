@@ -14,6 +14,7 @@ import {
 import { mediaLabel } from "../../media/label.ts";
 import type { InboundMessage } from "../types.ts";
 import { mentionsAsNames } from "./names.ts";
+import { waExtras } from "./kinds.ts";
 
 /** Finds the phone number behind a LID through the socket's LID mapping store. */
 export type PnForLid = (lid: string) => Promise<string | null | undefined>;
@@ -123,7 +124,9 @@ export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnFo
   if ((key.fromMe && !self) || !key.id || !key.remoteJid) return null;
   const edit = editOf(m);
   const text = edit ? edit.text : messageText(m);
-  if (text === null && (edit || !hasMedia(m))) return null;
+  // An edit is handled as one (src/inbound/edits.ts), not as a kind to skip.
+  const extras = edit ? undefined : waExtras(m);
+  if (text === null && (edit || (!hasMedia(m) && !extras))) return null;
   const chat = key.remoteJid;
   const group = isJidGroup(chat) === true;
   const sender = self && me.id ? me.id : ((key.participant || chat) as string);
@@ -151,6 +154,7 @@ export async function toInbound(m: WAMessage, upsertType: string, pnForLid: PnFo
     ...(label ? { mediaLabel: label } : {}),
     ...(self ? { self: true } : {}),
     ...(edit ? { editOf: edit.of } : {}),
+    ...(extras ? { extras } : {}),
   };
 }
 

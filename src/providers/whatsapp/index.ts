@@ -10,8 +10,10 @@ import { defaultDownload, readInbound, sendWa } from "./chat.ts";
 import { WaNames } from "./names.ts";
 import { WhatsAppLogin, type LoginListener } from "./login.ts";
 import { KEEP_ALIVE_INTERVAL_MS, type WhatsAppOptions } from "./options.ts";
-import { RecentInbound, RecentSent, RegisteredCache } from "./outbox.ts";
+import { WaChatState } from "./chat-state.ts";
+import { RecentInbound, RegisteredCache } from "./outbox.ts";
 import { SentIds } from "./sent-ids.ts";
+import { SentStore } from "./sent-store.ts";
 import { baileysLogger, defaultSocketFactory, STOP, toJid, type WaSocketLike } from "./socket.ts";
 
 export { BUNDLED_WA_VERSION, toJid, type SocketFactory, type WaSocketLike } from "./socket.ts";
@@ -39,7 +41,10 @@ export class WhatsAppProvider implements Provider {
   private linked: boolean;
   /** When the link was made (read once from the store, or set when a new link opens). */
   private linkedAt: number | undefined;
-  private readonly recentSent = new RecentSent();
+  /** Sends of the last 24 h, on disk, for Baileys' `getMessage` (a retry request after a restart still succeeds). */
+  private readonly recentSent: SentStore;
+  /** Per chat: hand-over order, disappearing timer, group metadata (issue 21). */
+  private readonly chats: WaChatState;
   private readonly registered = new RegisteredCache();
   private readonly recentInbound = new RecentInbound();
   /** Ids this gateway sent (kept across restarts): never taken as input when WhatsApp shows them back. */
@@ -62,6 +67,8 @@ export class WhatsAppProvider implements Provider {
     this.linked = this.store.isLinked();
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
     this.inboundStatus = coalesce(() => this.deps.onStatus(), 1_000);
+    this.recentSent = new SentStore(join(deps.stateDir, "whatsapp", "sent.jsonl"));
+    this.chats = new WaChatState(deps.log);
   }
 
   status(): ProviderStatus {
@@ -159,6 +166,8 @@ export class WhatsAppProvider implements Provider {
       markOnlineOnConnect: false,
       syncFullHistory: false,
       getMessage: this.recentSent.get,
+      shouldIgnoreJid: this.chats.shouldIgnoreJid,
+      cachedGroupMetadata: (jid: string) => this.chats.groupMetadata(this.sock?.groupMetadata?.bind(this.sock))(jid),
       keepAliveIntervalMs: KEEP_ALIVE_INTERVAL_MS,
       ...(this.opts.waVersion ? { version: this.opts.waVersion } : {}),
       ...(this.opts.waWebSocketUrl ? { waWebSocketUrl: this.opts.waWebSocketUrl } : {}),
@@ -182,8 +191,11 @@ export class WhatsAppProvider implements Provider {
     });
     sock.ev.on("messages.upsert", (up: { messages: WAMessage[]; type: string }) => {
       if (!mine()) return;
-      for (const m of up.messages) void this.onMessage(sock, m, up.type);
+      // One chat, one order (issue 21 §3): each message is handed on after the one before it in its chat.
+      for (const m of up.messages) this.chats.inOrder(m.key.remoteJid ?? "", () => this.onMessage(sock, m, up.type));
     });
+    sock.ev.on("groups.update", (list: { id?: string }[]) => list.forEach((g) => this.chats.groupChanged(g.id)));
+    sock.ev.on("group-participants.update", (u: { id?: string }) => this.chats.groupChanged(u.id));
   }
 
   private async onMessage(sock: WaSocketLike, m: WAMessage, type: string): Promise<void> {
@@ -194,12 +206,16 @@ export class WhatsAppProvider implements Provider {
     try {
       const timeout = this.opts.mediaTimeoutMs !== undefined ? { timeoutMs: this.opts.mediaTimeoutMs } : {};
       const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload, ...timeout } : undefined;
+      this.chats.noteExpiration(m);
       const msg = await readInbound(sock, m, type, this.creds.me ?? {}, media, this.deps.log, this.names);
       if (!msg || this.sock !== sock) return;
       this.recentInbound.add(m);
       this.lastInboundAt = Date.now();
       this.inboundStatus();
-      await this.deps.onInbound(msg);
+      // Handed on now (its place in the chat's line is taken at once); its acceptance is not waited for, so the next message of the chat follows at once.
+      void Promise.resolve(this.deps.onInbound(msg)).catch((err: Error) =>
+        this.deps.log.warn("whatsapp: could not take an incoming message", { id: m.key.id, error: err.message }),
+      );
     } catch (err) {
       this.deps.log.warn("whatsapp: could not read an incoming message", { id: m.key.id, error: (err as Error).message });
     }
@@ -268,7 +284,7 @@ export class WhatsAppProvider implements Provider {
   async send(params: ProviderSendParams): Promise<SendResult> {
     const sock = this.sock;
     if (!sock || !this.connected) throw new GatewayError("UNAVAILABLE", "whatsapp is reconnecting; try again shortly", { retryable: true, retryAfterMs: 2_000 });
-    const sent = await sendWa(sock, params, { registered: this.registered, recentSent: this.recentSent, recentInbound: this.recentInbound });
+    const sent = await sendWa(sock, params, { registered: this.registered, recentSent: this.recentSent, recentInbound: this.recentInbound, expiration: (jid) => this.chats.expiration(jid) });
     this.sentIds.add(sent.messageId);
     return sent;
   }

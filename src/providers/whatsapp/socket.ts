@@ -1,6 +1,7 @@
 import makeWASocket, {
   DEFAULT_CONNECTION_CONFIG,
   DisconnectReason,
+  type GroupMetadata,
   type SignalRepositoryWithLIDStore,
   type UserFacingSocketConfig,
   type WAMessage,
@@ -12,7 +13,9 @@ import type { Logger } from "../../log.ts";
 /** The part of a Baileys socket the provider uses. */
 export interface WaSocketLike {
   ev: { on(event: string, listener: (arg: any) => void): void };
-  sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage }): Promise<Pick<WAMessage, "key" | "message"> | undefined>;
+  sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; ephemeralExpiration?: number }): Promise<Pick<WAMessage, "key" | "message"> | undefined>;
+  /** A group's subject and participants (behind `cachedGroupMetadata`). */
+  groupMetadata?(jid: string): Promise<GroupMetadata>;
   /** "composing" while a run works, "paused" at its end. */
   sendPresenceUpdate?(type: "composing" | "paused" | "available" | "unavailable" | "recording", toJid?: string): Promise<void>;
   end(error: Error | undefined): void;

@@ -1,0 +1,74 @@
+import { appendFileSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { proto, type WAMessageKey } from "@whiskeysockets/baileys";
+import { privateDir, writeAtomicSync } from "../../core/atomic.ts";
+
+/** A recipient's phone asks for a message again within about a day. */
+const KEEP_MS = 24 * 3_600_000;
+/** Sends kept at most (a busy day); the file is rewritten when it holds twice as many lines. */
+const MAX_KEPT = 5_000;
+
+interface Line {
+  id: string;
+  at: number;
+  message: Record<string, unknown>;
+}
+
+/**
+ * The messages this gateway sent in the last 24 h, on disk (`<state>/whatsapp/sent.jsonl`,
+ * 0600), behind Baileys' `getMessage` (issue 21 §8): a recipient whose phone failed to
+ * decrypt one asks for it again — also after a restart — and gets it, instead of
+ * "waiting for this message". Message text lives here for a day; the file is the user's own outbox.
+ */
+export class SentStore {
+  private readonly items = new Map<string, { at: number; message: Record<string, unknown> }>();
+  private lines = 0;
+
+  constructor(private readonly file: string) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      return;
+    }
+    for (const raw of text.split("\n")) {
+      try {
+        const l = JSON.parse(raw) as Line;
+        if (typeof l.id === "string" && typeof l.at === "number" && l.message) this.items.set(l.id, { at: l.at, message: l.message });
+      } catch {} // a line torn by a crash: that one send is not kept
+    }
+    this.compact();
+  }
+
+  add(key: WAMessageKey | undefined, message: proto.IMessage | null | undefined): void {
+    if (!key?.id || !message) return;
+    // JSON-safe: bytes as base64, longs as numbers; `fromObject` reads them back.
+    const plain = proto.Message.toObject(proto.Message.fromObject(message), { bytes: String, longs: Number }) as Record<string, unknown>;
+    const at = Date.now();
+    this.items.delete(key.id);
+    this.items.set(key.id, { at, message: plain });
+    try {
+      privateDir(dirname(this.file));
+      appendFileSync(this.file, `${JSON.stringify({ id: key.id, at, message: plain } satisfies Line)}\n`, { mode: 0o600 });
+      if (++this.lines > 2 * MAX_KEPT) this.compact();
+    } catch {} // disk trouble: still answered from memory until a restart
+  }
+
+  get = async (key: WAMessageKey): Promise<proto.IMessage | undefined> => {
+    const hit = key.id ? this.items.get(key.id) : undefined;
+    if (!hit || Date.now() - hit.at > KEEP_MS) return undefined;
+    return proto.Message.fromObject(hit.message);
+  };
+
+  /** Drop what is older than a day or past the bound, and rewrite the file with the rest. */
+  private compact(): void {
+    const now = Date.now();
+    for (const [id, v] of this.items) if (now - v.at > KEEP_MS) this.items.delete(id);
+    while (this.items.size > MAX_KEPT) this.items.delete(this.items.keys().next().value!);
+    const body = [...this.items].map(([id, v]) => JSON.stringify({ id, at: v.at, message: v.message })).join("\n");
+    try {
+      writeAtomicSync(this.file, body ? `${body}\n` : "");
+      this.lines = this.items.size;
+    } catch {}
+  }
+}
