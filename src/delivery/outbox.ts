@@ -16,6 +16,10 @@ export interface OutboxEntry {
   /** The message as it goes out (one part, or the split of a long one). */
   parts: string[];
   createdAt: number;
+  /** Set when a gateway stopped with the send still queued: how long it had waited while a gateway ran (monotonic ms)… */
+  agedMs?: number;
+  /** …and when (wall clock) that was noted; its age after the restart adds the time since. */
+  savedAt?: number;
   /**
    * The send failed (a part was refused): kept, not resumed, only so that a retry with
    * the same key sends the same parts — a `maxMessageChars` changed meanwhile must not re-split it.

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
-import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
+import { Delivery, ErrorReplies, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
 import { InboundGate, PairingStore } from "../inbound/index.ts";
 import { InboundMediaStore } from "../media/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
@@ -134,6 +134,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     captionChars: { telegram: TELEGRAM_MAX_CAPTION_CHARS },
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
+    retryWindowMs: () => ctx.config.delivery.retryWindowMs,
+    maxQueuedAgeMs: () => ctx.config.delivery.maxQueuedAgeMs,
   });
   const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing));
 
@@ -146,6 +148,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     sessions,
     queued: (name) => delivery.queued(name),
     lastSendAt: (name) => delivery.lastSendAt(name),
+    retrying: (name) => delivery.retrying(name),
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
 
@@ -174,6 +177,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     delivery,
+    errorReplies: new ErrorReplies({
+      template: () => ctx.config.inbound.errorReply,
+      cooldownMs: () => ctx.config.inbound.errorReplyCooldownMs,
+      send: (params) => delivery.send(params),
+      log: log.child("inbound"),
+    }),
     gate,
     clients: () => broadcaster.size,
     clientStats: { joined: 0, left: 0 },
@@ -265,7 +274,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         for (const t of timers) clearInterval(t);
         if (tickTimer) clearInterval(tickTimer);
         watcher?.close();
-        delivery.stop();
+        await delivery.stop();
         presence.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();

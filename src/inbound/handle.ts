@@ -47,6 +47,8 @@ export interface InboundDeps {
    * keeper decides whether to keep it).
    */
   keep?: { add(recordId: string, msg: ChatMessage): Promise<void>; done(recordId: string, status: ChatOutcome): void };
+  /** A message's run failed (not cut short by shutdown), typing stopped: the chat is told (`inbound.errorReply`, src/delivery/error-reply.ts). */
+  runFailed?: (msg: ChatMessage, failure: { final?: AgentFinal; cause?: RunCause; error?: unknown }) => void;
 }
 
 /** How a message's run ended, as its ledger record says. */
@@ -148,6 +150,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     else {
       const reason = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
       await deps.ledger.update(recordId, { status: outcome, reason });
+      if (outcome === "failed") deps.runFailed?.(msg, { final, cause: await run.cause });
     }
     log.info("handled a message", { provider: msg.provider, chat: msg.chat, runId: final.runId, status: final.status });
   } catch (err) {
@@ -156,6 +159,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     const reason = (err as Error).message;
     await deps.ledger.update(recordId, { status: "failed", reason }).catch(() => {});
     log.warn("inbound run failed", { provider: msg.provider, chat: msg.chat, error: reason });
+    deps.runFailed?.(msg, { error: err });
   }
   deps.keep?.done(recordId, outcome);
 }

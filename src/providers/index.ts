@@ -60,6 +60,8 @@ export class Providers {
       throw new GatewayError("UNAVAILABLE", `${name} is reconnecting; try again shortly`, {
         retryable: true,
         retryAfterMs: 2_000,
+        // Which provider it would have been: delivery queues the send for it and waits.
+        details: { provider: name },
       });
     }
     return provider;

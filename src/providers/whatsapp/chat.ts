@@ -3,6 +3,7 @@ import type { Logger } from "../../log.ts";
 import { takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
 import type { InboundMessage, ProviderSendParams } from "../types.ts";
+import { classifyWaSend, waMessageId } from "./errors.ts";
 import { toInbound, type WaMe } from "./inbound.ts";
 import { messageContent, type RecentInbound, type RecentSent, type RegisteredCache } from "./outbox.ts";
 import { toJid, type WaSocketLike } from "./socket.ts";
@@ -52,7 +53,8 @@ function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandidate | 
 
 /**
  * One send: text or media; `replyTo` quotes the message it answers when it is still
- * in the recent-inbound cache (else the reply goes out unquoted). A phone number that is
+ * in the recent-inbound cache (else the reply goes out unquoted). Its message id comes
+ * from its idempotency key, so a retried send is one message to WhatsApp. A phone number that is
  * not on WhatsApp is refused rather than "sent" into the void.
  */
 export async function sendWa(
@@ -66,7 +68,10 @@ export async function sendWa(
   }
   const content = await messageContent(params);
   const quoted = params.replyTo ? caches.recentInbound.get(params.replyTo) : undefined;
-  const sent = quoted ? await sock.sendMessage(jid, content, { quoted }) : await sock.sendMessage(jid, content);
+  const options = { messageId: waMessageId(params.idempotencyKey), ...(quoted ? { quoted } : {}) };
+  const sent = await sock.sendMessage(jid, content, options).catch((err: unknown) => {
+    throw classifyWaSend(err);
+  });
   caches.recentSent.add(sent?.key, sent?.message);
   return { provider: "whatsapp", to: jid, messageId: sent?.key.id ?? "", ts: Date.now() };
 }

@@ -11,7 +11,7 @@ import type { Logger } from "../../log.ts";
 /** The part of a Baileys socket the provider uses. */
 export interface WaSocketLike {
   ev: { on(event: string, listener: (arg: any) => void): void };
-  sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage }): Promise<Pick<WAMessage, "key" | "message"> | undefined>;
+  sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; messageId?: string }): Promise<Pick<WAMessage, "key" | "message"> | undefined>;
   /** "composing" while a run works, "paused" at its end. */
   sendPresenceUpdate?(type: "composing" | "paused" | "available" | "unavailable" | "recording", toJid?: string): Promise<void>;
   end(error: Error | undefined): void;
