@@ -10,7 +10,7 @@ import { SendError } from "../send-error.ts";
 const TRANSIENT_STATUS = new Set([408, 428, 429, 440, 500, 503, 515]);
 const TRANSIENT_TEXT = /connection closed|connection was lost|timed out|rate-overlimit|stream errored/i;
 
-/** A failed Baileys send, classified; anything else (not on WhatsApp, bad media) stays as thrown. */
+/** A failed Baileys send, classified: transient, or WhatsApp's final refusal; anything else (a bug, bad media) stays as thrown. */
 export function classifyWaSend(err: unknown): unknown {
   if (err instanceof SendError || !(err instanceof Error)) return err;
   const status = (err as { output?: { statusCode?: number } }).output?.statusCode;
@@ -18,6 +18,8 @@ export function classifyWaSend(err: unknown): unknown {
   if ((status !== undefined && TRANSIENT_STATUS.has(status)) || TRANSIENT_TEXT.test(text)) {
     return new SendError("transient", `whatsapp send failed: ${text}${status ? ` (${status})` : ""}`, { details: { provider: "whatsapp", ...(status ? { code: status } : {}) } });
   }
+  // WhatsApp answered and refused this message: trying again will not change its mind.
+  if (status !== undefined) return new SendError("final", `whatsapp refused the send: ${text} (${status})`, { details: { provider: "whatsapp", code: status } });
   return err;
 }
 
