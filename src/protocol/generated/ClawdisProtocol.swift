@@ -686,19 +686,22 @@ public struct HealthTelegram: Codable {
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?, retrying: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -724,13 +727,15 @@ public extension HealthTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthTelegram {
         return HealthTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -751,6 +756,7 @@ public struct HealthWeb: Codable {
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
@@ -759,15 +765,17 @@ public struct HealthWeb: Codable {
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?, retrying: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -795,7 +803,8 @@ public extension HealthWeb {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthWeb {
         return HealthWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
@@ -803,7 +812,8 @@ public extension HealthWeb {
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -1849,19 +1859,22 @@ public struct HealthTelegramClass: Codable {
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?, retrying: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -1887,13 +1900,15 @@ public extension HealthTelegramClass {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthTelegramClass {
         return HealthTelegramClass(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -1914,6 +1929,7 @@ public struct HealthWebClass: Codable {
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
@@ -1922,15 +1938,17 @@ public struct HealthWebClass: Codable {
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?, retrying: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -1958,7 +1976,8 @@ public extension HealthWebClass {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthWebClass {
         return HealthWebClass(
             authAgeMS: authAgeMS ?? self.authAgeMS,
@@ -1966,7 +1985,8 @@ public extension HealthWebClass {
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -2935,19 +2955,22 @@ public struct HealthResultTelegram: Codable {
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?, retrying: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -2973,13 +2996,15 @@ public extension HealthResultTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthResultTelegram {
         return HealthResultTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -3000,6 +3025,7 @@ public struct HealthResultWeb: Codable {
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
@@ -3008,15 +3034,17 @@ public struct HealthResultWeb: Codable {
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?, retrying: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -3044,7 +3072,8 @@ public extension HealthResultWeb {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthResultWeb {
         return HealthResultWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
@@ -3052,7 +3081,8 @@ public extension HealthResultWeb {
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -4512,10 +4542,12 @@ public extension LedgerListResult {
 
 // MARK: - RecordElement
 public struct RecordElement: Codable {
+    public let attempts: Int?
     public let chat: String
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let lastError: String?
     public let media: [PurpleMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4529,10 +4561,12 @@ public struct RecordElement: Codable {
     public let updatedAt: Int
 
     public enum CodingKeys: String, CodingKey {
+        case attempts = "attempts"
         case chat = "chat"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case lastError = "lastError"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -4546,11 +4580,13 @@ public struct RecordElement: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, direction: Direction, id: String, idempotencyKey: String?, lastError: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.attempts = attempts
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.lastError = lastError
         self.media = media
         self.part = part
         self.parts = parts
@@ -4584,10 +4620,12 @@ public extension RecordElement {
     }
 
     func with(
+        attempts: Int?? = nil,
         chat: String? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        lastError: String?? = nil,
         media: [PurpleMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -4601,10 +4639,12 @@ public extension RecordElement {
         updatedAt: Int? = nil
     ) -> RecordElement {
         return RecordElement(
+            attempts: attempts ?? self.attempts,
             chat: chat ?? self.chat,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            lastError: lastError ?? self.lastError,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -4801,10 +4841,12 @@ public extension LedgerGetResult {
 
 // MARK: - LedgerGetResultRecord
 public struct LedgerGetResultRecord: Codable {
+    public let attempts: Int?
     public let chat: String
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let lastError: String?
     public let media: [FluffyMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4818,10 +4860,12 @@ public struct LedgerGetResultRecord: Codable {
     public let updatedAt: Int
 
     public enum CodingKeys: String, CodingKey {
+        case attempts = "attempts"
         case chat = "chat"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case lastError = "lastError"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -4835,11 +4879,13 @@ public struct LedgerGetResultRecord: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, direction: Direction, id: String, idempotencyKey: String?, lastError: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.attempts = attempts
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.lastError = lastError
         self.media = media
         self.part = part
         self.parts = parts
@@ -4873,10 +4919,12 @@ public extension LedgerGetResultRecord {
     }
 
     func with(
+        attempts: Int?? = nil,
         chat: String? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        lastError: String?? = nil,
         media: [FluffyMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -4890,10 +4938,12 @@ public extension LedgerGetResultRecord {
         updatedAt: Int? = nil
     ) -> LedgerGetResultRecord {
         return LedgerGetResultRecord(
+            attempts: attempts ?? self.attempts,
             chat: chat ?? self.chat,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            lastError: lastError ?? self.lastError,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -4982,10 +5032,12 @@ public extension FluffyMedia {
 
 // MARK: - Related
 public struct Related: Codable {
+    public let attempts: Int?
     public let chat: String
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
+    public let lastError: String?
     public let media: [RelatedMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4999,10 +5051,12 @@ public struct Related: Codable {
     public let updatedAt: Int
 
     public enum CodingKeys: String, CodingKey {
+        case attempts = "attempts"
         case chat = "chat"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
+        case lastError = "lastError"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -5016,11 +5070,13 @@ public struct Related: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, direction: Direction, id: String, idempotencyKey: String?, lastError: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.attempts = attempts
         self.chat = chat
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
+        self.lastError = lastError
         self.media = media
         self.part = part
         self.parts = parts
@@ -5054,10 +5110,12 @@ public extension Related {
     }
 
     func with(
+        attempts: Int?? = nil,
         chat: String? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
+        lastError: String?? = nil,
         media: [RelatedMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -5071,10 +5129,12 @@ public extension Related {
         updatedAt: Int? = nil
     ) -> Related {
         return Related(
+            attempts: attempts ?? self.attempts,
             chat: chat ?? self.chat,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
+            lastError: lastError ?? self.lastError,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -6253,19 +6313,22 @@ public struct HealthEventPayloadTelegram: Codable {
     public let lastInboundAt: Int?
     public let lastSendAt: Int?
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
         case lastInboundAt = "lastInboundAt"
         case lastSendAt = "lastSendAt"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, queued: Int?, retrying: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -6291,13 +6354,15 @@ public extension HealthEventPayloadTelegram {
         configured: Bool? = nil,
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthEventPayloadTelegram {
         return HealthEventPayloadTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -6318,6 +6383,7 @@ public struct HealthEventPayloadWeb: Codable {
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
@@ -6326,15 +6392,17 @@ public struct HealthEventPayloadWeb: Codable {
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?, retrying: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -6362,7 +6430,8 @@ public extension HealthEventPayloadWeb {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthEventPayloadWeb {
         return HealthEventPayloadWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
@@ -6370,7 +6439,8 @@ public extension HealthEventPayloadWeb {
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
