@@ -3,6 +3,7 @@ import { Api, GrammyError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
 import { backoffDelay } from "../../core/backoff.ts";
 import { coalesce } from "../coalesce.ts";
+import { SendError } from "../send-error.ts";
 import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
@@ -215,8 +216,8 @@ export class TelegramProvider implements Provider {
 
   send(params: ProviderSendParams): Promise<SendResult> {
     return sendTelegram(this.sendApi, params).catch((err: Error) => {
-      // A send outage shows in health too (polling may be fine meanwhile).
-      this.setConnected(this.connected, err.message);
+      // A send outage shows in health too (polling may be fine meanwhile); one message refused is not the provider's state.
+      if (!(err instanceof SendError && err.outcome === "final")) this.setConnected(this.connected, err.message);
       throw err;
     });
   }
