@@ -46,9 +46,11 @@ export class ErrorReplies {
   constructor(private readonly opts: ErrorReplyOptions) {}
 
   /** Tell the chat of `msg` that its run failed, unless off or within the chat's cooldown. Never throws; the send goes on in the background. */
-  notify(msg: { provider: ProviderName; chat: string; messageId: string; chatType?: "private" | "group" }, failure: RunFailure): "sent" | "off" | "cooldown" {
+  notify(msg: { provider: ProviderName; chat: string; messageId: string; chatType?: "private" | "group" }, failure: RunFailure): "sent" | "off" | "cooldown" | "maybe delivered" {
     const template = this.opts.template();
     if (template === false) return "off";
+    // The reply's answer was lost (it may be in the chat): an apology after it would only confuse.
+    if ((failure.final?.delivery?.error?.details as { outcome?: string } | undefined)?.outcome === "unknown") return "maybe delivered";
     const now = (this.opts.clock ?? systemClock).mono();
     const cooldown = this.opts.cooldownMs();
     this.forget(now, cooldown);

@@ -14,7 +14,7 @@ export function interruptedError(key: string, ledgerId: string, why = "was inter
     "UNAVAILABLE",
     `the send with idempotencyKey "${key}" ${why} and may have gone out; ` +
       "it is not sent again — check the chat, and use a new key to send anyway",
-    { retryable: false, details: { idempotencyKey: key, ledgerId } },
+    { retryable: false, details: { idempotencyKey: key, ledgerId, outcome: "unknown" } },
   );
 }
 

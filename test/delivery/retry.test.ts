@@ -207,6 +207,13 @@ describe("Never silent: the error reply (issue 21 §1)", () => {
     expect(replies.notify(msg("c", "8"), { final: { runId: "r", status: "error", summary: "HTTP 500" }, cause: "error" })).toBe("sent");
     now = 300_001;
     expect(replies.notify(msg("d"), { final: { runId: "r", status: "ok", summary: "" }, cause: "ok" })).toBe("sent");
+    const undelivered = (details?: unknown) => ({
+      final: { runId: "r", status: "ok" as const, summary: "hi", delivery: { ok: false, error: { code: "UNAVAILABLE" as const, message: "x", ...(details ? { details } : {}) } } },
+      cause: "ok" as const,
+    });
+    // A reply whose answer was lost may be in the chat: no apology after it.
+    expect(replies.notify(msg("f", "9"), undelivered({ outcome: "unknown" }))).toBe("maybe delivered");
+    expect(replies.notify(msg("g", "9"), undelivered())).toBe("sent");
     template = false;
     now = 900_000;
     expect(replies.notify(msg("e"), { cause: "timeout" })).toBe("off");
@@ -214,6 +221,7 @@ describe("Never silent: the error reply (issue 21 §1)", () => {
       ["7", "Sorry, I couldn't answer that (the assistant timed out). Please try again in a moment.", "error-reply:telegram:a"],
       ["8", "Sorry, I couldn't answer that (the assistant ran into an error). Please try again in a moment.", "error-reply:telegram:c"],
       ["7", "Sorry, I couldn't answer that (the assistant's answer was empty). Please try again in a moment.", "error-reply:telegram:d"],
+      ["9", "Sorry, I couldn't answer that (the reply could not be delivered). Please try again in a moment.", "error-reply:telegram:g"],
     ]);
   });
 });

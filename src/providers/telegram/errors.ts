@@ -31,7 +31,8 @@ const NOT_CONNECTED = /ECONNREFUSED|ConnectionRefused|ENOTFOUND|EAI_AGAIN|ENETUN
 
 function transportCause(err: HttpError): string {
   const cause = err.error as { message?: string; code?: string } | undefined;
-  return [cause?.code, cause?.message].filter(Boolean).join(" ") || err.message;
+  const message = cause?.message ?? "";
+  return (cause?.code && !message.includes(cause.code) ? `${cause.code} ${message}` : message).trim() || err.message;
 }
 
 /** One line for health and logs: what Telegram answered, or how the transport failed. */
