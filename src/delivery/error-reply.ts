@@ -45,6 +45,11 @@ export class ErrorReplies {
 
   constructor(private readonly opts: ErrorReplyOptions) {}
 
+  /** From the `inbound` config section in force (read at each failure, so a reload applies). */
+  static fromConfig(inbound: () => { errorReply: string | false; errorReplyCooldownMs: number }, send: ErrorReplyOptions["send"], log: Logger): ErrorReplies {
+    return new ErrorReplies({ template: () => inbound().errorReply, cooldownMs: () => inbound().errorReplyCooldownMs, send, log });
+  }
+
   /** Tell the chat of `msg` that its run failed, unless off or within the chat's cooldown. Never throws; the send goes on in the background. */
   notify(msg: { provider: ProviderName; chat: string; messageId: string; chatType?: "private" | "group" }, failure: RunFailure): "sent" | "off" | "cooldown" | "maybe delivered" {
     const template = this.opts.template();

@@ -28,6 +28,15 @@ export interface OutboxEntry {
 }
 
 /**
+ * How long a send from the outbox has been waiting: the time it waited while a gateway
+ * ran (monotonic, noted at the stop) plus the time the gateway was down (wall clock, the
+ * only clock that spans it). After a kill -9 nothing was noted: the wall clock since it was made.
+ */
+export function queuedAge(entry: OutboxEntry, now: number): number {
+  return entry.savedAt === undefined ? now - entry.createdAt : (entry.agedMs ?? 0) + Math.max(0, now - entry.savedAt);
+}
+
+/**
  * Queued sends on disk (`<state>/outbox/`, one 0600 file per send, written atomically),
  * so a send waiting for its turn survives a restart or a kill -9. The text lives here
  * only until the send is done; the ledger keeps the record.

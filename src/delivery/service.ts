@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from "../core/clock.ts";
 import { GatewayError, type AgentFinal, type AgentParams, type LedgerRecord, type ProviderName, type SendParams, type SendResult } from "../protocol/index.ts";
 import type { ProviderSendParams } from "../providers/index.ts";
-import { Outbox, type OutboxEntry } from "./outbox.ts";
+import { Outbox, queuedAge, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
 import { PendingSend } from "./pending.ts";
 import { explain, interrupted, interruptedError, partKey, resultOf, settledByLedger } from "./records.ts";
@@ -294,13 +294,4 @@ export class Delivery {
     else this.waiting.set(send, { agedMs, since: this.clock.mono() });
     return send.result;
   }
-}
-
-/**
- * How long a send from the outbox has been waiting: the time it waited while a gateway
- * ran (monotonic, noted at the stop) plus the time the gateway was down (wall clock, the
- * only clock that spans it). After a kill -9 nothing was noted: the wall clock since it was made.
- */
-function queuedAge(entry: OutboxEntry, now: number): number {
-  return entry.savedAt === undefined ? now - entry.createdAt : (entry.agedMs ?? 0) + Math.max(0, now - entry.savedAt);
 }

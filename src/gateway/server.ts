@@ -177,12 +177,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     delivery,
-    errorReplies: new ErrorReplies({
-      template: () => ctx.config.inbound.errorReply,
-      cooldownMs: () => ctx.config.inbound.errorReplyCooldownMs,
-      send: (params) => delivery.send(params),
-      log: log.child("inbound"),
-    }),
+    errorReplies: ErrorReplies.fromConfig(() => ctx.config.inbound, (params) => delivery.send(params), log.child("inbound")),
     gate,
     clients: () => broadcaster.size,
     clientStats: { joined: 0, left: 0 },
