@@ -22,11 +22,13 @@ class ScriptedProvider implements Provider {
   attempts: { message: string; at: number; key: string }[] = [];
   sent: { message: string; at: number }[] = [];
   connected = true;
+  /** Stopped for good (WhatsApp's `stopped`, e.g. connection replaced): nothing to wait for. */
+  stopped: string | undefined;
   private next = 1;
   async start() {}
   async stop() {}
   status() {
-    return { linked: true, connected: this.connected };
+    return { linked: true, connected: this.connected, ...(this.stopped ? { detail: { stopped: this.stopped } } : {}) };
   }
   async send(p: ProviderSendParams): Promise<SendResult> {
     this.attempts.push({ message: p.message, at: performance.now(), key: p.idempotencyKey });
@@ -138,6 +140,16 @@ describe("Transient send errors are retried, not fatal (issue 21 §2)", () => {
     await Promise.all([first, second]);
     expect(provider.sent.map((s) => s.message)).toEqual(["first", "second"]);
   });
+});
+
+test("a provider stopped for good (not reconnecting) is not waited for", async () => {
+  const { delivery, provider, ledger } = setup();
+  provider.connected = false;
+  provider.stopped = "connection replaced (440)";
+  const t0 = performance.now();
+  await expect(send(delivery, "x", "k-stopped")).rejects.toThrow("telegram is not connected: connection replaced (440)");
+  expect(performance.now() - t0).toBeLessThan(1_000);
+  expect(ledger.byIdempotencyKey("k-stopped")).toMatchObject({ status: "failed" });
 });
 
 describe("Queue ages on the monotonic clock (issue 22 §6)", () => {
