@@ -120,7 +120,7 @@ describe("Transient send errors are retried, not fatal (issue 21 §2)", () => {
     provider.faults = Array.from({ length: 20 }, () => transient("Telegram answered 500 Internal Server Error"));
     const t0 = performance.now();
     await expect(send(delivery, "x", "k-window")).rejects.toMatchObject({ code: "UNAVAILABLE", retryable: true });
-    expect(performance.now() - t0).toBeLessThan(3_000);
+    expect(performance.now() - t0).toBeLessThan(5_000);
     const rec = ledger.byIdempotencyKey("k-window")!;
     expect(rec.status).toBe("failed");
     expect(rec.reason).toContain("still failing at the end of delivery.retryWindowMs");
@@ -164,7 +164,7 @@ describe("Queue ages on the monotonic clock (issue 22 §6)", () => {
       await second;
       const gap = provider.sent[1]!.at - provider.sent[0]!.at;
       expect(gap).toBeGreaterThanOrEqual(590);
-      expect(gap).toBeLessThan(2_000);
+      expect(gap).toBeLessThan(3_000);
     }
   });
 

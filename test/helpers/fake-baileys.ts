@@ -207,13 +207,18 @@ export class FakeWaSocket implements WaSocketLike {
   /**
    * A send as rc14 does it: the id is `options.messageId` when given (else a fresh one).
    * A fault queued in `peer.sendFaults` fails the send instead, as Baileys raises it
-   * (e.g. 428 "Connection Closed" when the socket drops mid-send); every attempt is in `attempts`.
+   * (e.g. 428 "Connection Closed" when the socket drops mid-send, `closes: true` closing the
+   * connection with it); every attempt is in `attempts`.
    */
   async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; messageId?: string }) {
     const id = options?.messageId ?? `WAMID${this.nextId++}`;
     const fault = this.peer.sendFaults.shift();
     this.peer.attempts.push({ jid, id, text: String(content.text ?? content.caption ?? ""), failed: fault?.message });
-    if (fault) throw boom(fault.message, fault.status);
+    if (fault) {
+      // The socket dropped under the send: Baileys closes the connection, and the pending send rejects.
+      if (fault.closes) this.close(fault.status, fault.message);
+      throw boom(fault.message, fault.status);
+    }
     // `sent` keeps the quote only; the id of every attempt is in `peer.attempts`.
     this.sent.push({ jid, content, ...(options?.quoted ? { options: { quoted: options.quoted } } : {}) });
     return { key: { remoteJid: jid, fromMe: true, id }, message: { conversation: String(content.text ?? content.caption ?? "") } };
@@ -260,7 +265,7 @@ export class FakeWaPeer {
   /** Phone numbers (digits) that `onWhatsApp` reports as not on WhatsApp. */
   readonly notOnWhatsApp = new Set<string>();
   /** Faults for the next sends, in order, on whichever socket sends them. */
-  readonly sendFaults: { status: number; message: string }[] = [];
+  readonly sendFaults: { status: number; message: string; closes?: boolean }[] = [];
   /** Every send attempt on any socket: the message id it carried, and the fault it met. */
   readonly attempts: { jid: string; id: string; text: string; failed?: string }[] = [];
   /** Called with each new socket, e.g. to open it at once. */

@@ -46,11 +46,9 @@ describe("WhatsApp: a retried part reuses its message id (issue 21 §2)", () => 
   test("the socket closes mid-reply (428 Connection Closed): the reply goes once, on the new socket, with the same id", async () => {
     const { c, peer } = await linked();
     const first = peer.last;
-    peer.sendFaults.push({ status: 428, message: "Connection Closed" });
+    // As Baileys does when its socket drops mid-send: the connection closes and the send rejects; the provider reconnects.
+    peer.sendFaults.push({ status: 428, message: "Connection Closed", closes: true });
     await first.incoming(PEER, "hello there", "IN-1");
-    await until(() => peer.attempts.length === 1, "the first attempt");
-    // As Baileys does when its socket drops: the send fails, then the connection closes; the provider reconnects.
-    first.close(428, "Connection Closed");
     await until(() => peer.sockets.length === 2 && peer.sockets[1]!.sent.length === 1, "the reply on the reconnected socket", 10_000);
     expect(peer.attempts.map((a) => [a.text, a.failed])).toEqual([
       ["hello there", "Connection Closed"],
