@@ -152,16 +152,16 @@ export class PendingSend {
       return wait;
     }
     const spent = () =>
-      new GatewayError("UNAVAILABLE", `${lastError} (still failing at the end of delivery.retryWindowMs)`, { retryable: true, details: (err as GatewayError).details });
-    await this.fail(i, outcome === "transient" ? spent() : err);
+      new GatewayError("UNAVAILABLE", `${(err as Error).message} (still failing at the end of delivery.retryWindowMs)`, { retryable: true, details: (err as GatewayError).details });
+    await this.fail(i, outcome === "transient" ? spent() : err, this.attempts[i - 1] ? lastError : undefined);
     return undefined;
   }
 
-  private async fail(i: number, err: unknown): Promise<void> {
+  private async fail(i: number, err: unknown, lastError?: string): Promise<void> {
     this.deps.queue.remove((j) => this.jobs.has(j));
     const { ledger } = this.deps;
     const reason = explain(err);
-    this.recs[i - 1] = await ledger.update(this.recs[i - 1]!.id, { status: "failed", reason, ...(this.attempts[i - 1] ? { lastError: reason } : {}) });
+    this.recs[i - 1] = await ledger.update(this.recs[i - 1]!.id, { status: "failed", reason, ...(lastError ? { lastError } : {}) });
     for (const k of this.todo) {
       if (k > i) this.recs[k - 1] = await ledger.update(this.recs[k - 1]!.id, { status: "failed", reason: `not sent: part ${i} of ${this.entry.parts.length} failed` });
     }

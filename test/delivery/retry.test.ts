@@ -123,7 +123,8 @@ describe("Transient send errors are retried, not fatal (issue 21 §2)", () => {
     expect(performance.now() - t0).toBeLessThan(5_000);
     const rec = ledger.byIdempotencyKey("k-window")!;
     expect(rec.status).toBe("failed");
-    expect(rec.reason).toContain("still failing at the end of delivery.retryWindowMs");
+    expect(rec.reason).toBe("UNAVAILABLE: Telegram answered 500 Internal Server Error (still failing at the end of delivery.retryWindowMs)");
+    expect(rec.lastError).toBe("UNAVAILABLE: Telegram answered 500 Internal Server Error");
     expect(rec.attempts).toBeGreaterThanOrEqual(2);
     expect(provider.sent).toEqual([]);
   });
