@@ -139,6 +139,21 @@ describe("A Bot API outage loses nothing (issue 21 §2, issue 22 §7)", () => {
     c.close();
   }, 60_000);
 
+  test("five messages during an outage of 502s: each chat gets its answer exactly once, nothing lost", async () => {
+    const chats = [7211, 7212, 7213, 7214, 7215];
+    bot.sendFaults.push(...Array.from({ length: 8 }, () => ({ status: 502, html: true })));
+    for (const id of chats) bot.userSays(`question from ${id}`, { id, username: `u${id}` });
+    await until(() => chats.every((id) => inChat(id).some((x) => !x.faulted)), "every answer", 40_000);
+    await Bun.sleep(1_000);
+    for (const id of chats) {
+      const answered = inChat(id).filter((x) => !x.faulted);
+      expect(answered.map((x) => x.params.text)).toEqual([`question from ${id}`]);
+    }
+    expect(bot.sendFaults.length).toBe(0);
+    const inbound = (await records(gw, { direction: "inbound" })).filter((r) => chats.includes(Number(r.chat)));
+    expect(inbound.map((r) => r.status)).toEqual(chats.map(() => "replied"));
+  }, 60_000);
+
   test("blocked by the user (403) fails at once with its reason, one attempt", async () => {
     bot.sendFaults.push({ status: 403, description: "Forbidden: bot was blocked by the user" });
     const { c } = await TestClient.connect(gw.url);

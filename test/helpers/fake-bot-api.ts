@@ -9,6 +9,8 @@ export interface BotCall {
   params: Record<string, unknown>;
   files: Record<string, { name: string; size: number; type: string }>;
   at: number;
+  /** The HTTP status a scripted send fault answered with (absent: answered as usual). */
+  faulted?: number;
 }
 
 export interface FakeBotApi {
@@ -187,6 +189,7 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
             }
             const fault = method !== "sendChatAction" ? state.sendFaults.shift() : undefined;
             if (fault) {
+              state.calls.at(-1)!.faulted = fault.status;
               const statusText = fault.description ?? (fault.status === 502 ? "Bad Gateway" : fault.status === 500 ? "Internal Server Error" : "Error");
               if (fault.html) {
                 const page = `<html>\r\n<head><title>${fault.status} ${statusText}</title></head>\r\n<body>\r\n<center><h1>${fault.status} ${statusText}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
