@@ -148,6 +148,20 @@ export const ConfigSchema = v.strictObject({
       lateAnswerWindowMs: v.optional(int(0, 30 * 86_400_000), 6 * 3_600_000),
       /** The notice for messages too old to answer (`{time}`: when the first was written); false: none. */
       lateNotice: v.optional(v.union([v.pipe(v.string(), v.minLength(1), v.maxLength(1_000)), v.literal(false)]), "I was offline when you wrote at {time}. Send it again if it still matters."),
+      /** A run for a chat message that fails gets this one plain reply (`{reason}`: a short phrase); `false`: none. */
+      errorReply: v.optional(v.union([v.literal(false), v.pipe(v.string(), v.minLength(1), v.maxLength(1_000))]), "Sorry, I couldn't answer that ({reason}). Please try again in a moment."),
+      /** At most one error reply per chat within this. */
+      errorReplyCooldownMs: v.optional(int(0, 7 * 86_400_000), 5 * 60_000),
+    }),
+    {},
+  ),
+  /** Outbound sends: retries of transient errors, and how old a queued send may get across a restart. */
+  delivery: v.optional(
+    v.strictObject({
+      /** A send failing for a reason that may pass (or whose provider is reconnecting) is retried with backoff this long. */
+      retryWindowMs: v.optional(int(0, 7 * 86_400_000), 10 * 60_000),
+      /** A send still queued this long after it was made (waiting time while running, plus the time the gateway was down) is dropped at start-up. */
+      maxQueuedAgeMs: v.optional(int(60_000, 365 * 86_400_000), 86_400_000),
     }),
     {},
   ),

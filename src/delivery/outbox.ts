@@ -20,11 +20,24 @@ export interface OutboxEntry {
   /** The message as it goes out (one part, or the split of a long one). */
   parts: string[];
   createdAt: number;
+  /** Set when a gateway stopped with the send still queued: how long it had waited while a gateway ran (monotonic ms)… */
+  agedMs?: number;
+  /** …and when (wall clock) that was noted; its age after the restart adds the time since. */
+  savedAt?: number;
   /**
    * The send failed (a part was refused): kept, not resumed, only so that a retry with
    * the same key sends the same parts — a `maxMessageChars` changed meanwhile must not re-split it.
    */
   failedAt?: number;
+}
+
+/**
+ * How long a send from the outbox has been waiting: the time it waited while a gateway
+ * ran (monotonic, noted at the stop) plus the time the gateway was down (wall clock, the
+ * only clock that spans it). After a kill -9 nothing was noted: the wall clock since it was made.
+ */
+export function queuedAge(entry: OutboxEntry, now: number): number {
+  return entry.savedAt === undefined ? now - entry.createdAt : (entry.agedMs ?? 0) + Math.max(0, now - entry.savedAt);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { monoAt, systemClock, type Clock } from "../core/clock.ts";
 import { live, type Live } from "./types.ts";
 
 /** `<provider>.pacing` in the config. */
@@ -36,7 +37,8 @@ export class PacingQueue {
   constructor(
     /** The options, or a getter read at every decision (a config reload applies to the next send). */
     private readonly options: Live<PacingOptions>,
-    private readonly hooks: { onChange?: () => void; now?: () => number; random?: () => number; maxJobs?: number } = {},
+    /** `clock`: waits are measured on its monotonic side, so a wall-clock step never delays nor hurries a send. */
+    private readonly hooks: { onChange?: () => void; clock?: Clock; random?: () => number; maxJobs?: number } = {},
   ) {}
 
   /** Jobs waiting for their turn (the one being sent included). */
@@ -61,9 +63,10 @@ export class PacingQueue {
     if (this.jobs.length !== before) this.hooks.onChange?.();
   }
 
-  /** Sends made before a restart still count against the chat gap and the minute. */
+  /** Sends made before a restart (`at`: wall clock) still count against the chat gap and the minute. */
   seed(sent: readonly { chat: string; at: number }[]): void {
-    for (const s of [...sent].sort((a, b) => a.at - b.at)) this.record(s.chat, s.at, false);
+    const clock = this.hooks.clock ?? systemClock;
+    for (const s of [...sent].sort((a, b) => a.at - b.at)) this.record(s.chat, monoAt(clock, s.at), false);
   }
 
   /** Send nothing more; waiting jobs stay where they are (the caller persists them). */
@@ -79,7 +82,7 @@ export class PacingQueue {
   }
 
   private now(): number {
-    return (this.hooks.now ?? Date.now)();
+    return (this.hooks.clock ?? systemClock).mono();
   }
 
   private record(chat: string, at: number, jitter = true): void {

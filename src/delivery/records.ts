@@ -9,12 +9,12 @@ export const explain = (err: unknown): string => (err instanceof GatewayError ? 
 /** A send the gateway died during: its outcome is unknown, so it is never sent again. */
 export const interrupted = (r: LedgerRecord | undefined): boolean => r?.status === "interrupted";
 
-export function interruptedError(key: string, ledgerId: string): GatewayError {
+export function interruptedError(key: string, ledgerId: string, why = "was interrupted by a gateway restart"): GatewayError {
   return new GatewayError(
     "UNAVAILABLE",
-    `the send with idempotencyKey "${key}" was interrupted by a gateway restart and may have gone out; ` +
+    `the send with idempotencyKey "${key}" ${why} and may have gone out; ` +
       "it is not sent again — check the chat, and use a new key to send anyway",
-    { retryable: false, details: { idempotencyKey: key, ledgerId } },
+    { retryable: false, details: { idempotencyKey: key, ledgerId, outcome: "unknown" } },
   );
 }
 

@@ -1,11 +1,13 @@
+import { systemClock, type Clock } from "../core/clock.ts";
 import { GatewayError, type AgentFinal, type AgentParams, type LedgerRecord, type ProviderName, type SendResult } from "../protocol/index.ts";
-import type { Provider } from "../providers/index.ts";
-import { Outbox, type OutboxEntry } from "./outbox.ts";
+import type { ProviderSendParams } from "../providers/index.ts";
+import { Outbox, queuedAge, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
 import { PendingSend } from "./pending.ts";
 import { renderReply } from "./format/index.ts";
 import { sendReply, type DeliverySend } from "./reply.ts";
 import { explain, interrupted, interruptedError, partKey, resultOf, settledByLedger } from "./records.ts";
+import { RetryBudget } from "./retry.ts";
 import { splitMessage, splitWithCaption } from "./split.ts";
 import { live, type DeliveryOptions } from "./types.ts";
 
@@ -23,25 +25,39 @@ export class Delivery {
   private readonly queues: Record<ProviderName, PacingQueue>;
   private readonly inflight = new Map<string, Promise<SendResult>>();
   private readonly outbox: Outbox;
-  private readonly waiting = new Set<(err: Error) => void>();
+  /** Sends in a queue, with how long each had waited before (a restart) and since when (monotonic) it waits now. */
+  private readonly waiting = new Map<PendingSend, { agedMs: number; since: number }>();
   private readonly lastSent: Partial<Record<ProviderName, number>> = {};
+  private readonly retryingNow: Record<ProviderName, number> = { whatsapp: 0, telegram: 0 };
+  private readonly clock: Clock;
   private markReady!: () => void;
   private readonly ready = new Promise<void>((r) => (this.markReady = r));
   private stopped = false;
 
   constructor(private readonly opts: DeliveryOptions) {
     this.outbox = new Outbox(opts.outboxDir);
-    const queue = (p: () => PacingOptions) => new PacingQueue(p, { onChange: () => opts.onQueueChange?.(), ...(opts.now ? { now: opts.now } : {}) });
+    this.clock = opts.clock ?? systemClock;
+    const queue = (p: () => PacingOptions) => new PacingQueue(p, { onChange: () => opts.onQueueChange?.(), clock: this.clock });
     this.queues = { whatsapp: queue(() => live(opts.pacing).whatsapp), telegram: queue(() => live(opts.pacing).telegram) };
   }
 
+  /** Wall-clock now: for records and for ages across a restart only. */
   private now(): number {
-    return (this.opts.now ?? Date.now)();
+    return this.clock.wall();
+  }
+
+  private maxQueuedAgeMs(): number {
+    return live(this.opts.maxQueuedAgeMs ?? 86_400_000);
   }
 
   /** Sends waiting in a provider's queue. */
   queued(provider: ProviderName): number {
     return this.queues[provider].length;
+  }
+
+  /** Sends of a provider waiting to be tried again after a transient failure (or for the provider to reconnect). */
+  retrying(provider: ProviderName): number {
+    return this.retryingNow[provider];
   }
 
   /** When a provider last accepted a send (since start-up). */
@@ -106,7 +122,7 @@ export class Delivery {
     for (const name of ["whatsapp", "telegram"] as const) {
       this.queues[name].seed(sent.filter((r) => r.provider === name).map((r) => ({ chat: r.chat, at: r.updatedAt })));
     }
-    const maxAge = this.opts.maxQueuedAgeMs ?? 86_400_000;
+    const maxAge = this.maxQueuedAgeMs();
     const all = this.outbox.load();
     const entries = all.filter((e) => e.failedAt === undefined);
     for (const e of all) {
@@ -116,8 +132,8 @@ export class Delivery {
     for (const entry of entries) {
       if (this.inflight.has(entry.key)) continue;
       // Sent long after it was asked for is worse than not sent: a day-old queued send is dropped, with a record.
-      const stale = this.now() - entry.createdAt > maxAge;
-      this.track(entry.key, stale ? this.expire(entry) : this.dispatch(entry, false)).catch((err) =>
+      const age = queuedAge(entry, this.now());
+      this.track(entry.key, age > maxAge ? this.expire(entry) : this.dispatch(entry, false, age)).catch((err) =>
         this.opts.log.warn("a send queued before the restart failed", { idempotencyKey: entry.key, error: explain(err) }),
       );
     }
@@ -128,18 +144,27 @@ export class Delivery {
   /**
    * Start nothing new; waiting sends stay queued on disk and go out after the restart
    * (their requests are answered UNAVAILABLE now). A send made while stopping — a run's
-   * reply that just finished — is queued the same way rather than lost.
+   * reply that just finished — is queued the same way rather than lost. Each waiting
+   * send's outbox entry keeps how long it has waited, measured on the monotonic clock, so
+   * its age after the restart does not depend on a wall clock that stepped meanwhile.
    */
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const q of Object.values(this.queues)) q.stop();
-    for (const abort of this.waiting) abort(SHUTTING_DOWN());
+    const savedAt = this.now();
+    const saves: Promise<void>[] = [];
+    for (const [send, age] of this.waiting) {
+      send.abort(SHUTTING_DOWN());
+      const agedMs = Math.round(age.agedMs + this.clock.mono() - age.since);
+      saves.push(this.outbox.put({ ...send.entry, agedMs, savedAt }).catch((err) => this.opts.log.warn("could not note a queued send's age", { error: explain(err) })));
+    }
     this.waiting.clear();
+    await Promise.all(saves);
   }
 
   /** A queued send too old to go out: its unsent parts fail with the reason, the outbox forgets it. */
   private async expire(entry: OutboxEntry): Promise<SendResult> {
-    const reason = "not sent: it waited in the queue across a restart for more than a day";
+    const reason = `not sent: it waited in the queue for more than delivery.maxQueuedAgeMs (${this.maxQueuedAgeMs()} ms), the gateway being down meanwhile`;
     for (let i = 1; i <= entry.parts.length; i++) {
       const r = this.opts.ledger.byIdempotencyKey(partKey(entry.key, i));
       if (r && r.status !== "sent" && !interrupted(r)) await this.opts.ledger.update(r.id, { status: "failed", reason });
@@ -162,11 +187,11 @@ export class Delivery {
     const prior = this.opts.ledger.byIdempotencyKey(key);
     const settled = prior && settledByLedger(this.opts.ledger, key, prior).result;
     if (settled) return settled;
-    let provider: Provider;
+    let provider: ProviderName;
     try {
-      provider = this.opts.providers.route(params);
-      if (this.queues[provider.name].full) {
-        throw new GatewayError("UNAVAILABLE", `${provider.name}: too many sends waiting; try again later`, { retryable: true, retryAfterMs: 60_000 });
+      provider = this.routeOrWait(params);
+      if (this.queues[provider].full) {
+        throw new GatewayError("UNAVAILABLE", `${provider}: too many sends waiting; try again later`, { retryable: true, retryAfterMs: 60_000 });
       }
     } catch (err) {
       const fields = { status: "failed" as const, reason: explain(err) };
@@ -179,14 +204,14 @@ export class Delivery {
     }
     const entry: OutboxEntry = {
       key,
-      provider: provider.name,
+      provider,
       to: params.to,
       ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
       ...(params.mediaPath ? { mediaPath: params.mediaPath } : {}),
-      ...(this.rendered(params, provider.name) && provider.name === "telegram" ? { html: true } : {}),
+      ...(this.rendered(params, provider) && provider === "telegram" ? { html: true } : {}),
       ...(params.replyTo ? { replyTo: params.replyTo } : {}),
       // A retry of a send that failed part-way reuses its parts: parts are matched by index.
-      parts: (prior && this.outbox.get(key)?.parts) || this.split(params, provider.name),
+      parts: (prior && this.outbox.get(key)?.parts) || this.split(params, provider),
       createdAt: this.now(),
     };
     return this.dispatch(entry, true);
@@ -195,6 +220,17 @@ export class Delivery {
   /** An agent's reply to a network whose `format` is markdown: rendered for it. */
   private rendered(params: DeliverySend, provider: ProviderName): boolean {
     return params.markdown === true && (this.opts.format ? live(this.opts.format)[provider] : "markdown") === "markdown";
+  }
+
+  /** The provider a send goes to; one that is reconnecting is queued for (its jobs wait it out within the retry window). */
+  private routeOrWait(params: ProviderSendParams): ProviderName {
+    try {
+      return this.opts.providers.route(params).name;
+    } catch (err) {
+      const name = err instanceof GatewayError && err.retryable ? (err.details as { provider?: ProviderName } | undefined)?.provider : undefined;
+      if (name) return name;
+      throw err;
+    }
   }
 
   private split(params: DeliverySend, provider: ProviderName): string[] {
@@ -211,7 +247,7 @@ export class Delivery {
    * queue at once (so sends keep the order they were made in); each waits for its
    * records and the outbox file to be on disk before it is sent.
    */
-  private dispatch(entry: OutboxEntry, fresh: boolean): Promise<SendResult> {
+  private dispatch(entry: OutboxEntry, fresh: boolean, agedMs = 0): Promise<SendResult> {
     const { ledger } = this.opts;
     const n = entry.parts.length;
     const recs: LedgerRecord[] = [];
@@ -244,21 +280,24 @@ export class Delivery {
       });
     }
     const queue = this.queues[entry.provider];
-    const waitingSince = this.now();
     const send = new PendingSend(entry, recs, todo, lost, prepared, {
       ledger,
       queue,
       route: () => this.opts.providers.route({ to: entry.to, message: "", idempotencyKey: entry.key, provider: entry.provider }),
-      patient: (err) => err instanceof GatewayError && err.retryable === true && this.now() - waitingSince < (this.opts.maxWaitMs ?? 600_000),
+      retry: new RetryBudget(() => live(this.opts.retryWindowMs ?? 600_000), this.clock),
+      retrying: (waiting) => {
+        this.retryingNow[entry.provider] += waiting ? 1 : -1;
+        this.opts.onQueueChange?.();
+      },
       sent: (at) => (this.lastSent[entry.provider] = at),
       done: async (err) => {
-        this.waiting.delete(send.abort);
+        this.waiting.delete(send);
         // A failed send keeps its parts (not resumed): a retry with the key sends the same split.
         return err && send.partlySent() ? this.outbox.put({ ...entry, failedAt: this.now() }) : this.outbox.delete(entry.key);
       },
     });
     if (this.stopped) void prepared.then(() => send.abort(SHUTTING_DOWN()), send.abort);
-    else this.waiting.add(send.abort);
+    else this.waiting.set(send, { agedMs, since: this.clock.mono() });
     return send.result;
   }
 }

@@ -1,3 +1,4 @@
+import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
 import type { LedgerRecord, LedgerStatus, ProviderName } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
@@ -29,11 +30,12 @@ export interface DeliveryOptions {
   log: Logger;
   /** A queue grew or shrank (health shows its length). */
   onQueueChange?: () => void;
-  /** A queued send whose provider stays unavailable this long fails (default 10 min). */
-  maxWaitMs?: number;
-  /** A send still queued this long after it was made (the gateway was down) is dropped at start-up (default 24 h). */
-  maxQueuedAgeMs?: number;
-  now?: () => number;
+  /** `delivery.retryWindowMs`: a send failing transiently (or whose provider is reconnecting) is retried this long before it fails (default 10 min). */
+  retryWindowMs?: Live<number>;
+  /** `delivery.maxQueuedAgeMs`: a send still queued this long after it was made (the gateway was down) is dropped at start-up (default 24 h). */
+  maxQueuedAgeMs?: Live<number>;
+  /** Wall clock for records and ages across restarts; monotonic for waits while running. */
+  clock?: Clock;
   /** `<provider>.format` in force: an agent's reply is rendered from Markdown (default) or sent as written. */
   format?: Live<Record<ProviderName, "markdown" | "plain">>;
   /** `agent.mediaDirs` in force: the folders a reply's `MEDIA:` paths may lie under. */

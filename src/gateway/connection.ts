@@ -187,7 +187,7 @@ export class Connection implements EventSink, SocketHandler {
         presence: gw.presence.list(),
         health: gw.health.snapshot(),
         stateVersion: gw.stateVersion(),
-        uptimeMs: Date.now() - gw.startedAt,
+        uptimeMs: Math.max(0, Date.now() - gw.startedAt),
         cursor: gw.journal.cursor,
       },
       policy: { maxPayload, maxBufferedBytes, tickIntervalMs },

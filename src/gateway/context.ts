@@ -1,6 +1,6 @@
 import type { AgentRunner } from "../agent/runner.ts";
 import type { Config } from "../config/schema.ts";
-import type { Delivery } from "../delivery/index.ts";
+import type { Delivery, ErrorReplies } from "../delivery/index.ts";
 import type { InboundFlow, InboundGate, TurnContext } from "../inbound/index.ts";
 import type { Logger } from "../log.ts";
 import type { ClientInfo, StateVersion } from "../protocol/index.ts";
@@ -35,6 +35,8 @@ export interface GatewayContext {
   readonly authLimiter: AuthLimiter;
   /** Every provider send: idempotent, split, paced, durable while queued. */
   readonly delivery: Delivery;
+  /** The one short message a chat gets when its message could not be answered (`inbound.errorReply`). */
+  readonly errorReplies: ErrorReplies;
   /** Inbound policy and the pairing store behind `pairing.*`. */
   readonly gate: InboundGate;
   /** What the agent is told about each chat message (group lines in memory, voice notes transcribed). */

@@ -35,6 +35,8 @@ export class HealthState {
       queued?: (provider: ProviderName) => number;
       /** When a provider last accepted a send. */
       lastSendAt?: (provider: ProviderName) => number | undefined;
+      /** Sends of a provider waiting for a retry after a transient error. */
+      retrying?: (provider: ProviderName) => number;
       now?: () => number;
       onChange?: (health: Health, version: number) => void;
     },
@@ -72,10 +74,10 @@ export class HealthState {
     this.deps.onChange?.(this.snapshot(), this._version);
   }
 
-  /** The delivery side of a provider's health: its queue and its last send. */
-  private sends(provider: ProviderName): { queued: number; lastSendAt?: number } {
+  /** The delivery side of a provider's health: its queue, the sends in it waiting for a retry, and its last send. */
+  private sends(provider: ProviderName): { queued: number; retrying: number; lastSendAt?: number } {
     const last = this.deps.lastSendAt?.(provider);
-    return { queued: this.deps.queued?.(provider) ?? 0, ...(last !== undefined ? { lastSendAt: last } : {}) };
+    return { queued: this.deps.queued?.(provider) ?? 0, retrying: this.deps.retrying?.(provider) ?? 0, ...(last !== undefined ? { lastSendAt: last } : {}) };
   }
 
   private compute(): Core {

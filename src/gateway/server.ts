@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { createBackend } from "../agent/backends/index.ts";
-import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
+import { Delivery, ErrorReplies, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
 import { InboundFlow, InboundGate, PairingStore, TurnContext } from "../inbound/index.ts";
 import { transcribeOptions } from "../agent/transcribe.ts";
 import { InboundMediaStore } from "../media/index.ts";
@@ -137,6 +137,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     mediaDirs: () => ctx.config.agent.mediaDirs,
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
+    retryWindowMs: () => ctx.config.delivery.retryWindowMs,
+    maxQueuedAgeMs: () => ctx.config.delivery.maxQueuedAgeMs,
   });
   const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing));
 
@@ -149,6 +151,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     sessions,
     queued: (name) => delivery.queued(name),
     lastSendAt: (name) => delivery.lastSendAt(name),
+    retrying: (name) => delivery.retrying(name),
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
 
@@ -183,6 +186,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
     delivery,
+    errorReplies: ErrorReplies.fromConfig(() => ctx.config.inbound, (params) => delivery.send(params), log.child("inbound")),
     gate,
     clients: () => broadcaster.size,
     clientStats: { joined: 0, left: 0 },
@@ -274,7 +278,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         for (const t of timers) clearInterval(t);
         if (tickTimer) clearInterval(tickTimer);
         watcher?.close();
-        delivery.stop();
+        await delivery.stop();
         presence.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();

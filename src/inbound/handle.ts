@@ -65,6 +65,8 @@ export interface InboundDeps {
   answerEdits?: () => boolean;
   /** A read receipt for a message that starts a run (where the provider has them and the config wants them). */
   markRead?: (msg: ChatMessage) => void;
+  /** A message's run failed (not cut short by shutdown), typing stopped: the chat is told (`inbound.errorReply`, src/delivery/error-reply.ts). */
+  runFailed?: (msg: ChatMessage, failure: { final?: AgentFinal; cause?: RunCause; error?: unknown }) => void;
 }
 
 /** How a message's run ended, as its ledger record says. */
@@ -215,6 +217,8 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
           ? `agent run failed: ${final.summary}`
           : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
       await deps.ledger.update(recordId, { status: outcome, reason });
+      // A run the owner stopped is answered by /stop's own confirmation, not an error reply.
+      if (outcome === "failed" && !stopped) deps.runFailed?.(msg, { final, cause: await run.cause });
     }
     log.info("handled a message", { provider: msg.provider, chat: msg.chat, runId: final.runId, status: final.status });
   } catch (err) {
@@ -223,6 +227,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     const reason = (err as Error).message;
     await deps.ledger.update(recordId, { status: "failed", reason }).catch(() => {});
     log.warn("inbound run failed", { provider: msg.provider, chat: msg.chat, error: reason });
+    deps.runFailed?.(msg, { error: err });
   }
   deps.keep?.done(recordId, outcome);
 }

@@ -58,6 +58,8 @@ export const HealthSchema = v.looseObject({
     connected: v.boolean(),
     /** Sends waiting in WhatsApp's pacing queue. */
     queued: v.optional(count()),
+    /** Of those, sends waiting to be tried again after a transient error (or for the reconnect). */
+    retrying: v.optional(count()),
     /** When WhatsApp last accepted a send (since the gateway started). */
     lastSendAt: v.optional(timestamp()),
     /** When the last message arrived from WhatsApp (since the gateway started). */
@@ -67,6 +69,8 @@ export const HealthSchema = v.looseObject({
     configured: v.boolean(),
     /** Sends waiting in Telegram's pacing queue. */
     queued: v.optional(count()),
+    /** Of those, sends waiting to be tried again after a transient error (5xx, 429, network). */
+    retrying: v.optional(count()),
     /** When Telegram last accepted a send (since the gateway started). */
     lastSendAt: v.optional(timestamp()),
     /** When the last message arrived from Telegram (since the gateway started). */

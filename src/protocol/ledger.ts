@@ -30,6 +30,10 @@ export const LedgerRecordSchema = v.object({
   /** A long reply sent as several messages: this record's place (1-based) and the count. */
   part: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   parts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  /** Outbound: how many times the provider was asked to send this part (more than 1: retried after a transient error). */
+  attempts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  /** Outbound: the last error a send attempt met (kept after a retry succeeded). */
+  lastError: v.optional(v.string()),
   /** Inbound: the files saved from the message (what the agent was given). */
   media: v.optional(v.array(InboundMediaSchema)),
   /** Inbound: what the message was when it held no text or file (`location`, `contact`, `sticker`, `poll`); the agent got its placeholder. */

@@ -62,9 +62,16 @@ export class Providers {
       throw new GatewayError("NOT_LINKED", message, { details: { provider: params.provider ?? null } });
     }
     if (!(status.sendable ?? status.connected)) {
+      // Stopped for good (replaced, banned…): nothing to wait for.
+      const { stopped, action } = status.detail ?? {};
+      if (typeof stopped === "string") {
+        throw new GatewayError("UNAVAILABLE", `${name} is not connected: ${stopped}${action ? ` — ${action}` : ""}`, { retryable: false, details: { provider: name } });
+      }
       throw new GatewayError("UNAVAILABLE", `${name} is reconnecting; try again shortly`, {
         retryable: true,
         retryAfterMs: 2_000,
+        // Which provider it would have been: delivery queues the send for it and waits.
+        details: { provider: name },
       });
     }
     return provider;

@@ -244,7 +244,7 @@ describe("Delivery: paced sends (issue 16 §6)", () => {
     const provider = new FakeProvider();
     const later = setup({}, first.dir, provider, { maxQueuedAgeMs: 1 });
     await until(() => later.ledger.byIdempotencyKey("stale")?.status === "failed");
-    expect(later.ledger.byIdempotencyKey("stale")?.reason).toContain("more than a day");
+    expect(later.ledger.byIdempotencyKey("stale")?.reason).toContain("more than delivery.maxQueuedAgeMs (1 ms)");
     await until(() => readdirSync(join(first.dir, "outbox")).length === 0);
     expect(provider.sent).toEqual([]);
   });

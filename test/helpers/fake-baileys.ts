@@ -125,7 +125,7 @@ export function linkedCreds(me = "15559990000:7@s.whatsapp.net", lid = "99887766
 
 export class FakeWaSocket implements WaSocketLike {
   readonly listeners = new Map<string, Listener[]>();
-  readonly sent: { jid: string; content: Record<string, unknown>; options?: { quoted?: WAMessage; ephemeralExpiration?: number } }[] = [];
+  readonly sent: { jid: string; content: Record<string, unknown>; options?: { quoted?: WAMessage; ephemeralExpiration?: number; messageId?: string } }[] = [];
   /** Presence updates sent (typing: "composing", then "paused"). */
   readonly presence: { type: string; jid: string | undefined; at: number }[] = [];
   /** Every pairing-code request, and whether WhatsApp accepted it. */
@@ -242,9 +242,25 @@ export class FakeWaSocket implements WaSocketLike {
   async retryRequest(key: WAMessageKey): Promise<proto.IMessage | undefined> {
     return this.config.getMessage?.(key);
   }
-  async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; ephemeralExpiration?: number }) {
-    this.sent.push({ jid, content, ...(options ? { options } : {}) });
-    return { key: { remoteJid: jid, fromMe: true, id: `WAMID${this.nextId++}` }, message: { conversation: String(content.text ?? content.caption ?? "") } };
+  /**
+   * A send as rc14 does it: the id is `options.messageId` when given (else a fresh one).
+   * A fault queued in `peer.sendFaults` fails the send instead, as Baileys raises it
+   * (e.g. 428 "Connection Closed" when the socket drops mid-send, `closes: true` closing the
+   * connection with it); every attempt is in `attempts`.
+   */
+  async sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; ephemeralExpiration?: number; messageId?: string }) {
+    const id = options?.messageId ?? `WAMID${this.nextId++}`;
+    const fault = this.peer.sendFaults.shift();
+    this.peer.attempts.push({ jid, id, text: String(content.text ?? content.caption ?? ""), failed: fault?.message });
+    if (fault) {
+      // The socket dropped under the send: Baileys closes the connection, and the pending send rejects.
+      if (fault.closes) this.close(fault.status, fault.message);
+      throw boom(fault.message, fault.status);
+    }
+    // `sent` keeps the quote and the disappearing timer only; the id of every attempt is in `peer.attempts`.
+    const kept = { ...(options?.quoted ? { quoted: options.quoted } : {}), ...(options?.ephemeralExpiration ? { ephemeralExpiration: options.ephemeralExpiration } : {}) };
+    this.sent.push({ jid, content, ...(Object.keys(kept).length ? { options: kept } : {}) });
+    return { key: { remoteJid: jid, fromMe: true, id }, message: { conversation: String(content.text ?? content.caption ?? "") } };
   }
   async readMessages(keys: WAMessageKey[]): Promise<void> {
     this.reads.push(...keys);
@@ -290,6 +306,10 @@ export class FakeWaPeer {
   readonly sockets: FakeWaSocket[] = [];
   /** Phone numbers (digits) that `onWhatsApp` reports as not on WhatsApp. */
   readonly notOnWhatsApp = new Set<string>();
+  /** Faults for the next sends, in order, on whichever socket sends them. */
+  readonly sendFaults: { status: number; message: string; closes?: boolean }[] = [];
+  /** Every send attempt on any socket: the message id it carried, and the fault it met. */
+  readonly attempts: { jid: string; id: string; text: string; failed?: string }[] = [];
   /** Called with each new socket, e.g. to open it at once. */
   onSocket: ((s: FakeWaSocket) => void) | null = null;
   readonly factory: SocketFactory = (config) => {

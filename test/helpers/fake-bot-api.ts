@@ -9,6 +9,8 @@ export interface BotCall {
   params: Record<string, unknown>;
   files: Record<string, { name: string; size: number; type: string }>;
   at: number;
+  /** The HTTP status a scripted send fault answered with (absent: answered as usual). */
+  faulted?: number;
 }
 
 export interface FakeBotApi {
@@ -29,6 +31,12 @@ export interface FakeBotApi {
   offsets: number[];
   conflicts: number;
   rateLimits: { count: number; retryAfter: number };
+  /**
+   * Answers for the next sends (sendMessage, sendPhoto…; not sendChatAction), in order,
+   * before they reach the chat: an outage's 5xx (`html: true`: a proxy's HTML error page,
+   * as Telegram's front end serves during one), a 429 with `retryAfter`, a 403 blocked…
+   */
+  sendFaults: { status: number; description?: string; retryAfter?: number; html?: boolean }[];
   /** 429s with retry_after for the next getUpdates calls. */
   pollRateLimits: { count: number; retryAfter: number };
   /** The next getUpdates calls never answer (until the client gives up). */
@@ -60,6 +68,7 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
     offsets: [] as number[],
     conflicts: 0,
     rateLimits: { count: 0, retryAfter: 1 },
+    sendFaults: [] as FakeBotApi["sendFaults"],
     pollRateLimits: { count: 0, retryAfter: 1 },
     stalledPolls: 0,
     parseErrors: 0,
@@ -215,6 +224,17 @@ export function startFakeBotApi(token = "123456:TEST-token"): FakeBotApi {
             if (params.parse_mode && state.parseErrors > 0) {
               state.parseErrors -= 1;
               return Response.json({ ok: false, error_code: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0" }, { status: 400 });
+            }
+            const fault = method !== "sendChatAction" ? state.sendFaults.shift() : undefined;
+            if (fault) {
+              state.calls.at(-1)!.faulted = fault.status;
+              const statusText = fault.description ?? (fault.status === 502 ? "Bad Gateway" : fault.status === 500 ? "Internal Server Error" : "Error");
+              if (fault.html) {
+                const page = `<html>\r\n<head><title>${fault.status} ${statusText}</title></head>\r\n<body>\r\n<center><h1>${fault.status} ${statusText}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+                return new Response(page, { status: fault.status, statusText, headers: { "content-type": "text/html" } });
+              }
+              const parameters = fault.retryAfter !== undefined ? { parameters: { retry_after: fault.retryAfter } } : {};
+              return Response.json({ ok: false, error_code: fault.status, description: statusText, ...parameters }, { status: fault.status });
             }
             if (state.rateLimits.count > 0) {
               state.rateLimits.count -= 1;

@@ -127,18 +127,24 @@ describe("WhatsApp: connection and disconnect codes", () => {
 });
 
 describe("WhatsApp: messages", () => {
-  test("send goes to the JID; while reconnecting it is UNAVAILABLE (retryable)", async () => {
+  test("send goes to the JID; one made while WhatsApp is (re)connecting waits for it (delivery.retryWindowMs)", async () => {
     const peer = new FakeWaPeer();
     const { url } = await start(await linkedStateDir(), peer);
     const sock = await peer.waitForSockets(1);
     const { c } = await TestClient.connect(url);
-    const early = await c.request("send", { to: "+1 555 000 1111", message: "hi", idempotencyKey: crypto.randomUUID() });
-    expect(early.error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
+    c.send({ type: "req", id: "early", method: "send", params: { to: "+1 555 000 1111", message: "early", idempotencyKey: crypto.randomUUID() } });
+    await until(async () => (await health(url)).web.retrying === 1);
+    expect(sock.sent).toEqual([]);
     sock.open();
-    await until(async () => (await health(url)).web.connected);
+    const early = await c.next((f) => f.type === "res" && f.id === "early", 10_000);
+    expect(early.payload).toMatchObject({ provider: "whatsapp", to: "15550001111@s.whatsapp.net", messageId: expect.stringMatching(/^3EB0[0-9A-F]{18}$/) });
     const res = await c.request("send", { to: "+1 555 000 1111", message: "hi", idempotencyKey: crypto.randomUUID() });
-    expect(res.payload).toMatchObject({ provider: "whatsapp", to: "15550001111@s.whatsapp.net", messageId: "WAMID1" });
-    expect(sock.sent).toEqual([{ jid: "15550001111@s.whatsapp.net", content: { text: "hi" } }]);
+    expect(res.payload).toMatchObject({ provider: "whatsapp", to: "15550001111@s.whatsapp.net" });
+    expect(sock.sent).toEqual([
+      { jid: "15550001111@s.whatsapp.net", content: { text: "early" } },
+      { jid: "15550001111@s.whatsapp.net", content: { text: "hi" } },
+    ]);
+    expect(peer.attempts.map((a) => a.id)).toEqual([early.payload.messageId, res.payload.messageId]);
     c.close();
   });
 

@@ -8,7 +8,7 @@ export const status: Handler<"status"> = (_params, { gw }) => {
     version: gw.build.version,
     commit: gw.build.commit,
     host: gw.host,
-    uptimeMs: Date.now() - gw.startedAt,
+    uptimeMs: Math.max(0, Date.now() - gw.startedAt),
     linked: gw.providers.linked(),
     providers: {
       whatsapp: { linked: web.linked, connected: web.connected },

@@ -687,6 +687,7 @@ public struct HealthTelegram: Codable {
     public let lastSendAt: Int?
     public let privacyMode: Bool?
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
@@ -694,14 +695,16 @@ public struct HealthTelegram: Codable {
         case lastSendAt = "lastSendAt"
         case privacyMode = "privacyMode"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?, retrying: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.privacyMode = privacyMode
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -728,14 +731,16 @@ public extension HealthTelegram {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         privacyMode: Bool?? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthTelegram {
         return HealthTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             privacyMode: privacyMode ?? self.privacyMode,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -756,6 +761,7 @@ public struct HealthWeb: Codable {
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
@@ -764,15 +770,17 @@ public struct HealthWeb: Codable {
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?, retrying: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -800,7 +808,8 @@ public extension HealthWeb {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthWeb {
         return HealthWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
@@ -808,7 +817,8 @@ public extension HealthWeb {
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -1855,6 +1865,7 @@ public struct HealthTelegramClass: Codable {
     public let lastSendAt: Int?
     public let privacyMode: Bool?
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
@@ -1862,14 +1873,16 @@ public struct HealthTelegramClass: Codable {
         case lastSendAt = "lastSendAt"
         case privacyMode = "privacyMode"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?, retrying: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.privacyMode = privacyMode
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -1896,14 +1909,16 @@ public extension HealthTelegramClass {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         privacyMode: Bool?? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthTelegramClass {
         return HealthTelegramClass(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             privacyMode: privacyMode ?? self.privacyMode,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -1924,6 +1939,7 @@ public struct HealthWebClass: Codable {
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
@@ -1932,15 +1948,17 @@ public struct HealthWebClass: Codable {
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?, retrying: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -1968,7 +1986,8 @@ public extension HealthWebClass {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthWebClass {
         return HealthWebClass(
             authAgeMS: authAgeMS ?? self.authAgeMS,
@@ -1976,7 +1995,8 @@ public extension HealthWebClass {
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -2946,6 +2966,7 @@ public struct HealthResultTelegram: Codable {
     public let lastSendAt: Int?
     public let privacyMode: Bool?
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
@@ -2953,14 +2974,16 @@ public struct HealthResultTelegram: Codable {
         case lastSendAt = "lastSendAt"
         case privacyMode = "privacyMode"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?, retrying: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.privacyMode = privacyMode
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -2987,14 +3010,16 @@ public extension HealthResultTelegram {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         privacyMode: Bool?? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthResultTelegram {
         return HealthResultTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             privacyMode: privacyMode ?? self.privacyMode,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -3015,6 +3040,7 @@ public struct HealthResultWeb: Codable {
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
@@ -3023,15 +3049,17 @@ public struct HealthResultWeb: Codable {
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?, retrying: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -3059,7 +3087,8 @@ public extension HealthResultWeb {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthResultWeb {
         return HealthResultWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
@@ -3067,7 +3096,8 @@ public extension HealthResultWeb {
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -4527,12 +4557,14 @@ public extension LedgerListResult {
 
 // MARK: - RecordElement
 public struct RecordElement: Codable {
+    public let attempts: Int?
     public let chat: String
     public let command: String?
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
     public let kind: String?
+    public let lastError: String?
     public let media: [PurpleMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4546,12 +4578,14 @@ public struct RecordElement: Codable {
     public let updatedAt: Int
 
     public enum CodingKeys: String, CodingKey {
+        case attempts = "attempts"
         case chat = "chat"
         case command = "command"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
         case kind = "kind"
+        case lastError = "lastError"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -4565,13 +4599,15 @@ public struct RecordElement: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.attempts = attempts
         self.chat = chat
         self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
         self.kind = kind
+        self.lastError = lastError
         self.media = media
         self.part = part
         self.parts = parts
@@ -4605,12 +4641,14 @@ public extension RecordElement {
     }
 
     func with(
+        attempts: Int?? = nil,
         chat: String? = nil,
         command: String?? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
         kind: String?? = nil,
+        lastError: String?? = nil,
         media: [PurpleMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -4624,12 +4662,14 @@ public extension RecordElement {
         updatedAt: Int? = nil
     ) -> RecordElement {
         return RecordElement(
+            attempts: attempts ?? self.attempts,
             chat: chat ?? self.chat,
             command: command ?? self.command,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
             kind: kind ?? self.kind,
+            lastError: lastError ?? self.lastError,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -4826,12 +4866,14 @@ public extension LedgerGetResult {
 
 // MARK: - LedgerGetResultRecord
 public struct LedgerGetResultRecord: Codable {
+    public let attempts: Int?
     public let chat: String
     public let command: String?
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
     public let kind: String?
+    public let lastError: String?
     public let media: [FluffyMedia]?
     public let part: Int?
     public let parts: Int?
@@ -4845,12 +4887,14 @@ public struct LedgerGetResultRecord: Codable {
     public let updatedAt: Int
 
     public enum CodingKeys: String, CodingKey {
+        case attempts = "attempts"
         case chat = "chat"
         case command = "command"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
         case kind = "kind"
+        case lastError = "lastError"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -4864,13 +4908,15 @@ public struct LedgerGetResultRecord: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.attempts = attempts
         self.chat = chat
         self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
         self.kind = kind
+        self.lastError = lastError
         self.media = media
         self.part = part
         self.parts = parts
@@ -4904,12 +4950,14 @@ public extension LedgerGetResultRecord {
     }
 
     func with(
+        attempts: Int?? = nil,
         chat: String? = nil,
         command: String?? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
         kind: String?? = nil,
+        lastError: String?? = nil,
         media: [FluffyMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -4923,12 +4971,14 @@ public extension LedgerGetResultRecord {
         updatedAt: Int? = nil
     ) -> LedgerGetResultRecord {
         return LedgerGetResultRecord(
+            attempts: attempts ?? self.attempts,
             chat: chat ?? self.chat,
             command: command ?? self.command,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
             kind: kind ?? self.kind,
+            lastError: lastError ?? self.lastError,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -5017,12 +5067,14 @@ public extension FluffyMedia {
 
 // MARK: - Related
 public struct Related: Codable {
+    public let attempts: Int?
     public let chat: String
     public let command: String?
     public let direction: Direction
     public let id: String
     public let idempotencyKey: String?
     public let kind: String?
+    public let lastError: String?
     public let media: [RelatedMedia]?
     public let part: Int?
     public let parts: Int?
@@ -5036,12 +5088,14 @@ public struct Related: Codable {
     public let updatedAt: Int
 
     public enum CodingKeys: String, CodingKey {
+        case attempts = "attempts"
         case chat = "chat"
         case command = "command"
         case direction = "direction"
         case id = "id"
         case idempotencyKey = "idempotencyKey"
         case kind = "kind"
+        case lastError = "lastError"
         case media = "media"
         case part = "part"
         case parts = "parts"
@@ -5055,13 +5109,15 @@ public struct Related: Codable {
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+        self.attempts = attempts
         self.chat = chat
         self.command = command
         self.direction = direction
         self.id = id
         self.idempotencyKey = idempotencyKey
         self.kind = kind
+        self.lastError = lastError
         self.media = media
         self.part = part
         self.parts = parts
@@ -5095,12 +5151,14 @@ public extension Related {
     }
 
     func with(
+        attempts: Int?? = nil,
         chat: String? = nil,
         command: String?? = nil,
         direction: Direction? = nil,
         id: String? = nil,
         idempotencyKey: String?? = nil,
         kind: String?? = nil,
+        lastError: String?? = nil,
         media: [RelatedMedia]?? = nil,
         part: Int?? = nil,
         parts: Int?? = nil,
@@ -5114,12 +5172,14 @@ public extension Related {
         updatedAt: Int? = nil
     ) -> Related {
         return Related(
+            attempts: attempts ?? self.attempts,
             chat: chat ?? self.chat,
             command: command ?? self.command,
             direction: direction ?? self.direction,
             id: id ?? self.id,
             idempotencyKey: idempotencyKey ?? self.idempotencyKey,
             kind: kind ?? self.kind,
+            lastError: lastError ?? self.lastError,
             media: media ?? self.media,
             part: part ?? self.part,
             parts: parts ?? self.parts,
@@ -6299,6 +6359,7 @@ public struct HealthEventPayloadTelegram: Codable {
     public let lastSendAt: Int?
     public let privacyMode: Bool?
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case configured = "configured"
@@ -6306,14 +6367,16 @@ public struct HealthEventPayloadTelegram: Codable {
         case lastSendAt = "lastSendAt"
         case privacyMode = "privacyMode"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?) {
+    public init(configured: Bool, lastInboundAt: Int?, lastSendAt: Int?, privacyMode: Bool?, queued: Int?, retrying: Int?) {
         self.configured = configured
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.privacyMode = privacyMode
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -6340,14 +6403,16 @@ public extension HealthEventPayloadTelegram {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         privacyMode: Bool?? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthEventPayloadTelegram {
         return HealthEventPayloadTelegram(
             configured: configured ?? self.configured,
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             privacyMode: privacyMode ?? self.privacyMode,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 
@@ -6368,6 +6433,7 @@ public struct HealthEventPayloadWeb: Codable {
     public let lastSendAt: Int?
     public let linked: Bool
     public let queued: Int?
+    public let retrying: Int?
 
     public enum CodingKeys: String, CodingKey {
         case authAgeMS = "authAgeMs"
@@ -6376,15 +6442,17 @@ public struct HealthEventPayloadWeb: Codable {
         case lastSendAt = "lastSendAt"
         case linked = "linked"
         case queued = "queued"
+        case retrying = "retrying"
     }
 
-    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?) {
+    public init(authAgeMS: Int?, connected: Bool, lastInboundAt: Int?, lastSendAt: Int?, linked: Bool, queued: Int?, retrying: Int?) {
         self.authAgeMS = authAgeMS
         self.connected = connected
         self.lastInboundAt = lastInboundAt
         self.lastSendAt = lastSendAt
         self.linked = linked
         self.queued = queued
+        self.retrying = retrying
     }
 }
 
@@ -6412,7 +6480,8 @@ public extension HealthEventPayloadWeb {
         lastInboundAt: Int?? = nil,
         lastSendAt: Int?? = nil,
         linked: Bool? = nil,
-        queued: Int?? = nil
+        queued: Int?? = nil,
+        retrying: Int?? = nil
     ) -> HealthEventPayloadWeb {
         return HealthEventPayloadWeb(
             authAgeMS: authAgeMS ?? self.authAgeMS,
@@ -6420,7 +6489,8 @@ public extension HealthEventPayloadWeb {
             lastInboundAt: lastInboundAt ?? self.lastInboundAt,
             lastSendAt: lastSendAt ?? self.lastSendAt,
             linked: linked ?? self.linked,
-            queued: queued ?? self.queued
+            queued: queued ?? self.queued,
+            retrying: retrying ?? self.retrying
         )
     }
 

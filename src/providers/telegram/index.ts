@@ -1,8 +1,9 @@
 import { dirname, join } from "node:path";
-import { Api, GrammyError, HttpError } from "grammy";
+import { Api, GrammyError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
 import { backoffDelay } from "../../core/backoff.ts";
 import { coalesce } from "../coalesce.ts";
+import { SendError } from "../send-error.ts";
 import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
@@ -10,6 +11,7 @@ import { asEdit, toInbound, type BotIdentity } from "./inbound.ts";
 import { reactionToInbound } from "./kinds.ts";
 import { TelegramMigrations } from "./migrations.ts";
 import { privacyAdvice } from "./privacy.ts";
+import { botApiFetch, describeTelegramError } from "./errors.ts";
 import { parseChat, sendTelegram, sleep } from "./send.ts";
 
 export { sleep } from "./send.ts";
@@ -75,7 +77,8 @@ export class TelegramProvider implements Provider {
     private readonly opts: TelegramOptions,
     private readonly deps: ProviderDeps,
   ) {
-    const root = opts.apiRoot ? { apiRoot: opts.apiRoot } : {};
+    // botApiFetch: an outage's HTML error page reads as its status, not as a JSON parse error.
+    const root = { ...(opts.apiRoot ? { apiRoot: opts.apiRoot } : {}), fetch: botApiFetch };
     // grammY's own timeout is only a backstop behind the watchdog.
     this.api = new Api(opts.botToken, { ...root, timeoutSeconds: this.pollLimitMs() / 1000 + 60 });
     this.sendApi = new Api(opts.botToken, { ...root, timeoutSeconds: opts.sendTimeoutS ?? 60 });
@@ -193,13 +196,7 @@ export class TelegramProvider implements Provider {
         failures += 1;
         const fatal = err instanceof GrammyError && err.error_code === 401;
         const conflict = err instanceof GrammyError && err.error_code === 409;
-        const why = conflict
-          ? CONFLICT
-          : err instanceof GrammyError
-            ? `${err.error_code} ${err.description}`
-            : err instanceof HttpError
-              ? `network error: ${(err.error as Error)?.message ?? err.message}`
-              : (err as Error).message;
+        const why = conflict ? CONFLICT : describeTelegramError(err);
         const watchdog = this.watchdogFired;
         this.watchdogFired = false;
         if (!watchdog) this.setConnected(false, fatal ? "401 unauthorized: telegram.botToken is wrong" : why);
@@ -249,7 +246,11 @@ export class TelegramProvider implements Provider {
   }
 
   send(params: ProviderSendParams): Promise<SendResult> {
-    return sendTelegram(this.sendApi, params, this.deps.log);
+    return sendTelegram(this.sendApi, params, this.deps.log).catch((err: Error) => {
+      // A send outage shows in health too (polling may be fine meanwhile); one message refused is not the provider's state.
+      if (!(err instanceof SendError && err.outcome === "final")) this.setConnected(this.connected, err.message);
+      throw err;
+    });
   }
 
   /** `sendChatAction typing` at once and every 4 s until every run in the chat stopped it. */

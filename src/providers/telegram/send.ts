@@ -1,16 +1,13 @@
 import { GrammyError, InputFile, type Api } from "grammy";
 import type { Logger } from "../../log.ts";
-import { GatewayError, type SendResult } from "../../protocol/index.ts";
+import type { SendResult } from "../../protocol/index.ts";
 import { sendMedia, type FetchedMedia } from "../media.ts";
 import type { ProviderSendParams } from "../types.ts";
+import { classifyTelegramSend } from "./errors.ts";
 import { telegramMessageId } from "./inbound.ts";
 
 /** Telegram's limit for `sendPhoto` uploads; bigger images go as documents. */
 const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
-/** Attempts of one send when Telegram answers 429 with retry_after. */
-const SEND_ATTEMPTS = 3;
-/** A retry_after longer than this is not waited for: the send fails retryable instead. */
-const MAX_RETRY_AFTER_S = 30;
 
 /** `"<chat>:<topic>"` addresses a forum topic (chat ids and @names never hold a colon). */
 export function parseChat(to: string): { chat: string; thread?: number } {
@@ -43,7 +40,8 @@ function mediaMethod(media: FetchedMedia): "sendPhoto" | "sendAnimation" | "send
 /**
  * One send through the Bot API: text, or media with the text as caption; a reply
  * (`replyTo`, our inbound id) answers that message (`reply_parameters`, and still goes
- * out if it was deleted). 429 retry_after is honoured up to a bound; refusals are typed.
+ * out if it was deleted). One attempt: a failure is classified (src/providers/send-error.ts)
+ * and delivery decides whether to try again.
  */
 export async function sendTelegram(api: Api, params: ProviderSendParams, log: Logger): Promise<SendResult> {
   const media = await sendMedia(params);
@@ -56,7 +54,7 @@ export async function sendTelegram(api: Api, params: ProviderSendParams, log: Lo
   // Telegram HTML; a refusal to parse it falls back, once, to the plain words.
   let text = params.message;
   let mode = params.parseMode ? { parse_mode: params.parseMode } : {};
-  for (let attempt = 1; ; attempt++) {
+  for (;;) {
     try {
       let sent: { message_id: number };
       if (media) {
@@ -68,32 +66,13 @@ export async function sendTelegram(api: Api, params: ProviderSendParams, log: Lo
       }
       return { provider: "telegram", to: params.to, messageId: String(sent.message_id), ts: Date.now() };
     } catch (err) {
-      if (err instanceof GrammyError && err.error_code === 429) {
-        const wait = err.parameters.retry_after ?? 1;
-        if (attempt < SEND_ATTEMPTS && wait <= MAX_RETRY_AFTER_S) {
-          log.warn(`telegram: 429 on send, waiting retry_after=${wait}s`);
-          await sleep(wait * 1000);
-          continue;
-        }
-        throw new GatewayError("UNAVAILABLE", `telegram is rate limiting sends (retry after ${wait} s)`, {
-          retryable: true,
-          retryAfterMs: wait * 1000,
-        });
-      }
       if (err instanceof GrammyError && err.error_code === 400 && "parse_mode" in mode && params.plain !== undefined && /can't parse entities/i.test(err.description)) {
         log.warn("telegram: the reply's HTML was refused; sending it once as plain text", { error: err.description });
         text = params.plain;
         mode = {};
         continue;
       }
-      if (err instanceof GrammyError) {
-        throw new GatewayError(err.error_code >= 500 ? "UNAVAILABLE" : "INVALID_REQUEST", `telegram refused the send: ${err.error_code} ${err.description}`, {
-          retryable: err.error_code >= 500,
-          details: { provider: "telegram", code: err.error_code },
-        });
-      }
-      // Transport failures and grammY's own request timeout: nothing reached Telegram for sure.
-      throw new GatewayError("UNAVAILABLE", `telegram unreachable: ${(err as Error).message}`, { retryable: true });
+      throw classifyTelegramSend(err);
     }
   }
 }

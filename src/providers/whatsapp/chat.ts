@@ -3,6 +3,7 @@ import type { Logger } from "../../log.ts";
 import { takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
 import type { InboundMessage, ProviderSendParams } from "../types.ts";
+import { classifyWaSend, waMessageId } from "./errors.ts";
 import { toInbound, type WaMe } from "./inbound.ts";
 import type { WaNames } from "./names.ts";
 import { messageContent, type RecentInbound, type RecentSent, type RegisteredCache } from "./outbox.ts";
@@ -53,7 +54,8 @@ function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandidate | 
 
 /**
  * One send: text or media; `replyTo` quotes the message it answers when it is still
- * in the recent-inbound cache (else the reply goes out unquoted). A phone number that is
+ * in the recent-inbound cache (else the reply goes out unquoted). Its message id comes
+ * from its idempotency key, so a retried send is one message to WhatsApp. A phone number that is
  * not on WhatsApp is refused rather than "sent" into the void.
  */
 export async function sendWa(
@@ -67,10 +69,13 @@ export async function sendWa(
   }
   const content = await messageContent(params);
   const quoted = params.replyTo ? caches.recentInbound.get(params.replyTo) : undefined;
-  // A reply in a disappearing chat disappears like the rest (issue 21 §7).
+  // A reply in a disappearing chat disappears like the rest (issue 21 §7); a stable id from the
+  // idempotency key makes a retried part one WhatsApp drops as a repeat (issue 21 §2).
   const ephemeralExpiration = caches.expiration?.(jid);
-  const options = { ...(quoted ? { quoted } : {}), ...(ephemeralExpiration ? { ephemeralExpiration } : {}) };
-  const sent = Object.keys(options).length ? await sock.sendMessage(jid, content, options) : await sock.sendMessage(jid, content);
+  const options = { messageId: waMessageId(params.idempotencyKey), ...(quoted ? { quoted } : {}), ...(ephemeralExpiration ? { ephemeralExpiration } : {}) };
+  const sent = await sock.sendMessage(jid, content, options).catch((err: unknown) => {
+    throw classifyWaSend(err);
+  });
   caches.recentSent.add(sent?.key, sent?.message);
   return { provider: "whatsapp", to: jid, messageId: sent?.key.id ?? "", ts: Date.now() };
 }

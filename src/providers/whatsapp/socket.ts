@@ -13,7 +13,7 @@ import type { Logger } from "../../log.ts";
 /** The part of a Baileys socket the provider uses. */
 export interface WaSocketLike {
   ev: { on(event: string, listener: (arg: any) => void): void };
-  sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; ephemeralExpiration?: number }): Promise<Pick<WAMessage, "key" | "message"> | undefined>;
+  sendMessage(jid: string, content: Record<string, unknown>, options?: { quoted?: WAMessage; ephemeralExpiration?: number; messageId?: string }): Promise<Pick<WAMessage, "key" | "message"> | undefined>;
   /** A group's subject and participants (behind `cachedGroupMetadata`). */
   groupMetadata?(jid: string): Promise<GroupMetadata>;
   /** "composing" while a run works, "paused" at its end. */
