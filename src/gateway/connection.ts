@@ -19,6 +19,8 @@ type State = "handshake" | "open" | "closed";
 export interface ConnectionRegistry {
   /** A socket opened; false refuses it (too many sockets still in their handshake). */
   admit(conn: Connection): boolean;
+  /** The socket passed its handshake: it no longer holds a handshake slot. */
+  settled?(conn: Connection): void;
   /** The connection is gone (closed either way). */
   gone(conn: Connection): void;
 }
@@ -30,6 +32,8 @@ export class Connection implements EventSink, SocketHandler {
   private seq = 0;
   private inFlight = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  /** `firstFrameTimeoutMs`: a socket that says nothing gives its handshake slot back soon. */
+  private firstFrameTimer: ReturnType<typeof setTimeout> | null = null;
   private caller: Caller | null = null;
   /** The hello announced `presence-deltas`: this connection gets deltas, not the full list. */
   presenceDeltas = false;
@@ -59,12 +63,17 @@ export class Connection implements EventSink, SocketHandler {
     }
     const { handshakeTimeoutMs } = this.gw.config.gateway;
     this.handshakeTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no hello within ${handshakeTimeoutMs} ms`), handshakeTimeoutMs);
+    const { firstFrameTimeoutMs } = this.gw.config.gateway;
+    if (firstFrameTimeoutMs < handshakeTimeoutMs) {
+      this.firstFrameTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no first frame within ${firstFrameTimeoutMs} ms`), firstFrameTimeoutMs);
+    }
     this.gw.log.debug("socket opened", { connId: this.connId, remote: this.remote });
   }
 
   /** A frame arrived from the client: text, or binary holding UTF-8 JSON. */
   onMessage(data: unknown): void {
     if (this.state === "closed") return;
+    this.clearFirstFrameTimer();
     const { maxPayload } = this.gw.config.gateway;
     const limit = this.state === "handshake" ? Math.min(maxPayload, PRE_AUTH_MAX_BYTES) : maxPayload;
     const decoded = decodeFrame(data, limit);
@@ -81,6 +90,7 @@ export class Connection implements EventSink, SocketHandler {
     this.gw.metrics.disconnected(wasOpen ? this.caller?.client.mode : undefined, code === CloseCode.SLOW_CONSUMER);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
+    this.clearFirstFrameTimer();
     this.gw.broadcaster.remove(this);
     if (wasOpen && this.caller) {
       const why =
@@ -91,6 +101,11 @@ export class Connection implements EventSink, SocketHandler {
     }
     this.caller = null;
     this.registry.gone(this);
+  }
+
+  private clearFirstFrameTimer(): void {
+    if (this.firstFrameTimer) clearTimeout(this.firstFrameTimer);
+    this.firstFrameTimer = null;
   }
 
   /** Close with a documented code; cleanup runs at once, not on the runtime's schedule. */
@@ -198,6 +213,7 @@ export class Connection implements EventSink, SocketHandler {
       helloOk.resume = resumed.ok ? { ok: true, replayed: resumed.entries.length } : { ok: false, reason: resumed.reason };
     }
     this.state = "open";
+    this.registry.settled?.(this);
     this.write(JSON.stringify(helloOk), false);
     // Missed events first, in order, numbered on with this connection's seq; all in this
     // same turn of the event loop, so no live event can come between them.

@@ -218,7 +218,7 @@ export class TelegramProvider implements Provider {
   }
 
   send(params: ProviderSendParams): Promise<SendResult> {
-    return sendTelegram(this.sendApi, params, this.deps.log);
+    return sendTelegram(this.sendApi, params, this.deps.log, this.deps.mediaUrls?.());
   }
 
   /** `sendChatAction typing` at once and every 4 s until every run in the chat stopped it. */

@@ -1,5 +1,6 @@
 import { GrammyError, InputFile, type Api } from "grammy";
 import type { Logger } from "../../log.ts";
+import type { UrlPolicy } from "../../media/index.ts";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
 import { fetchSendMedia, type FetchedMedia } from "../media.ts";
 import type { ProviderSendParams } from "../types.ts";
@@ -45,8 +46,8 @@ function mediaMethod(media: FetchedMedia): "sendPhoto" | "sendAnimation" | "send
  * (`replyTo`, our inbound id) answers that message (`reply_parameters`, and still goes
  * out if it was deleted). 429 retry_after is honoured up to a bound; refusals are typed.
  */
-export async function sendTelegram(api: Api, params: ProviderSendParams, log: Logger): Promise<SendResult> {
-  const media = params.mediaUrl ? await fetchSendMedia(params.mediaUrl) : undefined;
+export async function sendTelegram(api: Api, params: ProviderSendParams, log: Logger, mediaUrls?: UrlPolicy): Promise<SendResult> {
+  const media = params.mediaUrl ? await fetchSendMedia(params.mediaUrl, mediaUrls) : undefined;
   const { chat, thread } = parseChat(params.to);
   const replyId = params.replyTo ? telegramMessageId(params.replyTo) : undefined;
   const where = {

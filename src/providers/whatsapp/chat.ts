@@ -1,6 +1,6 @@
 import { downloadContentFromMessage, jidNormalizedUser, normalizeMessageContent, type DownloadableMessage, type MediaType, type WAMessage } from "@whiskeysockets/baileys";
 import type { Logger } from "../../log.ts";
-import { takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
+import { takeMedia, type InboundMediaSink, type MediaCandidate, type UrlPolicy } from "../../media/index.ts";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
 import type { InboundMessage, ProviderSendParams } from "../types.ts";
 import { toInbound, type WaMe } from "./inbound.ts";
@@ -58,13 +58,13 @@ function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandidate | 
 export async function sendWa(
   sock: WaSocketLike,
   params: ProviderSendParams,
-  caches: { registered: RegisteredCache; recentSent: RecentSent; recentInbound: RecentInbound },
+  caches: { registered: RegisteredCache; recentSent: RecentSent; recentInbound: RecentInbound; mediaUrls?: UrlPolicy },
 ): Promise<SendResult> {
   const jid = toJid(params.to);
   if (jid.endsWith("@s.whatsapp.net") && sock.onWhatsApp && !(await caches.registered.check(jid, (j) => sock.onWhatsApp!(j)))) {
     throw new GatewayError("INVALID_REQUEST", `to: ${params.to} is not on WhatsApp`, { details: { field: "params.to" } });
   }
-  const content = await messageContent(params);
+  const content = await messageContent(params, caches.mediaUrls);
   const quoted = params.replyTo ? caches.recentInbound.get(params.replyTo) : undefined;
   const sent = quoted ? await sock.sendMessage(jid, content, { quoted }) : await sock.sendMessage(jid, content);
   caches.recentSent.add(sent?.key, sent?.message);

@@ -256,7 +256,8 @@ export class WhatsAppProvider implements Provider {
   async send(params: ProviderSendParams): Promise<SendResult> {
     const sock = this.sock;
     if (!sock || !this.connected) throw new GatewayError("UNAVAILABLE", "whatsapp is reconnecting; try again shortly", { retryable: true, retryAfterMs: 2_000 });
-    return sendWa(sock, params, { registered: this.registered, recentSent: this.recentSent, recentInbound: this.recentInbound });
+    const mediaUrls = this.deps.mediaUrls?.();
+    return sendWa(sock, params, { registered: this.registered, recentSent: this.recentSent, recentInbound: this.recentInbound, ...(mediaUrls ? { mediaUrls } : {}) });
   }
 
   /** "composing" in the chat (renewed while the run works), "paused" when it ends. */

@@ -1,5 +1,6 @@
 import type { proto, WAMessage, WAMessageKey } from "@whiskeysockets/baileys";
 import type { SendParams } from "../../protocol/index.ts";
+import type { UrlPolicy } from "../../media/index.ts";
 import { fetchSendMedia } from "../media.ts";
 
 /** A map that forgets its oldest entries past `max` and anything older than `ttlMs`. */
@@ -71,9 +72,9 @@ export class RegisteredCache {
 }
 
 /** The Baileys content for a send: text, or fetched media with the message as caption. */
-export async function messageContent(params: SendParams): Promise<Record<string, unknown>> {
+export async function messageContent(params: SendParams, mediaUrls?: UrlPolicy): Promise<Record<string, unknown>> {
   if (!params.mediaUrl) return { text: params.message };
-  const media = await fetchSendMedia(params.mediaUrl);
+  const media = await fetchSendMedia(params.mediaUrl, mediaUrls);
   const data = Buffer.from(media.data);
   const caption = params.message || undefined;
   // No thumbnails: the image libraries Baileys would use do not load in the single binary.
