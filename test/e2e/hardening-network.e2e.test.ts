@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
-import { helloFrame, TestClient } from "../helpers/client.ts";
+import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
 import { until } from "../helpers/until.ts";
