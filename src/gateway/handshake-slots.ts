@@ -9,10 +9,13 @@ export interface SlotHolder {
 /** One non-loopback address (an IPv6 /64: one host owns the whole prefix) may hold this share of the slots. */
 export const REMOTE_SHARE = 1 / 4;
 
-/** Whose slots these are: loopback peers by exact address, IPv4 by address, IPv6 by /64. */
+/**
+ * Whose slots these are: loopback peers by exact address, IPv4 by address, IPv6 by /64.
+ * `loopback` is true too for a peer the runtime could not name (no address to cap by).
+ */
 export function slotKey(remote: string): { key: string; loopback: boolean } {
   const b = ipBytes(remote);
-  if (!b) return { key: remote, loopback: false };
+  if (!b) return { key: remote, loopback: true };
   const loopback = internalRule(remote) === "loopback";
   if (b.length === 16 && b.slice(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) {
     return { key: b.slice(12).join("."), loopback };
