@@ -5,10 +5,13 @@ import { configHash } from "./load.ts";
 /** Editors save in bursts (truncate, write, rename): changes within this window are one. */
 const SETTLE_MS = 150;
 
-/** Call `onEvent` when `name` in `dir` changes (a null name: the platform did not say, so maybe). */
-function watchName(dir: string, name: string, onEvent: () => void): FSWatcher {
+/**
+ * Call `onEvent` when `name` in `dir` changes (a null name: the platform did not say, so
+ * maybe); `onOther` for any other entry of `dir` (Deno names a rename by its old name only).
+ */
+function watchName(dir: string, name: string, onEvent: () => void, onOther?: () => void): FSWatcher {
   const watcher = watch(dir, { persistent: false }, (_event, changed) => {
-    if (changed !== null && changed.toString() !== name) return;
+    if (changed !== null && changed.toString() !== name) return onOther?.();
     onEvent();
   });
   watcher.on("error", () => {});
@@ -62,9 +65,10 @@ export function watchConfigFile(file: string, lastHash: () => string | null, onC
     timer = setTimeout(check, SETTLE_MS);
   };
   let target: { path: string; watcher: FSWatcher | null } | null = null;
-  const retarget = () => {
+  /** Follow the link to where it points now; true when that changed. */
+  const retarget = (): boolean => {
     const next = linkTarget(file);
-    if (next === (target?.path ?? null)) return;
+    if (next === (target?.path ?? null)) return false;
     target?.watcher?.close();
     let watcher: FSWatcher | null = null;
     try {
@@ -73,11 +77,20 @@ export function watchConfigFile(file: string, lastHash: () => string | null, onC
       // The target's directory is gone too: the link's own directory still tells when it is fixed.
     }
     target = next ? { path: next, watcher } : null;
+    return true;
   };
-  const own = watchName(dirname(file), basename(file), () => {
-    retarget();
-    schedule();
-  });
+  const own = watchName(
+    dirname(file),
+    basename(file),
+    () => {
+      retarget();
+      schedule();
+    },
+    // A link replaced by rename may be reported under the temporary name only.
+    () => {
+      if (retarget()) schedule();
+    },
+  );
   retarget();
   return {
     close() {
