@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync } from "node:fs";
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import type { StatePaths } from "../paths.ts";
@@ -25,8 +25,9 @@ function sensitivePaths(p: StatePaths, extra: string[]): { paths: { path: string
     if (st.isDirectory() && depth >= 0 && depth < 4) for (const name of readdirSync(path)) visit(join(path, name), depth + 1);
   };
   const state = p.stateDir;
-  // The state dir itself, not its whole content (depth -1: not walked).
-  if (existsSync(state)) visit(state, -1);
+  // The state dir itself, not its whole content (depth -1: not walked). It may be a link the
+  // owner made (~/.clawdis → a data disk): its real directory is what must be private.
+  if (existsSync(state)) visit(lstatSync(state).isSymbolicLink() ? realpathSync(state) : state, -1);
   // Message bodies wait in outbox/ (outgoing) and inbound/ (kept inbound); media/ holds inbound media.
   const dirs = [join(state, "credentials"), p.logDir, p.ledger, p.pairing, p.sessions, join(state, "telegram"), p.outbox, p.inboundPending, join(state, "media")];
   for (const sub of dirs) visit(sub, 0);
@@ -47,7 +48,12 @@ function chmodNoFollow(path: string): number | "symlink" {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ELOOP") return "symlink";
-    throw err;
+    // Not openable for reading (e.g. mode 0200): chmod by path, after one more lstat.
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return "symlink";
+    const mode = st.isDirectory() ? 0o700 : 0o600;
+    chmodSync(path, mode);
+    return mode;
   }
   try {
     const mode = fstatSync(fd).isDirectory() ? 0o700 : 0o600;
