@@ -142,6 +142,9 @@ describe("send.mediaUrl does not reach internal addresses (§10)", () => {
     }
     const meta = await c.request("send", { to: "4242", message: "x", provider: "telegram", mediaUrl: "http://169.254.169.254/latest/meta-data/", idempotencyKey: crypto.randomUUID() });
     expect(meta.error.details.rule).toBe("link-local");
+    // Each refusal is a ledger record with its reason.
+    const records = (await c.request("ledger.list", { direction: "outbound", limit: 50 })).payload.records;
+    expect(records.filter((r: { status: string; reason?: string }) => r.status === "failed" && r.reason?.includes("refused, loopback address")).length).toBe(4);
     c.close();
     expect(hits).toBe(0);
     expect(bot.sent().filter((x) => x.method === "sendPhoto").length).toBe(0);
