@@ -1,5 +1,6 @@
 import { lookup } from "node:dns/promises";
 import { inCidr, internalRule, ipBytes, type InternalRule } from "../core/ip.ts";
+import { pinnedGet } from "./pinned-get.ts";
 
 /** What a URL fetched on a client's (or the agent's) behalf may reach: `media.allowPrivateUrls`, `media.allowUrlHosts`. */
 export interface UrlPolicy {
@@ -75,30 +76,39 @@ export async function assertPublicUrl(raw: string | URL, policy: UrlPolicy = PUB
   } catch (err) {
     throw new UrlRefusedError("unresolvable", `${url.href}: host ${host} does not resolve (${(err as Error).message})`);
   }
+  const refused = refusal(url, addresses, policy);
+  if (refused) throw refused;
+}
+
+/** The refusal for the first internal address among `addresses` a URL's host has, or null when all may be reached. */
+export function refusal(url: URL, addresses: readonly string[], policy: UrlPolicy): UrlRefusedError | null {
+  if (policy.allowPrivateUrls) return null;
+  const host = hostOf(url);
   for (const address of addresses) {
     const rule = internalRule(address);
     if (rule === null || allowedByList(policy, host, address)) continue;
     const via = address === host ? "" : ` (${host} resolves to ${address})`;
-    throw new UrlRefusedError(
+    return new UrlRefusedError(
       rule,
       `${url.href}: refused, ${rule} address${via}: the gateway does not fetch internal addresses for a client. ` +
         `To allow it, add "${host}" to media.allowUrlHosts (or set media.allowPrivateUrls: true)`,
     );
   }
+  return null;
 }
 
 /**
  * `fetch` for a URL a client or the agent named: the URL and every redirect hop are checked
  * with `assertPublicUrl` before they are requested (redirects are followed here, at most 5),
- * so a public URL cannot bounce the gateway onto 127.0.0.1 or the LAN.
- * Limit: a name is resolved for the check and again by `fetch`; a DNS server that answers
- * differently the second time (rebinding) is not caught. IP literals and honest names are.
+ * and the connection itself goes only to addresses checked by the same rule as it is made
+ * (`pinnedGet`), so neither a redirect nor a DNS answer that changes between the check and
+ * the connection (rebinding) can bounce the gateway onto 127.0.0.1 or the LAN.
  */
 export async function fetchPublicUrl(raw: string, policy: UrlPolicy = PUBLIC_ONLY, init: { signal?: AbortSignal } = {}): Promise<Response> {
   let url = new URL(raw);
   for (let hop = 0; ; hop++) {
     await assertPublicUrl(url, policy);
-    const res = await fetch(url, { ...(init.signal ? { signal: init.signal } : {}), redirect: "manual" });
+    const res = await pinnedGet(url, (addresses) => refusal(url, addresses, policy), init.signal);
     const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
     if (location === null) return res;
     await res.body?.cancel().catch(() => {});

@@ -150,12 +150,17 @@ describe("send.mediaUrl does not reach internal addresses (§10)", () => {
     expect(bot.sent().filter((x) => x.method === "sendPhoto").length).toBe(0);
   });
 
-  test("media.allowUrlHosts names a host that may be fetched", async () => {
-    const stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1 }, media: { allowUrlHosts: ["127.0.0.1"] }, webchat: { enabled: false } });
+  test("media.allowUrlHosts names a host that may be fetched (by name: the connection's own lookup is checked too)", async () => {
+    const stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1 }, media: { allowUrlHosts: ["localhost"] }, webchat: { enabled: false } });
     gw = await spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token } });
     const { c } = await TestClient.connect(gw.url);
-    const res = await c.request("send", { to: "4242", message: "x", provider: "telegram", mediaUrl: `http://127.0.0.1:${media.port}/cat.png`, idempotencyKey: crypto.randomUUID() });
+    const before = hits;
+    const res = await c.request("send", { to: "4242", message: "x", provider: "telegram", mediaUrl: `http://localhost:${media.port}/cat.png`, idempotencyKey: crypto.randomUUID() });
     expect(res.ok).toBe(true);
+    expect(hits).toBe(before + 1);
+    // The list names the host, not its addresses: the same server by address stays refused.
+    const byIp = await c.request("send", { to: "4242", message: "x", provider: "telegram", mediaUrl: `http://127.0.0.1:${media.port}/cat.png`, idempotencyKey: crypto.randomUUID() });
+    expect(byIp.error.details.rule).toBe("loopback");
     c.close();
   });
 });

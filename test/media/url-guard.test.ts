@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { inCidr, internalRule } from "../../src/core/ip.ts";
 import { assertPublicUrl, fetchPublicUrl, UrlRefusedError, type UrlPolicy } from "../../src/media/index.ts";
+import { pinnedGet } from "../../src/media/pinned-get.ts";
 
 describe("internalRule: which addresses are internal, and why", () => {
   const cases: [string, string | null][] = [
@@ -123,6 +124,19 @@ describe("fetchPublicUrl follows redirects itself and checks every hop", () => {
     expect(err).toBeInstanceOf(UrlRefusedError);
     expect(err.rule).toBe("loopback");
     expect(hits).toEqual(["/hop"]);
+  });
+
+  test("pinnedGet checks the addresses its own connection dials: a refusal there means no request is made", async () => {
+    hits.length = 0;
+    const seen: string[][] = [];
+    const nope = new Error("refused at connect time");
+    const err = await pinnedGet(new URL(`http://localhost:${server.port}/file.png`), (a) => (seen.push(a), nope)).catch((e) => e);
+    expect(err).toBe(nope);
+    expect(seen[0]).toContain("127.0.0.1");
+    expect(hits).toEqual([]);
+    const res = await pinnedGet(new URL(`http://localhost:${server.port}/file.png`), () => null);
+    expect([res.status, res.headers.get("content-type"), await res.text()]).toEqual([200, "image/png", "body"]);
+    expect(hits).toEqual(["/file.png"]);
   });
 
   test("relative redirects are followed; a chain longer than 5 is refused", async () => {
