@@ -6,6 +6,11 @@ import { Readable } from "node:stream";
 /** Says why the connection must not go to these addresses, or null when it may. */
 export type AddressCheck = (addresses: string[]) => Error | null;
 
+/** A server that goes silent this long (connecting, headers or body) fails the fetch. */
+const IDLE_TIMEOUT_MS = 60_000;
+/** Plain bytes (media is compressed already) and a name some CDNs insist on. */
+const HEADERS = { "user-agent": "clawdis-gateway", accept: "*/*", "accept-encoding": "identity" };
+
 /** Statuses whose Response must have a null body. */
 const NO_BODY = new Set([204, 205, 304]);
 
@@ -29,7 +34,7 @@ export function pinnedGet(url: URL, check: AddressCheck, signal?: AbortSignal): 
   };
   const get = url.protocol === "https:" ? https.get : http.get;
   return new Promise((resolve, reject) => {
-    const req = get(url, { lookup: lookup as never, ...(signal ? { signal } : {}) }, (res) => {
+    const req = get(url, { lookup: lookup as never, headers: HEADERS, ...(signal ? { signal } : {}) }, (res) => {
       const status = res.statusCode ?? 502;
       const headers = new Headers();
       for (const [name, value] of Object.entries(res.headers)) {
@@ -41,5 +46,6 @@ export function pinnedGet(url: URL, check: AddressCheck, signal?: AbortSignal): 
     });
     // The runtime may wrap the lookup's error: the refusal is reported as thrown.
     req.on("error", (err) => reject(refused ?? err));
+    req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`no answer for ${IDLE_TIMEOUT_MS / 1000} s`)));
   });
 }
