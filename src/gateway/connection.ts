@@ -32,8 +32,6 @@ export class Connection implements EventSink, SocketHandler {
   private seq = 0;
   private inFlight = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
-  /** `firstFrameTimeoutMs`: a socket that says nothing gives its handshake slot back soon. */
-  private firstFrameTimer: ReturnType<typeof setTimeout> | null = null;
   private caller: Caller | null = null;
   /** The hello announced `presence-deltas`: this connection gets deltas, not the full list. */
   presenceDeltas = false;
@@ -61,19 +59,17 @@ export class Connection implements EventSink, SocketHandler {
       sock.close(CloseCode.TOO_MANY_HANDSHAKES, "too many pending handshakes; retry shortly");
       return;
     }
-    const { handshakeTimeoutMs } = this.gw.config.gateway;
-    this.handshakeTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no hello within ${handshakeTimeoutMs} ms`), handshakeTimeoutMs);
-    const { firstFrameTimeoutMs } = this.gw.config.gateway;
-    if (firstFrameTimeoutMs < handshakeTimeoutMs) {
-      this.firstFrameTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no first frame within ${firstFrameTimeoutMs} ms`), firstFrameTimeoutMs);
-    }
+    // A hello is handled the moment it arrives, so the wait for the first frame is the whole
+    // handshake: a shorter firstFrameTimeoutMs frees a silent socket's slot sooner.
+    const { handshakeTimeoutMs: hello, firstFrameTimeoutMs: first } = this.gw.config.gateway;
+    const [ms, what] = first < hello ? [first, "first frame"] : [hello, "hello"];
+    this.handshakeTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no ${what} within ${ms} ms`), ms);
     this.gw.log.debug("socket opened", { connId: this.connId, remote: this.remote });
   }
 
   /** A frame arrived from the client: text, or binary holding UTF-8 JSON. */
   onMessage(data: unknown): void {
     if (this.state === "closed") return;
-    this.clearFirstFrameTimer();
     const { maxPayload } = this.gw.config.gateway;
     const limit = this.state === "handshake" ? Math.min(maxPayload, PRE_AUTH_MAX_BYTES) : maxPayload;
     const decoded = decodeFrame(data, limit);
@@ -90,7 +86,6 @@ export class Connection implements EventSink, SocketHandler {
     this.gw.metrics.disconnected(wasOpen ? this.caller?.client.mode : undefined, code === CloseCode.SLOW_CONSUMER);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
-    this.clearFirstFrameTimer();
     this.gw.broadcaster.remove(this);
     if (wasOpen && this.caller) {
       const why =
@@ -101,11 +96,6 @@ export class Connection implements EventSink, SocketHandler {
     }
     this.caller = null;
     this.registry.gone(this);
-  }
-
-  private clearFirstFrameTimer(): void {
-    if (this.firstFrameTimer) clearTimeout(this.firstFrameTimer);
-    this.firstFrameTimer = null;
   }
 
   /** Close with a documented code; cleanup runs at once, not on the runtime's schedule. */
