@@ -1,7 +1,4 @@
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
-import http from "node:http";
-import https from "node:https";
-import { Readable } from "node:stream";
 
 /** Says why the connection must not go to these addresses, or null when it may. */
 export type AddressCheck = (addresses: string[]) => Error | null;
@@ -21,7 +18,9 @@ const NO_BODY = new Set([204, 205, 304]);
  * option does (Bun, Node and Deno all call it). An IP-literal host is never looked up: the
  * caller checks literals itself. Answers as a standard Response, body streamed.
  */
-export function pinnedGet(url: URL, check: AddressCheck, signal?: AbortSignal): Promise<Response> {
+export async function pinnedGet(url: URL, check: AddressCheck, signal?: AbortSignal): Promise<Response> {
+  // Loaded on the first media fetch, not at start-up.
+  const [{ default: http }, { default: https }, { Readable }] = await Promise.all([import("node:http"), import("node:https"), import("node:stream")]);
   let refused: Error | null = null;
   const lookup = (hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses: LookupAddress[]) => {
