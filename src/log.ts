@@ -1,6 +1,7 @@
 import { createWriteStream, mkdirSync, openSync, renameSync, statSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { utf8Length } from "./core/bytes.ts";
+import { visible } from "./core/visible.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -103,10 +104,13 @@ class FileSink {
   }
 }
 
-/** The concise one-line form of a record, as the daemon prints it on stdout (and `gateway logs` shows it). */
+/**
+ * The concise one-line form of a record, as the daemon prints it on stdout (and `gateway logs` shows it).
+ * A message may quote a client or a chat: its control characters are shown visibly (fields are JSON already).
+ */
 export function conciseLine(ts: string, level: string, scope: string, msg: string, fields?: Record<string, unknown>): string {
   const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : "";
-  return `${ts} ${level.padEnd(5)} [${scope}] ${msg}${extra}`;
+  return `${ts} ${level.padEnd(5)} [${scope}] ${visible(msg, { lines: true })}${extra}`;
 }
 
 /** A logger writing JSON lines to a file and concise human lines to stdout. */

@@ -1,6 +1,7 @@
 import { defineCommand } from "citty";
 import { connectArgs } from "./connect.ts";
 import { CliExit, Exit, handled } from "./errors.ts";
+import { visible } from "../core/visible.ts";
 
 /** `clawdis gateway agent`: run an agent turn and stream its output. */
 export default defineCommand({
@@ -58,14 +59,14 @@ export default defineCommand({
             if (args.json) return;
             const delta = (ev.data as { delta?: unknown } | undefined)?.delta;
             if (ev.stream === "assistant" && typeof delta === "string") {
-              process.stdout.write(delta);
+              process.stdout.write(visible(delta, { lines: true }));
               streamed = true;
             }
           },
         });
         if (args.json) return print(true, final, () => "");
         if (streamed) process.stdout.write("\n");
-        console.log(`[${final.status}] runId ${final.runId}: ${final.summary}`);
+        console.log(`[${final.status}] runId ${final.runId}: ${visible(final.summary, { lines: true })}`);
         if (final.status === "error") throw new CliExit(Exit.FAILURE, `agent run failed: ${final.summary}`);
       }, { reconnect: args.wait });
     }),

@@ -2,6 +2,7 @@ import { clientWebSocket } from "../runtime/websocket.ts";
 import { GatewayClient, GatewayClientError } from "../client/index.ts";
 import { VERSION } from "../version.ts";
 import { CliExit, Exit } from "./errors.ts";
+import { visible } from "../core/visible.ts";
 
 /** Flags every command that talks to a running gateway shares. */
 export const connectArgs = {
@@ -67,7 +68,7 @@ export async function withClient(
   }
 }
 
-/** Print a payload as JSON, or through `human` when --json is not set. */
+/** Print a payload as JSON (exact), or through `human` when --json is not set (control characters shown visibly). */
 export function print(json: boolean | undefined, payload: unknown, human: () => string): void {
-  console.log(json ? JSON.stringify(payload, null, 2) : human());
+  console.log(json ? JSON.stringify(payload, null, 2) : visible(human(), { lines: true }));
 }

@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { handled } from "./errors.ts";
+import { visible } from "../core/visible.ts";
 
 const MARK = { ok: "ok  ", warn: "warn", fail: "FAIL" } as const;
 
@@ -29,10 +30,11 @@ export default defineCommand({
       } else {
         console.log(`clawdis doctor: ${ctx.paths.stateDir}`);
         for (const f of findings) {
-          console.log(`${MARK[f.status]}  ${f.id.padEnd(9)} ${f.message}`);
-          if (f.fix && f.status !== "ok") console.log(`${" ".repeat(16)}fix: ${f.fix}`);
+          // Paths found in the state dir (a planted link's target) may hold control characters.
+          console.log(visible(`${MARK[f.status]}  ${f.id.padEnd(9)} ${f.message}`));
+          if (f.fix && f.status !== "ok") console.log(visible(`${" ".repeat(16)}fix: ${f.fix}`));
         }
-        for (const c of ctx.changed) console.log(`changed: ${c}`);
+        for (const c of ctx.changed) console.log(visible(`changed: ${c}`));
         const failed = findings.filter((f) => f.status === "fail").length;
         const warned = findings.filter((f) => f.status === "warn").length;
         console.log(failed === 0 ? `no failures${warned > 0 ? ` (${warned} warning(s))` : ""}` : `${failed} check(s) failed`);

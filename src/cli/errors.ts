@@ -1,3 +1,5 @@
+import { visible } from "../core/visible.ts";
+
 /** Exit codes of the CLI, documented in the README. */
 export const Exit = {
   OK: 0,
@@ -36,7 +38,8 @@ export async function handled(body: () => Promise<void>): Promise<void> {
     await body();
   } catch (err) {
     if (err instanceof CliExit) {
-      console.error(`clawdis: ${err.message}`);
+      // The message may quote the gateway's error text, which may quote a stranger's.
+      console.error(`clawdis: ${visible(err.message, { lines: true })}`);
       process.exit(err.exitCode);
     }
     throw err;

@@ -3,6 +3,7 @@ import type { MethodResult, PairingApproved, PairingRequest, ProviderName } from
 import { askCommand } from "./ask.ts";
 import { connectArgs } from "./connect.ts";
 import { CliExit, Exit, handled } from "./errors.ts";
+import { visible } from "../core/visible.ts";
 
 function providerArg(raw: string): ProviderName {
   if (raw !== "whatsapp" && raw !== "telegram") throw new CliExit(Exit.USAGE, `<provider>: expected whatsapp or telegram, got ${JSON.stringify(raw)}`);
@@ -12,7 +13,7 @@ function providerArg(raw: string): ProviderName {
 export function describeRequests(requests: PairingRequest[], now = Date.now()): string {
   if (requests.length === 0) return "no pairing requests waiting";
   return requests
-    .map((r) => `${r.provider}  ${r.code}  ${r.sender}${r.name ? ` (${r.name})` : ""}  expires in ${Math.max(0, Math.round((r.expiresAt - now) / 60_000))} min`)
+    .map((r) => `${r.provider}  ${visible(r.code)}  ${visible(r.sender)}${r.name ? ` (${visible(r.name)})` : ""}  expires in ${Math.max(0, Math.round((r.expiresAt - now) / 60_000))} min`)
     .join("\n");
 }
 
@@ -20,8 +21,8 @@ export function describeApproved(approved: PairingApproved[]): string {
   if (approved.length === 0) return "no senders approved through pairing";
   return approved
     .map((a) => {
-      const also = (a.ids ?? []).filter((id) => id !== a.sender);
-      return `${a.provider}  ${a.sender}${a.name ? ` (${a.name})` : ""}${also.length ? `  also ${also.join(", ")}` : ""}  approved ${new Date(a.approvedAt).toISOString()} (code ${a.code})`;
+      const also = (a.ids ?? []).filter((id) => id !== a.sender).map((id) => visible(id));
+      return `${a.provider}  ${visible(a.sender)}${a.name ? ` (${visible(a.name)})` : ""}${also.length ? `  also ${also.join(", ")}` : ""}  approved ${new Date(a.approvedAt).toISOString()} (code ${visible(a.code)})`;
     })
     .join("\n");
 }
@@ -70,14 +71,14 @@ const onSender = <M extends OnSender>(
 };
 
 const code = { name: "code", description: "The 8-character code the sender was given" } as const;
-const decided = (verb: string) => (res: { sender: string; provider: string; code: string }) => `${verb} ${res.sender} on ${res.provider} (code ${res.code})`;
+const decided = (verb: string) => (res: { sender: string; provider: string; code: string }) => `${verb} ${visible(res.sender)} on ${res.provider} (code ${visible(res.code)})`;
 
 const revoke = onSender(
   "pairing.revoke",
   { name: "sender", description: "The sender as `clawdis pairing approved` shows it (WhatsApp: a JID, a LID or +phone)" },
   "Take an approval back: the sender is a stranger again from their next message.",
   "telegram 123456789\nwhatsapp +15551234567",
-  (res) => `revoked ${res.sender} on ${res.provider}: a stranger again from their next message`,
+  (res) => `revoked ${visible(res.sender)} on ${res.provider}: a stranger again from their next message`,
 );
 
 /** `clawdis pairing`: decide on strangers who asked to talk to the assistant. */

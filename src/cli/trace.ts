@@ -2,14 +2,18 @@ import { defineCommand } from "citty";
 import type { LedgerRecord } from "../protocol/index.ts";
 import { connectArgs } from "./connect.ts";
 import { CliExit, Exit, handled } from "./errors.ts";
+import { visible } from "../core/visible.ts";
 
 function line(r: LedgerRecord, t0?: number): string {
   const when = t0 === undefined ? new Date(r.updatedAt).toISOString() : `+${r.ts - t0} ms`.padStart(10);
   const arrow = r.direction === "inbound" ? "←" : "→";
-  const extra = [r.runId ? `run ${r.runId}` : "", r.providerMessageId ? `msg ${r.providerMessageId}` : "", r.reason ? `(${r.reason})` : ""]
+  // Chat ids, provider ids and reasons come from the chat network (a reason may quote a message).
+  const extra = [r.runId ? `run ${visible(r.runId)}` : "", r.providerMessageId ? `msg ${visible(r.providerMessageId)}` : "", r.reason ? `(${visible(r.reason)})` : ""]
     .filter(Boolean)
     .join(" ");
-  return `${when}  ${arrow} ${r.provider} ${r.chat}  ${r.status.padEnd(9)} ${r.id}${extra ? `  ${extra}` : ""}`;
+  // The message itself only when the ledger keeps text (ledger.storeText), clipped to one short line.
+  const text = r.text !== undefined ? `  "${visible(r.text.length > 120 ? `${r.text.slice(0, 119)}…` : r.text)}"` : "";
+  return `${when}  ${arrow} ${r.provider} ${visible(r.chat)}  ${r.status.padEnd(9)} ${visible(r.id)}${extra ? `  ${extra}` : ""}${text}`;
 }
 
 /** `clawdis gateway trace`: what happened to messages, from the gateway's ledger. */

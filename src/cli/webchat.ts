@@ -1,6 +1,7 @@
 import { clientWebSocket } from "../runtime/websocket.ts";
 import { defineCommand } from "citty";
 import { CliExit, Exit, handled, parsePort } from "./errors.ts";
+import { visible } from "../core/visible.ts";
 
 /** Shutdown must finish within this, whatever hangs. */
 const SHUTDOWN_DEADLINE_MS = 3_000;
@@ -76,7 +77,7 @@ export default defineCommand({
       // A refused handshake (wrong token) will not fix itself: say so and exit 3.
       webchat.connected.catch(async (err: Error) => {
         await webchat.stop();
-        console.error(`clawdis: handshake refused: ${err.message}`);
+        console.error(`clawdis: handshake refused: ${visible(err.message)}`);
         process.exit(Exit.CONNECT);
       });
     }),

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { lstatSync, readFileSync, readlinkSync } from "node:fs";
 import JSON5 from "json5";
 import * as v from "valibot";
 import { isLoopback } from "../core/net.ts";
@@ -42,11 +42,23 @@ export interface LoadedConfig {
   fileTokenOverridden?: "same" | "different";
 }
 
-/** Valibot issues as lines like `gateway.tickIntervalMs: expected number, got "soon"` (the protocol's one formatter). */
+/** Keys whose values are secrets (gateway.token, telegram.botToken, an API key): a message names them, never their value. */
+const SECRET_KEY = /token|key|secret|password/i;
+
+/**
+ * Valibot issues as lines like `gateway.tickIntervalMs: expected number, got "soon"` (the protocol's one formatter).
+ * A secret key's line says the key, the expected type and the type it got, never the value:
+ * the value may be a real token written wrongly (as a number), and this text reaches the log and health.
+ */
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string[] {
   return issues.map((issue) => {
     const r = describeIssue(issue, "(root)");
-    return r.unknownKey ? `${r.text} (remove it or check its spelling)` : r.text;
+    if (r.unknownKey) return `${r.text} (remove it or check its spelling)`;
+    const key = r.field.split(".").pop() ?? "";
+    if (!SECRET_KEY.test(key)) return r.text;
+    const got = issue.input === null ? "null" : Array.isArray(issue.input) ? "an array" : `a ${typeof issue.input}`;
+    const hint = typeof issue.input === "string" ? "" : `; write it in quotes, as a string`;
+    return `${r.field}: expected ${r.expected ?? "valid value"}, got ${got} (value not shown: it is a secret${hint})`;
   });
 }
 
@@ -120,6 +132,21 @@ export function loadConfig(opts: {
     tokenSource,
     ...(overridden ? { fileTokenOverridden: overridden } : {}),
   };
+}
+
+/**
+ * Why a reload refuses when the file the gateway runs on is gone: the running config (and
+ * its token) stays. Says whether the path is a symlink whose target is missing.
+ */
+export function missingConfigMessage(file: string): string {
+  let what = "is missing (moved or deleted)";
+  try {
+    if (lstatSync(file).isSymbolicLink()) what = `is a symlink to ${readlinkSync(file)}, which is missing`;
+  } catch {}
+  return (
+    `config ${file} ${what}: the running config stays (a reload never falls back to the embedded defaults, ` +
+    `which would drop gateway.token). Put the file back and reload again.`
+  );
 }
 
 /** What overrides the file's gateway.token, in words an operator can act on. */

@@ -37,6 +37,8 @@ export const GatewayConfigSchema = v.strictObject({
   ),
   /** Sockets allowed to be in their handshake (before hello-ok) at once. */
   maxPendingHandshakes: v.optional(int(1, 100_000), 256),
+  /** A socket that sends no frame at all within this is closed (4000), freeing its handshake slot. */
+  firstFrameTimeoutMs: v.optional(int(50, 600_000), 3_000),
   /** Re-read the config file when it changes (SIGHUP and `clawdis gateway reload` work either way). */
   watchConfig: v.optional(v.boolean(), true),
 });
@@ -172,6 +174,10 @@ export const ConfigSchema = v.strictObject({
       maxInboundBytes: v.optional(int(1, 2 * 1024 * 1024 * 1024), 20 * 1024 * 1024),
       /** All saved files together; past it the oldest are removed first. */
       maxTotalBytes: v.optional(int(1, 1024 * 1024 * 1024 * 1024), 1024 * 1024 * 1024),
+      /** Let `send.mediaUrl` (and the agent's MEDIA: URLs) reach loopback, link-local, private and unique-local addresses. */
+      allowPrivateUrls: v.optional(v.boolean(), false),
+      /** Host names, IP addresses or CIDR ranges a media URL may reach even when internal. */
+      allowUrlHosts: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
     }),
     {},
   ),

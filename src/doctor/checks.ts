@@ -1,17 +1,17 @@
-import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync, statfsSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, statfsSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { assertSafeBind, ConfigError, loadConfig, type LoadedConfig } from "../config/load.ts";
 import { writeAtomicSync } from "../core/atomic.ts";
 import { isLoopback } from "../core/net.ts";
 import { liveHolder } from "../gateway/lock.ts";
-import type { StatePaths } from "../paths.ts";
-import { sessionKeyPath } from "../webchat/session-key.ts";
 import { configOrDefaults, fail, ok, warn, type DoctorContext, type Finding } from "./finding.ts";
 import { checkSelfChat } from "./self-chat.ts";
+import { checkModes } from "./modes.ts";
 import { checkAgent, checkPort, checkTelegram } from "./network.ts";
 import { checkTelegramGroups } from "./telegram-groups.ts";
 
 export type { DoctorContext, Finding, Status } from "./finding.ts";
+export { checkModes };
 
 export function checkConfig(ctx: DoctorContext): { finding: Finding; loaded: LoadedConfig | null } {
   try {
@@ -26,54 +26,6 @@ export function checkConfig(ctx: DoctorContext): { finding: Finding; loaded: Loa
   }
 }
 
-/** Every path that holds state or secrets, with the mode it should have. */
-function sensitivePaths(p: StatePaths): { path: string; dir: boolean }[] {
-  const out: { path: string; dir: boolean }[] = [];
-  const walk = (path: string, depth: number) => {
-    let st;
-    try {
-      st = lstatSync(path);
-    } catch {
-      return;
-    }
-    if (st.isSymbolicLink()) return;
-    out.push({ path, dir: st.isDirectory() });
-    if (st.isDirectory() && depth < 4) for (const name of readdirSync(path)) walk(join(path, name), depth + 1);
-  };
-  const state = p.stateDir;
-  if (existsSync(state)) out.push({ path: state, dir: true });
-  // Message bodies wait in outbox/ (outgoing) and inbound/ (kept inbound); media/ holds inbound media.
-  const dirs = [join(state, "credentials"), p.logDir, p.ledger, p.pairing, p.sessions, join(state, "telegram"), join(state, "whatsapp"), p.outbox, p.inboundPending, join(state, "media")];
-  for (const sub of dirs) walk(sub, 0);
-  // webchat-session.key signs WebChat's session cookies: whoever reads it (and knows the token) can mint one.
-  for (const file of [p.lock, p.idempotency, join(state, "gateway.env"), sessionKeyPath(state)]) if (existsSync(file)) out.push({ path: file, dir: false });
-  return out;
-}
-
-export function checkModes(ctx: DoctorContext, loaded: LoadedConfig | null): Finding {
-  if (process.platform === "win32") return ok("modes", "file modes are not checked on Windows");
-  const bad: string[] = [];
-  const paths = sensitivePaths(ctx.paths);
-  // The config file matters only when it holds a secret (a token written into it).
-  const c = loaded?.config;
-  if (loaded?.file && (c?.gateway.token || c?.telegram.botToken)) paths.push({ path: loaded.file, dir: false });
-  for (const { path, dir } of paths) {
-    const want = dir ? 0o700 : 0o600;
-    const mode = statSync(path).mode & 0o777;
-    // Group/other bits are what matter; a stricter mode (e.g. 0400) is fine.
-    if ((mode & 0o077) === 0) continue;
-    if (ctx.fix) {
-      chmodSync(path, want);
-      ctx.changed.push(`chmod ${want.toString(8)} ${path} (was ${mode.toString(8).padStart(4, "0")})`);
-    } else {
-      bad.push(`${path} is ${mode.toString(8).padStart(4, "0")}`);
-    }
-  }
-  if (bad.length === 0) {
-    return ok("modes", "state dir, credentials, logs, ledger, pairing, outbox, inbound, media and the WebChat session key are private (0700 dirs, 0600 files)");
-  }
-  return fail("modes", `readable by others: ${bad.join(", ")}`, "run `clawdis doctor --fix` (or chmod 700 the dirs and 600 the files)");
-}
 
 export function checkLock(ctx: DoctorContext): Finding {
   const path = ctx.paths.lock;

@@ -19,6 +19,8 @@ type State = "handshake" | "open" | "closed";
 export interface ConnectionRegistry {
   /** A socket opened; false refuses it (too many sockets still in their handshake). */
   admit(conn: Connection): boolean;
+  /** The socket passed its handshake: it no longer holds a handshake slot. */
+  settled?(conn: Connection): void;
   /** The connection is gone (closed either way). */
   gone(conn: Connection): void;
 }
@@ -57,8 +59,11 @@ export class Connection implements EventSink, SocketHandler {
       sock.close(CloseCode.TOO_MANY_HANDSHAKES, "too many pending handshakes; retry shortly");
       return;
     }
-    const { handshakeTimeoutMs } = this.gw.config.gateway;
-    this.handshakeTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no hello within ${handshakeTimeoutMs} ms`), handshakeTimeoutMs);
+    // A hello is handled the moment it arrives, so the wait for the first frame is the whole
+    // handshake: a shorter firstFrameTimeoutMs frees a silent socket's slot sooner.
+    const { handshakeTimeoutMs: hello, firstFrameTimeoutMs: first } = this.gw.config.gateway;
+    const [ms, what] = first < hello ? [first, "first frame"] : [hello, "hello"];
+    this.handshakeTimer = setTimeout(() => this.close(CloseCode.HANDSHAKE_TIMEOUT, `no ${what} within ${ms} ms`), ms);
     this.gw.log.debug("socket opened", { connId: this.connId, remote: this.remote });
   }
 
@@ -198,6 +203,7 @@ export class Connection implements EventSink, SocketHandler {
       helloOk.resume = resumed.ok ? { ok: true, replayed: resumed.entries.length } : { ok: false, reason: resumed.reason };
     }
     this.state = "open";
+    this.registry.settled?.(this);
     this.write(JSON.stringify(helloOk), false);
     // Missed events first, in order, numbered on with this connection's seq; all in this
     // same turn of the event loop, so no live event can come between them.

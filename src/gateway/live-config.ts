@@ -1,4 +1,4 @@
-import { assertSafeBind, ConfigError, tokenSourceName, type LoadedConfig, type TokenSource } from "../config/load.ts";
+import { assertSafeBind, ConfigError, missingConfigMessage, tokenSourceName, type LoadedConfig, type TokenSource } from "../config/load.ts";
 import { planReload, type ReloadPlan } from "../config/reload.ts";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
@@ -84,6 +84,9 @@ export class LiveConfig {
     let commit: () => void;
     try {
       loaded = this.opts.load();
+      // A file that vanished (moved aside, deleted by an editor's save, a dangling symlink) is
+      // not "no config": reading defaults would drop the token. Refused like an invalid file.
+      if (this.file !== null && loaded.file === null) throw new ConfigError(missingConfigMessage(this.file));
       this.lastSeenHash = loaded.hash;
       assertSafeBind(loaded.config);
       plan = planReload(this._current, loaded.config, this.started);

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log.ts";
-import type { InboundMediaSink } from "../media/index.ts";
+import type { InboundMediaSink, UrlPolicy } from "../media/index.ts";
 import { statePaths } from "../paths.ts";
 import type { InboundMessage, ProviderDeps, Providers } from "../providers/index.ts";
 import type { WhatsAppOptions, WhatsAppProvider } from "../providers/whatsapp/index.ts";
@@ -20,6 +20,8 @@ export interface ProviderSetupDeps {
   media: InboundMediaSink;
   /** A provider's status changed, or one was added. */
   onStatus: () => void;
+  /** What a send's mediaUrl may reach (the config in force). */
+  mediaUrls?: () => UrlPolicy;
 }
 
 /**
@@ -35,6 +37,7 @@ export function providerSetup(deps: ProviderSetupDeps) {
     onInbound: deps.onInbound,
     onStatus: deps.onStatus,
     media: deps.media,
+    ...(deps.mediaUrls ? { mediaUrls: deps.mediaUrls } : {}),
   });
   let whatsapp: Promise<WhatsAppProvider> | undefined;
   const createWhatsApp = async () => {

@@ -19,6 +19,7 @@ import { COMMIT, VERSION } from "../version.ts";
 import { AuthLimiter } from "../core/auth-limit.ts";
 import { Broadcaster } from "./broadcast.ts";
 import { Connection, type ConnectionRegistry } from "./connection.ts";
+import { HandshakeSlots } from "./handshake-slots.ts";
 import type { GatewayContext } from "./context.ts";
 import { HealthState } from "./health.ts";
 import { Journal } from "./journal.ts";
@@ -220,6 +221,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       handleInbound(ctx, message).catch((err) => log.error("could not record an inbound message", { error: (err as Error).message })),
     onStatus: () => health.refresh(),
     media: new InboundMediaStore(paths.mediaInbound, () => ctx.config.media, () => ctx.config.agent.timeoutMs),
+    mediaUrls: () => ctx.config.media,
   });
 
   let listening: Listening | null = null;
@@ -227,14 +229,20 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const timers: ReturnType<typeof setInterval>[] = [];
   let watcher: { close(): void } | null = null;
   let nextConn = 0;
+  // Sockets that have not said hello yet are cheap to open: cap them (the live limit), fairly per address.
+  const slots = new HandshakeSlots<Connection>(() => ctx.config.gateway.maxPendingHandshakes);
+  const evicted = { code: CloseCode.TOO_MANY_HANDSHAKES, reason: "too many pending handshakes: this slot went to another client; retry shortly" };
   const connRegistry: ConnectionRegistry = {
-    // Sockets that have not said hello yet are cheap to open: cap them (the live limit).
     admit: (conn) => {
-      if (connections.size - broadcaster.size >= ctx.config.gateway.maxPendingHandshakes) return false;
+      if (!slots.admit(conn, evicted).ok) return false;
       connections.add(conn);
       return true;
     },
-    gone: (conn) => connections.delete(conn),
+    settled: (conn) => slots.release(conn),
+    gone: (conn) => {
+      slots.release(conn);
+      connections.delete(conn);
+    },
   };
   const connPrefix = `${process.pid.toString(36)}-${startedAt.toString(36)}`;
 

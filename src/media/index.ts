@@ -9,3 +9,5 @@ export {
   type MediaLimits,
   type MediaSource,
 } from "./store.ts";
+/** The rule for URLs fetched on someone's behalf (send.mediaUrl, the agent's MEDIA: lines): no internal addresses. */
+export { assertPublicUrl, fetchPublicUrl, PUBLIC_ONLY, UrlRefusedError, type UrlPolicy, type UrlRefusalRule } from "./url-guard.ts";

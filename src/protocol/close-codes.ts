@@ -23,7 +23,7 @@ export const CloseCode = {
   TRY_AGAIN_LATER: 1013,
   /** Never sent: what a side reports locally when the socket died without a close frame. */
   ABNORMAL_CLOSURE: 1006,
-  /** No valid `hello` arrived within `handshakeTimeoutMs`. */
+  /** No valid `hello` arrived within `handshakeTimeoutMs` (or no frame at all within `firstFrameTimeoutMs`). */
   HANDSHAKE_TIMEOUT: 4000,
   /** `hello-error` reason `unauthorized`: token missing or wrong. */
   UNAUTHORIZED: 4001,
@@ -33,7 +33,7 @@ export const CloseCode = {
   INVALID_HELLO: 4003,
   /** `hello-error` reason `rate-limited`: too many failed auth attempts from this address. */
   RATE_LIMITED: 4004,
-  /** Too many sockets still in their handshake: try again later. */
+  /** Too many sockets still in their handshake (or this silent socket's slot went to another address's client): try again later. */
   TOO_MANY_HANDSHAKES: 4005,
   /** WebChat's browser socket only: the tab's sign-in ended (signed out, revoked, expired). Sign in again. */
   SESSION_ENDED: 4401,

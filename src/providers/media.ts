@@ -1,4 +1,4 @@
-import { collectCapped } from "../media/index.ts";
+import { collectCapped, fetchPublicUrl, PUBLIC_ONLY, UrlRefusedError, type UrlPolicy } from "../media/index.ts";
 import { GatewayError } from "../protocol/index.ts";
 
 /** Media kinds a provider can send, from the Content-Type of the fetched URL. */
@@ -14,7 +14,15 @@ export interface FetchedMedia {
 export const MAX_MEDIA_BYTES = 16 * 1024 * 1024;
 const ALLOWED = /^(image|video|audio)\/|^application\/(pdf|zip|octet-stream|msword|vnd\.|json)|^text\/plain/;
 
-export class MediaError extends Error {}
+/** A media URL that cannot be sent; `rule` when the URL guard refused it (`loopback`, `private`, …). */
+export class MediaError extends Error {
+  constructor(
+    message: string,
+    readonly rule?: string,
+  ) {
+    super(message);
+  }
+}
 
 export function mediaKind(contentType: string): MediaKind {
   if (contentType.startsWith("image/")) return "image";
@@ -46,14 +54,16 @@ function mediaFileName(url: string): string {
  * Fetch media by URL with a size cap (checked on the header and while reading) and a
  * content-type check, so a send never buffers an unbounded or unexpected body.
  */
-export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?: AbortSignal } = {}): Promise<FetchedMedia> {
+export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?: AbortSignal; policy?: UrlPolicy } = {}): Promise<FetchedMedia> {
   const max = opts.maxBytes ?? MAX_MEDIA_BYTES;
   // Everything about the URL is checked before a byte is downloaded.
   const fileName = mediaFileName(url);
   let res: Response;
   try {
-    res = await fetch(url, { ...(opts.signal ? { signal: opts.signal } : {}), redirect: "follow" });
+    // Internal addresses are refused on the URL and on every redirect hop (media.allowPrivateUrls, media.allowUrlHosts).
+    res = await fetchPublicUrl(url, opts.policy ?? PUBLIC_ONLY, opts.signal ? { signal: opts.signal } : {});
   } catch (err) {
+    if (err instanceof UrlRefusedError) throw new MediaError(`mediaUrl ${err.message}`, err.rule);
     throw new MediaError(`mediaUrl ${url}: fetch failed (${(err as Error).message})`);
   }
   if (!res.ok || !res.body) throw new MediaError(`mediaUrl ${url}: HTTP ${res.status}`);
@@ -74,11 +84,13 @@ export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?
 }
 
 /** `fetchMedia` for a send: a URL or body that cannot be sent is the caller's mistake (INVALID_REQUEST on `params.mediaUrl`). */
-export async function fetchSendMedia(url: string): Promise<FetchedMedia> {
+export async function fetchSendMedia(url: string, policy?: UrlPolicy): Promise<FetchedMedia> {
   try {
-    return await fetchMedia(url);
+    return await fetchMedia(url, policy ? { policy } : {});
   } catch (err) {
-    if (err instanceof MediaError) throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl" } });
+    if (err instanceof MediaError) {
+      throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl", ...(err.rule ? { rule: err.rule } : {}) } });
+    }
     throw err;
   }
 }
@@ -110,7 +122,7 @@ export async function readSendFile(path: string, maxBytes = MAX_MEDIA_BYTES): Pr
 }
 
 /** The file of a send: a path the gateway vetted (`mediaPath`), or a URL fetched by its rules (`mediaUrl`); undefined for a text. */
-export function sendMedia(params: { mediaUrl?: string | undefined; mediaPath?: string | undefined }): Promise<FetchedMedia> | undefined {
+export function sendMedia(params: { mediaUrl?: string | undefined; mediaPath?: string | undefined }, policy?: UrlPolicy): Promise<FetchedMedia> | undefined {
   if (params.mediaPath) return readSendFile(params.mediaPath);
-  return params.mediaUrl ? fetchSendMedia(params.mediaUrl) : undefined;
+  return params.mediaUrl ? fetchSendMedia(params.mediaUrl, policy) : undefined;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from "../log.ts";
-import type { InboundMediaSink } from "../media/index.ts";
+import type { InboundMediaSink, UrlPolicy } from "../media/index.ts";
 import type { InboundMedia, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
 
 /** What a provider reports about itself; cheap to read (no probe). */
@@ -114,6 +114,8 @@ export interface ProviderDeps {
   onStatus: () => void;
   /** Where files of inbound messages are kept (absent: media is ignored, the caption still goes on). */
   media?: InboundMediaSink;
+  /** What a send's mediaUrl may reach, read per send (absent: public addresses only). */
+  mediaUrls?: () => UrlPolicy;
 }
 
 /** One messaging connection owned by the gateway (WhatsApp, Telegram). */

@@ -76,3 +76,30 @@ describe("log: secrets never reach a line", () => {
     expect(JSON.parse(readFileSync(file, "utf8").trim()).auth.token).toBe("[redacted]");
   });
 });
+
+describe("secret keys are never echoed in validation messages (issue 20 §11)", () => {
+  const problems = (config: unknown): string[] => {
+    try {
+      loadConfig({ defaultFile: join(tempStateDir(config), "clawdis.json"), env: {} });
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+
+  test("a token, bot token or key written wrongly: key and types named, value never", () => {
+    const got = problems({ gateway: { token: 918273645546, tickIntervalMs: "soon" }, telegram: { botToken: ["123:abc-secret"] }, agent: { openai: { apiKeyEnv: 4242 } } });
+    expect(got).toContain("gateway.token: expected string, got a number (value not shown: it is a secret; write it in quotes, as a string)");
+    expect(got).toContain("telegram.botToken: expected string, got an array (value not shown: it is a secret; write it in quotes, as a string)");
+    expect(got.join("\n")).not.toContain("918273645546");
+    expect(got.join("\n")).not.toContain("abc-secret");
+    expect(got.join("\n")).not.toContain("4242");
+    // Keys that are not secrets still show what they got.
+    expect(got).toContain('gateway.tickIntervalMs: expected number, got "soon"');
+  });
+
+  test("an empty token says so without a value", () => {
+    expect(problems({ gateway: { token: "" } })[0]).toMatch(/^gateway\.token: expected >=1, got a string \(value not shown: it is a secret\)$/);
+  });
+});

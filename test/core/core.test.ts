@@ -115,3 +115,12 @@ describe("atomic write", () => {
     expect(readdirSync(dir).sort()).toEqual(["f", "is-a-dir"]);
   });
 });
+
+describe("visible: control characters from the network are shown, not obeyed (issue 20 §6)", () => {
+  test("C0, DEL and C1 become \\xHH; printable text and other Unicode stay", async () => {
+    const { visible } = await import("../../src/core/visible.ts");
+    expect(visible("a\x1b[2Jb\x07c\x7f\x9bé😀")).toBe("a\\x1b[2Jb\\x07c\\x7f\\x9bé😀");
+    expect(visible("one\ntwo\tthree")).toBe("one\\x0atwo\\x09three");
+    expect(visible("one\ntwo\tthree\r", { lines: true })).toBe("one\ntwo\tthree\\x0d");
+  });
+});

@@ -22,7 +22,8 @@ afterAll(() => bot.stop());
 const toChat = (chat: string): BotCall[] => bot.sent("sendMessage").filter((c) => String(c.params.chat_id) === chat);
 
 
-function gateway(config: Record<string, unknown>, stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, ...config } })) {
+// The media fake listens on 127.0.0.1: internal addresses are allowed for it (media.allowPrivateUrls).
+function gateway(config: Record<string, unknown>, stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, ...config }, media: { allowPrivateUrls: true } })) {
   return spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token } });
 }
 

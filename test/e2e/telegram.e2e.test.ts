@@ -28,7 +28,8 @@ beforeAll(async () => {
         ? new Response(PNG, { headers: { "content-type": "image/png" } })
         : new Response("<html>nope</html>", { headers: { "content-type": "text/html" } }),
   });
-  stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, allowFrom: ["@alice"], pollTimeoutS: 2 } });
+  // The media fake listens on 127.0.0.1: internal addresses are allowed for it (media.allowPrivateUrls).
+  stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, allowFrom: ["@alice"], pollTimeoutS: 2 }, media: { allowPrivateUrls: true } });
   gw = await startGateway();
 });
 afterAll(async () => {

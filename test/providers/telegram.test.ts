@@ -53,7 +53,8 @@ function provider(opts: Partial<TelegramOptions> = {}) {
   const inbound: InboundMessage[] = [];
   const p = new TelegramProvider(
     { botToken: bot.token, apiRoot: bot.apiRoot, pollTimeoutS: 1, ...opts },
-    { stateDir: tempStateDir(), log: silentLogger, onInbound: (m) => void inbound.push(m), onStatus: () => {} },
+    // The media fake listens on 127.0.0.1: internal addresses are allowed for it.
+    { stateDir: tempStateDir(), log: silentLogger, onInbound: (m) => void inbound.push(m), onStatus: () => {}, mediaUrls: () => ({ allowPrivateUrls: true, allowUrlHosts: [] }) },
   );
   cleanup.push(() => p.stop());
   return { p, inbound };

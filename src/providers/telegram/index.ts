@@ -246,7 +246,7 @@ export class TelegramProvider implements Provider {
   }
 
   send(params: ProviderSendParams): Promise<SendResult> {
-    return sendTelegram(this.sendApi, params, this.deps.log).catch((err: Error) => {
+    return sendTelegram(this.sendApi, params, this.deps.log, this.deps.mediaUrls?.()).catch((err: Error) => {
       // A send outage shows in health too (polling may be fine meanwhile); one message refused is not the provider's state.
       if (!(err instanceof SendError && err.outcome === "final")) this.setConnected(this.connected, err.message);
       throw err;

@@ -1,5 +1,6 @@
 import { GrammyError, InputFile, type Api } from "grammy";
 import type { Logger } from "../../log.ts";
+import type { UrlPolicy } from "../../media/index.ts";
 import type { SendResult } from "../../protocol/index.ts";
 import { sendMedia, type FetchedMedia } from "../media.ts";
 import type { ProviderSendParams } from "../types.ts";
@@ -43,8 +44,8 @@ function mediaMethod(media: FetchedMedia): "sendPhoto" | "sendAnimation" | "send
  * out if it was deleted). One attempt: a failure is classified (src/providers/send-error.ts)
  * and delivery decides whether to try again.
  */
-export async function sendTelegram(api: Api, params: ProviderSendParams, log: Logger): Promise<SendResult> {
-  const media = await sendMedia(params);
+export async function sendTelegram(api: Api, params: ProviderSendParams, log: Logger, mediaUrls?: UrlPolicy): Promise<SendResult> {
+  const media = await sendMedia(params, mediaUrls);
   const { chat, thread } = parseChat(params.to);
   const replyId = params.replyTo ? telegramMessageId(params.replyTo) : undefined;
   const where = {

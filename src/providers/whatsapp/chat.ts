@@ -1,6 +1,6 @@
 import { downloadContentFromMessage, jidNormalizedUser, normalizeMessageContent, type DownloadableMessage, type MediaType, type WAMessage } from "@whiskeysockets/baileys";
 import type { Logger } from "../../log.ts";
-import { takeMedia, type InboundMediaSink, type MediaCandidate } from "../../media/index.ts";
+import { takeMedia, type InboundMediaSink, type MediaCandidate, type UrlPolicy } from "../../media/index.ts";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
 import type { InboundMessage, ProviderSendParams } from "../types.ts";
 import { classifyWaSend, waMessageId } from "./errors.ts";
@@ -61,13 +61,13 @@ function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandidate | 
 export async function sendWa(
   sock: WaSocketLike,
   params: ProviderSendParams,
-  caches: { registered: RegisteredCache; recentSent: Pick<RecentSent, "add">; recentInbound: RecentInbound; expiration?: (jid: string) => number | undefined },
+  caches: { registered: RegisteredCache; recentSent: Pick<RecentSent, "add">; recentInbound: RecentInbound; expiration?: (jid: string) => number | undefined; mediaUrls?: UrlPolicy },
 ): Promise<SendResult> {
   const jid = toJid(params.to);
   if (jid.endsWith("@s.whatsapp.net") && sock.onWhatsApp && !(await caches.registered.check(jid, (j) => sock.onWhatsApp!(j)))) {
     throw new GatewayError("INVALID_REQUEST", `to: ${params.to} is not on WhatsApp`, { details: { field: "params.to" } });
   }
-  const content = await messageContent(params);
+  const content = await messageContent(params, caches.mediaUrls);
   const quoted = params.replyTo ? caches.recentInbound.get(params.replyTo) : undefined;
   // A reply in a disappearing chat disappears like the rest (issue 21 §7); a stable id from the
   // idempotency key makes a retried part one WhatsApp drops as a repeat (issue 21 §2).

@@ -284,7 +284,14 @@ export class WhatsAppProvider implements Provider {
   async send(params: ProviderSendParams): Promise<SendResult> {
     const sock = this.sock;
     if (!sock || !this.connected) throw new GatewayError("UNAVAILABLE", "whatsapp is reconnecting; try again shortly", { retryable: true, retryAfterMs: 2_000 });
-    const sent = await sendWa(sock, params, { registered: this.registered, recentSent: this.recentSent, recentInbound: this.recentInbound, expiration: (jid) => this.chats.expiration(jid) });
+    const mediaUrls = this.deps.mediaUrls?.();
+    const sent = await sendWa(sock, params, {
+      registered: this.registered,
+      recentSent: this.recentSent,
+      recentInbound: this.recentInbound,
+      expiration: (jid) => this.chats.expiration(jid),
+      ...(mediaUrls ? { mediaUrls } : {}),
+    });
     this.sentIds.add(sent.messageId);
     return sent;
   }

@@ -1,5 +1,6 @@
 import type { proto, WAMessage, WAMessageKey } from "@whiskeysockets/baileys";
 import type { SendParams } from "../../protocol/index.ts";
+import type { UrlPolicy } from "../../media/index.ts";
 import { sendMedia } from "../media.ts";
 
 /** A map that forgets its oldest entries past `max` and anything older than `ttlMs`. */
@@ -71,8 +72,8 @@ export class RegisteredCache {
 }
 
 /** The Baileys content for a send: text, or fetched media with the message as caption. */
-export async function messageContent(params: SendParams & { mediaPath?: string }): Promise<Record<string, unknown>> {
-  const media = await sendMedia(params);
+export async function messageContent(params: SendParams & { mediaPath?: string }, mediaUrls?: UrlPolicy): Promise<Record<string, unknown>> {
+  const media = await sendMedia(params, mediaUrls);
   if (!media) return { text: params.message };
   const data = Buffer.from(media.data);
   const caption = params.message || undefined;
