@@ -15,6 +15,10 @@ export interface LedgerOptions {
   now?: () => number;
   /** A record was created or changed status (metrics count these transitions). */
   onTransition?: (record: LedgerRecord) => void;
+  /** What was skipped or repaired when the file was read at start (one note per finding). */
+  onRepair?: (note: string) => void;
+  /** A write failed (the record is not kept in memory either; the file was cut back to its last whole line). */
+  onWriteError?: (err: Error) => void;
 }
 
 const FILE = "ledger.jsonl";
@@ -39,6 +43,7 @@ export class Ledger {
     this.file = new JsonlFile<LedgerRecord>(join(opts.dir, FILE), {
       maxFileBytes: opts.maxFileBytes,
       rotatedPath: join(opts.dir, ROTATED),
+      ...(opts.onRepair ? { onRepair: opts.onRepair } : {}),
       // Records still open (or young) are carried over so nothing current lives only in the rotated file.
       carry: () => {
         const cutoff = this.now() - this.opts.maxAgeMs;
@@ -121,21 +126,32 @@ export class Ledger {
     if (r.providerMessageId && r.direction === "inbound" && r.status !== "duplicate") {
       this.byProviderMessage.set(`${r.provider}:${r.providerMessageId}`, r.id);
     }
-    while (this.records.size > this.opts.maxRecords) {
-      const oldest = this.records.keys().next().value!;
-      const o = this.records.get(oldest)!;
-      this.records.delete(oldest);
-      if (o.idempotencyKey && this.byKey.get(o.idempotencyKey) === oldest) this.byKey.delete(o.idempotencyKey);
-      if (o.providerMessageId) {
-        const k = `${o.provider}:${o.providerMessageId}`;
-        if (this.byProviderMessage.get(k) === oldest) this.byProviderMessage.delete(k);
-      }
-    }
+    while (this.records.size > this.opts.maxRecords) this.unindex(this.records.values().next().value!);
   }
 
   private write(record: LedgerRecord): Promise<LedgerRecord> {
+    const before = this.records.get(record.id);
     this.index(record);
-    return this.file.append(record).then(() => record);
+    return this.file.append(record).then(
+      () => record,
+      (err: Error) => {
+        // Not on disk, so not in memory either: a retry (same idempotency key, a provider's
+        // replay) must not be answered from a record that was never written.
+        if (this.records.get(record.id) === record) {
+          this.unindex(record);
+          if (before) this.index(before);
+        }
+        this.opts.onWriteError?.(err);
+        throw err;
+      },
+    );
+  }
+
+  private unindex(r: LedgerRecord): void {
+    this.records.delete(r.id);
+    if (r.idempotencyKey && this.byKey.get(r.idempotencyKey) === r.id) this.byKey.delete(r.idempotencyKey);
+    const k = `${r.provider}:${r.providerMessageId}`;
+    if (r.providerMessageId && this.byProviderMessage.get(k) === r.id) this.byProviderMessage.delete(k);
   }
 
   /** Sends in flight when the gateway died: their outcome is unknown, and they are not retried. */

@@ -1,0 +1,83 @@
+/** A full disk (a real 1 MiB tmpfs filled to the brim) never leaves a torn record behind. */
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ledger } from "../../src/gateway/ledger.ts";
+import { JsonlFile } from "../../src/store/jsonl.ts";
+import { DiskWatch } from "../../src/store/disk-full.ts";
+import { mountSmallFs, type SmallFs } from "../helpers/tmpfs.ts";
+import { until } from "../helpers/until.ts";
+
+const fs = mountSmallFs();
+const skip = "reason" in fs ? fs.reason : null;
+if (skip) console.warn(`skipped: ${skip}`);
+afterAll(() => {
+  if (!skip) (fs as SmallFs).unmount();
+});
+
+const lines = (path: string) => readFileSync(path, "utf8");
+
+describe.skipIf(skip !== null)("JsonlFile on a full disk", () => {
+  test("a failed append is cut back to the last whole record; appends after space returns land on their own lines", async () => {
+    const small = fs as SmallFs;
+    const path = join(small.dir, "store", "a.jsonl");
+    const file = new JsonlFile<{ n: number; pad: string }>(path);
+    const written: number[] = [];
+    let n = 0;
+    for (; n < 20; n++) await file.append({ n, pad: "x".repeat(100) }).then(() => written.push(n));
+    small.fill();
+    // Long enough lines that the file's last page cannot hold one: the write is short, then ENOSPC.
+    const failures: string[] = [];
+    for (let i = 0; i < 40; i++, n++) {
+      await file.append({ n, pad: "y".repeat(300) }).then(
+        () => written.push(n),
+        (err: NodeJS.ErrnoException) => failures.push(err.code ?? err.message),
+      );
+    }
+    expect(failures.length).toBeGreaterThan(0);
+    expect(new Set(failures)).toEqual(new Set(["ENOSPC"]));
+    // The file ends at a record boundary while the disk is still full.
+    const during = lines(path);
+    expect(during.endsWith("\n")).toBe(true);
+    for (const l of during.split("\n").filter(Boolean)) expect(() => JSON.parse(l)).not.toThrow();
+    small.free();
+    for (let i = 0; i < 5; i++, n++) await file.append({ n, pad: "z" }).then(() => written.push(n));
+    const after = lines(path).split("\n").filter(Boolean);
+    // Every line parses and exactly the records whose append resolved are there, in order.
+    expect(after.map((l) => JSON.parse(l).n)).toEqual(written);
+    expect(new JsonlFile<{ n: number }>(path).readAll().map((r) => r.n)).toEqual(written);
+  });
+
+  test("the ledger keeps in memory only what reached the disk, and reports the full disk", async () => {
+    const small = fs as SmallFs;
+    const dir = join(small.dir, "ledger");
+    const changes: (string | null)[] = [];
+    const disk = new DiskWatch({ dir: small.dir, probeEveryMs: 50, onChange: (f) => changes.push(f?.message ?? null) });
+    const ledger = new Ledger({ dir, storeText: false, maxAgeMs: 86_400_000, maxFileBytes: 1e9, maxRecords: 1000, onWriteError: (e) => disk.note(e) });
+    const ok = await ledger.create({ direction: "outbound", provider: "telegram", chat: "1", status: "sending", idempotencyKey: "k-ok" });
+    small.fill();
+    let lost: string | undefined;
+    for (let i = 0; i < 40 && !lost; i++) {
+      await ledger.create({ direction: "outbound", provider: "telegram", chat: "1", status: "sending", idempotencyKey: `k-${i}`, reason: "r".repeat(400) }).catch((e: Error) => {
+        lost = `k-${i}`;
+        expect(e.message).toContain("ENOSPC");
+      });
+    }
+    expect(lost).toBeDefined();
+    // The failed create is not answered from memory (a retry with the key starts afresh).
+    expect(ledger.byIdempotencyKey(lost!)).toBeUndefined();
+    await expect(ledger.update(ok.id, { status: "sent", reason: "q".repeat(4000) })).rejects.toThrow(/ENOSPC/);
+    // A failed update leaves the record as it was on disk.
+    expect(ledger.get(ok.id)?.status).toBe("sending");
+    expect(changes[0]).toMatch(/^the state dir is full \(ENOSPC at .*ledger\.jsonl\)$/);
+    small.free();
+    await until(() => changes.length === 2, "the probe to see space again", 5_000);
+    expect(changes[1]).toBeNull();
+    await ledger.update(ok.id, { status: "sent" });
+    disk.stop();
+    const text = lines(join(dir, "ledger.jsonl"));
+    expect(text.endsWith("\n")).toBe(true);
+    const parsed = text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    expect(parsed.at(-1)).toMatchObject({ id: ok.id, status: "sent" });
+  });
+});
