@@ -75,13 +75,27 @@ class FileSink {
    */
   private open(): WriteStream {
     const stream = createWriteStream(this.path, { fd: openSync(this.path, "a", 0o600) });
-    stream.on("error", () => {});
+    // A failed write (a full disk) ends the stream: note it, and open a fresh one later.
+    stream.on("error", () => (this.brokenAt ??= Date.now()));
     return stream;
+  }
+  /** When the stream died of a write error; the file is reopened at most every 2 s after that. */
+  private brokenAt: number | undefined;
+  private reopen(): void {
+    if (Date.now() - this.brokenAt! < 2_000) return;
+    try {
+      this.stream = this.open();
+      this.brokenAt = undefined;
+    } catch {
+      this.brokenAt = Date.now();
+    }
   }
   get pending(): number {
     return this.stream.writableLength;
   }
   write(line: string): void {
+    if (this.brokenAt !== undefined) this.reopen();
+    if (this.brokenAt !== undefined) return;
     this.stream.write(line);
     this.written += utf8Length(line);
     if (this.written > this.maxBytes) this.rotate();

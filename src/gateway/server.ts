@@ -25,6 +25,8 @@ import { Ledger } from "./ledger.ts";
 import { acquireLock } from "./lock.ts";
 import { handleInbound, resumeInbound } from "./inbound.ts";
 import { PendingInboundStore } from "./inbound-pending.ts";
+import { DiskWatch } from "../store/disk-full.ts";
+import { diskChanged, InboundHold } from "./disk-hold.ts";
 import { AgentRuns, IdempotencyStore } from "../runs/index.ts";
 import { LiveConfig } from "./live-config.ts";
 import { listenOrExplain } from "./listen.ts";
@@ -123,7 +125,14 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }),
     onAttempt: () => health.refresh(),
   });
-  const ledger = new Ledger({ dir: paths.ledger, ...config.ledger, onTransition: (r) => counters.message(r) });
+  const disk = new DiskWatch({ dir: opts.stateDir, onChange: (full) => diskChanged(ctx, full) });
+  const ledger = new Ledger({
+    dir: paths.ledger,
+    ...config.ledger,
+    onTransition: (r) => counters.message(r),
+    onRepair: (note) => log.warn(note),
+    onWriteError: (err) => disk.note(err),
+  });
   const delivery: Delivery = new Delivery({
     ledger,
     providers,
@@ -146,6 +155,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     sessions,
     queued: (name) => delivery.queued(name),
     lastSendAt: (name) => delivery.lastSendAt(name),
+    disk: () => disk.full,
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
 
@@ -166,6 +176,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     journal,
     ledger,
     inboundPending: new PendingInboundStore(paths.inboundPending),
+    disk,
+    inboundHold: new InboundHold(),
     agentRuns: new AgentRuns({
       agent,
       deliver: delivery.deliver.bind(delivery),
@@ -266,6 +278,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         if (tickTimer) clearInterval(tickTimer);
         watcher?.close();
         delivery.stop();
+        disk.stop();
         presence.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();

@@ -52,8 +52,22 @@ export class DiskWatch {
 
   constructor(private readonly opts: DiskWatchOptions) {}
 
+  /** The state dir it watches (a message's path when the failed write did not say). */
+  get dir(): string {
+    return this.opts.dir;
+  }
+
   get full(): DiskFull | null {
     return this.state;
+  }
+
+  /**
+   * Report a failure known only by its text (a run's or a send's reason, say
+   * "ENOSPC: no space left on device, open '<path>'"); true when it was a full disk.
+   */
+  noteText(reason: string | undefined): boolean {
+    const m = /\b(ENOSPC|EDQUOT)\b[^']*(?:'([^']+)')?/.exec(reason ?? "");
+    return m ? this.note({ code: m[1], path: m[2] ?? this.opts.dir }) : false;
   }
 
   /** Report a failed write; true when it was a full disk. */
