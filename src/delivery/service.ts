@@ -28,7 +28,7 @@ export class Delivery {
   private stopped = false;
 
   constructor(private readonly opts: DeliveryOptions) {
-    this.outbox = new Outbox(opts.outboxDir);
+    this.outbox = new Outbox(opts.outboxDir, (note) => opts.log.warn(note));
     const queue = (p: () => PacingOptions) => new PacingQueue(p, { onChange: () => opts.onQueueChange?.(), ...(opts.now ? { now: opts.now } : {}) });
     this.queues = { whatsapp: queue(() => live(opts.pacing).whatsapp), telegram: queue(() => live(opts.pacing).telegram) };
   }

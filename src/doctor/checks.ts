@@ -8,6 +8,7 @@ import type { StatePaths } from "../paths.ts";
 import { sessionKeyPath } from "../webchat/session-key.ts";
 import { configOrDefaults, fail, ok, warn, type DoctorContext, type Finding } from "./finding.ts";
 import { checkAgent, checkPort, checkTelegram } from "./network.ts";
+import { checkCorrupt } from "./corrupt.ts";
 
 export type { DoctorContext, Finding, Status } from "./finding.ts";
 
@@ -218,5 +219,6 @@ export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
     await checkAgent(ctx, loaded),
     checkDisk(ctx),
     checkSizes(ctx, loaded),
+    checkCorrupt(ctx),
   ];
 }

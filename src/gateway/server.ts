@@ -86,6 +86,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }, () => ({ presence: presence.list() })),
   });
   const sessions = new SessionsSummary(paths.sessions);
+  const sessionStore = new SessionStore(paths.sessions, config.agent.historyTurns, (note) => log.warn(note));
   const agent = new AgentRunner({
     backend: opts.agentBackend ?? createBackend(config, log.child("agent")),
     log: log.child("agent"),
@@ -94,7 +95,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       counters.agentEvent(event);
       broadcaster.broadcast("agent", event);
     },
-    sessions: new SessionStore(paths.sessions, config.agent.historyTurns),
+    sessions: sessionStore,
     maxConcurrent: config.agent.maxConcurrent,
   });
   let tickTimer: ReturnType<typeof setInterval> | null = null;
@@ -144,7 +145,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
   });
-  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing));
+  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing, undefined, (note) => log.warn(note)));
 
   const health: HealthState = new HealthState({
     providers,
@@ -175,13 +176,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     broadcaster,
     journal,
     ledger,
-    inboundPending: new PendingInboundStore(paths.inboundPending),
+    inboundPending: new PendingInboundStore(paths.inboundPending, (note) => log.warn(note)),
     disk,
     inboundHold: new InboundHold(),
     agentRuns: new AgentRuns({
       agent,
       deliver: delivery.deliver.bind(delivery),
-      idempotency: new IdempotencyStore(paths.idempotency, { agent: 5 * 60_000 }),
+      idempotency: new IdempotencyStore(paths.idempotency, { agent: 5 * 60_000 }, undefined, undefined, (note) => log.warn(note)),
       defaultTimeoutMs: () => ctx.config.agent.timeoutMs,
     }),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
@@ -256,6 +257,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
             log.warn(`config file not watched (${(err as Error).message}); reload with SIGHUP or \`clawdis gateway reload\``);
           }
         }
+        // Torn session lines are said at start, not when the chat next speaks.
+        sessionStore.scan();
         if (!opts.providers) await setup.addConfigured();
         health.refresh();
         // Taken before any provider delivers: only what the last run left behind.

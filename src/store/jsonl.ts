@@ -1,6 +1,7 @@
-import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { appendFile, open, rename, truncate } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
+import { CORRUPT_MARK, stamp } from "./corrupt.ts";
 import { privateDir, writeAtomic, writeAtomicSync } from "../core/atomic.ts";
 import { utf8Length } from "../core/bytes.ts";
 
@@ -22,6 +23,9 @@ export interface JsonlOptions<T> {
   /** A write failed (ENOSPC, say) and the file was cut back to its last whole record, or succeeded again. */
   onWrite?: (err: Error | null) => void;
 }
+
+/** A torn tail longer than this is not looked into: the line is ended in place instead. */
+const MAX_TORN_BYTES = 1024 * 1024;
 
 const line = (record: unknown) => `${JSON.stringify(record)}\n`;
 
@@ -64,6 +68,8 @@ export class JsonlFile<T> {
   private torn = false;
   /** `onRepair` already told about this file's start-up state. */
   private told = false;
+  /** Lines `readAll` could not parse (torn or corrupt): a compaction would drop them. */
+  unreadable = 0;
 
   constructor(
     readonly path: string,
@@ -87,16 +93,36 @@ export class JsonlFile<T> {
       if (size > 0) {
         const last = Buffer.alloc(1);
         readSync(fd, last, 0, 1, size - 1);
-        if (last[0] !== 0x0a) {
-          // The torn line stays in the file (evidence of the crash); it is skipped on read.
-          size += writeSync(fd, "\n");
-          this.tell("skipped a torn last line (kept in the file, ended so the next record starts on its own line)");
-        }
+        if (last[0] !== 0x0a) size = this.cutTorn(fd, size);
       }
       this.size = size;
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * A torn last line (a crash mid-write): moved into `<name>.corrupt-<ts>` (the evidence
+   * kept) and cut off, so the file ends at its last whole record; when it cannot be found
+   * or kept, the line is ended in place instead (and skipped on every read). Returns the size.
+   */
+  private cutTorn(fd: number, size: number): number {
+    const start = Math.max(0, size - MAX_TORN_BYTES);
+    const tail = Buffer.alloc(size - start);
+    readSync(fd, tail, 0, tail.length, start);
+    const nl = tail.lastIndexOf(0x0a);
+    if (nl >= 0 || start === 0) {
+      const keep = start + nl + 1;
+      const aside = `${this.path}${CORRUPT_MARK}${stamp()}`;
+      try {
+        writeFileSync(aside, tail.subarray(nl + 1), { mode: 0o600 });
+        ftruncateSync(fd, keep);
+        this.tell(`skipped a torn last line (moved aside to ${basename(aside)})`);
+        return keep;
+      } catch {}
+    }
+    this.tell("skipped a torn last line (kept in the file, ended so the next record starts on a line of its own)");
+    return size + writeSync(fd, "\n");
   }
 
   /** Every record of the rotated file, then the active one: oldest first. For start-up. */
@@ -110,7 +136,8 @@ export class JsonlFile<T> {
     }
     const active = parseLines<T>(text);
     this.lineCount = active.lines;
-    // A torn last line is told by open(); other unreadable lines here.
+    this.unreadable = active.skipped;
+    // A torn last line is told (and moved aside) by open(); other unreadable lines here.
     const torn = text.length > 0 && !text.endsWith("\n") ? 1 : 0;
     if (active.skipped > torn) this.tell(`skipped ${active.skipped - torn} unreadable line(s) (kept in the file)`, true);
     return [...old, ...active.records];

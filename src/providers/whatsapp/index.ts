@@ -50,7 +50,7 @@ export class WhatsAppProvider implements Provider {
     private readonly opts: WhatsAppOptions,
     private readonly deps: ProviderDeps,
   ) {
-    this.store = new WhatsAppAuthStore(opts.credsDir);
+    this.store = new WhatsAppAuthStore(opts.credsDir, (note) => deps.log.warn(`whatsapp: ${note}`));
     this.login = new WhatsAppLogin(opts.pairingTimeoutMs ?? 30_000);
     this.linked = this.store.isLinked();
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
