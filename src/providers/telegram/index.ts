@@ -2,6 +2,7 @@ import { dirname, join } from "node:path";
 import { Api, GrammyError, HttpError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
 import { backoffDelay } from "../../core/backoff.ts";
+import { hostOf, networkCause, unreachable } from "../../core/unreachable.ts";
 import { coalesce } from "../coalesce.ts";
 import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
@@ -181,7 +182,7 @@ export class TelegramProvider implements Provider {
           : err instanceof GrammyError
             ? `${err.error_code} ${err.description}`
             : err instanceof HttpError
-              ? `network error: ${(err.error as Error)?.message ?? err.message}`
+              ? this.networkError(err)
               : (err as Error).message;
         const watchdog = this.watchdogFired;
         this.watchdogFired = false;
@@ -202,6 +203,12 @@ export class TelegramProvider implements Provider {
         await sleep(delay, signal);
       }
     }
+  }
+
+  /** A request that never reached Telegram (getMe at start, a poll): named as the network's doing when it was. */
+  private networkError(err: HttpError): string {
+    const net = networkCause(err.error);
+    return net ? unreachable("Telegram", hostOf(this.opts.apiRoot ?? DEFAULT_API_ROOT), net) : `network error: ${(err.error as Error)?.message ?? err.message}`;
   }
 
   private async onMessage(m: import("grammy/types").Message, signal: AbortSignal): Promise<void> {
