@@ -127,13 +127,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     onAttempt: () => health.refresh(),
   });
   const disk = new DiskWatch({ dir: opts.stateDir, onChange: (full) => diskChanged(ctx, full) });
-  const ledger = new Ledger({
-    dir: paths.ledger,
-    ...config.ledger,
-    onTransition: (r) => counters.message(r),
-    onRepair: (note) => log.warn(note),
-    onWriteError: (err) => disk.note(err),
-  });
+  const warn = (note: string) => log.warn(note);
+  const ledger = new Ledger({ dir: paths.ledger, ...config.ledger, onTransition: (r) => counters.message(r), onRepair: warn, onWriteError: (e) => disk.note(e) });
   const delivery: Delivery = new Delivery({
     ledger,
     providers,
@@ -145,7 +140,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
   });
-  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing, undefined, (note) => log.warn(note)));
+  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing, undefined, warn));
 
   const health: HealthState = new HealthState({
     providers,
@@ -176,13 +171,13 @@ export function createGateway(opts: GatewayOptions): Gateway {
     broadcaster,
     journal,
     ledger,
-    inboundPending: new PendingInboundStore(paths.inboundPending, (note) => log.warn(note)),
+    inboundPending: new PendingInboundStore(paths.inboundPending, warn),
     disk,
     inboundHold: new InboundHold(),
     agentRuns: new AgentRuns({
       agent,
       deliver: delivery.deliver.bind(delivery),
-      idempotency: new IdempotencyStore(paths.idempotency, { agent: 5 * 60_000 }, undefined, undefined, (note) => log.warn(note)),
+      idempotency: new IdempotencyStore(paths.idempotency, { agent: 5 * 60_000 }, undefined, undefined, warn),
       defaultTimeoutMs: () => ctx.config.agent.timeoutMs,
     }),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
@@ -257,8 +252,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
             log.warn(`config file not watched (${(err as Error).message}); reload with SIGHUP or \`clawdis gateway reload\``);
           }
         }
-        // Torn session lines are said at start, not when the chat next speaks.
-        sessionStore.scan();
+        sessionStore.scan(); // torn session lines are said at start, not when the chat next speaks
         if (!opts.providers) await setup.addConfigured();
         health.refresh();
         // Taken before any provider delivers: only what the last run left behind.

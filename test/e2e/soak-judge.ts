@@ -21,6 +21,8 @@ export interface SoakMemoryVerdict {
   plateauMeanMiB: number;
   plateauMaxMiB: number;
   samples: number;
+  /** False when the run was too short to tell a leak from warm-up (the verdict is then about errors alone). */
+  judged: boolean;
   reason: string;
 }
 
@@ -29,6 +31,11 @@ export interface JudgeOptions {
   maxSlopeMiBPerMin?: number;
   /** A rise over the second half below this share of the plateau is no leak. Default 0.05. */
   maxRiseShare?: number;
+  /**
+   * Runs shorter than this (minutes) are not judged: their second half is still warm-up
+   * (200 clients connecting, caches filling), which climbs like a leak. Default 5.
+   */
+  minMinutes?: number;
 }
 
 const MiB = 1024;
@@ -53,7 +60,7 @@ export function judgeMemory(samples: RssSample[], opts: JudgeOptions = {}): Soak
   const maxSlope = opts.maxSlopeMiBPerMin ?? 1;
   const maxShare = opts.maxRiseShare ?? 0.05;
   if (samples.length < 4) {
-    return { ok: false, slopeMiBPerMin: 0, riseShare: 0, plateauMeanMiB: 0, plateauMaxMiB: 0, samples: samples.length, reason: "too few RSS samples to judge (run longer)" };
+    return { ok: false, slopeMiBPerMin: 0, riseShare: 0, plateauMeanMiB: 0, plateauMaxMiB: 0, samples: samples.length, judged: false, reason: "too few RSS samples to judge (run longer)" };
   }
   const end = samples.at(-1)!.tMs;
   const start = samples[0]!.tMs;
@@ -65,9 +72,12 @@ export function judgeMemory(samples: RssSample[], opts: JudgeOptions = {}): Soak
   const plateauMaxMiB = Math.max(...mib);
   const spanMin = minutes.at(-1)! - minutes[0]!;
   const riseShare = (slopeMiBPerMin * spanMin) / plateauMeanMiB;
-  const leak = slopeMiBPerMin > maxSlope && riseShare > maxShare;
-  const reason = leak
+  const judged = (end - start) / 60_000 >= (opts.minMinutes ?? 5);
+  const leak = judged && slopeMiBPerMin > maxSlope && riseShare > maxShare;
+  const reason = !judged
+    ? `memory not judged: a run under ${opts.minMinutes ?? 5} min is still warming up (second-half slope ${slopeMiBPerMin.toFixed(2)} MiB/min); run SOAK_SECONDS=600 or more`
+    : leak
     ? `RSS climbs ${slopeMiBPerMin.toFixed(2)} MiB/min through the second half (+${(riseShare * 100).toFixed(1)}% of the plateau over ${spanMin.toFixed(1)} min): a leak`
     : `second-half slope ${slopeMiBPerMin.toFixed(2)} MiB/min (${riseShare >= 0 ? "+" : ""}${(riseShare * 100).toFixed(1)}% of the plateau over ${spanMin.toFixed(1)} min): no leak`;
-  return { ok: !leak, slopeMiBPerMin, riseShare, plateauMeanMiB, plateauMaxMiB, samples: half.length, reason };
+  return { ok: !leak, slopeMiBPerMin, riseShare, plateauMeanMiB, plateauMaxMiB, samples: half.length, judged, reason };
 }
