@@ -59,44 +59,40 @@ export class InboundHold {
     }
   }
 
-  /** Writes succeed again: run what was held, oldest first, each once. */
+  /** Writes succeed again: run what was held (together; the runner's concurrency limit orders them), each once. */
   async release(gw: GatewayContext): Promise<void> {
     const all = [...this.held.values()];
     this.held.clear();
     if (all.length > 0) gw.log.info(`the state dir has space again: answering ${all.length} message(s) held meanwhile`);
-    for (const h of all) {
-      const late = Date.now() - h.at > gw.config.inbound.retryWindowMs;
-      const rec = gw.ledger.inbound(h.msg.provider, h.msg.messageId);
-      if (late) {
-        const reason = "too old: held while the state dir was full, past inbound.retryWindowMs";
-        if (rec) await gw.ledger.update(rec.id, { status: "skipped", reason }).catch(() => {});
-        else gw.log.warn(`a message was not answered: ${reason}`, { provider: h.msg.provider, chat: h.msg.chat });
-        continue;
-      }
-      if (!rec) {
-        // Never recorded: taken in afresh, through the whole inbound policy.
-        await handleInbound(gw, h.msg, h.at).catch(() => {});
-        continue;
-      }
-      const key = inboundRunKey(h.msg);
-      const keys = [key, ...Array.from({ length: h.attempts }, (_, i) => `${key}:after-disk-full-${i + 1}`)];
-      // Its reply already went to delivery under an earlier attempt: that send finishes it, not a second run.
-      if (keys.some((k) => gw.ledger.byIdempotencyKey(`${k}:deliver`)?.status === "sent")) {
-        await gw.ledger.update(rec.id, { status: "replied" }).catch(() => {});
-        continue;
-      }
-      if (keys.some((k) => ["queued", "sending"].includes(gw.ledger.byIdempotencyKey(`${k}:deliver`)?.status ?? ""))) continue;
-      this.held.set(`${h.msg.provider}:${h.msg.messageId}`, { ...h, attempts: h.attempts + 1 });
-      try {
-        await gw.ledger.update(rec.id, { status: "received" });
-        await runChatMessage(inboundDeps(gw), rec.id, h.msg, `${key}:after-disk-full-${h.attempts + 1}`);
-      } catch {
-        // The disk filled again: it stays held for the next release.
-        continue;
-      }
-      const after = gw.ledger.get(rec.id)?.status;
-      // Answered, or failed for its own reason: no longer held. Still open (the disk filled again): held.
-      if (after === "replied" || (after !== "received" && gw.disk.full === null)) this.held.delete(`${h.msg.provider}:${h.msg.messageId}`);
+    await Promise.all(all.map((h) => this.retry(gw, h)));
+  }
+
+  private async retry(gw: GatewayContext, h: Held): Promise<void> {
+    const id = `${h.msg.provider}:${h.msg.messageId}`;
+    const rec = gw.ledger.inbound(h.msg.provider, h.msg.messageId);
+    if (Date.now() - h.at > gw.config.inbound.retryWindowMs) {
+      const reason = "too old: held while the state dir was full, past inbound.retryWindowMs";
+      if (rec) await gw.ledger.update(rec.id, { status: "skipped", reason }).catch(() => {});
+      else gw.log.warn(`a message was not answered: ${reason}`, { provider: h.msg.provider, chat: h.msg.chat });
+      return;
     }
+    // Never recorded: taken in afresh, through the whole inbound policy (held again if the disk fills again).
+    if (!rec) return handleInbound(gw, h.msg, h.at).catch(() => {});
+    const key = inboundRunKey(h.msg);
+    const keys = [key, ...Array.from({ length: h.attempts }, (_, i) => `${key}:after-disk-full-${i + 1}`)];
+    const replies = keys.map((k) => gw.ledger.byIdempotencyKey(`${k}:deliver`)?.status);
+    // Its reply already went to delivery under an earlier attempt: that send finishes it, not a second run.
+    if (replies.includes("sent")) return void (await gw.ledger.update(rec.id, { status: "replied" }).catch(() => {}));
+    if (replies.includes("queued") || replies.includes("sending")) return;
+    this.held.set(id, { ...h, attempts: h.attempts + 1 });
+    try {
+      await gw.ledger.update(rec.id, { status: "received" });
+      await runChatMessage(inboundDeps(gw), rec.id, h.msg, `${key}:after-disk-full-${h.attempts + 1}`);
+    } catch {
+      return; // the disk filled again: it stays held for the next release
+    }
+    const after = gw.ledger.get(rec.id)?.status;
+    // Answered, or failed for its own reason: no longer held. Still open (the disk filled again): held.
+    if (after === "replied" || (after !== "received" && gw.disk.full === null)) this.held.delete(id);
   }
 }
