@@ -41,6 +41,22 @@ describe.skipIf(!netns)("WhatsApp unreachable (a network namespace with loopback
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
+  test("through a running gateway (it owns the socket), clawdis login says the same and exits 3", () => {
+    const dir = tempStateDir({});
+    const script = `
+      ip link set lo up
+      "$0" gateway --port 0 --webchat-port 0 > "$1/out" 2>&1 &
+      pid=$!
+      for i in $(seq 1 100); do grep -q "listening on" "$1/out" && break; sleep 0.1; done
+      "$0" login --wait-seconds 30 > "$1/login.out" 2> "$1/login.err"
+      echo $? > "$1/login.code"
+      kill $pid; wait $pid`;
+    const r = spawnSync("unshare", ["-n", "sh", "-c", script, BINARY, dir], { env: { ...process.env, CLAWDIS_STATE_DIR: dir, CLAWDIS_GATEWAY_TOKEN: "" }, encoding: "utf8", timeout: 45_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "login.code"), "utf8").trim()).toBe("3");
+    expect(readFileSync(join(dir, "login.err"), "utf8")).toMatch(new RegExp(`^clawdis: ${UNREACHABLE_WA.source}\n$`));
+  }, 60_000);
+
   test("a linked gateway's reconnects say it in health web.lastError", () => {
     const dir = tempStateDir({});
     const creds = { ...initAuthCreds(), me: { id: "15550001111:1@s.whatsapp.net" }, account: { details: "AA==" } };
