@@ -197,6 +197,7 @@ export class JsonlFile<T> {
       // Part of the line may be on disk (a short write before ENOSPC): cut it off now, or
       // (if even that fails) before the next append, so no record is glued onto it.
       this.torn = true;
+      this.lineCount -= 1;
       // Bun's fs errors may lack the path: the full-disk message names the file.
       if (!(err as NodeJS.ErrnoException).path) (err as NodeJS.ErrnoException).path = this.path;
       await truncate(this.path, this.size).then(

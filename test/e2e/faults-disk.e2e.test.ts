@@ -61,8 +61,10 @@ describe.skipIf(skip !== null)("a full state dir (ENOSPC on a real tmpfs)", () =
     expect(gw.stderr().match(/^clawdis: the state dir is full \(ENOSPC at .+$/gm)).toHaveLength(1);
 
     // A message arriving now cannot be recorded or answered: it is held, not lost, not answered yet.
-    bot.userSays("arrived while full");
-    await Bun.sleep(2_500);
+    const update = bot.userSays("arrived while full");
+    // The gateway took it in (its next poll asks past it), and its run had time to fail.
+    await until(() => bot.offsets.some((o) => o > update), "the gateway to fetch the message", 20_000);
+    await Bun.sleep(1_500);
     expect(replies("arrived while full")).toHaveLength(0);
     // Whatever failed, the ledger ends at a record boundary.
     expect(ledgerLines().endsWith("\n")).toBe(true);
