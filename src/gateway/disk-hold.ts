@@ -1,7 +1,7 @@
 import { inboundRunKey, runChatMessage } from "../inbound/index.ts";
 import { handleInbound, inboundDeps } from "./inbound.ts";
 import type { InboundMessage } from "../providers/types.ts";
-import type { DiskFull } from "../store/disk-full.ts";
+import { mentionsDiskFull, type DiskFull } from "../store/disk-full.ts";
 import type { GatewayContext } from "./context.ts";
 
 /**
@@ -39,15 +39,11 @@ interface Held {
 export class InboundHold {
   private readonly held = new Map<string, Held>();
 
-  get size(): number {
-    return this.held.size;
-  }
-
   /** Hold `msg` unless its record says it was dealt with. */
   hold(gw: GatewayContext, msg: InboundMessage, at: number): void {
     const rec = gw.ledger.inbound(msg.provider, msg.messageId);
     // Its end was written (replied, skipped, a duplicate) or it failed for a reason of its own.
-    if (rec && rec.status !== "received" && !(rec.status === "failed" && /ENOSPC|EDQUOT|no space left/i.test(rec.reason ?? ""))) return;
+    if (rec && rec.status !== "received" && !(rec.status === "failed" && mentionsDiskFull(rec.reason))) return;
     const key = `${msg.provider}:${msg.messageId}`;
     const prior = this.held.get(key);
     this.held.delete(key);

@@ -16,6 +16,12 @@ export function isDiskFull(err: unknown): err is NodeJS.ErrnoException {
   return typeof err === "object" && err !== null && FULL_CODES.has((err as NodeJS.ErrnoException).code ?? "");
 }
 
+/** A failure told in words (a run's or a send's reason): the code, and the file when it says. */
+const DISK_FULL_TEXT = /\b(ENOSPC|EDQUOT)\b[^']*(?:'([^']+)')?/;
+
+/** A reason that says a full disk was the cause. */
+export const mentionsDiskFull = (reason: string | undefined): boolean => DISK_FULL_TEXT.test(reason ?? "");
+
 /** The file a write was for: an atomic write's temp name (`<file>.<pid>.<n>.tmp`) is reported as its target. */
 const target = (path: string) => path.replace(/\.\d+\.\d+\.tmp$/, "");
 
@@ -66,7 +72,7 @@ export class DiskWatch {
    * "ENOSPC: no space left on device, open '<path>'"); true when it was a full disk.
    */
   noteText(reason: string | undefined): boolean {
-    const m = /\b(ENOSPC|EDQUOT)\b[^']*(?:'([^']+)')?/.exec(reason ?? "");
+    const m = DISK_FULL_TEXT.exec(reason ?? "");
     return m ? this.note({ code: m[1], path: m[2] ?? this.opts.dir }) : false;
   }
 
