@@ -15,7 +15,11 @@ export function diskChanged(gw: GatewayContext, full: DiskFull | null): void {
     process.stderr.write(`clawdis: ${what}\n`);
   } else {
     gw.log.info("the state dir has space again; writes succeed");
-    void gw.inboundHold.release(gw).catch((err: Error) => gw.log.error("could not answer the messages held while the disk was full", { error: err.message }));
+    // Records written while the disk was full go first, then the held messages run.
+    void gw.ledger
+      .saveUnsaved()
+      .then(() => gw.inboundHold.release(gw))
+      .catch((err: Error) => gw.log.error("could not answer the messages held while the disk was full", { error: err.message }));
   }
   gw.health.refresh();
 }

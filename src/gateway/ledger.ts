@@ -17,7 +17,7 @@ export interface LedgerOptions {
   onTransition?: (record: LedgerRecord) => void;
   /** What was skipped or repaired when the file was read at start (one note per finding). */
   onRepair?: (note: string) => void;
-  /** A write failed (the record is not kept in memory either; the file was cut back to its last whole line). */
+  /** A write failed (the file was cut back to its last whole line; the record stays in memory, to be saved later). */
   onWriteError?: (err: Error) => void;
 }
 
@@ -35,6 +35,8 @@ export class Ledger {
   private readonly records = new Map<string, LedgerRecord>();
   private readonly byKey = new Map<string, string>();
   private readonly byProviderMessage = new Map<string, string>();
+  /** Ids whose newest version is only in memory (its write failed); bounded by `records`. */
+  private readonly unsaved = new Set<string>();
   private readonly file: JsonlFile<LedgerRecord>;
   private readonly now: () => number;
 
@@ -130,25 +132,39 @@ export class Ledger {
   }
 
   private write(record: LedgerRecord): Promise<LedgerRecord> {
-    const before = this.records.get(record.id);
     this.index(record);
     return this.file.append(record).then(
-      () => record,
+      () => {
+        this.unsaved.delete(record.id);
+        return record;
+      },
       (err: Error) => {
-        // Not on disk, so not in memory either: a retry (same idempotency key, a provider's
-        // replay) must not be answered from a record that was never written.
-        if (this.records.get(record.id) === record) {
-          this.unindex(record);
-          if (before) this.index(before);
-        }
+        // Memory keeps what happened (a send that went out stays `sent`, so a retry is
+        // answered, not sent twice); the disk gets it once it has room (`saveUnsaved`).
+        this.unsaved.add(record.id);
         this.opts.onWriteError?.(err);
         throw err;
       },
     );
   }
 
+  /** Records whose newest version could not be written (a full disk). */
+  get unsavedCount(): number {
+    return this.unsaved.size;
+  }
+
+  /** Write the newest version of every record whose write failed; resolves when tried. */
+  async saveUnsaved(): Promise<void> {
+    for (const id of [...this.unsaved]) {
+      const r = this.records.get(id);
+      if (!r) this.unsaved.delete(id);
+      else await this.file.append(r).then(() => this.unsaved.delete(id), (err: Error) => this.opts.onWriteError?.(err));
+    }
+  }
+
   private unindex(r: LedgerRecord): void {
     this.records.delete(r.id);
+    this.unsaved.delete(r.id);
     if (r.idempotencyKey && this.byKey.get(r.idempotencyKey) === r.id) this.byKey.delete(r.idempotencyKey);
     const k = `${r.provider}:${r.providerMessageId}`;
     if (r.providerMessageId && this.byProviderMessage.get(k) === r.id) this.byProviderMessage.delete(k);
