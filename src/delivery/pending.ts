@@ -97,18 +97,21 @@ export class PendingSend {
       return undefined;
     }
     const rec = await ledger.update(this.recs[i - 1]!.id, { status: "sending" });
+    let res: SendResult;
     try {
       const media = i === 1 && this.entry.mediaUrl ? { mediaUrl: this.entry.mediaUrl } : {};
       const reply = i === 1 && this.entry.replyTo ? { replyTo: this.entry.replyTo } : {};
       const { to, parts, key, provider: name } = this.entry;
-      const res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media, ...reply });
-      this.recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
-      this.deps.sent(this.recs[i - 1]!.updatedAt);
+      res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media, ...reply });
     } catch (err) {
       // The provider refused: nothing went out, so a retry may try again.
       await this.fail(i, err);
       return undefined;
     }
+    // It went out: a failure to record that (a full disk) is not the provider's refusal. The
+    // ledger keeps `sent` in memory (saved once it has room), so a retry is answered, not sent again.
+    this.recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
+    this.deps.sent(this.recs[i - 1]!.updatedAt);
     if (--this.left === 0) this.settle();
     return undefined;
   }

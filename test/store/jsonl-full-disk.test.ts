@@ -6,6 +6,10 @@ import { Ledger } from "../../src/gateway/ledger.ts";
 import { JsonlFile } from "../../src/store/jsonl.ts";
 import { DiskWatch } from "../../src/store/disk-full.ts";
 import { mountSmallFs, type SmallFs } from "../helpers/tmpfs.ts";
+import { Delivery } from "../../src/delivery/index.ts";
+import { silentLogger } from "../../src/log.ts";
+import type { SendParams, SendResult } from "../../src/protocol/index.ts";
+import { Providers, type Provider } from "../../src/providers/index.ts";
 import { until } from "../helpers/until.ts";
 
 const fs = mountSmallFs();
@@ -83,5 +87,37 @@ describe.skipIf(skip !== null)("JsonlFile on a full disk", () => {
     const onDisk = new Map(text.split("\n").filter(Boolean).map((l) => JSON.parse(l)).map((r) => [r.idempotencyKey, r]));
     expect(onDisk.get("k-ok")).toMatchObject({ id: ok.id, status: "sent" });
     expect(onDisk.get(lost!)).toMatchObject({ status: "sending" });
+  });
+
+  test("a send that went out while the disk filled is answered on retry, not sent twice", async () => {
+    const small = fs as SmallFs;
+    const sent: string[] = [];
+    // The disk fills while the provider is sending: its `sent` record cannot be written.
+    const provider: Provider = {
+      name: "telegram",
+      start: async () => {},
+      stop: async () => {},
+      status: () => ({ linked: true, connected: true }),
+      async send(p: SendParams): Promise<SendResult> {
+        sent.push(p.message);
+        small.fill();
+        return { provider: "telegram", to: p.to, messageId: String(sent.length), ts: Date.now() };
+      },
+    };
+    const fast = { perChatMinIntervalMs: 0, perMinute: 10_000, jitterMs: 0 };
+    // Text kept in the ledger: the `sent` line needs a fresh page, which a full disk refuses.
+    const ledger = new Ledger({ dir: join(small.dir, "ledger-d"), storeText: true, maxAgeMs: 86_400_000, maxFileBytes: 1e9, maxRecords: 1000 });
+    const delivery = new Delivery({ ledger, providers: new Providers([provider]), outboxDir: join(small.dir, "outbox-d"), pacing: { whatsapp: fast, telegram: fast }, maxChars: { whatsapp: 4096, telegram: 4096 }, log: silentLogger });
+    delivery.resume();
+    const params = { to: "42", message: `hello ${"x".repeat(4000)}`, provider: "telegram" as const, idempotencyKey: "went-out" };
+    await expect(delivery.send(params)).rejects.toThrow(/ENOSPC/);
+    small.free();
+    const again = await delivery.send(params);
+    expect(again.messageId).toBe("1");
+    expect(sent).toHaveLength(1);
+    await ledger.saveUnsaved();
+    const last = lines(join(small.dir, "ledger-d", "ledger.jsonl")).split("\n").filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.idempotencyKey === "went-out").at(-1);
+    expect(last.status).toBe("sent");
+    delivery.stop();
   });
 });
