@@ -113,6 +113,19 @@ describe("a state dir it cannot write is one clear line", () => {
     expect(existsSync(join(fs.dir, "logs"))).toBe(false);
   });
 
+  test.skipIf(roSkip !== null)("a state dir already full at start is said as such, one line, exit 1", async () => {
+    const full = mountSmallFs(256) as SmallFs;
+    try {
+      writeFileSync(join(full.dir, "clawdis.json"), "{}");
+      full.fill();
+      const r = await runCli(["gateway", "--port", "0"], { env: { CLAWDIS_STATE_DIR: full.dir, CLAWDIS_GATEWAY_TOKEN: "" } });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`clawdis: the state dir is full (ENOSPC at ${full.dir}): free space there, then start again\n`);
+    } finally {
+      full.unmount();
+    }
+  });
+
   test.skipIf(spawnSync("setpriv", ["--version"]).status !== 0)("a state dir the service user may not write (EACCES) says permission denied, exit 2", async () => {
     // Root ignores modes: the binary runs as nobody against a root-owned 0755 dir.
     const dir = tempStateDir({});
