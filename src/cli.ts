@@ -25,6 +25,12 @@ if (argv.includes("--help") || argv.includes("-h")) {
       console.error(`clawdis: ${e.message}`);
       process.exit(2);
     }
+    // A file system refusal (a path, a code) is an expected failure: one line, no stack.
+    if (typeof e.code === "string" && /^E[A-Z]+$/.test(e.code) && typeof (err as NodeJS.ErrnoException).syscall === "string") {
+      const path = (err as NodeJS.ErrnoException).path;
+      console.error(`clawdis: ${e.message}${path && !e.message?.includes(path) ? ` (${path})` : ""}`);
+      process.exit(1);
+    }
     console.error(err);
     process.exit(1);
   }

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, openSync, renameSync, statSync, type WriteStream } from "node:fs";
+import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
 import { utf8Length } from "./core/bytes.ts";
 import { visible } from "./core/visible.ts";
@@ -48,6 +48,18 @@ export interface LoggerOptions {
 /** Past this many bytes queued for the file, debug records are dropped rather than buffered. */
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
+/** A write cut short (a full disk) may have left half a record: end it so the next one starts on its own line. */
+function endLine(path: string): void {
+  const fd = openSync(path, "a+");
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a && writeSync(fd, "\n") !== 1) throw new Error("short write");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 class FileSink {
   private stream: WriteStream;
   private written: number;
@@ -76,13 +88,28 @@ class FileSink {
    */
   private open(): WriteStream {
     const stream = createWriteStream(this.path, { fd: openSync(this.path, "a", 0o600) });
-    stream.on("error", () => {});
+    // A failed write (a full disk) ends the stream: note it, and open a fresh one later.
+    stream.on("error", () => (this.brokenAt ??= Date.now()));
     return stream;
+  }
+  /** When the stream died of a write error; the file is reopened at most every 2 s after that. */
+  private brokenAt: number | undefined;
+  private reopen(): void {
+    if (Date.now() - this.brokenAt! < 2_000) return;
+    try {
+      endLine(this.path);
+      this.stream = this.open();
+      this.brokenAt = undefined;
+    } catch {
+      this.brokenAt = Date.now();
+    }
   }
   get pending(): number {
     return this.stream.writableLength;
   }
   write(line: string): void {
+    if (this.brokenAt !== undefined) this.reopen();
+    if (this.brokenAt !== undefined) return;
     this.stream.write(line);
     this.written += utf8Length(line);
     if (this.written > this.maxBytes) this.rotate();

@@ -1,3 +1,4 @@
+import { hostFromError, networkCause, unreachable } from "../core/unreachable.ts";
 import { GatewayError, type AgentEvent, type AgentFinal, type InboundMedia } from "../protocol/index.ts";
 import type { Logger } from "../log.ts";
 import type { SessionState, SessionStore } from "./sessions.ts";
@@ -282,7 +283,9 @@ export class AgentRunner {
         emit("lifecycle", { phase: "error", code: err.code }, true);
         throw err;
       }
-      const message = err instanceof Error ? err.message : String(err);
+      // The endpoint never answered (DNS, refused, TLS): say so, not the library's words alone.
+      const net = networkCause(err);
+      const message = net ? unreachable("the agent endpoint", hostFromError(err) ?? this.deps.backend.name, net) : err instanceof Error ? err.message : String(err);
       this.deps.log.warn("agent run failed", { runId, error: message });
       emit("error", { message }, true);
       emit("lifecycle", { phase: "end" }, true);

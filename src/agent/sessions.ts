@@ -1,4 +1,5 @@
 import { appendFile, open, rename } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { JsonlFile } from "../store/jsonl.ts";
 
@@ -33,6 +34,26 @@ export interface Turn {
 
 /** History beyond this many bytes from the end of a file is not read back. */
 const MAX_TAIL_BYTES = 1024 * 1024;
+/** Session files checked for a torn last line at start. */
+const MAX_SCANNED = 10_000;
+
+/** The file's last byte is not a newline (a line cut by a crash). */
+function endsTorn(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "r");
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** Sessions whose recent turns stay in memory. */
 const MAX_CACHED = 256;
 
@@ -54,7 +75,30 @@ export class SessionStore {
   constructor(
     private readonly dir: string,
     private readonly maxTurns: number,
+    /** Told what was skipped or repaired in a session file (a torn last line). */
+    private readonly onRepair?: (note: string) => void,
   ) {}
+
+  /**
+   * At start: end the torn last line of any session file (a crash mid-write) and say so,
+   * rather than when the session is next used. Bounded: one byte read per file, at most
+   * `MAX_SCANNED` files.
+   */
+  scan(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir).filter((n) => n.endsWith(".jsonl")).slice(0, MAX_SCANNED);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(this.dir, name);
+      if (!endsTorn(path)) continue;
+      try {
+        new JsonlFile<SessionLine>(path, this.onRepair ? { onRepair: this.onRepair } : {}).open();
+      } catch {}
+    }
+  }
 
   /** Open session files (LRU): each keeps its appends in order and ended a torn line once. */
   private readonly files = new Map<string, JsonlFile<SessionLine | SessionStartLine>>();
@@ -66,7 +110,7 @@ export class SessionStore {
   private file(sessionId: string): JsonlFile<SessionLine | SessionStartLine> {
     let file = this.files.get(sessionId);
     if (file) this.files.delete(sessionId);
-    else file = new JsonlFile<SessionLine | SessionStartLine>(join(this.dir, sessionFileName(sessionId)));
+    else file = new JsonlFile<SessionLine | SessionStartLine>(join(this.dir, sessionFileName(sessionId)), this.onRepair ? { onRepair: this.onRepair } : {});
     this.files.set(sessionId, file);
     // A handle dropped here may still have a write queued; it finishes on its own (one
     // O_APPEND write per line, so a later handle's lines never interleave with it).

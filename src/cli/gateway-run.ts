@@ -9,6 +9,7 @@ import { onSignal } from "../runtime/process.ts";
 import type { Config } from "../config/schema.ts";
 import type { WebChat } from "../webchat/server.ts";
 import { CliExit, Exit } from "./errors.ts";
+import { assertStateDirWritable } from "./state-dir.ts";
 
 export interface GatewayFlags {
   port?: number;
@@ -46,6 +47,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     throw err;
   }
   const { config } = loaded;
+  assertStateDirWritable(paths.stateDir, paths.logDir);
   const log = createLogger({
     file: paths.gatewayLog,
     fileLevel: flags.verbose ? "debug" : config.gateway.logLevel,

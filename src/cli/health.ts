@@ -7,6 +7,8 @@ export function describeHealth(health: Health): string {
     `whatsapp: ${health.web.linked ? "linked" : "not linked"}${health.web.connected ? ", connected" : ""}`,
     `telegram: ${health.telegram.configured ? "configured" : "not configured"}`,
     `agent: ${health.agent.backend}`,
+    // Why it is not ok, when the gateway knows: the disk, a service the network cannot reach.
+    ...[health.disk?.message, health.web.lastError, health.telegram.connected === false ? health.telegram.lastError : undefined].filter((m): m is string => typeof m === "string").map((m) => `  ${m}`),
   ].join("\n");
 }
 

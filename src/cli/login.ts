@@ -16,6 +16,18 @@ async function printQr(qr: string): Promise<void> {
   process.stdout.write(`\nScan this in WhatsApp → Settings → Linked devices → Link a device:\n${art}\n`);
 }
 
+const UNREACHABLE = /cannot reach WhatsApp \([^)]*\) — check the network/;
+
+/**
+ * Why linking failed: WhatsApp unreachable is a connection failure (exit 3, the network
+ * named), not a QR timeout; else the reason the login ended, or the wait that ran out.
+ */
+function loginFailed(ended: string | undefined, waitMs: number): CliExit {
+  const net = ended ? UNREACHABLE.exec(ended) : null;
+  if (net) return new CliExit(Exit.CONNECT, net[0]);
+  return new CliExit(Exit.FAILURE, ended ? `${ended}; run clawdis login again` : `not linked within ${waitMs / 1000} s; run clawdis login again`);
+}
+
 export const login = defineCommand({
   meta: {
     name: "login",
@@ -41,7 +53,9 @@ export const login = defineCommand({
       if (gateway) {
         const { withClient } = await import("./connect.ts");
         await withClient({ ...args, url: gateway.url, timeout: String(Math.max(30_000, waitMs)) }, async (client) => {
-          const start = await client.request("web.login.start", phone ? { pairingPhone: phone } : {});
+          const start = await client.request("web.login.start", phone ? { pairingPhone: phone } : {}).catch((err: Error) => {
+            throw UNREACHABLE.test(err.message) ? loginFailed(err.message, waitMs) : err;
+          });
           if (start.alreadyLinked) return void console.log("WhatsApp is already linked.");
           if (start.pairingCode) console.log(`Enter this code in WhatsApp → Linked devices → Link with phone number: ${start.pairingCode}`);
           if (start.qr) await printQr(start.qr);
@@ -61,12 +75,14 @@ export const login = defineCommand({
       const { createLogger } = await import("../log.ts");
       const log = createLogger({ stdoutLevel: "warn", write: (l) => process.stderr.write(l) });
       let linked!: () => void;
+      let ended: string | undefined;
       const done = new Promise<void>((r) => (linked = r));
       const wa = new WhatsAppProvider(
         { credsDir: statePaths(resolveStateDir()).whatsappCreds },
         { stateDir: resolveStateDir(), log, onInbound: () => {}, onStatus: () => {} },
       );
-      const { pairingCode } = await wa.beginLogin({ onQr: (qr) => void printQr(qr), onLinked: () => linked(), onEnded: () => linked() }, phone);
+      const onEnded = (reason: string) => ((ended = reason), linked());
+      const { pairingCode } = await wa.beginLogin({ onQr: (qr) => void printQr(qr), onLinked: () => linked(), onEnded }, phone);
       if (pairingCode) console.log(`Enter this code in WhatsApp → Linked devices → Link with phone number: ${pairingCode}`);
       const timer = setTimeout(() => linked(), waitMs);
       await done;
@@ -75,7 +91,7 @@ export const login = defineCommand({
       // Give Baileys a moment to write the final credentials before closing.
       await new Promise((r) => setTimeout(r, 1_000));
       await wa.stop();
-      if (!ok) throw new CliExit(Exit.FAILURE, `not linked within ${waitMs / 1000} s; run clawdis login again`);
+      if (!ok) throw loginFailed(ended, waitMs);
       console.log(`WhatsApp linked; credentials saved in ${statePaths(resolveStateDir()).whatsappCreds}`);
     }),
 });

@@ -27,6 +27,12 @@ export function readJson<T>(path: string, fallback: T): T {
   }
 }
 
+/** Bun's fs errors may lack `path`: a full disk or a read-only one is then reported with the file it was for. */
+function withPath(err: unknown, path: string): unknown {
+  if (err && typeof err === "object" && "code" in err && !(err as NodeJS.ErrnoException).path) (err as NodeJS.ErrnoException).path = path;
+  return err;
+}
+
 let counter = 0;
 /** A temp name beside the target (same file system, so the rename is atomic), unique per call. */
 function tempPath(path: string): string {
@@ -55,7 +61,7 @@ export async function writeAtomic(path: string, data: string | Uint8Array, mode 
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => {});
-    throw err;
+    throw withPath(err, path);
   }
 }
 
@@ -77,6 +83,6 @@ export function writeAtomicSync(path: string, data: string | Uint8Array, mode = 
     try {
       unlinkSync(tmp);
     } catch {}
-    throw err;
+    throw withPath(err, path);
   }
 }

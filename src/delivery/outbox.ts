@@ -4,6 +4,7 @@ import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProviderName } from "../protocol/index.ts";
 import { privateDir, readJson, writeAtomic } from "../core/atomic.ts";
+import { readJsonOrAside } from "../store/corrupt.ts";
 
 /** A send that has not finished: what is needed to send it after a restart. */
 export interface OutboxEntry {
@@ -31,6 +32,11 @@ export interface OutboxEntry {
   failedAt?: number;
 }
 
+const isEntry = (e: unknown): boolean => {
+  const x = e as Partial<OutboxEntry> | null;
+  return typeof x?.key === "string" && Array.isArray(x.parts) && typeof x.to === "string";
+};
+
 /**
  * How long a send from the outbox has been waiting: the time it waited while a gateway
  * ran (monotonic, noted at the stop) plus the time the gateway was down (wall clock, the
@@ -46,7 +52,11 @@ export function queuedAge(entry: OutboxEntry, now: number): number {
  * only until the send is done; the ledger keeps the record.
  */
 export class Outbox {
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    /** Told at load what was unreadable and moved aside. */
+    private readonly warn: (note: string) => void = () => {},
+  ) {
     privateDir(dir);
   }
 
@@ -73,9 +83,9 @@ export class Outbox {
     const out: OutboxEntry[] = [];
     for (const name of readdirSync(this.dir)) {
       if (!name.endsWith(".json")) continue;
-      // Unreadable (left by a crash mid-rename): the send never became durable, so it was never answered either.
-      const e = readJson<OutboxEntry | null>(join(this.dir, name), null);
-      if (typeof e?.key === "string" && Array.isArray(e.parts) && typeof e.to === "string") out.push(e);
+      // Unreadable (damaged on disk): the send cannot be made; the file is kept aside, not deleted.
+      const e = readJsonOrAside<OutboxEntry>(join(this.dir, name), isEntry, this.warn);
+      if (e) out.push(e);
     }
     return out.sort((a, b) => a.createdAt - b.createdAt);
   }

@@ -117,17 +117,20 @@ export class PendingSend {
     const { ledger } = this.deps;
     const attempts = ++this.attempts[i - 1]!;
     const rec = await ledger.update(this.recs[i - 1]!.id, { status: "sending", attempts });
+    let res: SendResult;
     try {
       const media = i === 1 && this.entry.mediaUrl ? { mediaUrl: this.entry.mediaUrl } : i === 1 && this.entry.mediaPath ? { mediaPath: this.entry.mediaPath } : {};
       const reply = i === 1 && this.entry.replyTo ? { replyTo: this.entry.replyTo } : {};
       const { to, parts, key, provider: name } = this.entry;
-      const res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media, ...reply, ...(this.entry.html ? telegramPart(parts[i - 1]!) : {}) });
-      this.recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
-      this.deps.sent(this.recs[i - 1]!.updatedAt);
+      res = await provider.send({ to, message: parts[i - 1]!, idempotencyKey: partKey(key, i), provider: name, ...media, ...reply, ...(this.entry.html ? telegramPart(parts[i - 1]!) : {}) });
     } catch (err) {
       return this.failed(i, err, true);
     }
     this.deps.retry.succeeded();
+    // It went out: a failure to record that (a full disk) is not the provider's refusal. The
+    // ledger keeps `sent` in memory (saved once it has room), so a retry is answered, not sent again.
+    this.recs[i - 1] = await ledger.update(rec.id, { status: "sent", providerMessageId: res.messageId, chat: res.to });
+    this.deps.sent(this.recs[i - 1]!.updatedAt);
     if (--this.left === 0) this.settle();
     return undefined;
   }

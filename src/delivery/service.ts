@@ -35,7 +35,7 @@ export class Delivery {
   private stopped = false;
 
   constructor(private readonly opts: DeliveryOptions) {
-    this.outbox = new Outbox(opts.outboxDir);
+    this.outbox = new Outbox(opts.outboxDir, (note) => opts.log.warn(note));
     this.clock = opts.clock ?? systemClock;
     const queue = (p: () => PacingOptions) => new PacingQueue(p, { onChange: () => opts.onQueueChange?.(), clock: this.clock });
     this.queues = { whatsapp: queue(() => live(opts.pacing).whatsapp), telegram: queue(() => live(opts.pacing).telegram) };

@@ -9,6 +9,7 @@ import { checkSelfChat } from "./self-chat.ts";
 import { checkModes } from "./modes.ts";
 import { checkAgent, checkPort, checkTelegram } from "./network.ts";
 import { checkTelegramGroups } from "./telegram-groups.ts";
+import { checkCorrupt } from "./corrupt.ts";
 
 export type { DoctorContext, Finding, Status } from "./finding.ts";
 export { checkModes };
@@ -174,5 +175,6 @@ export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
     await checkAgent(ctx, loaded),
     checkDisk(ctx),
     checkSizes(ctx, loaded),
+    checkCorrupt(ctx),
   ];
 }

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { diskFullMessage } from "../store/disk-full.ts";
 import { CloseCode, describeIssue, EVENT_NAMES, GatewayError, METHOD_NAMES, ReqSchema } from "../protocol/index.ts";
 import type { Hello, HelloError, HelloOk } from "../protocol/index.ts";
 import type { SocketHandler, WireSocket } from "../runtime/types.ts";
@@ -278,6 +279,8 @@ export class Connection implements EventSink, SocketHandler {
 
   private fail(id: string, method: string, err: unknown): void {
     if (err instanceof GatewayError) return this.respondError(id, err);
+    // A full disk is no internal error (and its log is on that disk): say what happened.
+    if (this.gw.disk.note(err)) return this.respondError(id, new GatewayError("UNAVAILABLE", diskFullMessage(err as NodeJS.ErrnoException, this.gw.disk.dir), { retryable: true }));
     this.gw.log.error("method failed", { connId: this.connId, method, error: err instanceof Error ? err.stack : String(err) });
     this.respondError(id, new GatewayError("UNAVAILABLE", `internal error in ${method}; see the gateway log`));
   }

@@ -13,6 +13,8 @@ import type { Ledger } from "./ledger.ts";
 import type { AgentRuns } from "../runs/index.ts";
 import type { Presence } from "./presence.ts";
 import type { PendingInboundStore } from "./inbound-pending.ts";
+import type { DiskWatch } from "../store/disk-full.ts";
+import type { InboundHold } from "./disk-hold.ts";
 import type { GatewayCounters } from "../metrics/counters.ts";
 import type { ConfigReloadResult } from "../protocol/index.ts";
 
@@ -47,6 +49,9 @@ export interface GatewayContext {
   readonly inboundFlow: InboundFlow;
   /** Inbound messages whose run has not ended (kept for a restart). */
   readonly inboundPending: PendingInboundStore;
+  /** Whether the state dir's disk is full (ENOSPC), and the messages held meanwhile. */
+  readonly disk: DiskWatch;
+  readonly inboundHold: InboundHold;
   readonly clients: () => number;
   /** Joins and leaves since the last summary line (per-connection lines are debug). */
   readonly clientStats: { joined: number; left: number };

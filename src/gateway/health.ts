@@ -1,8 +1,9 @@
 import type { Health, ProviderName } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
+import type { DiskFull } from "../store/disk-full.ts";
 import type { SessionsSummary } from "./sessions-summary.ts";
 
-type Core = Pick<Health, "ok" | "web" | "telegram" | "agent" | "config">;
+type Core = Pick<Health, "ok" | "web" | "telegram" | "agent" | "config" | "disk">;
 
 /** Fields that move with the clock alone (`web.authAgeMs` grows every tick while linked): reported, never a change. */
 const TIME_DERIVED = new Set(["authAgeMs"]);
@@ -37,6 +38,8 @@ export class HealthState {
       lastSendAt?: (provider: ProviderName) => number | undefined;
       /** Sends of a provider waiting for a retry after a transient error. */
       retrying?: (provider: ProviderName) => number;
+      /** The state dir's disk, while it is full (`health.ok` is false meanwhile). */
+      disk?: () => DiskFull | null;
       now?: () => number;
       onChange?: (health: Health, version: number) => void;
     },
@@ -98,6 +101,8 @@ export class HealthState {
       agent: { backend: typeof this.deps.agentBackend === "function" ? this.deps.agentBackend() : this.deps.agentBackend },
       ...(this.deps.config ? { config: this.deps.config() } : {}),
     };
+    const disk = this.deps.disk?.();
+    if (disk) Object.assign(core, { ok: false, disk: { full: true, ...disk } });
     this.durationMs = Math.round(performance.now() - started);
     return core;
   }

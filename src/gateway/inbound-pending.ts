@@ -1,7 +1,8 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { InboundMessage } from "../providers/types.ts";
-import { privateDir, readJson, writeAtomic } from "../core/atomic.ts";
+import { privateDir, writeAtomic } from "../core/atomic.ts";
+import { readJsonOrAside } from "../store/corrupt.ts";
 
 /** One message whose run has not ended yet, kept so a restart can answer it. */
 export interface PendingInbound {
@@ -14,6 +15,11 @@ export interface PendingInbound {
   retried?: boolean;
 }
 
+const isPending = (v: unknown): boolean => {
+  const p = v as Partial<PendingInbound> | null;
+  return typeof p?.recordId === "string" && typeof p.message?.text === "string" && typeof p.at === "number";
+};
+
 /** More than this many unanswered messages on disk is a flood, not a restart: the oldest are dropped. */
 const MAX_PENDING = 1_000;
 
@@ -24,7 +30,11 @@ const MAX_PENDING = 1_000;
  * keeps no text by default; this is where the text waits, and only while it must.
  */
 export class PendingInboundStore {
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** Told at start what was unreadable and moved aside. */
+    private readonly warn: (note: string) => void = () => {},
+  ) {}
 
   private path(recordId: string): string {
     return join(this.dir, `${recordId.replace(/[^a-zA-Z0-9_-]/g, "_")}.json`);
@@ -50,9 +60,9 @@ export class PendingInboundStore {
     }
     const all: PendingInbound[] = [];
     for (const n of names) {
-      const p = readJson<PendingInbound | null>(join(this.dir, n), null);
-      if (typeof p?.recordId === "string" && typeof p.message?.text === "string" && typeof p.at === "number") all.push(p);
-      else rmSync(join(this.dir, n), { force: true }); // torn by a crash mid-write: nothing to recover
+      // Damaged on disk: its message cannot be answered; the file is kept aside as evidence.
+      const p = readJsonOrAside<PendingInbound>(join(this.dir, n), isPending, this.warn);
+      if (p) all.push(p);
     }
     all.sort((a, b) => a.at - b.at);
     for (const p of all.slice(0, Math.max(0, all.length - MAX_PENDING))) this.remove(p.recordId);

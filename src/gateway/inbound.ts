@@ -39,9 +39,23 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
  * disk (ledger, and kept for a restart), before its run ends: only then may a provider
  * confirm it upstream.
  */
-export function handleInbound(gw: GatewayContext, msg: InboundMessage): Promise<void> {
+export function handleInbound(gw: GatewayContext, msg: InboundMessage, arrivedAt = Date.now()): Promise<void> {
+  const failures = gw.disk.failures;
+  // A full disk met on the way (its record, its run's session, its reply's record): held
+  // in memory and run once writes succeed again (src/gateway/disk-hold.ts).
+  const held = (err?: unknown) => {
+    const rec = gw.ledger.inbound(msg.provider, msg.messageId);
+    // A reply refused by a full disk is known by its reason (the outbox write failed, the ledger's did not).
+    const byReason = rec?.status === "failed" && gw.disk.noteText(rec.reason);
+    if (!gw.disk.note(err) && !byReason && gw.disk.failures === failures) return false;
+    gw.inboundHold.hold(gw, msg, arrivedAt);
+    return true;
+  };
   return new Promise<void>((accepted, failed) => {
-    handleChatMessage(inboundDeps(gw), msg, accepted).catch(failed);
+    handleChatMessage(inboundDeps(gw), msg, accepted).then(
+      () => void held(),
+      (err) => (held(err) ? accepted() : failed(err)),
+    );
   });
 }
 

@@ -15,6 +15,10 @@ export interface LedgerOptions {
   now?: () => number;
   /** A record was created or changed status (metrics count these transitions). */
   onTransition?: (record: LedgerRecord) => void;
+  /** What was skipped or repaired when the file was read at start (one note per finding). */
+  onRepair?: (note: string) => void;
+  /** A write failed (the file was cut back to its last whole line; the record stays in memory, to be saved later). */
+  onWriteError?: (err: Error) => void;
 }
 
 const FILE = "ledger.jsonl";
@@ -31,6 +35,8 @@ export class Ledger {
   private readonly records = new Map<string, LedgerRecord>();
   private readonly byKey = new Map<string, string>();
   private readonly byProviderMessage = new Map<string, string>();
+  /** Ids whose newest version is only in memory (its write failed); bounded by `records`. */
+  private readonly unsaved = new Set<string>();
   private readonly file: JsonlFile<LedgerRecord>;
   private readonly now: () => number;
 
@@ -39,6 +45,7 @@ export class Ledger {
     this.file = new JsonlFile<LedgerRecord>(join(opts.dir, FILE), {
       maxFileBytes: opts.maxFileBytes,
       rotatedPath: join(opts.dir, ROTATED),
+      ...(opts.onRepair ? { onRepair: opts.onRepair } : {}),
       // Records still open (or young) are carried over so nothing current lives only in the rotated file.
       carry: () => {
         const cutoff = this.now() - this.opts.maxAgeMs;
@@ -121,21 +128,46 @@ export class Ledger {
     if (r.providerMessageId && r.direction === "inbound" && r.status !== "duplicate") {
       this.byProviderMessage.set(`${r.provider}:${r.providerMessageId}`, r.id);
     }
-    while (this.records.size > this.opts.maxRecords) {
-      const oldest = this.records.keys().next().value!;
-      const o = this.records.get(oldest)!;
-      this.records.delete(oldest);
-      if (o.idempotencyKey && this.byKey.get(o.idempotencyKey) === oldest) this.byKey.delete(o.idempotencyKey);
-      if (o.providerMessageId) {
-        const k = `${o.provider}:${o.providerMessageId}`;
-        if (this.byProviderMessage.get(k) === oldest) this.byProviderMessage.delete(k);
-      }
-    }
+    while (this.records.size > this.opts.maxRecords) this.unindex(this.records.values().next().value!);
   }
 
   private write(record: LedgerRecord): Promise<LedgerRecord> {
     this.index(record);
-    return this.file.append(record).then(() => record);
+    return this.file.append(record).then(
+      () => {
+        this.unsaved.delete(record.id);
+        return record;
+      },
+      (err: Error) => {
+        // Memory keeps what happened (a send that went out stays `sent`, so a retry is
+        // answered, not sent twice); the disk gets it once it has room (`saveUnsaved`).
+        this.unsaved.add(record.id);
+        this.opts.onWriteError?.(err);
+        throw err;
+      },
+    );
+  }
+
+  /** Records whose newest version could not be written (a full disk). */
+  get unsavedCount(): number {
+    return this.unsaved.size;
+  }
+
+  /** Write the newest version of every record whose write failed; resolves when tried. */
+  async saveUnsaved(): Promise<void> {
+    for (const id of [...this.unsaved]) {
+      const r = this.records.get(id);
+      if (!r) this.unsaved.delete(id);
+      else await this.file.append(r).then(() => this.unsaved.delete(id), (err: Error) => this.opts.onWriteError?.(err));
+    }
+  }
+
+  private unindex(r: LedgerRecord): void {
+    this.records.delete(r.id);
+    this.unsaved.delete(r.id);
+    if (r.idempotencyKey && this.byKey.get(r.idempotencyKey) === r.id) this.byKey.delete(r.idempotencyKey);
+    const k = `${r.provider}:${r.providerMessageId}`;
+    if (r.providerMessageId && this.byProviderMessage.get(k) === r.id) this.byProviderMessage.delete(k);
   }
 
   /** Sends in flight when the gateway died: their outcome is unknown, and they are not retried. */

@@ -27,6 +27,8 @@ import { Ledger } from "./ledger.ts";
 import { acquireLock } from "./lock.ts";
 import { handleInbound, resumeInbound } from "./inbound.ts";
 import { PendingInboundStore } from "./inbound-pending.ts";
+import { DiskWatch } from "../store/disk-full.ts";
+import { diskChanged, InboundHold } from "./disk-hold.ts";
 import { AgentRuns, IdempotencyStore } from "../runs/index.ts";
 import { LiveConfig } from "./live-config.ts";
 import { listenOrExplain } from "./listen.ts";
@@ -86,6 +88,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }, () => ({ presence: presence.list() })),
   });
   const sessions = new SessionsSummary(paths.sessions);
+  const sessionStore = new SessionStore(paths.sessions, config.agent.historyTurns, (note) => log.warn(note));
   const agent = new AgentRunner({
     backend: opts.agentBackend ?? createBackend(config, log.child("agent")),
     log: log.child("agent"),
@@ -94,7 +97,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       counters.agentEvent(event);
       broadcaster.broadcast("agent", event);
     },
-    sessions: new SessionStore(paths.sessions, config.agent.historyTurns),
+    sessions: sessionStore,
     maxConcurrent: config.agent.maxConcurrent,
   });
   let tickTimer: ReturnType<typeof setInterval> | null = null;
@@ -125,7 +128,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     }),
     onAttempt: () => health.refresh(),
   });
-  const ledger = new Ledger({ dir: paths.ledger, ...config.ledger, onTransition: (r) => counters.message(r) });
+  const disk = new DiskWatch({ dir: opts.stateDir, onChange: (full) => diskChanged(ctx, full) });
+  const warn = (note: string) => log.warn(note);
+  const ledger = new Ledger({ dir: paths.ledger, ...config.ledger, onTransition: (r) => counters.message(r), onRepair: warn, onWriteError: (e) => disk.note(e) });
   const delivery: Delivery = new Delivery({
     ledger,
     providers,
@@ -141,7 +146,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     retryWindowMs: () => ctx.config.delivery.retryWindowMs,
     maxQueuedAgeMs: () => ctx.config.delivery.maxQueuedAgeMs,
   });
-  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing));
+  const gate = new InboundGate((name) => ctx.config[name], new PairingStore(paths.pairing, undefined, warn));
 
   const health: HealthState = new HealthState({
     providers,
@@ -153,6 +158,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     queued: (name) => delivery.queued(name),
     lastSendAt: (name) => delivery.lastSendAt(name),
     retrying: (name) => delivery.retrying(name),
+    disk: () => disk.full,
     onChange: (snapshot) => broadcaster.broadcast("health", snapshot, { stateVersion: ctx.stateVersion() }),
   });
 
@@ -172,7 +178,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     broadcaster,
     journal,
     ledger,
-    inboundPending: new PendingInboundStore(paths.inboundPending),
+    inboundPending: new PendingInboundStore(paths.inboundPending, warn),
+    disk,
+    inboundHold: new InboundHold(),
     turnContext: new TurnContext({
       historyLines: (p) => ctx.config[p].groups.historyLines,
       transcribe: () => transcribeOptions(ctx.config.agent.transcribe),
@@ -182,7 +190,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     agentRuns: new AgentRuns({
       agent,
       deliver: delivery.deliver.bind(delivery),
-      idempotency: new IdempotencyStore(paths.idempotency, { agent: 5 * 60_000 }),
+      idempotency: new IdempotencyStore(paths.idempotency, { agent: 5 * 60_000 }, undefined, undefined, warn),
       defaultTimeoutMs: () => ctx.config.agent.timeoutMs,
     }),
     authLimiter: new AuthLimiter({ maxFailures: config.gateway.authFailuresPerMinute, windowMs: 60_000 }),
@@ -265,6 +273,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
             log.warn(`config file not watched (${(err as Error).message}); reload with SIGHUP or \`clawdis gateway reload\``);
           }
         }
+        sessionStore.scan(); // torn session lines are said at start, not when the chat next speaks
         if (!opts.providers) await setup.addConfigured();
         health.refresh();
         // Taken before any provider delivers: only what the last run left behind.
@@ -287,6 +296,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         if (tickTimer) clearInterval(tickTimer);
         watcher?.close();
         await delivery.stop();
+        disk.stop();
         presence.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { GatewayError, PROVIDERS, type PairingRequest, type ProviderName } from "../protocol/index.ts";
-import { privateDir, readJson, writeAtomic } from "../core/atomic.ts";
+import { privateDir, writeAtomic } from "../core/atomic.ts";
+import { readJsonOrAside } from "../store/corrupt.ts";
 import type { HeldMessage } from "./approved.ts";
 
 /** Letters and digits without look-alikes: no 0/O, 1/I. 32 symbols, so a random byte maps evenly. */
@@ -65,11 +66,13 @@ export class PairingStore {
   constructor(
     private readonly dir: string,
     private readonly now: () => number = Date.now,
+    /** Told at start what was unreadable and moved aside. */
+    warn: (note: string) => void = () => {},
   ) {
     privateDir(dir);
     for (const p of PROVIDERS) {
-      // Missing (nothing paired yet) or unreadable: start empty rather than refuse to start.
-      const raw = readJson<Partial<ProviderState> | null>(this.file(p), null);
+      // Missing (nothing paired yet) or unreadable (moved aside, said): start empty rather than refuse to start.
+      const raw = readJsonOrAside<Partial<ProviderState>>(this.file(p), (v) => typeof v === "object" && v !== null && !Array.isArray(v), warn);
       this.state.set(p, { pending: Array.isArray(raw?.pending) ? raw.pending : [], approved: Array.isArray(raw?.approved) ? raw.approved : [] });
     }
   }

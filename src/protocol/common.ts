@@ -87,6 +87,19 @@ export const HealthSchema = v.looseObject({
     count: count(),
     recent: v.pipe(v.array(SessionSummarySchema), v.maxLength(10)),
   }),
+  /** Present only while the state dir's disk is full (ENOSPC/EDQUOT): `ok` is false meanwhile. */
+  disk: v.optional(
+    v.looseObject({
+      full: v.literal(true),
+      /** ENOSPC or EDQUOT. */
+      code: v.string(),
+      /** The file whose write failed first. */
+      path: v.string(),
+      since: timestamp(),
+      /** "the state dir is full (ENOSPC at <path>)" */
+      message: v.string(),
+    }),
+  ),
   /** The config in force: its file (null: embedded defaults), sha256, when it was loaded, keys waiting for a restart. */
   config: v.optional(
     v.looseObject({

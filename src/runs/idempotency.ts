@@ -1,4 +1,5 @@
 import { JsonlFile } from "../store/jsonl.ts";
+import { copyAside } from "../store/corrupt.ts";
 
 /** One remembered request: what it was, and how far it got. */
 export interface IdemRecord {
@@ -27,8 +28,10 @@ export class IdempotencyStore {
     private readonly ttlMs: Record<IdemRecord["kind"], number>,
     private readonly maxEntries = 100_000,
     private readonly now: () => number = Date.now,
+    /** Told what was skipped or repaired at start (a torn last line). */
+    private readonly onRepair?: (note: string) => void,
   ) {
-    this.file = new JsonlFile<IdemRecord>(path);
+    this.file = new JsonlFile<IdemRecord>(path, onRepair ? { onRepair } : {});
     this.load();
   }
 
@@ -75,8 +78,11 @@ export class IdempotencyStore {
       if (r.state !== "failed") this.records.set(id, r);
     }
     while (this.records.size > this.maxEntries) this.records.delete(this.records.keys().next().value!);
-    // Compact at start-up: only live records are written back.
-    if (this.file.lineCount > this.records.size) this.file.rewriteSync([...this.records.values()]);
+    // Compact at start-up: only live records are written back; unreadable lines are evidence, copied aside first.
+    if (this.file.lineCount > this.records.size) {
+      if (this.file.unreadable > 0) this.onRepair?.(copyAside(this.file.path));
+      this.file.rewriteSync([...this.records.values()]);
+    }
     this.file.open();
   }
 }

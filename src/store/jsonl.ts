@@ -1,6 +1,7 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
-import { appendFile, open, rename, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
+import { appendFile, open, rename, truncate } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { CORRUPT_MARK, stamp } from "./corrupt.ts";
 import { privateDir, writeAtomic, writeAtomicSync } from "../core/atomic.ts";
 import { utf8Length } from "../core/bytes.ts";
 
@@ -14,14 +15,25 @@ export interface JsonlOptions<T> {
   rotatedPath?: string;
   /** Records the fresh file starts with after a rotation (those still live), oldest first. */
   carry?: () => T[];
+  /**
+   * Told once per file, at open or first read, what was skipped or repaired (a torn last
+   * line, unreadable lines), so the owner can say so at start-up.
+   */
+  onRepair?: (note: string) => void;
+  /** A write failed (ENOSPC, say) and the file was cut back to its last whole record, or succeeded again. */
+  onWrite?: (err: Error | null) => void;
 }
+
+/** A torn tail longer than this is not looked into: the line is ended in place instead. */
+const MAX_TORN_BYTES = 1024 * 1024;
 
 const line = (record: unknown) => `${JSON.stringify(record)}\n`;
 
-/** Parse JSON lines; blank, torn (a crash mid-write) and corrupt lines are skipped. */
-function parseLines<T>(text: string): { records: T[]; lines: number } {
+/** Parse JSON lines; blank, torn (a crash mid-write) and corrupt lines are skipped and counted. */
+function parseLines<T>(text: string): { records: T[]; lines: number; skipped: number } {
   const records: T[] = [];
   let lines = 0;
+  let skipped = 0;
   for (const raw of text.split("\n")) {
     if (!raw) continue;
     lines += 1;
@@ -29,17 +41,20 @@ function parseLines<T>(text: string): { records: T[]; lines: number } {
       records.push(JSON.parse(raw) as T);
     } catch {
       // Torn by kill -9 mid-append, or not ours: not fatal, the rest is still good.
+      skipped += 1;
     }
   }
-  return { records, lines };
+  return { records, lines, skipped };
 }
 
 /**
  * One append-only JSON-lines file (0600, in a 0700 dir): appends are written in call
  * order, each promise settling once its line is on disk; a torn last line left by a
  * crash is ended before the first append (so no record is glued onto it) and skipped on
- * read; the file rotates by its real UTF-8 size and can be compacted atomically. The
- * ledger, the idempotency store and the session store keep their records in these.
+ * read; the file rotates by its real UTF-8 size and can be compacted atomically. A write
+ * that fails part-way (ENOSPC) is cut back to the last whole record at once, and again
+ * before the next append if that cut failed too, so the file always ends at a record
+ * boundary. The ledger, the idempotency store and the session store keep their records in these.
  */
 export class JsonlFile<T> {
   private chain: Promise<void> = Promise.resolve();
@@ -49,6 +64,12 @@ export class JsonlFile<T> {
   /** Lines in the active file once queued writes land, live or superseded: tells the owner when compaction pays. */
   lineCount = 0;
   private readonly rotatedPath: string;
+  /** A failed write may have left part of its line: cut back to `size` before the next write. */
+  private torn = false;
+  /** `onRepair` already told about this file's start-up state. */
+  private told = false;
+  /** Lines `readAll` could not parse (torn or corrupt): a compaction would drop them. */
+  unreadable = 0;
 
   constructor(
     readonly path: string,
@@ -72,12 +93,36 @@ export class JsonlFile<T> {
       if (size > 0) {
         const last = Buffer.alloc(1);
         readSync(fd, last, 0, 1, size - 1);
-        if (last[0] !== 0x0a) size += writeSync(fd, "\n");
+        if (last[0] !== 0x0a) size = this.cutTorn(fd, size);
       }
       this.size = size;
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * A torn last line (a crash mid-write): moved into `<name>.corrupt-<ts>` (the evidence
+   * kept) and cut off, so the file ends at its last whole record; when it cannot be found
+   * or kept, the line is ended in place instead (and skipped on every read). Returns the size.
+   */
+  private cutTorn(fd: number, size: number): number {
+    const start = Math.max(0, size - MAX_TORN_BYTES);
+    const tail = Buffer.alloc(size - start);
+    readSync(fd, tail, 0, tail.length, start);
+    const nl = tail.lastIndexOf(0x0a);
+    if (nl >= 0 || start === 0) {
+      const keep = start + nl + 1;
+      const aside = `${this.path}${CORRUPT_MARK}${stamp()}`;
+      try {
+        writeFileSync(aside, tail.subarray(nl + 1), { mode: 0o600 });
+        ftruncateSync(fd, keep);
+        this.tell(`skipped a torn last line (moved aside to ${basename(aside)})`);
+        return keep;
+      } catch {}
+    }
+    this.tell("skipped a torn last line (kept in the file, ended so the next record starts on a line of its own)");
+    return size + writeSync(fd, "\n");
   }
 
   /** Every record of the rotated file, then the active one: oldest first. For start-up. */
@@ -91,6 +136,10 @@ export class JsonlFile<T> {
     }
     const active = parseLines<T>(text);
     this.lineCount = active.lines;
+    this.unreadable = active.skipped;
+    // A torn last line is told (and moved aside) by open(); other unreadable lines here.
+    const torn = text.length > 0 && !text.endsWith("\n") ? 1 : 0;
+    if (active.skipped > torn) this.tell(`skipped ${active.skipped - torn} unreadable line(s) (kept in the file)`, true);
     return [...old, ...active.records];
   }
 
@@ -134,10 +183,39 @@ export class JsonlFile<T> {
     });
   }
 
-  private write(text: string, bytes: number): Promise<void> {
-    return appendFile(this.path, text, { mode: 0o600 }).then(() => {
-      this.size += bytes;
-    });
+  private async write(text: string, bytes: number): Promise<void> {
+    if (this.torn) {
+      await truncate(this.path, this.size).catch((err: Error) => {
+        this.opts.onWrite?.(err);
+        throw err;
+      });
+      this.torn = false;
+    }
+    try {
+      await appendFile(this.path, text, { mode: 0o600 });
+    } catch (err) {
+      // Part of the line may be on disk (a short write before ENOSPC): cut it off now, or
+      // (if even that fails) before the next append, so no record is glued onto it.
+      this.torn = true;
+      this.lineCount -= 1;
+      // Bun's fs errors may lack the path: the full-disk message names the file.
+      if (!(err as NodeJS.ErrnoException).path) (err as NodeJS.ErrnoException).path = this.path;
+      await truncate(this.path, this.size).then(
+        () => (this.torn = false),
+        () => {},
+      );
+      this.opts.onWrite?.(err as Error);
+      throw err;
+    }
+    this.size += bytes;
+    this.opts.onWrite?.(null);
+  }
+
+  /** Tell the owner once what was found at start-up (`again`: a further note on the same file). */
+  private tell(note: string, again = false): void {
+    if (this.told && !again) return;
+    this.told = true;
+    this.opts.onRepair?.(`${this.path}: ${note}`);
   }
 
   /** Append at start-up, before anything is queued (e.g. recovery records). */
@@ -146,7 +224,22 @@ export class JsonlFile<T> {
     const text = line(record);
     const fd = openSync(this.path, "a", 0o600);
     try {
-      this.size += writeSync(fd, text);
+      if (this.torn) {
+        ftruncateSync(fd, this.size);
+        this.torn = false;
+      }
+      const bytes = utf8Length(text);
+      // A short write is how a full disk answers first; the error only comes on the next one.
+      if (writeSync(fd, text) !== bytes) throw Object.assign(new Error(`ENOSPC: no space left on device, write '${this.path}'`), { code: "ENOSPC", path: this.path });
+      this.size += bytes;
+    } catch (err) {
+      // writeSync may have written part of the line: cut back to the last whole record.
+      try {
+        ftruncateSync(fd, this.size);
+      } catch {
+        this.torn = true;
+      }
+      throw err;
     } finally {
       closeSync(fd);
     }
@@ -176,9 +269,13 @@ export class JsonlFile<T> {
   /** The active file becomes the rotated one; the fresh file starts with the carried records. */
   private async rotate(): Promise<void> {
     await rename(this.path, this.rotatedPath);
+    // Until the carried records are in, the active file is empty (they are still read from the rotated one).
+    this.size = this.carried = 0;
+    this.torn = false;
     const carried = this.opts.carry?.() ?? [];
     const text = carried.map(line).join("");
-    await writeFile(this.path, text, { mode: 0o600 });
+    // Atomic: a full disk leaves no fresh file with half a record; the next append creates it.
+    await writeAtomic(this.path, text);
     this.size = this.carried = utf8Length(text);
   }
 

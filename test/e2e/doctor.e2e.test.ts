@@ -48,7 +48,7 @@ describe("doctor on a healthy state dir", () => {
     const res = await doctor(dir, ["--json"]);
     expect(res.code).toBe(0);
     const findings = JSON.parse(res.stdout) as Finding[];
-    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "token", "whatsapp", "whatsapp-self", "telegram", "telegram-groups", "agent", "disk", "sizes"]);
+    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "token", "whatsapp", "whatsapp-self", "telegram", "telegram-groups", "agent", "disk", "sizes", "corrupt"]);
     for (const f of findings) {
       expect(["ok", "warn"]).toContain(f.status);
       expect(f.message.length).toBeGreaterThan(0);

@@ -1,6 +1,6 @@
 /** The one JSON-lines store: order, torn lines, rotation by real bytes, compaction. */
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ledger } from "../../src/gateway/ledger.ts";
 import { IdempotencyStore, type IdemRecord } from "../../src/runs/idempotency.ts";
@@ -29,13 +29,19 @@ describe("JsonlFile: ordered appends", () => {
 });
 
 describe("JsonlFile: a torn last line is ended, then skipped", () => {
-  test("a crash mid-write neither loses the next record nor breaks reading", async () => {
-    const path = join(tempStateDir(), "torn.jsonl");
+  test("a crash mid-write neither loses the next record nor breaks reading; the torn line is moved aside and said once", async () => {
+    const dir = tempStateDir();
+    const path = join(dir, "torn.jsonl");
     writeFileSync(path, `${JSON.stringify({ n: 1 })}\n{"n":2,"text":"half`);
-    const file = new JsonlFile<Rec>(path);
+    const notes: string[] = [];
+    const file = new JsonlFile<Rec>(path, { onRepair: (n) => notes.push(n) });
     expect(file.readAll()).toEqual([{ n: 1 }]);
     await file.append({ n: 3 });
-    expect(lines(path)).toEqual(['{"n":1}', '{"n":2,"text":"half', '{"n":3}']);
+    expect(lines(path)).toEqual(['{"n":1}', '{"n":3}']);
+    const aside = readdirSync(dir).filter((n) => n.startsWith("torn.jsonl.corrupt-"));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0]!), "utf8")).toBe('{"n":2,"text":"half');
+    expect(notes).toEqual([`${path}: skipped a torn last line (moved aside to ${aside[0]})`]);
     expect(new JsonlFile<Rec>(path).readAll()).toEqual([{ n: 1 }, { n: 3 }]);
   });
 

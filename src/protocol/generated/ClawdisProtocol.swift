@@ -289,6 +289,7 @@ public extension PresenceEntry {
 public struct Health: Codable {
     public let agent: HealthAgent
     public let config: HealthConfig?
+    public let disk: HealthDisk?
     public let durationMS: Int
     public let heartbeatSeconds: Double
     public let ok: Bool
@@ -301,6 +302,7 @@ public struct Health: Codable {
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
         case config = "config"
+        case disk = "disk"
         case durationMS = "durationMs"
         case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
@@ -311,9 +313,10 @@ public struct Health: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthAgent, config: HealthConfig?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessions, telegram: HealthTelegram, ts: Int, uptimeMS: Int, web: HealthWeb) {
+    public init(agent: HealthAgent, config: HealthConfig?, disk: HealthDisk?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessions, telegram: HealthTelegram, ts: Int, uptimeMS: Int, web: HealthWeb) {
         self.agent = agent
         self.config = config
+        self.disk = disk
         self.durationMS = durationMS
         self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
@@ -346,6 +349,7 @@ public extension Health {
     func with(
         agent: HealthAgent? = nil,
         config: HealthConfig?? = nil,
+        disk: HealthDisk?? = nil,
         durationMS: Int? = nil,
         heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
@@ -358,6 +362,7 @@ public extension Health {
         return Health(
             agent: agent ?? self.agent,
             config: config ?? self.config,
+            disk: disk ?? self.disk,
             durationMS: durationMS ?? self.durationMS,
             heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
@@ -562,6 +567,74 @@ public enum TokenSource: String, Codable {
     case file = "file"
     case flag = "flag"
     case none = "none"
+}
+
+// MARK: - HealthDisk
+public struct HealthDisk: Codable {
+    public let code: String
+    public let full: Bool
+    public let message: String
+    public let path: String
+    public let since: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case full = "full"
+        case message = "message"
+        case path = "path"
+        case since = "since"
+    }
+
+    public init(code: String, full: Bool, message: String, path: String, since: Int) {
+        self.code = code
+        self.full = full
+        self.message = message
+        self.path = path
+        self.since = since
+    }
+}
+
+// MARK: HealthDisk convenience initializers and mutators
+
+public extension HealthDisk {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthDisk.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        code: String? = nil,
+        full: Bool? = nil,
+        message: String? = nil,
+        path: String? = nil,
+        since: Int? = nil
+    ) -> HealthDisk {
+        return HealthDisk(
+            code: code ?? self.code,
+            full: full ?? self.full,
+            message: message ?? self.message,
+            path: path ?? self.path,
+            since: since ?? self.since
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
 }
 
 // MARK: - HealthSessions
@@ -1532,6 +1605,7 @@ public extension Snapshot {
 public struct HealthClass: Codable {
     public let agent: HealthAgentClass
     public let config: HealthConfigClass?
+    public let disk: HealthDiskClass?
     public let durationMS: Int
     public let heartbeatSeconds: Double
     public let ok: Bool
@@ -1544,6 +1618,7 @@ public struct HealthClass: Codable {
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
         case config = "config"
+        case disk = "disk"
         case durationMS = "durationMs"
         case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
@@ -1554,9 +1629,10 @@ public struct HealthClass: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthAgentClass, config: HealthConfigClass?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessionsClass, telegram: HealthTelegramClass, ts: Int, uptimeMS: Int, web: HealthWebClass) {
+    public init(agent: HealthAgentClass, config: HealthConfigClass?, disk: HealthDiskClass?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthSessionsClass, telegram: HealthTelegramClass, ts: Int, uptimeMS: Int, web: HealthWebClass) {
         self.agent = agent
         self.config = config
+        self.disk = disk
         self.durationMS = durationMS
         self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
@@ -1589,6 +1665,7 @@ public extension HealthClass {
     func with(
         agent: HealthAgentClass? = nil,
         config: HealthConfigClass?? = nil,
+        disk: HealthDiskClass?? = nil,
         durationMS: Int? = nil,
         heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
@@ -1601,6 +1678,7 @@ public extension HealthClass {
         return HealthClass(
             agent: agent ?? self.agent,
             config: config ?? self.config,
+            disk: disk ?? self.disk,
             durationMS: durationMS ?? self.durationMS,
             heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
@@ -1788,6 +1866,74 @@ public extension FluffyLastError {
         return FluffyLastError(
             at: at ?? self.at,
             problems: problems ?? self.problems
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthDiskClass
+public struct HealthDiskClass: Codable {
+    public let code: String
+    public let full: Bool
+    public let message: String
+    public let path: String
+    public let since: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case full = "full"
+        case message = "message"
+        case path = "path"
+        case since = "since"
+    }
+
+    public init(code: String, full: Bool, message: String, path: String, since: Int) {
+        self.code = code
+        self.full = full
+        self.message = message
+        self.path = path
+        self.since = since
+    }
+}
+
+// MARK: HealthDiskClass convenience initializers and mutators
+
+public extension HealthDiskClass {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthDiskClass.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        code: String? = nil,
+        full: Bool? = nil,
+        message: String? = nil,
+        path: String? = nil,
+        since: Int? = nil
+    ) -> HealthDiskClass {
+        return HealthDiskClass(
+            code: code ?? self.code,
+            full: full ?? self.full,
+            message: message ?? self.message,
+            path: path ?? self.path,
+            since: since ?? self.since
         )
     }
 
@@ -2633,6 +2779,7 @@ public extension HealthParams {
 public struct HealthResult: Codable {
     public let agent: HealthResultAgent
     public let config: HealthResultConfig?
+    public let disk: HealthResultDisk?
     public let durationMS: Int
     public let heartbeatSeconds: Double
     public let ok: Bool
@@ -2645,6 +2792,7 @@ public struct HealthResult: Codable {
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
         case config = "config"
+        case disk = "disk"
         case durationMS = "durationMs"
         case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
@@ -2655,9 +2803,10 @@ public struct HealthResult: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthResultAgent, config: HealthResultConfig?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthResultSessions, telegram: HealthResultTelegram, ts: Int, uptimeMS: Int, web: HealthResultWeb) {
+    public init(agent: HealthResultAgent, config: HealthResultConfig?, disk: HealthResultDisk?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthResultSessions, telegram: HealthResultTelegram, ts: Int, uptimeMS: Int, web: HealthResultWeb) {
         self.agent = agent
         self.config = config
+        self.disk = disk
         self.durationMS = durationMS
         self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
@@ -2690,6 +2839,7 @@ public extension HealthResult {
     func with(
         agent: HealthResultAgent? = nil,
         config: HealthResultConfig?? = nil,
+        disk: HealthResultDisk?? = nil,
         durationMS: Int? = nil,
         heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
@@ -2702,6 +2852,7 @@ public extension HealthResult {
         return HealthResult(
             agent: agent ?? self.agent,
             config: config ?? self.config,
+            disk: disk ?? self.disk,
             durationMS: durationMS ?? self.durationMS,
             heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
@@ -2889,6 +3040,74 @@ public extension TentacledLastError {
         return TentacledLastError(
             at: at ?? self.at,
             problems: problems ?? self.problems
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthResultDisk
+public struct HealthResultDisk: Codable {
+    public let code: String
+    public let full: Bool
+    public let message: String
+    public let path: String
+    public let since: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case full = "full"
+        case message = "message"
+        case path = "path"
+        case since = "since"
+    }
+
+    public init(code: String, full: Bool, message: String, path: String, since: Int) {
+        self.code = code
+        self.full = full
+        self.message = message
+        self.path = path
+        self.since = since
+    }
+}
+
+// MARK: HealthResultDisk convenience initializers and mutators
+
+public extension HealthResultDisk {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthResultDisk.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        code: String? = nil,
+        full: Bool? = nil,
+        message: String? = nil,
+        path: String? = nil,
+        since: Int? = nil
+    ) -> HealthResultDisk {
+        return HealthResultDisk(
+            code: code ?? self.code,
+            full: full ?? self.full,
+            message: message ?? self.message,
+            path: path ?? self.path,
+            since: since ?? self.since
         )
     }
 
@@ -6026,6 +6245,7 @@ public extension PresenceEventPayload {
 public struct HealthEventPayload: Codable {
     public let agent: HealthEventPayloadAgent
     public let config: HealthEventPayloadConfig?
+    public let disk: HealthEventPayloadDisk?
     public let durationMS: Int
     public let heartbeatSeconds: Double
     public let ok: Bool
@@ -6038,6 +6258,7 @@ public struct HealthEventPayload: Codable {
     public enum CodingKeys: String, CodingKey {
         case agent = "agent"
         case config = "config"
+        case disk = "disk"
         case durationMS = "durationMs"
         case heartbeatSeconds = "heartbeatSeconds"
         case ok = "ok"
@@ -6048,9 +6269,10 @@ public struct HealthEventPayload: Codable {
         case web = "web"
     }
 
-    public init(agent: HealthEventPayloadAgent, config: HealthEventPayloadConfig?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthEventPayloadSessions, telegram: HealthEventPayloadTelegram, ts: Int, uptimeMS: Int, web: HealthEventPayloadWeb) {
+    public init(agent: HealthEventPayloadAgent, config: HealthEventPayloadConfig?, disk: HealthEventPayloadDisk?, durationMS: Int, heartbeatSeconds: Double, ok: Bool, sessions: HealthEventPayloadSessions, telegram: HealthEventPayloadTelegram, ts: Int, uptimeMS: Int, web: HealthEventPayloadWeb) {
         self.agent = agent
         self.config = config
+        self.disk = disk
         self.durationMS = durationMS
         self.heartbeatSeconds = heartbeatSeconds
         self.ok = ok
@@ -6083,6 +6305,7 @@ public extension HealthEventPayload {
     func with(
         agent: HealthEventPayloadAgent? = nil,
         config: HealthEventPayloadConfig?? = nil,
+        disk: HealthEventPayloadDisk?? = nil,
         durationMS: Int? = nil,
         heartbeatSeconds: Double? = nil,
         ok: Bool? = nil,
@@ -6095,6 +6318,7 @@ public extension HealthEventPayload {
         return HealthEventPayload(
             agent: agent ?? self.agent,
             config: config ?? self.config,
+            disk: disk ?? self.disk,
             durationMS: durationMS ?? self.durationMS,
             heartbeatSeconds: heartbeatSeconds ?? self.heartbeatSeconds,
             ok: ok ?? self.ok,
@@ -6282,6 +6506,74 @@ public extension StickyLastError {
         return StickyLastError(
             at: at ?? self.at,
             problems: problems ?? self.problems
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - HealthEventPayloadDisk
+public struct HealthEventPayloadDisk: Codable {
+    public let code: String
+    public let full: Bool
+    public let message: String
+    public let path: String
+    public let since: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case code = "code"
+        case full = "full"
+        case message = "message"
+        case path = "path"
+        case since = "since"
+    }
+
+    public init(code: String, full: Bool, message: String, path: String, since: Int) {
+        self.code = code
+        self.full = full
+        self.message = message
+        self.path = path
+        self.since = since
+    }
+}
+
+// MARK: HealthEventPayloadDisk convenience initializers and mutators
+
+public extension HealthEventPayloadDisk {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(HealthEventPayloadDisk.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        code: String? = nil,
+        full: Bool? = nil,
+        message: String? = nil,
+        path: String? = nil,
+        since: Int? = nil
+    ) -> HealthEventPayloadDisk {
+        return HealthEventPayloadDisk(
+            code: code ?? self.code,
+            full: full ?? self.full,
+            message: message ?? self.message,
+            path: path ?? self.path,
+            since: since ?? self.since
         )
     }
 

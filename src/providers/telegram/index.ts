@@ -1,7 +1,8 @@
 import { dirname, join } from "node:path";
-import { Api, GrammyError } from "grammy";
+import { Api, GrammyError, HttpError } from "grammy";
 import type { SendResult } from "../../protocol/index.ts";
 import { backoffDelay } from "../../core/backoff.ts";
+import { hostOf, networkCause, unreachable } from "../../core/unreachable.ts";
 import { coalesce } from "../coalesce.ts";
 import { SendError } from "../send-error.ts";
 import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
@@ -196,7 +197,7 @@ export class TelegramProvider implements Provider {
         failures += 1;
         const fatal = err instanceof GrammyError && err.error_code === 401;
         const conflict = err instanceof GrammyError && err.error_code === 409;
-        const why = conflict ? CONFLICT : describeTelegramError(err);
+        const why = conflict ? CONFLICT : err instanceof HttpError ? this.networkError(err) : describeTelegramError(err);
         const watchdog = this.watchdogFired;
         this.watchdogFired = false;
         if (!watchdog) this.setConnected(false, fatal ? "401 unauthorized: telegram.botToken is wrong" : why);
@@ -216,6 +217,12 @@ export class TelegramProvider implements Provider {
         await sleep(delay, signal);
       }
     }
+  }
+
+  /** A request that never reached Telegram (getMe at start, a poll): named as the network's doing when it was. */
+  private networkError(err: HttpError): string {
+    const net = networkCause(err.error);
+    return net ? unreachable("Telegram", hostOf(this.opts.apiRoot ?? DEFAULT_API_ROOT), net) : `network error: ${(err.error as Error)?.message ?? err.message}`;
   }
 
   private async onMessage(m: import("grammy/types").Message, signal: AbortSignal, edited = false): Promise<void> {

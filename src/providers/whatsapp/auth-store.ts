@@ -3,6 +3,7 @@ import { readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BufferJSON, initAuthCreds, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataTypeMap } from "@whiskeysockets/baileys";
 import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
+import { moveAside } from "../../store/corrupt.ts";
 
 const CREDS = "creds.json";
 const BACKUP = "creds.json.bak";
@@ -33,7 +34,11 @@ function parseCreds(text: string): AuthenticationCreds {
 export class WhatsAppAuthStore {
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    /** Told when a corrupt creds.json was moved aside and the backup restored. */
+    private readonly warn: (note: string) => void = () => {},
+  ) {}
 
   /** Credentials exist and belong to a linked account. */
   isLinked(): boolean {
@@ -67,17 +72,24 @@ export class WhatsAppAuthStore {
 
   /** Main file, else the backup (restored in place), else null. */
   readCreds(): AuthenticationCreds | null {
+    let corrupt = false;
     for (const name of [CREDS, BACKUP]) {
       const path = join(this.dir, name);
       if (!existsSync(path)) continue;
       try {
         const creds = parseCreds(readFileSync(path, "utf8"));
-        if (name === BACKUP) void this.enqueue(() => writeAtomic(join(this.dir, CREDS), readFileSync(path, "utf8")));
+        if (name === BACKUP) {
+          // The damaged file is kept aside (evidence), not overwritten by the restore.
+          if (corrupt) this.warn(`${moveAside(join(this.dir, CREDS))}; restored WhatsApp credentials from the backup (${BACKUP})`);
+          void this.enqueue(() => writeAtomic(join(this.dir, CREDS), readFileSync(path, "utf8")));
+        }
         return creds;
       } catch {
         // Corrupt: fall through to the backup.
+        if (name === CREDS) corrupt = true;
       }
     }
+    if (corrupt) this.warn(`${moveAside(join(this.dir, CREDS))}; no readable backup: link again with clawdis login`);
     return null;
   }
 

@@ -9,7 +9,8 @@ import { WhatsAppAuthStore } from "./auth-store.ts";
 import { defaultDownload, readInbound, sendWa } from "./chat.ts";
 import { WaNames } from "./names.ts";
 import { WhatsAppLogin, type LoginListener } from "./login.ts";
-import { KEEP_ALIVE_INTERVAL_MS, type WhatsAppOptions } from "./options.ts";
+import { KEEP_ALIVE_INTERVAL_MS, WA_WEB_SOCKET_URL, type WhatsAppOptions } from "./options.ts";
+import { hostOf, networkCause, unreachable } from "../../core/unreachable.ts";
 import { WaChatState } from "./chat-state.ts";
 import { RecentInbound, RegisteredCache } from "./outbox.ts";
 import { SentIds } from "./sent-ids.ts";
@@ -54,6 +55,8 @@ export class WhatsAppProvider implements Provider {
   private lastInboundAt: number | undefined;
   /** `lastInboundAt` reaches health on arrival, at most once a second. */
   private readonly inboundStatus: ReturnType<typeof coalesce>;
+  /** Why the last connection failed when the network was the cause (health `web.lastError`); cleared on open. */
+  private lastError: string | undefined;
   /** The socket's creds (Baileys updates them in place): `me` is the linked account. */
   private creds: { me?: { id?: string | null; lid?: string | null } | null } = {};
 
@@ -61,7 +64,7 @@ export class WhatsAppProvider implements Provider {
     private readonly opts: WhatsAppOptions,
     private readonly deps: ProviderDeps,
   ) {
-    this.store = new WhatsAppAuthStore(opts.credsDir);
+    this.store = new WhatsAppAuthStore(opts.credsDir, (note) => deps.log.warn(`whatsapp: ${note}`));
     this.sentIds = new SentIds(join(deps.stateDir, "whatsapp", "sent-ids.json"));
     this.login = new WhatsAppLogin(opts.pairingTimeoutMs ?? 30_000);
     this.linked = this.store.isLinked();
@@ -82,6 +85,7 @@ export class WhatsAppProvider implements Provider {
         reconnectAttempts: this.attempts,
         ...(this.lastConnectedAt ? { lastConnectedAt: this.lastConnectedAt } : {}),
         ...(this.lastDisconnect ? { lastDisconnect: this.lastDisconnect } : {}),
+        ...(this.lastError ? { lastError: this.lastError } : {}),
         ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
         ...(this.stopReason ?? {}),
       },
@@ -223,6 +227,7 @@ export class WhatsAppProvider implements Provider {
 
   private onOpen(me: string | undefined): void {
     this.linked = true;
+    this.lastError = undefined;
     this.lastConnectedAt = Date.now();
     this.stopReason = undefined;
     this.deps.log.info(`whatsapp: connected${me ? ` as ${me.split(":")[0]}` : ""}`);
@@ -248,6 +253,9 @@ export class WhatsAppProvider implements Provider {
     const code = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode ?? 0;
     const reason = (error as Error | undefined)?.message ?? "connection closed";
     this.lastDisconnect = { code, reason, at: Date.now() };
+    // Baileys reports a socket that never connected (DNS, refused, TLS) as a 408, like a QR timeout: name the network instead.
+    const net = networkCause(error);
+    this.lastError = net ? unreachable("WhatsApp", hostOf(this.opts.waWebSocketUrl ?? WA_WEB_SOCKET_URL), net) : undefined;
     this.sock = null;
     if (this.healthyTimer) clearTimeout(this.healthyTimer);
     this.setConnected(false);
@@ -267,13 +275,14 @@ export class WhatsAppProvider implements Provider {
     if (!this.linked && !restart) {
       const expired = code === DisconnectReason.timedOut;
       return this.stopWith({
-        stopped: expired ? "login abandoned: no phone linked before the QR codes ran out (408)" : `login ended: ${reason} (${code})`,
-        action: "run clawdis login again",
+        stopped: this.lastError ?? (expired ? "login abandoned: no phone linked before the QR codes ran out (408)" : `login ended: ${reason} (${code})`),
+        action: this.lastError ? "run clawdis login again once WhatsApp is reachable" : "run clawdis login again",
       });
     }
     const backoff = { initialMs: this.opts.backoff?.initialMs ?? 2_000, maxMs: this.opts.backoff?.maxMs ?? 30_000 };
     const delay = restart ? 0 : backoffDelay(this.attempts++, backoff);
-    this.deps.log.info(`whatsapp: disconnected (${code} ${reason}); reconnecting in ${delay} ms`);
+    if (this.lastError) this.deps.log.warn(`whatsapp: ${this.lastError}; reconnecting in ${delay} ms`);
+    else this.deps.log.info(`whatsapp: disconnected (${code} ${reason}); reconnecting in ${delay} ms`);
     this.deps.onStatus();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;

@@ -29,3 +29,6 @@ export interface WhatsAppOptions {
  * then reconnects. A socket that stopped answering is thereby never reported connected.
  */
 export const KEEP_ALIVE_INTERVAL_MS = 30_000;
+
+/** Baileys' default WebSocket endpoint (named in "cannot reach WhatsApp (<host>: …)" when no other is set). */
+export const WA_WEB_SOCKET_URL = "wss://web.whatsapp.com/ws/chat";
