@@ -69,6 +69,50 @@ const pacing = (perChatMinIntervalMs: number, perMinute: number, jitterMs: numbe
     {},
   );
 
+/**
+ * MCP servers whose tools the `openai` backend offers the model (issue 24): a stdio command
+ * or a Streamable HTTP URL. Names become the `<server>__` prefix of the tool names, so they
+ * are plain words (no `__`).
+ */
+const McpToolFilter = {
+  /** Start on first use instead of at gateway start. */
+  lazy: v.optional(v.boolean(), false),
+  /** Glob patterns (`*`, `?`) of the tool names the model may call; absent: all. */
+  allowTools: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+  /** Glob patterns of tools hidden from the model (wins over allowTools). */
+  denyTools: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
+};
+const McpServerSchema = v.union([
+  v.strictObject({
+    /** argv of the server, never run through a shell. */
+    command: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
+    env: v.optional(v.record(v.string(), v.string())),
+    cwd: v.optional(v.string()),
+    ...McpToolFilter,
+  }),
+  v.strictObject({
+    url: v.pipe(v.string(), v.url()),
+    headers: v.optional(v.record(v.string(), v.string())),
+    ...McpToolFilter,
+  }),
+]);
+const Mcp = v.optional(
+  v.strictObject({
+    servers: v.optional(
+      v.record(
+        v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/, "an MCP server name is letters, digits, - and single _"), v.maxLength(32)),
+        McpServerSchema,
+      ),
+      {},
+    ),
+    /** A tool call taking longer is cancelled (MCP cancellation) and the model gets an error result. */
+    callTimeoutMs: v.optional(int(100, 3_600_000), 60_000),
+    /** A tool result longer than this is cut, with a note saying so. */
+    maxResultChars: v.optional(int(100, 10_000_000), 20_000),
+  }),
+  {},
+);
+
 export const ConfigSchema = v.strictObject({
   $schema: v.optional(v.string()),
   telegram: v.optional(
@@ -163,6 +207,9 @@ export const ConfigSchema = v.strictObject({
       /** argv for the `command` backend; `{{message}}`, `{{sessionId}}`, `{{to}}`, `{{thinking}}`, `{{media}}` are filled in. Never run through a shell. */
       command: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
       commandCwd: v.optional(v.string()),
+      /** Model requests of one run that may ask for tools; past it the run ends `error`. */
+      maxToolRounds: v.optional(int(1, 100), 8),
+      mcp: Mcp,
     }),
     {},
   ),

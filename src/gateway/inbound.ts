@@ -13,6 +13,7 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
     log: gw.log.child("inbound"),
     typing: (provider, chat) => (gw.config[provider].typing ? gw.providers.typing(provider, chat) : () => {}),
     retryWindowMs: () => gw.config.inbound.retryWindowMs,
+    storeText: () => gw.config.ledger.storeText,
     keep: {
       add: (recordId, msg) => gw.inboundPending.add({ recordId, message: msg as InboundMessage, at: Date.now() }),
       // A run cut short by shutdown (or failing while the gateway stops) stays pending: the next start answers it.

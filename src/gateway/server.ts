@@ -5,6 +5,7 @@ import { Delivery, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../del
 import { InboundGate, PairingStore } from "../inbound/index.ts";
 import { InboundMediaStore } from "../media/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
+import { McpHub } from "../agent/mcp/hub.ts";
 import { SessionStore } from "../agent/sessions.ts";
 import type { Config } from "../config/schema.ts";
 import { watchConfigFile } from "../config/watch.ts";
@@ -84,8 +85,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
       broadcaster.broadcast("presence", delta, { stateVersion: ctx.stateVersion(), droppable: true }, () => ({ presence: presence.list() })),
   });
   const sessions = new SessionsSummary(paths.sessions);
+  // MCP servers whose tools the openai backend offers (issue 24); their state shows in health.
+  const mcp = new McpHub({ ...config.agent.mcp, log: log.child("mcp"), onChange: () => health.refresh() });
   const agent = new AgentRunner({
-    backend: opts.agentBackend ?? createBackend(config, log.child("agent")),
+    backend: opts.agentBackend ?? createBackend(config, log.child("agent"), process.env, mcp),
     log: log.child("agent"),
     onEvent: (event) => {
       if (event.stream === "lifecycle") sessions.touch();
@@ -113,6 +116,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       log,
       agent,
       fixedBackend: opts.agentBackend !== undefined,
+      mcp,
       authLimiter: () => ctx.authLimiter,
       restartTick: () => {
         if (tickTimer) startTick();
@@ -140,6 +144,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const health: HealthState = new HealthState({
     providers,
     agentBackend: () => agent.backendName,
+    agentMcp: () => mcp.health(),
     config: () => live.health(),
     startedAt,
     tickIntervalMs: config.gateway.tickIntervalMs,
@@ -244,6 +249,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
             log.warn(`config file not watched (${(err as Error).message}); reload with SIGHUP or \`clawdis gateway reload\``);
           }
         }
+        if (agent.backendName === "openai") mcp.start();
         if (!opts.providers) await setup.addConfigured();
         health.refresh();
         // Taken before any provider delivers: only what the last run left behind.
@@ -281,6 +287,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         const closing = listening?.close() ?? Promise.resolve();
         await Promise.race([closing, new Promise((r) => setTimeout(r, 2_000))]);
         await providers.stop();
+        await mcp.stop();
         log.info("gateway stopped", { reason });
         lock?.release();
         lock = null;

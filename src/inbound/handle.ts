@@ -1,4 +1,5 @@
 import type { RunCause } from "../agent/runner.ts";
+import type { ToolUse } from "../agent/types.ts";
 import type { Logger } from "../log.ts";
 import type { InboundMessage } from "../providers/index.ts";
 import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, LedgerStatus, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
@@ -32,7 +33,12 @@ export interface InboundDeps {
   gate: InboundGate;
   send: (params: SendParams) => Promise<SendResult>;
   /** Start (or join, by key) an agent run whose reply is delivered through `via`. */
-  startRun: (params: ChatRunParams, via: ProviderName) => Promise<{ runId: string; done: Promise<AgentFinal>; cause: Promise<RunCause> }>;
+  startRun: (
+    params: ChatRunParams,
+    via: ProviderName,
+  ) => Promise<{ runId: string; done: Promise<AgentFinal>; cause: Promise<RunCause>; tools?: Promise<ToolUse[]> }>;
+  /** `ledger.storeText`: tool arguments and results go into the record only when true. */
+  storeText?: () => boolean;
   log: Logger;
   /**
    * Show "typing…" in the chat while its run works (issue 16 §3): called when the run
@@ -114,6 +120,13 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
   }
 }
 
+/** The run's tool calls for its message's record: names, outcome, time; what went in and out only with storeText. */
+async function toolsRecord(uses: Promise<ToolUse[]> | undefined, storeText: boolean): Promise<{ tools?: ToolUse[] }> {
+  const list = (await uses) ?? [];
+  if (list.length === 0) return {};
+  return { tools: list.map(({ args, result, ...rest }) => (storeText ? { ...rest, args, ...(result !== undefined ? { result } : {}) } : rest)) };
+}
+
 const media = (msg: ChatMessage) => (msg.media?.length ? { media: msg.media } : {});
 
 /**
@@ -144,10 +157,11 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     const final = await run.done.finally(stopTyping);
     // Decided on the run's typed cause: shutdown cut it short (answered after the restart).
     outcome = final.status === "ok" && final.delivery?.ok ? "replied" : (await run.cause) === "shutdown" ? "interrupted" : "failed";
-    if (outcome === "replied") await deps.ledger.update(recordId, { status: "replied" });
+    const tools = await toolsRecord(run.tools, deps.storeText?.() ?? false);
+    if (outcome === "replied") await deps.ledger.update(recordId, { status: "replied", ...tools });
     else {
       const reason = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
-      await deps.ledger.update(recordId, { status: outcome, reason });
+      await deps.ledger.update(recordId, { status: outcome, reason, ...tools });
     }
     log.info("handled a message", { provider: msg.provider, chat: msg.chat, runId: final.runId, status: final.status });
   } catch (err) {

@@ -6,7 +6,9 @@
 //   let stateVersion = try StateVersion(json)
 //   let presenceEntry = try PresenceEntry(json)
 //   let health = try Health(json)
+//   let mCPServerHealth = try MCPServerHealth(json)
 //   let sessionSummary = try SessionSummary(json)
+//   let agentToolEventData = try AgentToolEventData(json)
 //   let hello = try Hello(json)
 //   let helloOk = try HelloOk(json)
 //   let helloError = try HelloError(json)
@@ -381,13 +383,16 @@ public extension Health {
 // MARK: - HealthAgent
 public struct HealthAgent: Codable {
     public let backend: String
+    public let mcp: [String: MCPValue]?
 
     public enum CodingKeys: String, CodingKey {
         case backend = "backend"
+        case mcp = "mcp"
     }
 
-    public init(backend: String) {
+    public init(backend: String, mcp: [String: MCPValue]?) {
         self.backend = backend
+        self.mcp = mcp
     }
 }
 
@@ -410,10 +415,12 @@ public extension HealthAgent {
     }
 
     func with(
-        backend: String? = nil
+        backend: String? = nil,
+        mcp: [String: MCPValue]?? = nil
     ) -> HealthAgent {
         return HealthAgent(
-            backend: backend ?? self.backend
+            backend: backend ?? self.backend,
+            mcp: mcp ?? self.mcp
         )
     }
 
@@ -424,6 +431,77 @@ public extension HealthAgent {
     func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
         return String(data: try self.jsonData(), encoding: encoding)
     }
+}
+
+// MARK: - MCPValue
+public struct MCPValue: Codable {
+    public let lastError: String?
+    public let restarts: Int?
+    public let state: State
+    public let tools: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case lastError = "lastError"
+        case restarts = "restarts"
+        case state = "state"
+        case tools = "tools"
+    }
+
+    public init(lastError: String?, restarts: Int?, state: State, tools: Int) {
+        self.lastError = lastError
+        self.restarts = restarts
+        self.state = state
+        self.tools = tools
+    }
+}
+
+// MARK: MCPValue convenience initializers and mutators
+
+public extension MCPValue {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(MCPValue.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        lastError: String?? = nil,
+        restarts: Int?? = nil,
+        state: State? = nil,
+        tools: Int? = nil
+    ) -> MCPValue {
+        return MCPValue(
+            lastError: lastError ?? self.lastError,
+            restarts: restarts ?? self.restarts,
+            state: state ?? self.state,
+            tools: tools ?? self.tools
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public enum State: String, Codable {
+    case idle = "idle"
+    case ready = "ready"
+    case restarting = "restarting"
+    case starting = "starting"
+    case stopped = "stopped"
 }
 
 // MARK: - HealthConfig
@@ -568,7 +646,7 @@ public enum TokenSource: String, Codable {
 public struct HealthSessions: Codable {
     public let count: Int
     public let path: String
-    public let recent: [Something]
+    public let recent: [RecentElement]
 
     public enum CodingKeys: String, CodingKey {
         case count = "count"
@@ -576,7 +654,7 @@ public struct HealthSessions: Codable {
         case recent = "recent"
     }
 
-    public init(count: Int, path: String, recent: [Something]) {
+    public init(count: Int, path: String, recent: [RecentElement]) {
         self.count = count
         self.path = path
         self.recent = recent
@@ -604,7 +682,7 @@ public extension HealthSessions {
     func with(
         count: Int? = nil,
         path: String? = nil,
-        recent: [Something]? = nil
+        recent: [RecentElement]? = nil
     ) -> HealthSessions {
         return HealthSessions(
             count: count ?? self.count,
@@ -622,8 +700,8 @@ public extension HealthSessions {
     }
 }
 
-// MARK: - Something
-public struct Something: Codable {
+// MARK: - RecentElement
+public struct RecentElement: Codable {
     public let age: Int
     public let key: String
     public let updatedAt: Int
@@ -641,11 +719,11 @@ public struct Something: Codable {
     }
 }
 
-// MARK: Something convenience initializers and mutators
+// MARK: RecentElement convenience initializers and mutators
 
-public extension Something {
+public extension RecentElement {
     init(data: Data) throws {
-        self = try newJSONDecoder().decode(Something.self, from: data)
+        self = try newJSONDecoder().decode(RecentElement.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {
@@ -663,8 +741,8 @@ public extension Something {
         age: Int? = nil,
         key: String? = nil,
         updatedAt: Int? = nil
-    ) -> Something {
-        return Something(
+    ) -> RecentElement {
+        return RecentElement(
             age: age ?? self.age,
             key: key ?? self.key,
             updatedAt: updatedAt ?? self.updatedAt
@@ -816,6 +894,69 @@ public extension HealthWeb {
     }
 }
 
+// MARK: - MCPServerHealth
+public struct MCPServerHealth: Codable {
+    public let lastError: String?
+    public let restarts: Int?
+    public let state: State
+    public let tools: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case lastError = "lastError"
+        case restarts = "restarts"
+        case state = "state"
+        case tools = "tools"
+    }
+
+    public init(lastError: String?, restarts: Int?, state: State, tools: Int) {
+        self.lastError = lastError
+        self.restarts = restarts
+        self.state = state
+        self.tools = tools
+    }
+}
+
+// MARK: MCPServerHealth convenience initializers and mutators
+
+public extension MCPServerHealth {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(MCPServerHealth.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        lastError: String?? = nil,
+        restarts: Int?? = nil,
+        state: State? = nil,
+        tools: Int? = nil
+    ) -> MCPServerHealth {
+        return MCPServerHealth(
+            lastError: lastError ?? self.lastError,
+            restarts: restarts ?? self.restarts,
+            state: state ?? self.state,
+            tools: tools ?? self.tools
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - SessionSummary
 public struct SessionSummary: Codable {
     public let age: Int
@@ -872,6 +1013,89 @@ public extension SessionSummary {
     func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
         return String(data: try self.jsonData(), encoding: encoding)
     }
+}
+
+// MARK: - AgentToolEventData
+public struct AgentToolEventData: Codable {
+    public let args: JSONAny?
+    public let callID: String
+    public let name: String
+    public let phase: Phase
+    public let ms: Int?
+    public let ok: Bool?
+    public let result: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case args = "args"
+        case callID = "callId"
+        case name = "name"
+        case phase = "phase"
+        case ms = "ms"
+        case ok = "ok"
+        case result = "result"
+    }
+
+    public init(args: JSONAny?, callID: String, name: String, phase: Phase, ms: Int?, ok: Bool?, result: String?) {
+        self.args = args
+        self.callID = callID
+        self.name = name
+        self.phase = phase
+        self.ms = ms
+        self.ok = ok
+        self.result = result
+    }
+}
+
+// MARK: AgentToolEventData convenience initializers and mutators
+
+public extension AgentToolEventData {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(AgentToolEventData.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        args: JSONAny?? = nil,
+        callID: String? = nil,
+        name: String? = nil,
+        phase: Phase? = nil,
+        ms: Int?? = nil,
+        ok: Bool?? = nil,
+        result: String?? = nil
+    ) -> AgentToolEventData {
+        return AgentToolEventData(
+            args: args ?? self.args,
+            callID: callID ?? self.callID,
+            name: name ?? self.name,
+            phase: phase ?? self.phase,
+            ms: ms ?? self.ms,
+            ok: ok ?? self.ok,
+            result: result ?? self.result
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public enum Phase: String, Codable {
+    case call = "call"
+    case result = "result"
 }
 
 // MARK: - Hello
@@ -1449,7 +1673,7 @@ public extension Server {
 public struct Snapshot: Codable {
     public let cursor: String?
     public let health: HealthClass
-    public let presence: [EntryElement]
+    public let presence: [Something]
     public let stateVersion: StateVersionClass
     public let uptimeMS: Int
 
@@ -1461,7 +1685,7 @@ public struct Snapshot: Codable {
         case uptimeMS = "uptimeMs"
     }
 
-    public init(cursor: String?, health: HealthClass, presence: [EntryElement], stateVersion: StateVersionClass, uptimeMS: Int) {
+    public init(cursor: String?, health: HealthClass, presence: [Something], stateVersion: StateVersionClass, uptimeMS: Int) {
         self.cursor = cursor
         self.health = health
         self.presence = presence
@@ -1491,7 +1715,7 @@ public extension Snapshot {
     func with(
         cursor: String?? = nil,
         health: HealthClass? = nil,
-        presence: [EntryElement]? = nil,
+        presence: [Something]? = nil,
         stateVersion: StateVersionClass? = nil,
         uptimeMS: Int? = nil
     ) -> Snapshot {
@@ -1609,13 +1833,16 @@ public extension HealthClass {
 // MARK: - HealthAgentClass
 public struct HealthAgentClass: Codable {
     public let backend: String
+    public let mcp: [String: MCPValue]?
 
     public enum CodingKeys: String, CodingKey {
         case backend = "backend"
+        case mcp = "mcp"
     }
 
-    public init(backend: String) {
+    public init(backend: String, mcp: [String: MCPValue]?) {
         self.backend = backend
+        self.mcp = mcp
     }
 }
 
@@ -1638,10 +1865,12 @@ public extension HealthAgentClass {
     }
 
     func with(
-        backend: String? = nil
+        backend: String? = nil,
+        mcp: [String: MCPValue]?? = nil
     ) -> HealthAgentClass {
         return HealthAgentClass(
-            backend: backend ?? self.backend
+            backend: backend ?? self.backend,
+            mcp: mcp ?? self.mcp
         )
     }
 
@@ -1789,7 +2018,7 @@ public extension FluffyLastError {
 public struct HealthSessionsClass: Codable {
     public let count: Int
     public let path: String
-    public let recent: [Something]
+    public let recent: [RecentElement]
 
     public enum CodingKeys: String, CodingKey {
         case count = "count"
@@ -1797,7 +2026,7 @@ public struct HealthSessionsClass: Codable {
         case recent = "recent"
     }
 
-    public init(count: Int, path: String, recent: [Something]) {
+    public init(count: Int, path: String, recent: [RecentElement]) {
         self.count = count
         self.path = path
         self.recent = recent
@@ -1825,7 +2054,7 @@ public extension HealthSessionsClass {
     func with(
         count: Int? = nil,
         path: String? = nil,
-        recent: [Something]? = nil
+        recent: [RecentElement]? = nil
     ) -> HealthSessionsClass {
         return HealthSessionsClass(
             count: count ?? self.count,
@@ -1979,8 +2208,8 @@ public extension HealthWebClass {
     }
 }
 
-// MARK: - EntryElement
-public struct EntryElement: Codable {
+// MARK: - Something
+public struct Something: Codable {
     public let host: String
     public let instanceID: String?
     public let ip: String
@@ -2022,11 +2251,11 @@ public struct EntryElement: Codable {
     }
 }
 
-// MARK: EntryElement convenience initializers and mutators
+// MARK: Something convenience initializers and mutators
 
-public extension EntryElement {
+public extension Something {
     init(data: Data) throws {
-        self = try newJSONDecoder().decode(EntryElement.self, from: data)
+        self = try newJSONDecoder().decode(Something.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {
@@ -2052,8 +2281,8 @@ public extension EntryElement {
         text: String?? = nil,
         ts: Int? = nil,
         version: String? = nil
-    ) -> EntryElement {
-        return EntryElement(
+    ) -> Something {
+        return Something(
             host: host ?? self.host,
             instanceID: instanceID ?? self.instanceID,
             ip: ip ?? self.ip,
@@ -2695,13 +2924,16 @@ public extension HealthResult {
 // MARK: - HealthResultAgent
 public struct HealthResultAgent: Codable {
     public let backend: String
+    public let mcp: [String: MCPValue]?
 
     public enum CodingKeys: String, CodingKey {
         case backend = "backend"
+        case mcp = "mcp"
     }
 
-    public init(backend: String) {
+    public init(backend: String, mcp: [String: MCPValue]?) {
         self.backend = backend
+        self.mcp = mcp
     }
 }
 
@@ -2724,10 +2956,12 @@ public extension HealthResultAgent {
     }
 
     func with(
-        backend: String? = nil
+        backend: String? = nil,
+        mcp: [String: MCPValue]?? = nil
     ) -> HealthResultAgent {
         return HealthResultAgent(
-            backend: backend ?? self.backend
+            backend: backend ?? self.backend,
+            mcp: mcp ?? self.mcp
         )
     }
 
@@ -2875,7 +3109,7 @@ public extension TentacledLastError {
 public struct HealthResultSessions: Codable {
     public let count: Int
     public let path: String
-    public let recent: [Something]
+    public let recent: [RecentElement]
 
     public enum CodingKeys: String, CodingKey {
         case count = "count"
@@ -2883,7 +3117,7 @@ public struct HealthResultSessions: Codable {
         case recent = "recent"
     }
 
-    public init(count: Int, path: String, recent: [Something]) {
+    public init(count: Int, path: String, recent: [RecentElement]) {
         self.count = count
         self.path = path
         self.recent = recent
@@ -2911,7 +3145,7 @@ public extension HealthResultSessions {
     func with(
         count: Int? = nil,
         path: String? = nil,
-        recent: [Something]? = nil
+        recent: [RecentElement]? = nil
     ) -> HealthResultSessions {
         return HealthResultSessions(
             count: count ?? self.count,
@@ -3361,13 +3595,13 @@ public extension Whatsapp {
 }
 
 public enum SystemPresenceResult: Codable {
-    case entryElementArray([EntryElement])
+    case somethingArray([Something])
     case systemPresenceResultClass(SystemPresenceResultClass)
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let x = try? container.decode([EntryElement].self) {
-            self = .entryElementArray(x)
+        if let x = try? container.decode([Something].self) {
+            self = .somethingArray(x)
             return
         }
         if let x = try? container.decode(SystemPresenceResultClass.self) {
@@ -3380,7 +3614,7 @@ public enum SystemPresenceResult: Codable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
-        case .entryElementArray(let x):
+        case .somethingArray(let x):
             try container.encode(x)
         case .systemPresenceResultClass(let x):
             try container.encode(x)
@@ -3390,7 +3624,7 @@ public enum SystemPresenceResult: Codable {
 
 // MARK: - SystemPresenceResultClass
 public struct SystemPresenceResultClass: Codable {
-    public let presence: [EntryElement]
+    public let presence: [Something]
     public let stateVersion: StateVersionClass
 
     public enum CodingKeys: String, CodingKey {
@@ -3398,7 +3632,7 @@ public struct SystemPresenceResultClass: Codable {
         case stateVersion = "stateVersion"
     }
 
-    public init(presence: [EntryElement], stateVersion: StateVersionClass) {
+    public init(presence: [Something], stateVersion: StateVersionClass) {
         self.presence = presence
         self.stateVersion = stateVersion
     }
@@ -3423,7 +3657,7 @@ public extension SystemPresenceResultClass {
     }
 
     func with(
-        presence: [EntryElement]? = nil,
+        presence: [Something]? = nil,
         stateVersion: StateVersionClass? = nil
     ) -> SystemPresenceResultClass {
         return SystemPresenceResultClass(
@@ -3541,7 +3775,7 @@ public extension SystemEventParams {
 
 // MARK: - SystemEventResult
 public struct SystemEventResult: Codable {
-    public let entry: EntryElement
+    public let entry: Something
     public let stateVersion: StateVersionClass
 
     public enum CodingKeys: String, CodingKey {
@@ -3549,7 +3783,7 @@ public struct SystemEventResult: Codable {
         case stateVersion = "stateVersion"
     }
 
-    public init(entry: EntryElement, stateVersion: StateVersionClass) {
+    public init(entry: Something, stateVersion: StateVersionClass) {
         self.entry = entry
         self.stateVersion = stateVersion
     }
@@ -3574,7 +3808,7 @@ public extension SystemEventResult {
     }
 
     func with(
-        entry: EntryElement? = nil,
+        entry: Something? = nil,
         stateVersion: StateVersionClass? = nil
     ) -> SystemEventResult {
         return SystemEventResult(
@@ -3816,20 +4050,26 @@ public struct AgentResult: Codable {
     public let runID: String
     public let status: AgentResultStatus
     public let delivery: AgentResultDelivery?
+    public let error: Error?
     public let summary: String?
+    public let truncated: Bool?
 
     public enum CodingKeys: String, CodingKey {
         case runID = "runId"
         case status = "status"
         case delivery = "delivery"
+        case error = "error"
         case summary = "summary"
+        case truncated = "truncated"
     }
 
-    public init(runID: String, status: AgentResultStatus, delivery: AgentResultDelivery?, summary: String?) {
+    public init(runID: String, status: AgentResultStatus, delivery: AgentResultDelivery?, error: Error?, summary: String?, truncated: Bool?) {
         self.runID = runID
         self.status = status
         self.delivery = delivery
+        self.error = error
         self.summary = summary
+        self.truncated = truncated
     }
 }
 
@@ -3855,13 +4095,17 @@ public extension AgentResult {
         runID: String? = nil,
         status: AgentResultStatus? = nil,
         delivery: AgentResultDelivery?? = nil,
-        summary: String?? = nil
+        error: Error?? = nil,
+        summary: String?? = nil,
+        truncated: Bool?? = nil
     ) -> AgentResult {
         return AgentResult(
             runID: runID ?? self.runID,
             status: status ?? self.status,
             delivery: delivery ?? self.delivery,
-            summary: summary ?? self.summary
+            error: error ?? self.error,
+            summary: summary ?? self.summary,
+            truncated: truncated ?? self.truncated
         )
     }
 
@@ -3999,22 +4243,28 @@ public extension AgentWaitParams {
 // MARK: - AgentWaitResult
 public struct AgentWaitResult: Codable {
     public let delivery: AgentWaitResultDelivery?
+    public let error: Error?
     public let runID: String
     public let status: AgentWaitResultStatus
     public let summary: String
+    public let truncated: Bool?
 
     public enum CodingKeys: String, CodingKey {
         case delivery = "delivery"
+        case error = "error"
         case runID = "runId"
         case status = "status"
         case summary = "summary"
+        case truncated = "truncated"
     }
 
-    public init(delivery: AgentWaitResultDelivery?, runID: String, status: AgentWaitResultStatus, summary: String) {
+    public init(delivery: AgentWaitResultDelivery?, error: Error?, runID: String, status: AgentWaitResultStatus, summary: String, truncated: Bool?) {
         self.delivery = delivery
+        self.error = error
         self.runID = runID
         self.status = status
         self.summary = summary
+        self.truncated = truncated
     }
 }
 
@@ -4038,15 +4288,19 @@ public extension AgentWaitResult {
 
     func with(
         delivery: AgentWaitResultDelivery?? = nil,
+        error: Error?? = nil,
         runID: String? = nil,
         status: AgentWaitResultStatus? = nil,
-        summary: String? = nil
+        summary: String? = nil,
+        truncated: Bool?? = nil
     ) -> AgentWaitResult {
         return AgentWaitResult(
             delivery: delivery ?? self.delivery,
+            error: error ?? self.error,
             runID: runID ?? self.runID,
             status: status ?? self.status,
-            summary: summary ?? self.summary
+            summary: summary ?? self.summary,
+            truncated: truncated ?? self.truncated
         )
     }
 
@@ -4525,6 +4779,7 @@ public struct RecordElement: Codable {
     public let runID: String?
     public let status: LedgerListParamsStatus
     public let text: String?
+    public let tools: [PurpleTool]?
     public let ts: Int
     public let updatedAt: Int
 
@@ -4542,11 +4797,12 @@ public struct RecordElement: Codable {
         case runID = "runId"
         case status = "status"
         case text = "text"
+        case tools = "tools"
         case ts = "ts"
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, tools: [PurpleTool]?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
@@ -4560,6 +4816,7 @@ public struct RecordElement: Codable {
         self.runID = runID
         self.status = status
         self.text = text
+        self.tools = tools
         self.ts = ts
         self.updatedAt = updatedAt
     }
@@ -4597,6 +4854,7 @@ public extension RecordElement {
         runID: String?? = nil,
         status: LedgerListParamsStatus? = nil,
         text: String?? = nil,
+        tools: [PurpleTool]?? = nil,
         ts: Int? = nil,
         updatedAt: Int? = nil
     ) -> RecordElement {
@@ -4614,6 +4872,7 @@ public extension RecordElement {
             runID: runID ?? self.runID,
             status: status ?? self.status,
             text: text ?? self.text,
+            tools: tools ?? self.tools,
             ts: ts ?? self.ts,
             updatedAt: updatedAt ?? self.updatedAt
         )
@@ -4696,6 +4955,74 @@ public enum Kind: String, Codable {
     case document = "document"
     case image = "image"
     case video = "video"
+}
+
+// MARK: - PurpleTool
+public struct PurpleTool: Codable {
+    public let args: JSONAny?
+    public let ms: Double
+    public let name: String
+    public let ok: Bool
+    public let result: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case args = "args"
+        case ms = "ms"
+        case name = "name"
+        case ok = "ok"
+        case result = "result"
+    }
+
+    public init(args: JSONAny?, ms: Double, name: String, ok: Bool, result: String?) {
+        self.args = args
+        self.ms = ms
+        self.name = name
+        self.ok = ok
+        self.result = result
+    }
+}
+
+// MARK: PurpleTool convenience initializers and mutators
+
+public extension PurpleTool {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PurpleTool.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        args: JSONAny?? = nil,
+        ms: Double? = nil,
+        name: String? = nil,
+        ok: Bool? = nil,
+        result: String?? = nil
+    ) -> PurpleTool {
+        return PurpleTool(
+            args: args ?? self.args,
+            ms: ms ?? self.ms,
+            name: name ?? self.name,
+            ok: ok ?? self.ok,
+            result: result ?? self.result
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
 }
 
 // MARK: - LedgerGetParams
@@ -4814,6 +5141,7 @@ public struct LedgerGetResultRecord: Codable {
     public let runID: String?
     public let status: LedgerListParamsStatus
     public let text: String?
+    public let tools: [FluffyTool]?
     public let ts: Int
     public let updatedAt: Int
 
@@ -4831,11 +5159,12 @@ public struct LedgerGetResultRecord: Codable {
         case runID = "runId"
         case status = "status"
         case text = "text"
+        case tools = "tools"
         case ts = "ts"
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, tools: [FluffyTool]?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
@@ -4849,6 +5178,7 @@ public struct LedgerGetResultRecord: Codable {
         self.runID = runID
         self.status = status
         self.text = text
+        self.tools = tools
         self.ts = ts
         self.updatedAt = updatedAt
     }
@@ -4886,6 +5216,7 @@ public extension LedgerGetResultRecord {
         runID: String?? = nil,
         status: LedgerListParamsStatus? = nil,
         text: String?? = nil,
+        tools: [FluffyTool]?? = nil,
         ts: Int? = nil,
         updatedAt: Int? = nil
     ) -> LedgerGetResultRecord {
@@ -4903,6 +5234,7 @@ public extension LedgerGetResultRecord {
             runID: runID ?? self.runID,
             status: status ?? self.status,
             text: text ?? self.text,
+            tools: tools ?? self.tools,
             ts: ts ?? self.ts,
             updatedAt: updatedAt ?? self.updatedAt
         )
@@ -4980,6 +5312,74 @@ public extension FluffyMedia {
     }
 }
 
+// MARK: - FluffyTool
+public struct FluffyTool: Codable {
+    public let args: JSONAny?
+    public let ms: Double
+    public let name: String
+    public let ok: Bool
+    public let result: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case args = "args"
+        case ms = "ms"
+        case name = "name"
+        case ok = "ok"
+        case result = "result"
+    }
+
+    public init(args: JSONAny?, ms: Double, name: String, ok: Bool, result: String?) {
+        self.args = args
+        self.ms = ms
+        self.name = name
+        self.ok = ok
+        self.result = result
+    }
+}
+
+// MARK: FluffyTool convenience initializers and mutators
+
+public extension FluffyTool {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(FluffyTool.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        args: JSONAny?? = nil,
+        ms: Double? = nil,
+        name: String? = nil,
+        ok: Bool? = nil,
+        result: String?? = nil
+    ) -> FluffyTool {
+        return FluffyTool(
+            args: args ?? self.args,
+            ms: ms ?? self.ms,
+            name: name ?? self.name,
+            ok: ok ?? self.ok,
+            result: result ?? self.result
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - Related
 public struct Related: Codable {
     public let chat: String
@@ -4995,6 +5395,7 @@ public struct Related: Codable {
     public let runID: String?
     public let status: LedgerListParamsStatus
     public let text: String?
+    public let tools: [RelatedTool]?
     public let ts: Int
     public let updatedAt: Int
 
@@ -5012,11 +5413,12 @@ public struct Related: Codable {
         case runID = "runId"
         case status = "status"
         case text = "text"
+        case tools = "tools"
         case ts = "ts"
         case updatedAt = "updatedAt"
     }
 
-    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(chat: String, direction: Direction, id: String, idempotencyKey: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, tools: [RelatedTool]?, ts: Int, updatedAt: Int) {
         self.chat = chat
         self.direction = direction
         self.id = id
@@ -5030,6 +5432,7 @@ public struct Related: Codable {
         self.runID = runID
         self.status = status
         self.text = text
+        self.tools = tools
         self.ts = ts
         self.updatedAt = updatedAt
     }
@@ -5067,6 +5470,7 @@ public extension Related {
         runID: String?? = nil,
         status: LedgerListParamsStatus? = nil,
         text: String?? = nil,
+        tools: [RelatedTool]?? = nil,
         ts: Int? = nil,
         updatedAt: Int? = nil
     ) -> Related {
@@ -5084,6 +5488,7 @@ public extension Related {
             runID: runID ?? self.runID,
             status: status ?? self.status,
             text: text ?? self.text,
+            tools: tools ?? self.tools,
             ts: ts ?? self.ts,
             updatedAt: updatedAt ?? self.updatedAt
         )
@@ -5149,6 +5554,74 @@ public extension RelatedMedia {
             kind: kind ?? self.kind,
             mime: mime ?? self.mime,
             path: path ?? self.path
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - RelatedTool
+public struct RelatedTool: Codable {
+    public let args: JSONAny?
+    public let ms: Double
+    public let name: String
+    public let ok: Bool
+    public let result: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case args = "args"
+        case ms = "ms"
+        case name = "name"
+        case ok = "ok"
+        case result = "result"
+    }
+
+    public init(args: JSONAny?, ms: Double, name: String, ok: Bool, result: String?) {
+        self.args = args
+        self.ms = ms
+        self.name = name
+        self.ok = ok
+        self.result = result
+    }
+}
+
+// MARK: RelatedTool convenience initializers and mutators
+
+public extension RelatedTool {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(RelatedTool.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        args: JSONAny?? = nil,
+        ms: Double? = nil,
+        name: String? = nil,
+        ok: Bool? = nil,
+        result: String?? = nil
+    ) -> RelatedTool {
+        return RelatedTool(
+            args: args ?? self.args,
+            ms: ms ?? self.ms,
+            name: name ?? self.name,
+            ok: ok ?? self.ok,
+            result: result ?? self.result
         )
     }
 
@@ -5861,9 +6334,9 @@ public extension AgentEventPayload {
 
 // MARK: - PresenceEventPayload
 public struct PresenceEventPayload: Codable {
-    public let presence: [EntryElement]?
-    public let removed: [EntryElement]?
-    public let upserted: [EntryElement]?
+    public let presence: [Something]?
+    public let removed: [Something]?
+    public let upserted: [Something]?
 
     public enum CodingKeys: String, CodingKey {
         case presence = "presence"
@@ -5871,7 +6344,7 @@ public struct PresenceEventPayload: Codable {
         case upserted = "upserted"
     }
 
-    public init(presence: [EntryElement]?, removed: [EntryElement]?, upserted: [EntryElement]?) {
+    public init(presence: [Something]?, removed: [Something]?, upserted: [Something]?) {
         self.presence = presence
         self.removed = removed
         self.upserted = upserted
@@ -5897,9 +6370,9 @@ public extension PresenceEventPayload {
     }
 
     func with(
-        presence: [EntryElement]?? = nil,
-        removed: [EntryElement]?? = nil,
-        upserted: [EntryElement]?? = nil
+        presence: [Something]?? = nil,
+        removed: [Something]?? = nil,
+        upserted: [Something]?? = nil
     ) -> PresenceEventPayload {
         return PresenceEventPayload(
             presence: presence ?? self.presence,
@@ -6013,13 +6486,16 @@ public extension HealthEventPayload {
 // MARK: - HealthEventPayloadAgent
 public struct HealthEventPayloadAgent: Codable {
     public let backend: String
+    public let mcp: [String: MCPValue]?
 
     public enum CodingKeys: String, CodingKey {
         case backend = "backend"
+        case mcp = "mcp"
     }
 
-    public init(backend: String) {
+    public init(backend: String, mcp: [String: MCPValue]?) {
         self.backend = backend
+        self.mcp = mcp
     }
 }
 
@@ -6042,10 +6518,12 @@ public extension HealthEventPayloadAgent {
     }
 
     func with(
-        backend: String? = nil
+        backend: String? = nil,
+        mcp: [String: MCPValue]?? = nil
     ) -> HealthEventPayloadAgent {
         return HealthEventPayloadAgent(
-            backend: backend ?? self.backend
+            backend: backend ?? self.backend,
+            mcp: mcp ?? self.mcp
         )
     }
 
@@ -6193,7 +6671,7 @@ public extension StickyLastError {
 public struct HealthEventPayloadSessions: Codable {
     public let count: Int
     public let path: String
-    public let recent: [Something]
+    public let recent: [RecentElement]
 
     public enum CodingKeys: String, CodingKey {
         case count = "count"
@@ -6201,7 +6679,7 @@ public struct HealthEventPayloadSessions: Codable {
         case recent = "recent"
     }
 
-    public init(count: Int, path: String, recent: [Something]) {
+    public init(count: Int, path: String, recent: [RecentElement]) {
         self.count = count
         self.path = path
         self.recent = recent
@@ -6229,7 +6707,7 @@ public extension HealthEventPayloadSessions {
     func with(
         count: Int? = nil,
         path: String? = nil,
-        recent: [Something]? = nil
+        recent: [RecentElement]? = nil
     ) -> HealthEventPayloadSessions {
         return HealthEventPayloadSessions(
             count: count ?? self.count,
