@@ -12,7 +12,7 @@ import { NODE, ROOT, spawnGateway, type RunningGateway } from "../../helpers/gat
 import { until } from "../../helpers/until.ts";
 import type { Target } from "./runtime.ts";
 
-const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+export const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
 
 /** Send an agent request; the ack, the final res and this run's events in arrival order. */
 async function run(c: TestClient, params: Record<string, unknown>, timeoutMs = 20_000) {
@@ -34,12 +34,15 @@ function toolResults(messages: any[]): any[] {
   return messages.slice(at + 1).filter((m) => m.role === "tool");
 }
 
+const SCRIPTED = ["add 2 and 3", "two sums", "slow tool", "slow past the deadline", "tiny image", "cut me off", "too long"];
+
 /** What the fake model does for each test message: ask for tools first, then answer from their results. */
-function model(messages: any[]): string | FakeTurn {
+export function model(messages: any[]): string | FakeTurn {
   const user = lastUser(messages);
   const results = toolResults(messages);
   const answer = () => `results: ${results.map((r) => r.content).join(" | ")}`;
-  switch (user) {
+  // Matched inside the content: a chat's run may carry a context header before the words.
+  switch (SCRIPTED.find((k) => user.includes(k)) ?? user) {
     case "add 2 and 3":
       return results.length ? answer() : { text: "Let me add. ", toolCalls: [{ name: "everything__get-sum", args: { a: 2, b: 3 } }] };
     case "two sums":
