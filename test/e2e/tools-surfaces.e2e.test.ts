@@ -4,6 +4,7 @@
  * stderr; WebChat shows them collapsed under the reply; the server's stderr is in the log.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -13,16 +14,26 @@ import { startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.ts";
 import { NODE, runCli, spawnGateway, type RunningGateway } from "../helpers/gateway.ts";
 import { until } from "../helpers/until.ts";
 import { launchChromium, webchatUrlFrom } from "../helpers/webchat.ts";
-import { EVERYTHING, model } from "./suites/tools.ts";
+import { EVERYTHING, model, run } from "./suites/tools.ts";
 
 let fake: FakeOpenAi;
 let bot: FakeBotApi;
 let gw: RunningGateway;
 let c: TestClient;
+/** server-everything over Streamable HTTP, on a port picked free just before. */
+let remote: ChildProcess;
+let remotePort: number;
 
 beforeAll(async () => {
   fake = startFakeOpenAi(model);
   bot = startFakeBotApi();
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  remotePort = probe.port!;
+  probe.stop(true);
+  remote = spawn(NODE, [EVERYTHING, "streamableHttp"], { env: { ...process.env, PORT: String(remotePort) }, stdio: ["ignore", "ignore", "pipe"] });
+  let remoteErr = "";
+  remote.stderr!.on("data", (d) => (remoteErr += d));
+  await until(() => remoteErr.includes("listening"), "the Streamable HTTP server", 15_000);
   gw = await spawnGateway({
     config: {
       gateway: { logLevel: "debug" },
@@ -30,7 +41,12 @@ beforeAll(async () => {
       agent: {
         backend: "openai",
         openai: { baseUrl: fake.url, model: "good" },
-        mcp: { servers: { everything: { command: [NODE, EVERYTHING, "stdio"], allowTools: ["get-*", "echo"] } } },
+        mcp: {
+          servers: {
+            everything: { command: [NODE, EVERYTHING, "stdio"], allowTools: ["get-*", "echo"] },
+            remote: { url: `http://127.0.0.1:${remotePort}/mcp`, lazy: true, allowTools: ["get-sum"] },
+          },
+        },
       },
     },
   });
@@ -42,6 +58,20 @@ afterAll(async () => {
   await gw?.stop();
   bot?.stop();
   fake?.stop();
+  remote?.kill("SIGKILL");
+});
+
+describe("a lazy Streamable HTTP server", () => {
+  test("is idle until a run offers tools, then ready with its allowed tool offered", async () => {
+    expect((await c.request("health")).payload.agent.mcp.remote).toMatchObject({ state: "idle", tools: 0 });
+    const before = fake.requests.length;
+    const { final } = await run(c, { message: "hello" });
+    expect(final.payload.summary).toBe("plain: hello");
+    const names = fake.requests[before]!.body.tools.map((t: any) => t.function.name);
+    expect(names).toContain("remote__get-sum");
+    expect(names.filter((n: string) => n.startsWith("remote__"))).toEqual(["remote__get-sum"]);
+    expect((await c.request("health")).payload.agent.mcp.remote).toMatchObject({ state: "ready", tools: 1 });
+  });
 });
 
 describe("a chat gets the answer, never the tool calls; the ledger records them", () => {
@@ -64,10 +94,11 @@ describe("a chat gets the answer, never the tool calls; the ledger records them"
 
 describe("allowTools", () => {
   test("only tools matching allowTools are offered", async () => {
-    const names = fake.requests.at(-1)!.body.tools.map((t: any) => t.function.name).sort();
+    const names = fake.requests.at(-1)!.body.tools.map((t: any) => t.function.name).filter((n: string) => n.startsWith("everything__"));
     expect(names).toContain("everything__get-sum");
     expect(names).toContain("everything__echo");
     expect(names.every((n: string) => n === "everything__echo" || n.startsWith("everything__get-"))).toBe(true);
+    expect(names).not.toContain("everything__trigger-long-running-operation");
   });
 });
 

@@ -15,7 +15,7 @@ import type { Target } from "./runtime.ts";
 export const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
 
 /** Send an agent request; the ack, the final res and this run's events in arrival order. */
-async function run(c: TestClient, params: Record<string, unknown>, timeoutMs = 20_000) {
+export async function run(c: TestClient, params: Record<string, unknown>, timeoutMs = 20_000) {
   const id = `t-${crypto.randomUUID()}`;
   const from = c.frames.length;
   c.send({ type: "req", id, method: "agent", params: { idempotencyKey: crypto.randomUUID(), ...params } });
