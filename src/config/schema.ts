@@ -74,35 +74,42 @@ const pacing = (perChatMinIntervalMs: number, perMinute: number, jitterMs: numbe
  * or a Streamable HTTP URL. Names become the `<server>__` prefix of the tool names, so they
  * are plain words (no `__`).
  */
-const McpToolFilter = {
-  /** Start on first use instead of at gateway start. */
-  lazy: v.optional(v.boolean(), false),
-  /** Glob patterns (`*`, `?`) of the tool names the model may call; absent: all. */
-  allowTools: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
-  /** Glob patterns of tools hidden from the model (wins over allowTools). */
-  denyTools: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
-};
-const McpServerSchema = v.union([
+const McpServerSchema = v.pipe(
   v.strictObject({
-    /** argv of the server, never run through a shell. */
-    command: v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1)),
+    /** A stdio server: its argv, never run through a shell. */
+    command: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))),
     env: v.optional(v.record(v.string(), v.string())),
     cwd: v.optional(v.string()),
-    ...McpToolFilter,
-  }),
-  v.strictObject({
-    url: v.pipe(v.string(), v.url()),
+    /** A Streamable HTTP server. */
+    url: v.optional(v.pipe(v.string(), v.url())),
     headers: v.optional(v.record(v.string(), v.string())),
-    ...McpToolFilter,
+    /** Start on first use instead of at gateway start. */
+    lazy: v.optional(v.boolean(), false),
+    /** Glob patterns (`*`, `?`) of the tool names the model may call; absent: all. */
+    allowTools: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+    /** Glob patterns of tools hidden from the model (wins over allowTools). */
+    denyTools: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
   }),
-]);
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const { command, url } = dataset.value;
+    if ((command === undefined) === (url === undefined)) {
+      addIssue({ expected: "either command (a stdio server's argv) or url (a Streamable HTTP server)", received: command ? "both" : "neither" });
+    }
+  }),
+);
+const McpServerName = v.pipe(
+  v.string(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (dataset.typed && !/^[A-Za-z0-9-]{1,32}(?:_[A-Za-z0-9-]+)*$/.test(dataset.value)) {
+      addIssue({ expected: "a name of letters, digits, - and single _ (tools are named <name>__<tool>)", received: JSON.stringify(dataset.value) });
+    }
+  }),
+);
 const Mcp = v.optional(
   v.strictObject({
     servers: v.optional(
-      v.record(
-        v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]+(?:_[A-Za-z0-9-]+)*$/, "an MCP server name is letters, digits, - and single _"), v.maxLength(32)),
-        McpServerSchema,
-      ),
+      v.record(McpServerName, McpServerSchema),
       {},
     ),
     /** A tool call taking longer is cancelled (MCP cancellation) and the model gets an error result. */

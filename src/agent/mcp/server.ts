@@ -124,7 +124,7 @@ export class McpServerConnection {
       const { Client } = await import("@modelcontextprotocol/sdk/client");
       client = new Client({ name: "clawdis", version: VERSION }, { capabilities: {} });
       client.onclose = () => {
-        if (attempt === this.attempt && this.state === "ready") this.died("url" in this.cfg ? "the server closed the connection" : "the server process exited");
+        if (attempt === this.attempt && this.state === "ready") this.died(this.cfg.url !== undefined ? "the server closed the connection" : "the server process exited");
       };
       // Garbage on stdout, a broken pipe: logged; a dead server also closes, and that restarts it.
       client.onerror = (err) => {
@@ -156,12 +156,12 @@ export class McpServerConnection {
 
   private async transport(): Promise<Transport> {
     const cfg = this.cfg;
-    if ("url" in cfg) {
+    if (cfg.url !== undefined) {
       const { StreamableHTTPClientTransport } = await import("@modelcontextprotocol/sdk/client/streamableHttp.js");
       return new StreamableHTTPClientTransport(new URL(cfg.url), cfg.headers ? { requestInit: { headers: cfg.headers } } : undefined);
     }
     const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
-    const [command, ...args] = cfg.command;
+    const [command, ...args] = cfg.command ?? [];
     const transport = new StdioClientTransport({
       command: command!,
       args,

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestClient } from "../../helpers/client.ts";
 import { startFakeOpenAi, type FakeOpenAi, type FakeTurn } from "../../helpers/fake-openai.ts";
@@ -13,6 +14,8 @@ import { until } from "../../helpers/until.ts";
 import type { Target } from "./runtime.ts";
 
 export const EVERYTHING = join(ROOT, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js");
+/** A server whose slow tool says on stderr when a call is cancelled. */
+const SLOW = join(ROOT, "test", "fixtures", "mcp", "slow.mjs");
 
 /** Send an agent request; the ack, the final res and this run's events in arrival order. */
 export async function run(c: TestClient, params: Record<string, unknown>, timeoutMs = 20_000) {
@@ -34,7 +37,7 @@ function toolResults(messages: any[]): any[] {
   return messages.slice(at + 1).filter((m) => m.role === "tool");
 }
 
-const SCRIPTED = ["add 2 and 3", "two sums", "slow tool", "slow past the deadline", "tiny image", "cut me off", "too long"];
+const SCRIPTED = ["add 2 and 3", "two sums", "slow tool", "slow past the deadline", "tiny image", "cut me off", "too long", "keep calling"];
 
 /** What the fake model does for each test message: ask for tools first, then answer from their results. */
 export function model(messages: any[]): string | FakeTurn {
@@ -50,8 +53,11 @@ export function model(messages: any[]): string | FakeTurn {
         ? answer()
         : { toolCalls: [{ name: "everything__get-sum", args: { a: 1, b: 2 } }, { name: "everything__get-sum", args: { a: 10, b: 20 } }] };
     case "slow tool":
+      return results.length ? answer() : { toolCalls: [{ name: "slow__wait", args: { ms: 4_000 } }] };
     case "slow past the deadline":
-      return results.length ? answer() : { toolCalls: [{ name: "everything__trigger-long-running-operation", args: { duration: 5, steps: 1 } }] };
+      return results.length ? answer() : { toolCalls: [{ name: "slow__wait", args: { ms: 5_000 } }] };
+    case "keep calling":
+      return { toolCalls: [{ name: "everything__get-sum", args: { a: results.length, b: 1 } }] };
     case "tiny image":
       return results.length ? answer() : { toolCalls: [{ name: "everything__get-tiny-image", args: {} }] };
     case "cut me off":
@@ -77,10 +83,12 @@ export function toolsSuite(target: Target): void {
           agent: {
             backend: "openai",
             openai: { baseUrl: fake.url, model: "good" },
+            maxToolRounds: 3,
             mcp: {
               callTimeoutMs: 1_500,
               servers: {
                 everything: { command: [NODE, EVERYTHING, "stdio"], denyTools: ["get-env", "toggle-*"] },
+                slow: { command: [NODE, SLOW] },
                 // Prints garbage and exits: the gateway stays up and says so.
                 broken: { command: [NODE, "-e", "process.stdout.write('not json\\n'); setTimeout(() => process.exit(3), 50)"] },
               },
@@ -89,8 +97,12 @@ export function toolsSuite(target: Target): void {
         },
       });
       ({ c } = await TestClient.connect(gw.url));
-      await until(async () => (await c.request("health")).payload.agent.mcp?.everything?.state === "ready", "everything ready", 20_000);
+      await until(async () => {
+        const mcp = (await c.request("health")).payload.agent.mcp;
+        return mcp?.everything?.state === "ready" && mcp?.slow?.state === "ready";
+      }, "everything and slow ready", 20_000);
     });
+    const log = () => readFileSync(join(gw.stateDir, "logs", "gateway.log"), "utf8");
     afterAll(async () => {
       c?.close();
       await gw?.stop();
@@ -148,6 +160,8 @@ export function toolsSuite(target: Target): void {
       const result = events.find((e) => e.stream === "tool" && e.data.phase === "result")!.data;
       expect(result.ok).toBe(false);
       expect(result.ms).toBeGreaterThanOrEqual(1_400);
+      // The server heard the cancellation (MCP notifications/cancelled), not just silence.
+      await until(() => log().includes("mcp slow stderr: cancelled wait 4000"), "the slow server's cancellation line");
     });
 
     test("a deadline that passes during a call ends the run AGENT_TIMEOUT", async () => {
@@ -156,6 +170,19 @@ export function toolsSuite(target: Target): void {
       expect(final.ok).toBe(false);
       expect(final.error.code).toBe("AGENT_TIMEOUT");
       expect(Date.now() - started).toBeLessThan(1_400);
+      // The call in flight was cancelled at the server too.
+      await until(() => log().includes("mcp slow stderr: cancelled wait 5000"), "the slow server's cancellation line");
+    });
+
+    test("a model that keeps asking for tools is stopped after agent.maxToolRounds with a clear error", async () => {
+      const before = fake.requests.length;
+      const { final, events } = await run(c, { message: "keep calling" });
+      expect(final.payload.status).toBe("error");
+      expect(final.payload.summary).toContain("agent.maxToolRounds");
+      expect(final.payload.error).toMatchObject({ code: "UNAVAILABLE", retryable: false });
+      // Three rounds of calls ran; the fourth request's call was not.
+      expect(fake.requests.length - before).toBe(4);
+      expect(events.filter((e) => e.stream === "tool" && e.data.phase === "result").length).toBe(3);
     });
 
     test("denyTools hides a tool from the model; a tool's image goes back as an image", async () => {
@@ -197,7 +224,7 @@ export function toolsSuite(target: Target): void {
       const gwHttp = gw.url.replace("ws://", "http://");
       const text = await (await fetch(`${gwHttp}/metrics`)).text();
       expect(text).toMatch(/clawdis_tool_calls_total\{server="everything",tool="get-sum",ok="true"\} [1-9]/);
-      expect(text).toMatch(/clawdis_tool_calls_total\{server="everything",tool="trigger-long-running-operation",ok="false"\} 1/);
+      expect(text).toMatch(/clawdis_tool_calls_total\{server="slow",tool="wait",ok="false"\} 1/);
       expect(text).toContain('clawdis_tool_call_duration_seconds_bucket{server="everything",tool="get-sum"');
     });
   });
