@@ -66,7 +66,7 @@ export class McpHub implements ToolBox {
 
   async offer(signal: AbortSignal): Promise<OfferedTools> {
     // A lazy server starts on its first use; one still starting is waited for (each bounded by its start timeout).
-    const aborted = new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
+    const aborted = new Promise<void>((r) => (signal.aborted ? r() : signal.addEventListener("abort", () => r(), { once: true })));
     const waits = [...this.servers.values()].filter((s) => s.isPending).map((s) => s.ensure().catch(() => {}));
     if (waits.length) await Promise.race([Promise.all(waits), aborted]);
     const offered: OfferedTools = { defs: [], route: new Map() };
