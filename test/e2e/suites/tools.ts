@@ -241,6 +241,8 @@ export function toolsSuite(target: Target): void {
           limitedOnce = true;
           return { status: 429, retryAfter: "1" };
         }
+        if (lastUser(messages) === "outage") return { status: 503 };
+        if (lastUser(messages) === "come back later") return { status: 429, retryAfter: "30" };
         return model(messages);
       });
       gw = await spawnGateway({ target, config: { agent: { backend: "openai", openai: { baseUrl: fake.url, model: "good" } } } });
@@ -274,6 +276,25 @@ export function toolsSuite(target: Target): void {
       expect(fake.requests.length - before).toBe(2);
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
       expect(events.filter((e) => e.stream === "assistant").map((e) => e.data.delta).join("")).toBe("plain: rate limited");
+    });
+
+    test("a 5xx is tried once more, then the final carries UNAVAILABLE, retryable", async () => {
+      const before = fake.requests.length;
+      const { final } = await run(c, { message: "outage" });
+      expect(final.payload.status).toBe("error");
+      expect(final.payload.summary).toContain("HTTP 503");
+      expect(final.payload.error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
+      expect(fake.requests.length - before).toBe(2);
+    });
+
+    test("a 429 whose Retry-After does not fit the deadline is not waited for: the final says when to come back", async () => {
+      const before = fake.requests.length;
+      const started = Date.now();
+      const { final } = await run(c, { message: "come back later", timeout: 5 });
+      expect(final.payload.status).toBe("error");
+      expect(final.payload.error).toMatchObject({ code: "UNAVAILABLE", retryable: true, retryAfterMs: 30_000 });
+      expect(fake.requests.length - before).toBe(1);
+      expect(Date.now() - started).toBeLessThan(3_000);
     });
   });
 }
