@@ -60,7 +60,10 @@ export function openAiBackend(opts: OpenAiOptions): AgentBackend {
     async run(turn, emit, signal) {
       const messages: Message[] = [];
       if (opts.systemPrompt) messages.push({ role: "system", content: opts.systemPrompt });
-      for (const t of turn.history) messages.push({ role: "user", content: t.user }, ...((t.steps ?? []) as Message[]), { role: "assistant", content: t.assistant });
+      // A past turn's tool calls and results sit between its question and its answer, as the API wants them.
+      for (const t of turn.history) {
+        messages.push({ role: "user", content: t.user }, ...((t.steps ?? []) as Message[]), { role: "assistant", content: t.assistant });
+      }
       messages.push({ role: "user", content: await userContent(turn.message, turn.media) });
       const effort = reasoningEffort(turn.thinking);
       const headers = {
@@ -79,7 +82,8 @@ export function openAiBackend(opts: OpenAiOptions): AgentBackend {
         });
       const loop = opts.tools ? new ToolLoop(opts.tools, await opts.tools.offer(signal), emit, signal) : undefined;
       for (let round = 0; ; round++) {
-        const body = await postCompletion(url, headers, request(loop?.offered.defs), { signal, log: opts.log, ...(turn.deadline ? { deadline: turn.deadline } : {}) });
+        const deadline = turn.deadline ? { deadline: turn.deadline } : {};
+        const body = await postCompletion(url, headers, request(loop?.offered.defs), { signal, log: opts.log, ...deadline });
         const reply = await readCompletion(body, (delta) => emit("assistant", { delta }), opts.log).catch((err: unknown) => {
           if (signal.aborted) throw signal.reason;
           throw streamFailure(err);
