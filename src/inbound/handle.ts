@@ -142,6 +142,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     typing = undefined;
   };
   let outcome: ChatOutcome = "failed";
+  let used: Promise<ToolUse[]> | undefined;
   try {
     const params: ChatRunParams = {
       message: msg.text,
@@ -153,11 +154,12 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
       ...media(msg),
     };
     const run = await deps.startRun(params, msg.provider);
+    used = run.tools;
     await deps.ledger.update(recordId, { runId: run.runId });
     const final = await run.done.finally(stopTyping);
     // Decided on the run's typed cause: shutdown cut it short (answered after the restart).
     outcome = final.status === "ok" && final.delivery?.ok ? "replied" : (await run.cause) === "shutdown" ? "interrupted" : "failed";
-    const tools = await toolsRecord(run.tools, deps.storeText?.() ?? false);
+    const tools = await toolsRecord(used, deps.storeText?.() ?? false);
     if (outcome === "replied") await deps.ledger.update(recordId, { status: "replied", ...tools });
     else {
       const reason = final.status !== "ok" ? `agent run failed: ${final.summary}` : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
@@ -168,7 +170,9 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     stopTyping();
     outcome = "failed";
     const reason = (err as Error).message;
-    await deps.ledger.update(recordId, { status: "failed", reason }).catch(() => {});
+    // A run past its deadline still made its calls: they belong in the record too.
+    const tools = await toolsRecord(used, deps.storeText?.() ?? false);
+    await deps.ledger.update(recordId, { status: "failed", reason, ...tools }).catch(() => {});
     log.warn("inbound run failed", { provider: msg.provider, chat: msg.chat, error: reason });
   }
   deps.keep?.done(recordId, outcome);

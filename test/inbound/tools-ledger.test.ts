@@ -13,7 +13,14 @@ const USES: ToolUse[] = [
   { name: "fs__write_file", ok: false, ms: 3, args: { path: "x" }, result: "error: denied" },
 ];
 
-async function recordAfterRun(storeText: boolean) {
+/** A final that never comes: the run's deadline passed (handled later, as the runner's is). */
+function timeout(): Promise<never> {
+  const done = Promise.reject(new Error("agent did not finish within 1000 ms"));
+  done.catch(() => {});
+  return done;
+}
+
+async function recordAfterRun(storeText: boolean, timedOut = false) {
   const dir = mkdtempSync(join(tmpdir(), "clawdis-tools-ledger-"));
   const ledger = new Ledger({ dir: join(dir, "ledger"), storeText, maxAgeMs: 86_400_000, maxFileBytes: 1 << 24, maxRecords: 10_000 });
   const policy: ChatPolicy = { dmPolicy: "open", allowFrom: [], groups: { policy: "disabled", allow: [], requireMention: true } };
@@ -28,8 +35,8 @@ async function recordAfterRun(storeText: boolean) {
       storeText: () => storeText,
       startRun: async () => ({
         runId: "run-1",
-        done: Promise.resolve({ runId: "run-1", status: "ok" as const, summary: "done", delivery: { ok: true } }),
-        cause: Promise.resolve("ok" as const),
+        done: timedOut ? timeout() : Promise.resolve({ runId: "run-1", status: "ok" as const, summary: "done", delivery: { ok: true } }),
+        cause: Promise.resolve(timedOut ? ("timeout" as const) : ("ok" as const)),
         tools: Promise.resolve(USES),
       }),
     },
@@ -52,5 +59,11 @@ describe("the ledger's tools per inbound message", () => {
   test("arguments and results too with ledger.storeText", async () => {
     const rec = await recordAfterRun(true);
     expect(rec.tools).toEqual(USES);
+  });
+
+  test("a run past its deadline: the calls it made are in the failed record", async () => {
+    const rec = await recordAfterRun(false, true);
+    expect(rec.status).toBe("failed");
+    expect(rec.tools?.map((t) => t.name)).toEqual(["fs__read_file", "fs__write_file"]);
   });
 });
