@@ -116,6 +116,8 @@ const Mcp = v.optional(
     callTimeoutMs: v.optional(int(100, 3_600_000), 60_000),
     /** A tool result longer than this is cut, with a note saying so. */
     maxResultChars: v.optional(int(100, 10_000_000), 20_000),
+    /** A server that has not answered `initialize` and `tools/list` by then has failed to start (and is retried). */
+    startTimeoutMs: v.optional(int(100, 600_000), 30_000),
   }),
   {},
 );

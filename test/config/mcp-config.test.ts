@@ -13,9 +13,9 @@ function load(agent: unknown) {
 }
 
 describe("agent.mcp", () => {
-  test("defaults: no servers, 60 s per call, 20,000 result characters, 8 tool rounds", () => {
+  test("defaults: no servers, 60 s per call, 20,000 result characters, 30 s to start, 8 tool rounds", () => {
     const { agent } = load({}).config;
-    expect(agent.mcp).toEqual({ servers: {}, callTimeoutMs: 60_000, maxResultChars: 20_000 });
+    expect(agent.mcp).toEqual({ servers: {}, callTimeoutMs: 60_000, maxResultChars: 20_000, startTimeoutMs: 30_000 });
     expect(agent.maxToolRounds).toBe(8);
   });
 

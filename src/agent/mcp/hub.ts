@@ -24,6 +24,7 @@ export interface McpHubOptions {
   servers: Record<string, McpServerConfig>;
   callTimeoutMs: number;
   maxResultChars: number;
+  startTimeoutMs: number;
   log: Logger;
   /** A server changed state (health). */
   onChange?: () => void;
@@ -41,7 +42,7 @@ export class McpHub implements ToolBox {
 
   constructor(private readonly opts: McpHubOptions) {
     for (const [name, cfg] of Object.entries(opts.servers)) {
-      this.servers.set(name, new McpServerConnection(name, cfg, opts.log, () => opts.onChange?.()));
+      this.servers.set(name, new McpServerConnection(name, cfg, opts.startTimeoutMs, opts.log, () => opts.onChange?.()));
     }
   }
 

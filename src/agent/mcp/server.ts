@@ -26,8 +26,6 @@ export interface McpCallResult {
   isError?: boolean;
 }
 
-/** A server that neither answers `initialize` nor lists its tools in this long is given up on (and retried). */
-const START_TIMEOUT_MS = 30_000;
 /** A server up this long has recovered: its next failure starts the backoff over. */
 const STABLE_MS = 60_000;
 const MAX_TOOLS = 256;
@@ -49,6 +47,8 @@ export class McpServerConnection {
   /** Each start attempt's number: events of an older attempt's client are ignored. */
   private attempt = 0;
   private readyAt = 0;
+  /** Failed starts in a row. */
+  private failures = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly backoff = new Backoff({ initialMs: 1_000, maxMs: 60_000 });
   private readonly allowed: (tool: string) => boolean;
@@ -56,6 +56,8 @@ export class McpServerConnection {
   constructor(
     readonly name: string,
     private readonly cfg: McpServerConfig,
+    /** A server that does not answer `initialize` or `tools/list` in this long is given up on (and retried). */
+    private readonly startTimeoutMs: number,
     private readonly log: Logger,
     private readonly onChange: () => void,
   ) {
@@ -80,9 +82,12 @@ export class McpServerConnection {
     return this.state === "ready";
   }
 
-  /** Waiting to start (lazy) or starting: worth waiting for before a run lists tools. */
+  /**
+   * Worth waiting for before a run lists tools: unused (lazy) or in its first start. A server
+   * that failed or died before is not waited for: a hanging one must not hold every run.
+   */
   get isPending(): boolean {
-    return this.state === "idle" || this.state === "starting";
+    return this.state === "idle" || (this.state === "starting" && this.failures === 0 && this.readyAt === 0);
   }
 
   /** Connected (starting it now if it is not), or the reason it is not. */
@@ -120,33 +125,42 @@ export class McpServerConnection {
     const attempt = ++this.attempt;
     this.setState("starting");
     let client: Client | null = null;
+    let firstError: string | undefined;
     try {
       const { Client } = await import("@modelcontextprotocol/sdk/client");
       client = new Client({ name: "clawdis", version: VERSION }, { capabilities: {} });
       client.onclose = () => {
         if (attempt === this.attempt && this.state === "ready") this.died(this.cfg.url !== undefined ? "the server closed the connection" : "the server process exited");
       };
-      // Garbage on stdout, a broken pipe: logged; a dead server also closes, and that restarts it.
+      // Garbage on stdout, a broken pipe: while starting it is the likely cause of a failed start
+      // (said with it); once up, the first is a warning and the rest debug (no flooding).
       client.onerror = (err) => {
-        if (attempt === this.attempt) this.log.debug(`mcp ${this.name}: ${err.message.slice(0, MAX_LINE)}`);
+        if (attempt !== this.attempt) return;
+        const text = err.message.slice(0, MAX_LINE);
+        this.log[firstError === undefined && this.state === "ready" ? "warn" : "debug"](`mcp ${this.name}: ${text}`);
+        firstError ??= text;
       };
       const transport = await this.transport();
-      await client.connect(transport, { timeout: START_TIMEOUT_MS });
+      await client.connect(transport, { timeout: this.startTimeoutMs });
       const tools = await this.list(client);
       if (attempt !== this.attempt) throw new Error(`MCP server ${this.name} was stopped while starting`);
       this.client = client;
       this.tools = tools;
       this.readyAt = Date.now();
       this.lastError = undefined;
+      this.failures = 0;
+      firstError = undefined;
       this.log.info(`mcp ${this.name}: ready with ${tools.length} tool(s)`);
       this.setState("ready");
       return client;
     } catch (err) {
-      const message = `could not start: ${(err as Error).message}`;
+      const cause = (err as Error).message;
+      const message = `could not start: ${cause}${firstError && !cause.includes(firstError) ? ` (${firstError})` : ""}`;
       if (attempt === this.attempt) {
         this.attempt += 1;
         this.lastError = message;
-        this.log.warn(`mcp ${this.name}: ${message}`);
+        // The first failure in a row is a warning; the retries that follow are in health and at debug.
+        this.log[++this.failures === 1 ? "warn" : "debug"](`mcp ${this.name}: ${message}`, { attempt: this.failures });
         this.retryLater();
       }
       await client?.close().catch(() => {});
@@ -183,7 +197,7 @@ export class McpServerConnection {
     const tools: McpTool[] = [];
     let cursor: string | undefined;
     do {
-      const page = await client.listTools(cursor ? { cursor } : {}, { timeout: START_TIMEOUT_MS });
+      const page = await client.listTools(cursor ? { cursor } : {}, { timeout: this.startTimeoutMs });
       for (const t of page.tools) {
         if (tools.length >= MAX_TOOLS) break;
         if (!this.allowed(t.name)) continue;

@@ -86,11 +86,14 @@ export function toolsSuite(target: Target): void {
             maxToolRounds: 3,
             mcp: {
               callTimeoutMs: 1_500,
+              startTimeoutMs: 4_000,
               servers: {
                 everything: { command: [NODE, EVERYTHING, "stdio"], denyTools: ["get-env", "toggle-*"] },
                 slow: { command: [NODE, SLOW] },
                 // Prints garbage and exits: the gateway stays up and says so.
                 broken: { command: [NODE, "-e", "process.stdout.write('not json\\n'); setTimeout(() => process.exit(3), 50)"] },
+                // Never answers initialize.
+                hang: { command: [NODE, "-e", "setInterval(() => {}, 1000)"] },
               },
             },
           },
@@ -198,12 +201,15 @@ export function toolsSuite(target: Target): void {
       expect(last.content[1].image_url.url).toStartWith("data:image/png;base64,");
     });
 
-    test("a server that prints garbage and exits keeps the gateway up and shows in health", async () => {
+    test("a server that prints garbage and exits, or hangs at start, keeps the gateway up and shows in health", async () => {
       const health = await until(async () => {
         const h = (await c.request("health")).payload;
-        return h.agent.mcp.broken.lastError ? h : null;
-      }, "broken server's error in health");
+        return h.agent.mcp.broken.lastError && h.agent.mcp.hang.lastError ? h : null;
+      }, "the broken and the hanging server's errors in health");
       expect(health.agent.mcp.broken.state).not.toBe("ready");
+      expect(health.agent.mcp.broken.lastError).toContain("could not start");
+      expect(health.agent.mcp.hang.state).not.toBe("ready");
+      expect(health.agent.mcp.hang.lastError).toContain("timed out");
       expect(health.agent.mcp.everything.tools).toBeGreaterThan(3);
     });
 
