@@ -92,7 +92,7 @@ export function openAiBackend(opts: OpenAiOptions): AgentBackend {
           return {
             summary: reply.text,
             ...(reply.finishReason === "length" ? { truncated: true } : {}),
-            ...(loop?.steps.length ? { steps: loop.steps } : {}),
+            ...(loop?.steps.length ? { steps: loop.sessionSteps() } : {}),
           };
         }
         if (round >= (opts.maxToolRounds ?? 8)) {

@@ -1,5 +1,5 @@
 import type { OfferedTools, ToolBox } from "../mcp/hub.ts";
-import type { ToolOutput } from "../mcp/result.ts";
+import { capText, type ToolOutput } from "../mcp/result.ts";
 import type { AgentEmit } from "../types.ts";
 import type { Completion, ToolCall } from "./openai-stream.ts";
 
@@ -14,6 +14,8 @@ export type Message =
 
 /** How much of a result the `tool` event carries (the model gets up to `agent.mcp.maxResultChars`). */
 const EVENT_RESULT_CHARS = 2_000;
+/** Tool results one turn keeps in the session, all together: later turns get them cut to fit. */
+const SESSION_RESULT_CHARS = 64 * 1024;
 
 /** Arguments as the model wrote them, parsed; anything but a JSON object is refused. */
 function parseArgs(text: string): Record<string, unknown> | string {
@@ -61,6 +63,17 @@ export class ToolLoop {
           ],
     );
     return [asked, ...results, ...(images.length ? [{ role: "user" as const, content: images }] : [])];
+  }
+
+  /**
+   * The steps as the session keeps them: every result cut to an equal share of
+   * SESSION_RESULT_CHARS, so a turn with big results cannot swell the history of every
+   * later request (or the session cache) without bound.
+   */
+  sessionSteps(): Message[] {
+    const results = this.steps.filter((m) => m.role === "tool").length;
+    const share = Math.max(500, Math.floor(SESSION_RESULT_CHARS / Math.max(1, results)));
+    return this.steps.map((m) => (m.role === "tool" ? { ...m, content: capText(m.content, share) } : m));
   }
 
   private async call(c: ToolCall): Promise<ToolOutput> {
