@@ -78,10 +78,6 @@ export class McpServerConnection {
     return this.state === "ready" ? this.tools : [];
   }
 
-  get isReady(): boolean {
-    return this.state === "ready";
-  }
-
   /**
    * Worth waiting for before a run lists tools: unused (lazy) or in its first start. A server
    * that failed or died before is not waited for: a hanging one must not hold every run.
