@@ -172,7 +172,7 @@ export function toolsSuite(target: Target): void {
       const { final } = await run(c, { message: "slow past the deadline", timeout: 0.8 });
       expect(final.ok).toBe(false);
       expect(final.error.code).toBe("AGENT_TIMEOUT");
-      expect(Date.now() - started).toBeLessThan(1_400);
+      expect(Date.now() - started).toBeLessThan(2_500);
       // The call in flight was cancelled at the server too.
       await until(() => log().includes("mcp slow stderr: cancelled wait 5000"), "the slow server's cancellation line");
     });
