@@ -46,6 +46,22 @@ describe("readCompletion", () => {
     });
   });
 
+  test("calls sent whole without an index are told apart by their ids", async () => {
+    const c = await readCompletion(
+      body([
+        delta({ tool_calls: [{ id: "a", function: { name: "s__one", arguments: "{}" } }] }),
+        delta({ tool_calls: [{ id: "b", function: { name: "s__two", arguments: '{"n":' } }] }),
+        delta({ tool_calls: [{ function: { arguments: "2}" } }] }),
+      ]),
+      () => {},
+      silentLogger,
+    );
+    expect(c.toolCalls).toEqual([
+      { id: "a", name: "s__one", arguments: "{}" },
+      { id: "b", name: "s__two", arguments: '{"n":2}' },
+    ]);
+  });
+
   test("a stream with neither finish_reason nor [DONE] is cut off: a retryable UNAVAILABLE failure", async () => {
     const err = await readCompletion(body([delta({ content: "half a sen" })], ""), () => {}, silentLogger).catch((e) => e);
     expect(err).toBeInstanceOf(AgentFailure);

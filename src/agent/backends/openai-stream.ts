@@ -84,7 +84,9 @@ export async function readCompletion(body: ReadableStream<Uint8Array>, onDelta: 
       onDelta(delta.content);
     }
     for (const piece of delta?.tool_calls ?? []) {
-      const i = piece.index ?? calls.length - 1;
+      // Without an index (some servers send each call whole): a new id is a new call, else the last one goes on.
+      const last = calls.length - 1;
+      const i = piece.index ?? (piece.id && piece.id !== calls[last]?.id ? calls.length : Math.max(0, last));
       if (i < 0 || i >= MAX_CALLS) continue;
       const call = (calls[i] ??= { id: "", name: "", arguments: "" });
       if (piece.id) call.id = piece.id;
