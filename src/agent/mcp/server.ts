@@ -124,7 +124,14 @@ export class McpServerConnection {
     let firstError: string | undefined;
     try {
       const { Client } = await import("@modelcontextprotocol/sdk/client");
-      client = new Client({ name: "clawdis", version: VERSION }, { capabilities: {} });
+      // A server whose tools change says so (notifications/tools/list_changed): list them again.
+      const onToolsChanged = () => {
+        if (attempt === this.attempt && this.state === "ready" && this.client) void this.relist(this.client, attempt);
+      };
+      client = new Client(
+        { name: "clawdis", version: VERSION },
+        { capabilities: {}, listChanged: { tools: { autoRefresh: false, onChanged: onToolsChanged } } },
+      );
       client.onclose = () => {
         if (attempt === this.attempt && this.state === "ready") this.died(this.cfg.url !== undefined ? "the server closed the connection" : "the server process exited");
       };
@@ -186,6 +193,18 @@ export class McpServerConnection {
       for (const line of lines) if (line.trim()) this.log.debug(`mcp ${this.name} stderr: ${line.slice(0, MAX_LINE)}`);
     });
     return transport;
+  }
+
+  private async relist(client: Client, attempt: number): Promise<void> {
+    try {
+      const tools = await this.list(client);
+      if (attempt !== this.attempt) return;
+      this.tools = tools;
+      this.log.info(`mcp ${this.name}: its tools changed; now ${tools.length}`);
+      this.onChange();
+    } catch (err) {
+      this.log.debug(`mcp ${this.name}: could not list its changed tools: ${(err as Error).message}`);
+    }
   }
 
   /** Every page of `tools/list`, bounded, keeping the allowed ones. */

@@ -37,7 +37,7 @@ function toolResults(messages: any[]): any[] {
   return messages.slice(at + 1).filter((m) => m.role === "tool");
 }
 
-const SCRIPTED = ["add 2 and 3", "two sums", "slow tool", "slow past the deadline", "tiny image", "cut me off", "too long", "keep calling"];
+const SCRIPTED = ["add 2 and 3", "two sums", "slow tool", "slow past the deadline", "tiny image", "cut me off", "too long", "keep calling", "grow a tool"];
 
 /** What the fake model does for each test message: ask for tools first, then answer from their results. */
 export function model(messages: any[]): string | FakeTurn {
@@ -56,6 +56,8 @@ export function model(messages: any[]): string | FakeTurn {
       return results.length ? answer() : { toolCalls: [{ name: "slow__wait", args: { ms: 4_000 } }] };
     case "slow past the deadline":
       return results.length ? answer() : { toolCalls: [{ name: "slow__wait", args: { ms: 5_000 } }] };
+    case "grow a tool":
+      return results.length ? answer() : { toolCalls: [{ name: "slow__grow", args: {} }] };
     case "keep calling":
       return { toolCalls: [{ name: "everything__get-sum", args: { a: results.length, b: 1 } }] };
     case "tiny image":
@@ -224,6 +226,17 @@ export function toolsSuite(target: Target): void {
       expect(h.lastError).toBeUndefined();
       const { final } = await run(c, { message: "add 2 and 3" });
       expect(final.payload.summary).toBe("results: The sum of 2 and 3 is 5.");
+    });
+
+    test("a server whose tools change (list_changed) is listed again: the next run is offered the new tool", async () => {
+      const before = (await c.request("health")).payload.agent.mcp.slow.tools;
+      const first = fake.requests.length;
+      await run(c, { message: "grow a tool" });
+      expect(fake.requests[first]!.body.tools.map((t: any) => t.function.name)).not.toContain("slow__extra");
+      await until(async () => (await c.request("health")).payload.agent.mcp.slow.tools === before + 1, "slow's new tool in health");
+      const next = fake.requests.length;
+      await run(c, { message: "hello again" });
+      expect(fake.requests[next]!.body.tools.map((t: any) => t.function.name)).toContain("slow__extra");
     });
 
     test("tool calls are counted in /metrics", async () => {
