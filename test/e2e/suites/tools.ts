@@ -94,8 +94,8 @@ export function toolsSuite(target: Target): void {
                 slow: { command: [NODE, SLOW] },
                 // Prints garbage and exits: the gateway stays up and says so.
                 broken: { command: [NODE, "-e", "process.stdout.write('not json\\n'); setTimeout(() => process.exit(3), 50)"] },
-                // Never answers initialize.
-                hang: { command: [NODE, "-e", "setInterval(() => {}, 1000)"] },
+                // Reads initialize and never answers (and ends with its stdin, so no test leaves it behind).
+                hang: { command: [NODE, "-e", "process.stdin.resume(); process.stdin.on('end', () => process.exit(0))"] },
               },
             },
           },
