@@ -80,6 +80,7 @@ describe("readCompletion", () => {
     expect(ok.text).toBe("x");
     const err = await readCompletion(body([{ error: { message: "overloaded" } }]), () => {}, silentLogger).catch((e) => e);
     expect(err.message).toBe("model error: overloaded");
+    expect(err.shape).toMatchObject({ code: "UNAVAILABLE", retryable: false });
   });
 });
 

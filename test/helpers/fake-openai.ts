@@ -15,6 +15,8 @@ export interface FakeTurn {
   finishReason?: string;
   /** Stop after the content: no finish_reason, no `[DONE]` (a stream cut short). */
   cut?: boolean;
+  /** Break the connection after the content (the body errors on the client's side). */
+  reset?: boolean;
   /** Answer this HTTP status instead of a stream (e.g. 429), with an optional Retry-After. */
   status?: number;
   retryAfter?: string;
@@ -80,6 +82,11 @@ export function startFakeOpenAi(
           });
           if (turn.cut) {
             controller.close();
+            return;
+          }
+          if (turn.reset) {
+            await Bun.sleep(5);
+            controller.error(new Error("connection reset by the fake"));
             return;
           }
           const finish = turn.finishReason ?? (turn.toolCalls?.length ? "tool_calls" : undefined);

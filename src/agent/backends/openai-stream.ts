@@ -75,7 +75,9 @@ export async function readCompletion(body: ReadableStream<Uint8Array>, onDelta: 
       log.debug("openai: skipped a non-JSON SSE event", { data: data.slice(0, 200) });
       continue;
     }
-    if (chunk.error) throw new Error(`model error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`);
+    if (chunk.error) {
+      throw new AgentFailure({ code: "UNAVAILABLE", message: `model error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`, retryable: false });
+    }
     const choice = chunk.choices?.[0];
     if (choice?.finish_reason) finishReason = choice.finish_reason;
     const delta = choice?.delta;

@@ -37,10 +37,10 @@ export interface OpenAiOptions {
   maxToolRounds?: number;
 }
 
-/** A body that broke off mid-stream is an outage (retryable); the model's own error is not. */
-function streamFailure(err: unknown): unknown {
-  if (err instanceof AgentFailure || !(err instanceof TypeError)) return err;
-  return new AgentFailure({ code: "UNAVAILABLE", message: `the model's stream broke off: ${err.message}`, retryable: true });
+/** Reading the body failed (a reset, a dropped connection): an outage, retryable. The model's own errors are typed already. */
+function streamFailure(err: unknown): AgentFailure {
+  if (err instanceof AgentFailure) return err;
+  return new AgentFailure({ code: "UNAVAILABLE", message: `the model's stream broke off: ${(err as Error).message ?? String(err)}`, retryable: true });
 }
 
 /** `reasoning_effort` for a `thinking` value, or undefined for the model's default (`"off"`, `"default"`, none). */

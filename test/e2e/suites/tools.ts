@@ -37,7 +37,7 @@ function toolResults(messages: any[]): any[] {
   return messages.slice(at + 1).filter((m) => m.role === "tool");
 }
 
-const SCRIPTED = ["add 2 and 3", "two sums", "slow tool", "slow past the deadline", "tiny image", "cut me off", "too long", "keep calling", "grow a tool"];
+const SCRIPTED = ["add 2 and 3", "two sums", "slow tool", "slow past the deadline", "tiny image", "cut me off", "too long", "keep calling", "grow a tool", "reset me"];
 
 /** What the fake model does for each test message: ask for tools first, then answer from their results. */
 export function model(messages: any[]): string | FakeTurn {
@@ -64,6 +64,8 @@ export function model(messages: any[]): string | FakeTurn {
       return results.length ? answer() : { toolCalls: [{ name: "everything__get-tiny-image", args: {} }] };
     case "cut me off":
       return { text: "I was about to say something important", cut: true };
+    case "reset me":
+      return { text: "half of it", reset: true };
     case "too long":
       return { text: "a reply that hit the length limit", finishReason: "length" };
     default:
@@ -280,6 +282,12 @@ export function toolsSuite(target: Target): void {
       expect(final.payload.error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
       const text = events.filter((e) => e.stream === "assistant").map((e) => e.data.delta).join("");
       expect(text).toBe("I was about to say something important");
+    });
+
+    test("a connection that breaks mid-stream ends status error, UNAVAILABLE and retryable", async () => {
+      const { final } = await run(c, { message: "reset me" });
+      expect(final.payload.status).toBe("error");
+      expect(final.payload.error).toMatchObject({ code: "UNAVAILABLE", retryable: true });
     });
 
     test('finish_reason "length" is ok but marked truncated', async () => {
