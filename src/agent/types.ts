@@ -36,7 +36,7 @@ export interface AgentResult {
   steps?: Record<string, unknown>[];
 }
 
-/** Emit one streamed event of the run (`stream` is e.g. "assistant", "json"). */
+/** Emit one streamed event of the run (`stream` is e.g. "assistant", "tool", "json"). */
 export type AgentEmit = (stream: string, data: unknown) => void;
 
 /** One way of producing an assistant reply. */
