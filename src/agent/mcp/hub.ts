@@ -93,7 +93,7 @@ export class McpHub implements ToolBox {
   async call(offered: OfferedTools, name: string, args: Record<string, unknown>, signal: AbortSignal): Promise<ToolOutput> {
     const target = offered.route.get(name);
     const conn = target && this.servers.get(target.server);
-    if (!target || !conn) return { ok: false, text: `error: there is no tool named ${name}`, images: [] };
+    if (!target || !conn) return { ok: false, text: `error: there is no tool named ${name.slice(0, 100)}`, images: [] };
     const { callTimeoutMs, maxResultChars } = this.opts;
     try {
       return toolOutput(await conn.call(target.tool, args, { signal, timeoutMs: callTimeoutMs }), maxResultChars);
