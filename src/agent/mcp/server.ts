@@ -199,7 +199,11 @@ export class McpServerConnection {
     try {
       const tools = await this.list(client);
       if (attempt !== this.attempt) return;
+      // Some servers announce a change right after start-up without one: only a real change is news.
+      const names = (list: readonly McpTool[]) => list.map((t) => t.name).join("\n");
+      const changed = names(tools) !== names(this.tools);
       this.tools = tools;
+      if (!changed) return;
       this.log.info(`mcp ${this.name}: its tools changed; now ${tools.length}`);
       this.onChange();
     } catch (err) {
