@@ -2,7 +2,8 @@ import { hostFromError, networkCause, unreachable } from "../core/unreachable.ts
 import { GatewayError, type AgentEvent, type AgentFinal, type InboundMedia } from "../protocol/index.ts";
 import type { Logger } from "../log.ts";
 import type { SessionState, SessionStore } from "./sessions.ts";
-import type { AgentBackend } from "./types.ts";
+import { failureShape } from "./failure.ts";
+import type { AgentBackend, ToolUse } from "./types.ts";
 
 export interface RunRequest {
   message: string;
@@ -33,6 +34,8 @@ export interface StartedRun {
   done: Promise<AgentFinal>;
   /** Why the run ended; settles with `done` and never rejects. */
   cause: Promise<RunCause>;
+  /** The tool calls it made (from its `tool` events), once it has ended; never rejects. */
+  tools: Promise<ToolUse[]>;
 }
 
 interface Ended {
@@ -104,6 +107,7 @@ export class AgentRunner {
     const controller = new AbortController();
     this.controllers.set(runId, controller);
     this.live.set(runId, { sessionId, req, started: false });
+    const tools: ToolUse[] = [];
     // Take the session's place in line now, in arrival order — before any await.
     let accepted!: (failure?: unknown) => void;
     const acceptance = new Promise<unknown>((resolve) => (accepted = resolve));
@@ -113,7 +117,7 @@ export class AgentRunner {
       .then(() => acceptance)
       .then((failure) => {
         if (failure !== undefined) throw failure;
-        return this.execute(runId, sessionId, req, controller);
+        return this.execute(runId, sessionId, req, controller, tools);
       })
       .finally(() => {
         this.controllers.delete(runId);
@@ -137,7 +141,7 @@ export class AgentRunner {
       throw err;
     }
     accepted();
-    return { runId, sessionId, done, cause };
+    return { runId, sessionId, done, cause, tools: cause.then(() => tools) };
   }
 
   /** A session's runs now: the one executing (0 or 1) and those queued behind it. */
@@ -213,11 +217,13 @@ export class AgentRunner {
     this.waiters.shift()?.();
   }
 
-  private async execute(runId: string, sessionId: string, req: RunRequest, controller: AbortController): Promise<Ended> {
+  private async execute(runId: string, sessionId: string, req: RunRequest, controller: AbortController, tools: ToolUse[]): Promise<Ended> {
     let seq = 0;
+    const toolArgs = new Map<string, unknown>();
     // A backend that ignores the abort must not keep streaming; `force` is for the runner's own last word.
     const emit = (stream: string, data: unknown, force = false) => {
       if (controller.signal.aborted && !force) return;
+      if (stream === "tool") recordTool(data, toolArgs, tools);
       seq += 1;
       this.deps.onEvent({ runId, seq, stream, ts: Date.now(), data });
     };
@@ -258,6 +264,7 @@ export class AgentRunner {
         sessionId,
         history,
         session: { id: state.id, isNew: state.turns === 0 },
+        deadline: Date.now() + req.timeoutMs,
         ...(req.to !== undefined ? { to: req.to } : {}),
         ...(req.thinking !== undefined ? { thinking: req.thinking } : {}),
         ...(req.media?.length ? { media: req.media } : {}),
@@ -265,9 +272,10 @@ export class AgentRunner {
       };
       const result = await Promise.race([this.deps.backend.run(turn, emit, signal), aborted]);
       if (signal.aborted) throw signal.reason;
-      await this.deps.sessions?.append(sessionId, { runId, role: "assistant", content: result.summary, ts: Date.now() });
+      const steps = result.steps?.length ? { steps: result.steps } : {};
+      await this.deps.sessions?.append(sessionId, { runId, role: "assistant", content: result.summary, ts: Date.now(), ...steps });
       emit("lifecycle", { phase: "end" });
-      return { final: { runId, status: "ok", summary: result.summary }, cause: "ok" };
+      return { final: { runId, status: "ok", summary: result.summary, ...(result.truncated ? { truncated: true } : {}) }, cause: "ok" };
     } catch (err) {
       this.deps.sessions?.abandon(runId);
       if (err instanceof Shutdown) {
@@ -287,12 +295,31 @@ export class AgentRunner {
       const net = networkCause(err);
       const message = net ? unreachable("the agent endpoint", hostFromError(err) ?? this.deps.backend.name, net) : err instanceof Error ? err.message : String(err);
       this.deps.log.warn("agent run failed", { runId, error: message });
-      emit("error", { message }, true);
+      const error = failureShape(err);
+      emit("error", { message, code: error.code }, true);
       emit("lifecycle", { phase: "end" }, true);
-      return { final: { runId, status: "error", summary: message }, cause: "error" };
+      return { final: { runId, status: "error", summary: message, error }, cause: "error" };
     } finally {
       if (timer) clearTimeout(timer);
       if (acquired) this.release();
     }
   }
+}
+
+/** Bounds the calls a run records (a model looping on tools is stopped by maxToolRounds well before). */
+const MAX_TOOL_USES = 256;
+
+/** A `tool` event, as the run's record of its calls: args from the call, outcome from the result. */
+function recordTool(data: unknown, args: Map<string, unknown>, tools: ToolUse[]): void {
+  const d = data as { phase?: string; callId?: string; name?: string; args?: unknown; ok?: boolean; ms?: number; result?: unknown } | null;
+  if (typeof d?.callId !== "string" || typeof d.name !== "string") return;
+  if (d.phase === "call" && args.size < MAX_TOOL_USES) args.set(d.callId, d.args);
+  if (d.phase !== "result" || tools.length >= MAX_TOOL_USES) return;
+  tools.push({
+    name: d.name,
+    ok: d.ok === true,
+    ms: typeof d.ms === "number" ? d.ms : 0,
+    ...(args.has(d.callId) ? { args: args.get(d.callId) } : {}),
+    ...(typeof d.result === "string" ? { result: d.result } : {}),
+  });
 }

@@ -9,6 +9,8 @@ export interface SessionLine {
   role: "user" | "assistant";
   content: string;
   ts: number;
+  /** Assistant lines: the tool calls and results that came before the reply (API messages, as sent). */
+  steps?: Record<string, unknown>[];
 }
 
 /**
@@ -30,7 +32,11 @@ export interface SessionState {
 export interface Turn {
   user: string;
   assistant: string;
+  steps?: Record<string, unknown>[];
 }
+
+/** A turn from its two lines (the tool steps ride on the assistant line). */
+const turnOf = (user: string, line: SessionLine): Turn => ({ user, assistant: line.content, ...(line.steps?.length ? { steps: line.steps } : {}) });
 
 /** History beyond this many bytes from the end of a file is not read back. */
 const MAX_TAIL_BYTES = 1024 * 1024;
@@ -139,7 +145,7 @@ export class SessionStore {
     if (state) state.turns += 1;
     const turns = this.cache.get(sessionId);
     if (!turns) return;
-    turns.push({ user, assistant: line.content });
+    turns.push(turnOf(user, line));
     if (turns.length > this.maxTurns) turns.splice(0, turns.length - this.maxTurns);
   }
 
@@ -171,7 +177,7 @@ export class SessionStore {
     for (const line of await this.file(sessionId).readTail(MAX_TAIL_BYTES)) {
       if (line?.role === "user") users.set(line.runId, line.content);
       else if (line?.role === "assistant") {
-        turns.push({ user: users.get(line.runId) ?? "", assistant: line.content });
+        turns.push(turnOf(users.get(line.runId) ?? "", line));
         users.delete(line.runId);
       } else if (line?.role === "session" && typeof line.id === "string") id ??= line.id;
     }

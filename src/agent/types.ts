@@ -17,14 +17,35 @@ export interface AgentTurn {
   history: Turn[];
   /** The conversation: its id (changes with `/new`) and whether this is its first turn. */
   session?: { id: string; isNew: boolean };
+  /** When the run's deadline passes (ms since epoch): a retry that would not fit is not tried. */
+  deadline?: number;
 }
 
-/** Emit one streamed event of the run (`stream` is e.g. "assistant", "json"). */
+/** One tool call of a run, as the ledger records it (`args`/`result` only with `ledger.storeText`). */
+export interface ToolUse {
+  name: string;
+  ok: boolean;
+  ms: number;
+  args?: unknown;
+  result?: string;
+}
+
+/** What a run produced. */
+export interface AgentResult {
+  /** The reply. */
+  summary: string;
+  /** The model stopped at its length limit (`finish_reason: "length"`): the reply is whole but cut. */
+  truncated?: boolean;
+  /** Messages between the user's and the reply (tool calls and their results), kept in the session. */
+  steps?: Record<string, unknown>[];
+}
+
+/** Emit one streamed event of the run (`stream` is e.g. "assistant", "tool", "json"). */
 export type AgentEmit = (stream: string, data: unknown) => void;
 
 /** One way of producing an assistant reply. */
 export interface AgentBackend {
   readonly name: string;
   /** Produce the reply, streaming as it goes; stop promptly when `signal` aborts. */
-  run(turn: AgentTurn, emit: AgentEmit, signal: AbortSignal): Promise<{ summary: string }>;
+  run(turn: AgentTurn, emit: AgentEmit, signal: AbortSignal): Promise<AgentResult>;
 }

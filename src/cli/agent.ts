@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { connectArgs } from "./connect.ts";
 import { CliExit, Exit, handled } from "./errors.ts";
 import { visible } from "../core/visible.ts";
+import { toolLine } from "./tool-lines.ts";
 
 /** `clawdis gateway agent`: run an agent turn and stream its output. */
 export default defineCommand({
@@ -56,6 +57,8 @@ export default defineCommand({
         const final = await client.agent(params, {
           timeoutMs: waitMs,
           onEvent: (ev) => {
+            const line = toolLine(ev.stream, ev.data);
+            if (line) process.stderr.write(`${line}\n`);
             if (args.json) return;
             const delta = (ev.data as { delta?: unknown } | undefined)?.delta;
             if (ev.stream === "assistant" && typeof delta === "string") {

@@ -24,6 +24,8 @@ export const RESTART_KEYS: readonly string[] = [
   "whatsapp.waVersion",
   "ledger",
   "agent.historyTurns",
+  // MCP servers are started (and their tools listed) once, at gateway start.
+  "agent.mcp",
 ];
 
 function isRestartKey(path: string): boolean {

@@ -78,6 +78,59 @@ const pacing = (perChatMinIntervalMs: number, perMinute: number, jitterMs: numbe
     {},
   );
 
+/**
+ * MCP servers whose tools the `openai` backend offers the model (issue 24): a stdio command
+ * or a Streamable HTTP URL. Names become the `<server>__` prefix of the tool names, so they
+ * are plain words (no `__`).
+ */
+const McpServerSchema = v.pipe(
+  v.strictObject({
+    /** A stdio server: its argv, never run through a shell. */
+    command: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))),
+    env: v.optional(v.record(v.string(), v.string())),
+    cwd: v.optional(v.string()),
+    /** A Streamable HTTP server. */
+    url: v.optional(v.pipe(v.string(), v.url())),
+    headers: v.optional(v.record(v.string(), v.string())),
+    /** Start on first use instead of at gateway start. */
+    lazy: v.optional(v.boolean(), false),
+    /** Glob patterns (`*`, `?`) of the tool names the model may call; absent: all. */
+    allowTools: v.optional(v.array(v.pipe(v.string(), v.minLength(1)))),
+    /** Glob patterns of tools hidden from the model (wins over allowTools). */
+    denyTools: v.optional(v.array(v.pipe(v.string(), v.minLength(1))), []),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const { command, url } = dataset.value;
+    if ((command === undefined) === (url === undefined)) {
+      addIssue({ expected: "either command (a stdio server's argv) or url (a Streamable HTTP server)", received: command ? "both" : "neither" });
+    }
+  }),
+);
+const McpServerName = v.pipe(
+  v.string(),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (dataset.typed && !/^[A-Za-z0-9-]{1,32}(?:_[A-Za-z0-9-]+)*$/.test(dataset.value)) {
+      addIssue({ expected: "a name of letters, digits, - and single _ (tools are named <name>__<tool>)", received: JSON.stringify(dataset.value) });
+    }
+  }),
+);
+const Mcp = v.optional(
+  v.strictObject({
+    servers: v.optional(
+      v.record(McpServerName, McpServerSchema),
+      {},
+    ),
+    /** A tool call taking longer is cancelled (MCP cancellation) and the model gets an error result. */
+    callTimeoutMs: v.optional(int(100, 3_600_000), 60_000),
+    /** A tool result longer than this is cut, with a note saying so. */
+    maxResultChars: v.optional(int(100, 10_000_000), 20_000),
+    /** A server that has not answered `initialize` and `tools/list` by then has failed to start (and is retried). */
+    startTimeoutMs: v.optional(int(100, 600_000), 30_000),
+  }),
+  {},
+);
+
 export const ConfigSchema = v.strictObject({
   $schema: v.optional(v.string()),
   telegram: v.optional(
@@ -226,6 +279,9 @@ export const ConfigSchema = v.strictObject({
           apiKeyEnv: v.optional(v.pipe(v.string(), v.minLength(1)), "OPENAI_API_KEY"),
         }),
       ),
+      /** Model requests of one run that may ask for tools; past it the run ends `error`. */
+      maxToolRounds: v.optional(int(1, 100), 8),
+      mcp: Mcp,
     }),
     {},
   ),

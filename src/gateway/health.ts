@@ -25,6 +25,8 @@ export class HealthState {
     private readonly deps: {
       providers: Providers;
       agentBackend: string | (() => string);
+      /** Each MCP server's state (`agent.mcp`); undefined when none is configured. */
+      agentMcp?: () => Health["agent"]["mcp"];
       /** The loaded config file (`health.config`), read at each refresh. */
       config?: () => Health["config"];
       startedAt: number;
@@ -83,6 +85,11 @@ export class HealthState {
     return { queued: this.deps.queued?.(provider) ?? 0, retrying: this.deps.retrying?.(provider) ?? 0, ...(last !== undefined ? { lastSendAt: last } : {}) };
   }
 
+  private mcp(): { mcp?: NonNullable<Health["agent"]["mcp"]> } {
+    const mcp = this.deps.agentMcp?.();
+    return mcp ? { mcp } : {};
+  }
+
   private compute(): Core {
     const started = performance.now();
     const web = this.deps.providers.status("whatsapp");
@@ -98,7 +105,7 @@ export class HealthState {
         ...this.sends("whatsapp"),
       },
       telegram: { configured: telegram.linked, connected: telegram.connected, ...telegram.detail, ...this.sends("telegram") },
-      agent: { backend: typeof this.deps.agentBackend === "function" ? this.deps.agentBackend() : this.deps.agentBackend },
+      agent: { backend: typeof this.deps.agentBackend === "function" ? this.deps.agentBackend() : this.deps.agentBackend, ...this.mcp() },
       ...(this.deps.config ? { config: this.deps.config() } : {}),
     };
     const disk = this.deps.disk?.();

@@ -23,6 +23,7 @@ export function inboundDeps(gw: GatewayContext): InboundDeps {
     flow: gw.inboundFlow,
     // Not while stopping: a run cut short by shutdown is answered after the restart.
     runFailed: (msg, failure) => void (gw.shuttingDown() || gw.errorReplies.notify(msg, failure)),
+    storeText: () => gw.config.ledger.storeText,
     keep: {
       add: (recordId, msg) => gw.inboundPending.add({ recordId, message: msg as InboundMessage, at: Date.now() }),
       // A run cut short by shutdown (or failing while the gateway stops) stays pending: the next start answers it.

@@ -1,4 +1,5 @@
 import { createBackend } from "../agent/backends/index.ts";
+import type { ToolBox } from "../agent/mcp/hub.ts";
 import type { AgentRunner } from "../agent/runner.ts";
 import type { AgentBackend } from "../agent/types.ts";
 import type { Config } from "../config/schema.ts";
@@ -13,6 +14,8 @@ export interface ReloadApplyDeps {
   agent: AgentRunner;
   /** A backend given by the caller (tests) is never rebuilt from config. */
   fixedBackend: boolean;
+  /** The MCP tools a rebuilt openai backend offers. */
+  mcp?: ToolBox;
   authLimiter: () => AuthLimiter;
   /** Restart the tick timer with the interval in force (no-op before start). */
   restartTick: () => void;
@@ -31,9 +34,9 @@ export function reloadApplier(deps: ReloadApplyDeps) {
   return (plan: ReloadPlan, previous: Config): (() => void) => {
     const next = plan.effective;
     const changed = (prefix: string) => plan.applied.some((k) => k === prefix || k.startsWith(`${prefix}.`));
-    const backendKeys = ["agent.backend", "agent.openai", "agent.command", "agent.commandCwd", "agent.commandFirstTurn", "agent.commandInput", "agent.inboundHeader"];
+    const backendKeys = ["agent.backend", "agent.openai", "agent.command", "agent.commandCwd", "agent.commandFirstTurn", "agent.commandInput", "agent.inboundHeader", "agent.maxToolRounds"];
     const backend: AgentBackend | undefined =
-      !deps.fixedBackend && backendKeys.some(changed) ? createBackend(next, deps.log.child("agent")) : undefined;
+      !deps.fixedBackend && backendKeys.some(changed) ? createBackend(next, deps.log.child("agent"), process.env, deps.mcp) : undefined;
     return () => {
       if (backend || changed("agent.maxConcurrent")) {
         deps.agent.reconfigure({ ...(backend ? { backend } : {}), maxConcurrent: next.agent.maxConcurrent });

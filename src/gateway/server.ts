@@ -6,6 +6,7 @@ import { InboundFlow, InboundGate, PairingStore, TurnContext } from "../inbound/
 import { transcribeOptions } from "../agent/transcribe.ts";
 import { InboundMediaStore } from "../media/index.ts";
 import { AgentRunner } from "../agent/runner.ts";
+import { McpHub } from "../agent/mcp/hub.ts";
 import { SessionStore } from "../agent/sessions.ts";
 import type { Config } from "../config/schema.ts";
 import { watchConfigFile } from "../config/watch.ts";
@@ -89,8 +90,10 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   const sessions = new SessionsSummary(paths.sessions);
   const sessionStore = new SessionStore(paths.sessions, config.agent.historyTurns, (note) => log.warn(note));
+  // MCP servers whose tools the openai backend offers (issue 24); their state shows in health.
+  const mcp = new McpHub({ ...config.agent.mcp, log: log.child("mcp"), onChange: () => health.refresh() });
   const agent = new AgentRunner({
-    backend: opts.agentBackend ?? createBackend(config, log.child("agent")),
+    backend: opts.agentBackend ?? createBackend(config, log.child("agent"), process.env, mcp),
     log: log.child("agent"),
     onEvent: (event) => {
       if (event.stream === "lifecycle") sessions.touch();
@@ -118,6 +121,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       log,
       agent,
       fixedBackend: opts.agentBackend !== undefined,
+      mcp,
       authLimiter: () => ctx.authLimiter,
       restartTick: () => {
         if (tickTimer) startTick();
@@ -151,6 +155,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
   const health: HealthState = new HealthState({
     providers,
     agentBackend: () => agent.backendName,
+    agentMcp: () => mcp.health(),
     config: () => live.health(),
     startedAt,
     tickIntervalMs: config.gateway.tickIntervalMs,
@@ -274,6 +279,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
           }
         }
         sessionStore.scan(); // torn session lines are said at start, not when the chat next speaks
+        if (agent.backendName === "openai") mcp.start();
         if (!opts.providers) await setup.addConfigured();
         health.refresh();
         // Taken before any provider delivers: only what the last run left behind.
@@ -312,6 +318,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         const closing = listening?.close() ?? Promise.resolve();
         await Promise.race([closing, new Promise((r) => setTimeout(r, 2_000))]);
         await providers.stop();
+        await mcp.stop();
         log.info("gateway stopped", { reason });
         lock?.release();
         lock = null;

@@ -1,4 +1,5 @@
 import type { RunCause } from "../agent/runner.ts";
+import type { ToolUse } from "../agent/types.ts";
 import type { Logger } from "../log.ts";
 import type { InboundMessage } from "../providers/index.ts";
 import type { AgentFinal, AgentParams, InboundMedia, LedgerRecord, LedgerStatus, ProviderName, SendParams, SendResult } from "../protocol/index.ts";
@@ -40,7 +41,12 @@ export interface InboundDeps {
   gate: InboundGate;
   send: (params: SendParams) => Promise<SendResult>;
   /** Start (or join, by key) an agent run whose reply is delivered through `via`. */
-  startRun: (params: ChatRunParams, via: ProviderName) => Promise<{ runId: string; done: Promise<AgentFinal>; cause: Promise<RunCause> }>;
+  startRun: (
+    params: ChatRunParams,
+    via: ProviderName,
+  ) => Promise<{ runId: string; done: Promise<AgentFinal>; cause: Promise<RunCause>; tools?: Promise<ToolUse[]> }>;
+  /** `ledger.storeText`: tool arguments and results go into the record only when true. */
+  storeText?: () => boolean;
   log: Logger;
   /**
    * Show "typing…" in the chat while its run works (issue 16 §3): called when the run
@@ -168,6 +174,13 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
   }
 }
 
+/** The run's tool calls for its message's record: names, outcome, time; what went in and out only with storeText. */
+async function toolsRecord(uses: Promise<ToolUse[]> | undefined, storeText: boolean): Promise<{ tools?: ToolUse[] }> {
+  const list = (await uses) ?? [];
+  if (list.length === 0) return {};
+  return { tools: list.map(({ args, result, ...rest }) => (storeText ? { ...rest, args, ...(result !== undefined ? { result } : {}) } : rest)) };
+}
+
 const media = (msg: ChatMessage) => (msg.media?.length ? { media: msg.media } : {});
 /** What the message was when it held no text or file (issue 21 §6). */
 const kind = (msg: ChatMessage) => (msg.extras?.placeholder ? { kind: msg.extras.placeholder.kind } : {});
@@ -188,6 +201,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     typing = undefined;
   };
   let outcome: ChatOutcome = "failed";
+  let used: Promise<ToolUse[]> | undefined;
   try {
     const turn = await deps.context?.prepare(msg);
     const params: ChatRunParams = {
@@ -204,11 +218,13 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     // Runs of one chat start in the order its messages arrived (issue 21 §3).
     await slot?.ready;
     const run = await deps.startRun(params, msg.provider).finally(() => slot?.release());
+    used = run.tools;
     await deps.ledger.update(recordId, { runId: run.runId });
     const final = await run.done.finally(stopTyping);
     // Decided on the run's typed cause: shutdown cut it short (answered after the restart).
     outcome = final.status === "ok" && final.delivery?.ok ? "replied" : (await run.cause) === "shutdown" ? "interrupted" : "failed";
-    if (outcome === "replied") await deps.ledger.update(recordId, { status: "replied" });
+    const tools = await toolsRecord(used, deps.storeText?.() ?? false);
+    if (outcome === "replied") await deps.ledger.update(recordId, { status: "replied", ...tools });
     else {
       const stopped = final.status !== "ok" && (await run.cause) === "stopped";
       const reason = stopped
@@ -216,7 +232,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
         : final.status !== "ok"
           ? `agent run failed: ${final.summary}`
           : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;
-      await deps.ledger.update(recordId, { status: outcome, reason });
+      await deps.ledger.update(recordId, { status: outcome, reason, ...tools });
       // A run the owner stopped is answered by /stop's own confirmation, not an error reply.
       if (outcome === "failed" && !stopped) deps.runFailed?.(msg, { final, cause: await run.cause });
     }
@@ -225,7 +241,9 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     stopTyping();
     outcome = "failed";
     const reason = (err as Error).message;
-    await deps.ledger.update(recordId, { status: "failed", reason }).catch(() => {});
+    // A run past its deadline still made its calls: they belong in the record too.
+    const tools = await toolsRecord(used, deps.storeText?.() ?? false);
+    await deps.ledger.update(recordId, { status: "failed", reason, ...tools }).catch(() => {});
     log.warn("inbound run failed", { provider: msg.provider, chat: msg.chat, error: reason });
     deps.runFailed?.(msg, { error: err });
   }

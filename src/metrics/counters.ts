@@ -2,6 +2,8 @@ import type { AgentEvent, LedgerRecord } from "../protocol/index.ts";
 
 /** Upper bounds (s) of request duration buckets: most methods answer in well under a millisecond. */
 export const REQUEST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Upper bounds (s) of tool call duration buckets. */
+export const TOOL_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /** Upper bounds (s) of agent run duration buckets. */
 export const AGENT_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
@@ -48,6 +50,10 @@ export class GatewayCounters {
   slowConsumerCloses = 0;
   readonly agentRuns = new Map<string, number>();
   readonly agentDuration = new PlainHistogram(AGENT_BUCKETS);
+  /** `${server}\u0000${tool}\u0000${ok}` → count (tool names come from MCP servers: bounded like the rest). */
+  readonly toolCalls = new Map<string, number>();
+  /** `${server}\u0000${tool}` → durations. */
+  readonly toolDuration = new Map<string, PlainHistogram>();
   /** `${provider}\u0000${direction}\u0000${status}` → count */
   readonly messages = new Map<string, number>();
   /** Runs started and not yet ended: runId → start time (bounded by the runner's concurrency). */
@@ -87,6 +93,7 @@ export class GatewayCounters {
 
   /** Agent lifecycle events give run counts and durations without touching the runner. */
   agentEvent(ev: AgentEvent): void {
+    if (ev.stream === "tool") return this.toolEvent(ev.data);
     if (ev.stream === "error") {
       const run = this.runStarts.get(ev.runId);
       if (run) run.failed = true;
@@ -113,6 +120,21 @@ export class GatewayCounters {
             : "error";
     bump(this.agentRuns, status);
     if (run) this.agentDuration.observe(Math.max(0, ev.ts - run.at) / 1000);
+  }
+
+  /** A tool call's result event (`name` is `<server>__<tool>`): one count and one duration. */
+  private toolEvent(data: unknown): void {
+    const d = data as { phase?: string; name?: unknown; ok?: unknown; ms?: unknown } | null;
+    if (d?.phase !== "result" || typeof d.name !== "string") return;
+    const cut = d.name.indexOf("__");
+    const server = cut > 0 ? d.name.slice(0, cut) : "";
+    const tool = cut > 0 ? d.name.slice(cut + 2) : d.name;
+    bump(this.toolCalls, `${server}\u0000${tool}\u0000${d.ok === true}`);
+    let key = `${server}\u0000${tool}`;
+    if (this.toolDuration.size >= MAX_SERIES && !this.toolDuration.has(key)) key = "other\u0000other";
+    let h = this.toolDuration.get(key);
+    if (!h) this.toolDuration.set(key, (h = new PlainHistogram(TOOL_BUCKETS)));
+    if (typeof d.ms === "number") h.observe(d.ms / 1000);
   }
 
   /** A ledger record was created or changed status. */

@@ -90,6 +90,12 @@ export function createRegistry(src: MetricsSources): Registry {
   registry.registerMetric(
     new HistogramView("clawdis_agent_run_duration_seconds", "Agent run time, from start of execution to its end.", () => [[{}, c.agentDuration]]) as unknown as Metric,
   );
+  counter("clawdis_tool_calls_total", "Agent tool calls (MCP) by server, tool and outcome.", ["server", "tool", "ok"], fromMap(c.toolCalls, ["server", "tool", "ok"]));
+  registry.registerMetric(
+    new HistogramView("clawdis_tool_call_duration_seconds", "Agent tool call time, by server and tool.", () =>
+      [...c.toolDuration].map(([key, h]): [Labels, PlainHistogram] => [split(key, ["server", "tool"]), h]),
+    ) as unknown as Metric,
+  );
   counter(
     "clawdis_messages_total",
     "Ledger transitions: messages reaching each status, by provider and direction.",

@@ -42,6 +42,17 @@ export const SessionSummarySchema = v.looseObject({
 });
 export type SessionSummary = v.InferOutput<typeof SessionSummarySchema>;
 
+/** One MCP server in `health.agent.mcp`: `idle` (lazy, not used yet), `restarting` (waiting out its backoff). */
+export const McpServerHealthSchema = v.looseObject({
+  state: v.picklist(["idle", "starting", "ready", "restarting", "stopped"]),
+  /** Tools the model may call (after allowTools/denyTools). */
+  tools: count(),
+  /** Times it died and was started again since the gateway started. */
+  restarts: v.optional(count()),
+  lastError: v.optional(v.string()),
+});
+export type McpServerHealth = v.InferOutput<typeof McpServerHealthSchema>;
+
 /** The health snapshot: `health` method, `hello-ok.snapshot.health`, `clawdis health --json`. */
 export const HealthSchema = v.looseObject({
   ok: v.boolean(),
@@ -80,6 +91,8 @@ export const HealthSchema = v.looseObject({
   }),
   agent: v.looseObject({
     backend: v.string(),
+    /** Each configured MCP server (`agent.mcp.servers`): its state, the tools it offers, why it last failed. */
+    mcp: v.optional(v.record(v.string(), McpServerHealthSchema)),
   }),
   /** The agent's session store: where it is, how many sessions, the (at most 10) most recent. */
   sessions: v.looseObject({

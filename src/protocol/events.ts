@@ -12,6 +12,26 @@ export const AgentEventSchema = v.object({
 });
 export type AgentEvent = v.InferOutput<typeof AgentEventSchema>;
 
+/** `agent` event `stream:"tool"`, `data` when a tool call starts (`name` is `<server>__<tool>`). */
+export const ToolCallEventSchema = v.object({
+  phase: v.literal("call"),
+  callId: v.string(),
+  name: v.string(),
+  /** The arguments the model gave (its raw text when they were not a JSON object). */
+  args: v.unknown(),
+});
+/** `agent` event `stream:"tool"`, `data` when a tool call ends: its outcome, the first 2,000 characters of its result, its time. */
+export const ToolResultEventSchema = v.object({
+  phase: v.literal("result"),
+  callId: v.string(),
+  name: v.string(),
+  ok: v.boolean(),
+  result: v.pipe(v.string(), v.maxLength(2_000)),
+  ms: count(),
+});
+export const ToolEventDataSchema = v.variant("phase", [ToolCallEventSchema, ToolResultEventSchema]);
+export type ToolEventData = v.InferOutput<typeof ToolEventDataSchema>;
+
 /** A presence delta: entries added or changed, and entries gone (each with its `reason`). */
 export const PresenceEventSchema = v.object({
   upserted: v.array(PresenceEntrySchema),

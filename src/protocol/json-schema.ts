@@ -1,8 +1,8 @@
 import { toJsonSchema, type JsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
-import { HealthSchema, PresenceEntrySchema, SessionSummarySchema, StateVersionSchema } from "./common.ts";
+import { HealthSchema, McpServerHealthSchema, PresenceEntrySchema, SessionSummarySchema, StateVersionSchema } from "./common.ts";
 import { ErrorShapeSchema } from "./errors.ts";
-import { EVENTS } from "./events.ts";
+import { EVENTS, ToolEventDataSchema } from "./events.ts";
 import {
   ClientFrameSchema,
   EventFrameSchema,
@@ -30,7 +30,10 @@ export function protocolJsonSchema(): JsonSchema {
     StateVersion: StateVersionSchema,
     PresenceEntry: PresenceEntrySchema,
     Health: HealthSchema,
+    McpServerHealth: McpServerHealthSchema,
     SessionSummary: SessionSummarySchema,
+    /** `data` of an `agent` event with `stream:"tool"`. */
+    AgentToolEventData: ToolEventDataSchema,
     Hello: HelloSchema,
     HelloOk: HelloOkSchema,
     HelloError: HelloErrorSchema,

@@ -42,6 +42,18 @@ export const LedgerRecordSchema = v.object({
   text: v.optional(v.string()),
   /** Inbound: the message was a chat command (`/new`, `/stop`, `/status`, `/help`), answered by the gateway. */
   command: v.optional(v.string()),
+  /** Inbound: the tools its run called (`args` and `result` only with `ledger.storeText: true`). */
+  tools: v.optional(
+    v.array(
+      v.object({
+        name: v.string(),
+        ok: v.boolean(),
+        ms: v.pipe(v.number(), v.minValue(0)),
+        args: v.optional(v.unknown()),
+        result: v.optional(v.string()),
+      }),
+    ),
+  ),
 });
 export type LedgerRecord = v.InferOutput<typeof LedgerRecordSchema>;
 

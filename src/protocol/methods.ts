@@ -125,6 +125,10 @@ export const AgentFinalSchema = v.object({
   status: v.picklist(["ok", "error"]),
   summary: v.string(),
   delivery: v.optional(DeliverySchema),
+  /** The reply stopped at the model's length limit (`finish_reason: "length"`): whole, but cut; a chat can be told. */
+  truncated: v.optional(v.boolean()),
+  /** Why a run ended `status:"error"`: `UNAVAILABLE` (outage, 5xx, network, reply cut off; `retryable`, `retryAfterMs` for a 429). */
+  error: v.optional(ErrorShapeSchema),
 });
 export type AgentAck = v.InferOutput<typeof AgentAckSchema>;
 export type AgentFinal = v.InferOutput<typeof AgentFinalSchema>;

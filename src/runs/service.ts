@@ -1,4 +1,5 @@
 import type { AgentRunner, RunCause, RunRequest } from "../agent/runner.ts";
+import type { ToolUse } from "../agent/types.ts";
 import type { AgentFinal, AgentParams, ProviderName } from "../protocol/index.ts";
 import { Dedupe } from "./dedupe.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
@@ -14,6 +15,8 @@ export interface AgentRun {
   done: Promise<AgentFinal>;
   /** Why it ended (`shutdown`: cut short by a gateway stop, not an outcome); never rejects. */
   cause: Promise<RunCause>;
+  /** The tool calls it made, once it ended (none for a run known from before a restart); never rejects. */
+  tools: Promise<ToolUse[]>;
 }
 
 export interface AgentRunsDeps {
@@ -59,7 +62,7 @@ export class AgentRuns {
     opts.onAccepted?.(run.runId);
     // Only the caller that started it lets it go, and only after its own ack.
     if (shared.first) run.release();
-    return { runId: run.runId, done: run.done, cause: run.cause };
+    return { runId: run.runId, done: run.done, cause: run.cause, tools: run.tools };
   }
 
   /** Resolves when every run still going has settled, or after `timeoutMs`. */
@@ -78,7 +81,7 @@ export class AgentRuns {
           ? (prior.result as AgentFinal)
           : { runId: prior.runId, status: "error", summary: "interrupted: the gateway restarted during this run" };
       const cause: RunCause = prior.state !== "done" ? "shutdown" : final.status === "ok" ? "ok" : "error";
-      return { runId: prior.runId, done: Promise.resolve(final), cause: Promise.resolve(cause), release: () => {} };
+      return { runId: prior.runId, done: Promise.resolve(final), cause: Promise.resolve(cause), tools: Promise.resolve([]), release: () => {} };
     }
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
@@ -116,6 +119,6 @@ export class AgentRuns {
       );
     done.catch(() => {});
     this.registry.add(run.runId, done);
-    return { runId: run.runId, done, cause: run.cause, release };
+    return { runId: run.runId, done, cause: run.cause, tools: run.tools, release };
   }
 }

@@ -133,7 +133,8 @@ describe("AgentRunner: deadlines and failures", () => {
     const broken: AgentBackend = { name: "broken", run: async () => Promise.reject(new Error("model exploded")) };
     const runner = new AgentRunner({ backend: broken, log: silentLogger, onEvent: () => {} });
     const { runId, done } = await runner.start({ message: "x", timeoutMs: 1000 });
-    expect(await done).toEqual({ runId, status: "error", summary: "model exploded" });
+    // Issue 22 §5: the final carries the typed error beside the summary.
+    expect(await done).toEqual({ runId, status: "error", summary: "model exploded", error: { code: "UNAVAILABLE", message: "model exploded", retryable: false } });
   });
 });
 

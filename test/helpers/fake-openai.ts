@@ -3,7 +3,24 @@
  * picks the behaviour: "good" streams the reply word by word, "slow" streams one word
  * then hangs, "fail" answers HTTP 500. Every request body is recorded. `GET /v1/models`
  * answers 200 for `Bearer <apiKey>` (when `apiKey` is given) and 401 for anything else.
+ *
+ * `reply` may return a string (the reply, streamed then `[DONE]`) or a `FakeTurn` that asks
+ * for tools, ends another way, or answers an HTTP error instead of a stream.
  */
+export interface FakeTurn {
+  text?: string;
+  /** Tool calls, each streamed in pieces (id and name, then the arguments in two halves). */
+  toolCalls?: { id?: string; name: string; args: unknown }[];
+  /** Sent on the last chunk; default "tool_calls" when there are tool calls, else none. */
+  finishReason?: string;
+  /** Stop after the content: no finish_reason, no `[DONE]` (a stream cut short). */
+  cut?: boolean;
+  /** Break the connection after the content (the body errors on the client's side). */
+  reset?: boolean;
+  /** Answer this HTTP status instead of a stream (e.g. 429), with an optional Retry-After. */
+  status?: number;
+  retryAfter?: string;
+}
 export interface FakeOpenAi {
   url: string;
   requests: { body: any; authorization: string | null }[];
@@ -13,7 +30,7 @@ export interface FakeOpenAi {
 }
 
 export function startFakeOpenAi(
-  reply = (messages: any[]) => `echo: ${messages.at(-1)?.content} (${messages.length} messages)`,
+  reply: (messages: any[], body: any) => string | FakeTurn = (messages) => `echo: ${messages.at(-1)?.content} (${messages.length} messages)`,
   opts: { apiKey?: string } = {},
 ): FakeOpenAi {
   const state: FakeOpenAi = { url: "", requests: [], aborted: 0, stop: () => server.stop(true) };
@@ -30,10 +47,17 @@ export function startFakeOpenAi(
       const body = await req.json();
       state.requests.push({ body, authorization: req.headers.get("authorization") });
       if (body.model === "fail") return new Response('{"error":{"message":"the model fell over"}}', { status: 500 });
-      const words = reply(body.messages).split(/(?<= )/);
+      const given = reply(body.messages, body);
+      const turn: FakeTurn = typeof given === "string" ? { text: given } : given;
+      if (turn.status !== undefined) {
+        const headers: Record<string, string> = turn.retryAfter !== undefined ? { "retry-after": turn.retryAfter } : {};
+        return Response.json({ error: { message: `fake status ${turn.status}` } }, { status: turn.status, headers });
+      }
+      const words = (turn.text ?? "").split(/(?<= )/).filter((w) => w !== "");
       const enc = new TextEncoder();
-      const chunk = (content: string) =>
-        enc.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`);
+      const event = (delta: unknown, finish?: string) =>
+        enc.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta, ...(finish ? { finish_reason: finish } : {}) }] })}\n\n`);
+      const chunk = (content: string) => event({ content });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const stream = new ReadableStream<Uint8Array>({
         async start(controller) {
@@ -48,6 +72,25 @@ export function startFakeOpenAi(
             controller.enqueue(chunk(w));
             await Bun.sleep(2);
           }
+          (turn.toolCalls ?? []).forEach((call, index) => {
+            const args = JSON.stringify(call.args);
+            const half = Math.floor(args.length / 2);
+            const id = call.id ?? `call_${state.requests.length}_${index}`;
+            controller.enqueue(event({ tool_calls: [{ index, id, type: "function", function: { name: call.name, arguments: "" } }] }));
+            controller.enqueue(event({ tool_calls: [{ index, function: { arguments: args.slice(0, half) } }] }));
+            controller.enqueue(event({ tool_calls: [{ index, function: { arguments: args.slice(half) } }] }));
+          });
+          if (turn.cut) {
+            controller.close();
+            return;
+          }
+          if (turn.reset) {
+            await Bun.sleep(5);
+            controller.error(new Error("connection reset by the fake"));
+            return;
+          }
+          const finish = turn.finishReason ?? (turn.toolCalls?.length ? "tool_calls" : undefined);
+          if (finish) controller.enqueue(event({}, finish));
           controller.enqueue(enc.encode("data: [DONE]\n\n"));
           controller.close();
         },

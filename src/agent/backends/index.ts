@@ -1,6 +1,7 @@
 import type { Config } from "../../config/schema.ts";
 import { ConfigError } from "../../config/load.ts";
 import type { Logger } from "../../log.ts";
+import type { ToolBox } from "../mcp/hub.ts";
 import type { AgentBackend } from "../types.ts";
 import { commandBackend } from "./command.ts";
 import { echoBackend } from "./echo.ts";
@@ -13,7 +14,7 @@ export function backendName(config: Config, env: Record<string, string | undefin
 }
 
 /** Build the configured backend; a config that cannot work is a ConfigError naming the key. */
-export function createBackend(config: Config, log: Logger, env: Record<string, string | undefined> = process.env): AgentBackend {
+export function createBackend(config: Config, log: Logger, env: Record<string, string | undefined> = process.env, tools?: ToolBox): AgentBackend {
   const name = backendName(config, env);
   const a = config.agent;
   switch (name) {
@@ -26,6 +27,8 @@ export function createBackend(config: Config, log: Logger, env: Record<string, s
         model: a.openai.model,
         inboundHeader: a.inboundHeader,
         log,
+        maxToolRounds: a.maxToolRounds,
+        ...(tools ? { tools } : {}),
         ...(apiKey ? { apiKey } : {}),
         ...(a.openai.systemPrompt !== undefined ? { systemPrompt: a.openai.systemPrompt } : {}),
         ...(a.openai.temperature !== undefined ? { temperature: a.openai.temperature } : {}),

@@ -2,9 +2,12 @@ import { readFile } from "node:fs/promises";
 import type { Logger } from "../../log.ts";
 import { THINKING_LEVELS, type InboundMedia } from "../../protocol/index.ts";
 import { withContext } from "../context.ts";
+import { AgentFailure } from "../failure.ts";
+import type { FunctionTool, ToolBox } from "../mcp/hub.ts";
 import type { AgentBackend } from "../types.ts";
-
-type Part = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
+import { postCompletion } from "./openai-http.ts";
+import { readCompletion } from "./openai-stream.ts";
+import { ToolLoop, type Message, type Part } from "./tool-loop.ts";
 
 /**
  * The user turn with its files: images as image inputs (data URLs), other files as a
@@ -31,26 +34,16 @@ export interface OpenAiOptions {
   /** `agent.inboundHeader`: a chat message's context block goes before its words (default on). */
   inboundHeader?: boolean;
   log: Logger;
+  /** The MCP tools the model may call (none: a plain chat completion). */
+  tools?: ToolBox;
+  /** `agent.maxToolRounds`: rounds of tool calls before the run is stopped. */
+  maxToolRounds?: number;
 }
 
-/** Read an SSE body and yield each `data:` payload (events may span chunks). */
-async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buf = "";
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    buf += decoder.decode(chunk, { stream: true });
-    let sep: number;
-    while ((sep = buf.search(/\r?\n\r?\n/)) >= 0) {
-      const block = buf.slice(0, sep);
-      buf = buf.slice(sep + (buf[sep] === "\r" ? 4 : 2));
-      const data = block
-        .split(/\r?\n/)
-        .filter((l) => l.startsWith("data:"))
-        .map((l) => l.slice(5).replace(/^ /, ""))
-        .join("\n");
-      if (data) yield data;
-    }
-  }
+/** Reading the body failed (a reset, a dropped connection): an outage, retryable. The model's own errors are typed already. */
+function streamFailure(err: unknown): AgentFailure {
+  if (err instanceof AgentFailure) return err;
+  return new AgentFailure({ code: "UNAVAILABLE", message: `the model's stream broke off: ${(err as Error).message ?? String(err)}`, retryable: true });
 }
 
 /** `reasoning_effort` for a `thinking` value, or undefined for the model's default (`"off"`, `"default"`, none). */
@@ -60,57 +53,61 @@ function reasoningEffort(thinking: string | undefined): string | undefined {
 
 /**
  * Any OpenAI-compatible Chat Completions endpoint with streaming: OpenAI, Ollama,
- * llama.cpp server, vLLM, LM Studio. Each delta is an `assistant` event.
+ * llama.cpp server, vLLM, LM Studio. Each delta is an `assistant` event; with a tool box,
+ * the model may call tools (each call and result a `tool` event) until it answers.
  */
 export function openAiBackend(opts: OpenAiOptions): AgentBackend {
   const url = `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`;
   return {
     name: "openai",
     async run(turn, emit, signal) {
-      const messages: { role: string; content: string | Part[] }[] = [];
+      const messages: Message[] = [];
       if (opts.systemPrompt) messages.push({ role: "system", content: opts.systemPrompt });
-      for (const t of turn.history) messages.push({ role: "user", content: t.user }, { role: "assistant", content: t.assistant });
+      // A past turn's tool calls and results sit between its question and its answer, as the API wants them.
+      for (const t of turn.history) {
+        messages.push({ role: "user", content: t.user }, ...((t.steps ?? []) as Message[]), { role: "assistant", content: t.assistant });
+      }
       const text = opts.inboundHeader === false ? turn.message : withContext(turn.message, turn.context);
       messages.push({ role: "user", content: await userContent(text, turn.media) });
       const effort = reasoningEffort(turn.thinking);
-      const res = await fetch(url, {
-        method: "POST",
-        signal,
-        headers: {
-          "content-type": "application/json",
-          accept: "text/event-stream",
-          ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
-        },
-        body: JSON.stringify({
+      const headers = {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}),
+      };
+      const request = (tools: FunctionTool[] | undefined) =>
+        JSON.stringify({
           model: opts.model,
           messages,
           stream: true,
           ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
           ...(effort !== undefined ? { reasoning_effort: effort } : {}),
-        }),
-      });
-      if (!res.ok || !res.body) {
-        const text = (await res.text().catch(() => "")).slice(0, 300);
-        throw new Error(`${url} answered HTTP ${res.status}${text ? `: ${text}` : ""}`);
-      }
-      let summary = "";
-      for await (const data of sseData(res.body)) {
-        if (data === "[DONE]") break;
-        let chunk: { choices?: { delta?: { content?: string | null } }[]; error?: { message?: string } };
-        try {
-          chunk = JSON.parse(data);
-        } catch {
-          opts.log.debug("openai: skipped a non-JSON SSE event", { data: data.slice(0, 200) });
-          continue;
+          ...(tools?.length ? { tools } : {}),
+        });
+      const loop = opts.tools ? new ToolLoop(opts.tools, await opts.tools.offer(signal), emit, signal) : undefined;
+      for (let round = 0; ; round++) {
+        const deadline = turn.deadline ? { deadline: turn.deadline } : {};
+        const body = await postCompletion(url, headers, request(loop?.offered.defs), { signal, log: opts.log, ...deadline });
+        const reply = await readCompletion(body, (delta) => emit("assistant", { delta }), opts.log).catch((err: unknown) => {
+          if (signal.aborted) throw signal.reason;
+          throw streamFailure(err);
+        });
+        if (!loop || reply.toolCalls.length === 0) {
+          return {
+            summary: reply.text,
+            ...(reply.finishReason === "length" ? { truncated: true } : {}),
+            ...(loop?.steps.length ? { steps: loop.sessionSteps() } : {}),
+          };
         }
-        if (chunk.error) throw new Error(`model error: ${chunk.error.message ?? JSON.stringify(chunk.error)}`);
-        const delta = chunk.choices?.[0]?.delta?.content;
-        if (typeof delta === "string" && delta.length > 0) {
-          summary += delta;
-          emit("assistant", { delta });
+        if (round >= (opts.maxToolRounds ?? 8)) {
+          throw new AgentFailure({
+            code: "UNAVAILABLE",
+            message: `the model still asked for tools after ${round} rounds of tool calls (agent.maxToolRounds); the run was stopped`,
+            retryable: false,
+          });
         }
+        messages.push(...(await loop.round(reply)));
       }
-      return { summary };
     },
   };
 }

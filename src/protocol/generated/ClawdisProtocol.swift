@@ -6,7 +6,9 @@
 //   let stateVersion = try StateVersion(json)
 //   let presenceEntry = try PresenceEntry(json)
 //   let health = try Health(json)
+//   let mCPServerHealth = try MCPServerHealth(json)
 //   let sessionSummary = try SessionSummary(json)
+//   let agentToolEventData = try AgentToolEventData(json)
 //   let hello = try Hello(json)
 //   let helloOk = try HelloOk(json)
 //   let helloError = try HelloError(json)
@@ -386,13 +388,16 @@ public extension Health {
 // MARK: - HealthAgent
 public struct HealthAgent: Codable {
     public let backend: String
+    public let mcp: [String: MCPValue]?
 
     public enum CodingKeys: String, CodingKey {
         case backend = "backend"
+        case mcp = "mcp"
     }
 
-    public init(backend: String) {
+    public init(backend: String, mcp: [String: MCPValue]?) {
         self.backend = backend
+        self.mcp = mcp
     }
 }
 
@@ -415,10 +420,12 @@ public extension HealthAgent {
     }
 
     func with(
-        backend: String? = nil
+        backend: String? = nil,
+        mcp: [String: MCPValue]?? = nil
     ) -> HealthAgent {
         return HealthAgent(
-            backend: backend ?? self.backend
+            backend: backend ?? self.backend,
+            mcp: mcp ?? self.mcp
         )
     }
 
@@ -429,6 +436,77 @@ public extension HealthAgent {
     func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
         return String(data: try self.jsonData(), encoding: encoding)
     }
+}
+
+// MARK: - MCPValue
+public struct MCPValue: Codable {
+    public let lastError: String?
+    public let restarts: Int?
+    public let state: State
+    public let tools: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case lastError = "lastError"
+        case restarts = "restarts"
+        case state = "state"
+        case tools = "tools"
+    }
+
+    public init(lastError: String?, restarts: Int?, state: State, tools: Int) {
+        self.lastError = lastError
+        self.restarts = restarts
+        self.state = state
+        self.tools = tools
+    }
+}
+
+// MARK: MCPValue convenience initializers and mutators
+
+public extension MCPValue {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(MCPValue.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        lastError: String?? = nil,
+        restarts: Int?? = nil,
+        state: State? = nil,
+        tools: Int? = nil
+    ) -> MCPValue {
+        return MCPValue(
+            lastError: lastError ?? self.lastError,
+            restarts: restarts ?? self.restarts,
+            state: state ?? self.state,
+            tools: tools ?? self.tools
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public enum State: String, Codable {
+    case idle = "idle"
+    case ready = "ready"
+    case restarting = "restarting"
+    case starting = "starting"
+    case stopped = "stopped"
 }
 
 // MARK: - HealthConfig
@@ -641,7 +719,7 @@ public extension HealthDisk {
 public struct HealthSessions: Codable {
     public let count: Int
     public let path: String
-    public let recent: [Something]
+    public let recent: [RecentElement]
 
     public enum CodingKeys: String, CodingKey {
         case count = "count"
@@ -649,7 +727,7 @@ public struct HealthSessions: Codable {
         case recent = "recent"
     }
 
-    public init(count: Int, path: String, recent: [Something]) {
+    public init(count: Int, path: String, recent: [RecentElement]) {
         self.count = count
         self.path = path
         self.recent = recent
@@ -677,7 +755,7 @@ public extension HealthSessions {
     func with(
         count: Int? = nil,
         path: String? = nil,
-        recent: [Something]? = nil
+        recent: [RecentElement]? = nil
     ) -> HealthSessions {
         return HealthSessions(
             count: count ?? self.count,
@@ -695,8 +773,8 @@ public extension HealthSessions {
     }
 }
 
-// MARK: - Something
-public struct Something: Codable {
+// MARK: - RecentElement
+public struct RecentElement: Codable {
     public let age: Int
     public let key: String
     public let updatedAt: Int
@@ -714,11 +792,11 @@ public struct Something: Codable {
     }
 }
 
-// MARK: Something convenience initializers and mutators
+// MARK: RecentElement convenience initializers and mutators
 
-public extension Something {
+public extension RecentElement {
     init(data: Data) throws {
-        self = try newJSONDecoder().decode(Something.self, from: data)
+        self = try newJSONDecoder().decode(RecentElement.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {
@@ -736,8 +814,8 @@ public extension Something {
         age: Int? = nil,
         key: String? = nil,
         updatedAt: Int? = nil
-    ) -> Something {
-        return Something(
+    ) -> RecentElement {
+        return RecentElement(
             age: age ?? self.age,
             key: key ?? self.key,
             updatedAt: updatedAt ?? self.updatedAt
@@ -904,6 +982,69 @@ public extension HealthWeb {
     }
 }
 
+// MARK: - MCPServerHealth
+public struct MCPServerHealth: Codable {
+    public let lastError: String?
+    public let restarts: Int?
+    public let state: State
+    public let tools: Int
+
+    public enum CodingKeys: String, CodingKey {
+        case lastError = "lastError"
+        case restarts = "restarts"
+        case state = "state"
+        case tools = "tools"
+    }
+
+    public init(lastError: String?, restarts: Int?, state: State, tools: Int) {
+        self.lastError = lastError
+        self.restarts = restarts
+        self.state = state
+        self.tools = tools
+    }
+}
+
+// MARK: MCPServerHealth convenience initializers and mutators
+
+public extension MCPServerHealth {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(MCPServerHealth.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        lastError: String?? = nil,
+        restarts: Int?? = nil,
+        state: State? = nil,
+        tools: Int? = nil
+    ) -> MCPServerHealth {
+        return MCPServerHealth(
+            lastError: lastError ?? self.lastError,
+            restarts: restarts ?? self.restarts,
+            state: state ?? self.state,
+            tools: tools ?? self.tools
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - SessionSummary
 public struct SessionSummary: Codable {
     public let age: Int
@@ -960,6 +1101,89 @@ public extension SessionSummary {
     func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
         return String(data: try self.jsonData(), encoding: encoding)
     }
+}
+
+// MARK: - AgentToolEventData
+public struct AgentToolEventData: Codable {
+    public let args: JSONAny?
+    public let callID: String
+    public let name: String
+    public let phase: Phase
+    public let ms: Int?
+    public let ok: Bool?
+    public let result: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case args = "args"
+        case callID = "callId"
+        case name = "name"
+        case phase = "phase"
+        case ms = "ms"
+        case ok = "ok"
+        case result = "result"
+    }
+
+    public init(args: JSONAny?, callID: String, name: String, phase: Phase, ms: Int?, ok: Bool?, result: String?) {
+        self.args = args
+        self.callID = callID
+        self.name = name
+        self.phase = phase
+        self.ms = ms
+        self.ok = ok
+        self.result = result
+    }
+}
+
+// MARK: AgentToolEventData convenience initializers and mutators
+
+public extension AgentToolEventData {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(AgentToolEventData.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        args: JSONAny?? = nil,
+        callID: String? = nil,
+        name: String? = nil,
+        phase: Phase? = nil,
+        ms: Int?? = nil,
+        ok: Bool?? = nil,
+        result: String?? = nil
+    ) -> AgentToolEventData {
+        return AgentToolEventData(
+            args: args ?? self.args,
+            callID: callID ?? self.callID,
+            name: name ?? self.name,
+            phase: phase ?? self.phase,
+            ms: ms ?? self.ms,
+            ok: ok ?? self.ok,
+            result: result ?? self.result
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+public enum Phase: String, Codable {
+    case call = "call"
+    case result = "result"
 }
 
 // MARK: - Hello
@@ -1537,7 +1761,7 @@ public extension Server {
 public struct Snapshot: Codable {
     public let cursor: String?
     public let health: HealthClass
-    public let presence: [EntryElement]
+    public let presence: [Something]
     public let stateVersion: StateVersionClass
     public let uptimeMS: Int
 
@@ -1549,7 +1773,7 @@ public struct Snapshot: Codable {
         case uptimeMS = "uptimeMs"
     }
 
-    public init(cursor: String?, health: HealthClass, presence: [EntryElement], stateVersion: StateVersionClass, uptimeMS: Int) {
+    public init(cursor: String?, health: HealthClass, presence: [Something], stateVersion: StateVersionClass, uptimeMS: Int) {
         self.cursor = cursor
         self.health = health
         self.presence = presence
@@ -1579,7 +1803,7 @@ public extension Snapshot {
     func with(
         cursor: String?? = nil,
         health: HealthClass? = nil,
-        presence: [EntryElement]? = nil,
+        presence: [Something]? = nil,
         stateVersion: StateVersionClass? = nil,
         uptimeMS: Int? = nil
     ) -> Snapshot {
@@ -1702,13 +1926,16 @@ public extension HealthClass {
 // MARK: - HealthAgentClass
 public struct HealthAgentClass: Codable {
     public let backend: String
+    public let mcp: [String: MCPValue]?
 
     public enum CodingKeys: String, CodingKey {
         case backend = "backend"
+        case mcp = "mcp"
     }
 
-    public init(backend: String) {
+    public init(backend: String, mcp: [String: MCPValue]?) {
         self.backend = backend
+        self.mcp = mcp
     }
 }
 
@@ -1731,10 +1958,12 @@ public extension HealthAgentClass {
     }
 
     func with(
-        backend: String? = nil
+        backend: String? = nil,
+        mcp: [String: MCPValue]?? = nil
     ) -> HealthAgentClass {
         return HealthAgentClass(
-            backend: backend ?? self.backend
+            backend: backend ?? self.backend,
+            mcp: mcp ?? self.mcp
         )
     }
 
@@ -1950,7 +2179,7 @@ public extension HealthDiskClass {
 public struct HealthSessionsClass: Codable {
     public let count: Int
     public let path: String
-    public let recent: [Something]
+    public let recent: [RecentElement]
 
     public enum CodingKeys: String, CodingKey {
         case count = "count"
@@ -1958,7 +2187,7 @@ public struct HealthSessionsClass: Codable {
         case recent = "recent"
     }
 
-    public init(count: Int, path: String, recent: [Something]) {
+    public init(count: Int, path: String, recent: [RecentElement]) {
         self.count = count
         self.path = path
         self.recent = recent
@@ -1986,7 +2215,7 @@ public extension HealthSessionsClass {
     func with(
         count: Int? = nil,
         path: String? = nil,
-        recent: [Something]? = nil
+        recent: [RecentElement]? = nil
     ) -> HealthSessionsClass {
         return HealthSessionsClass(
             count: count ?? self.count,
@@ -2155,8 +2384,8 @@ public extension HealthWebClass {
     }
 }
 
-// MARK: - EntryElement
-public struct EntryElement: Codable {
+// MARK: - Something
+public struct Something: Codable {
     public let host: String
     public let instanceID: String?
     public let ip: String
@@ -2198,11 +2427,11 @@ public struct EntryElement: Codable {
     }
 }
 
-// MARK: EntryElement convenience initializers and mutators
+// MARK: Something convenience initializers and mutators
 
-public extension EntryElement {
+public extension Something {
     init(data: Data) throws {
-        self = try newJSONDecoder().decode(EntryElement.self, from: data)
+        self = try newJSONDecoder().decode(Something.self, from: data)
     }
 
     init(_ json: String, using encoding: String.Encoding = .utf8) throws {
@@ -2228,8 +2457,8 @@ public extension EntryElement {
         text: String?? = nil,
         ts: Int? = nil,
         version: String? = nil
-    ) -> EntryElement {
-        return EntryElement(
+    ) -> Something {
+        return Something(
             host: host ?? self.host,
             instanceID: instanceID ?? self.instanceID,
             ip: ip ?? self.ip,
@@ -2876,13 +3105,16 @@ public extension HealthResult {
 // MARK: - HealthResultAgent
 public struct HealthResultAgent: Codable {
     public let backend: String
+    public let mcp: [String: MCPValue]?
 
     public enum CodingKeys: String, CodingKey {
         case backend = "backend"
+        case mcp = "mcp"
     }
 
-    public init(backend: String) {
+    public init(backend: String, mcp: [String: MCPValue]?) {
         self.backend = backend
+        self.mcp = mcp
     }
 }
 
@@ -2905,10 +3137,12 @@ public extension HealthResultAgent {
     }
 
     func with(
-        backend: String? = nil
+        backend: String? = nil,
+        mcp: [String: MCPValue]?? = nil
     ) -> HealthResultAgent {
         return HealthResultAgent(
-            backend: backend ?? self.backend
+            backend: backend ?? self.backend,
+            mcp: mcp ?? self.mcp
         )
     }
 
@@ -3124,7 +3358,7 @@ public extension HealthResultDisk {
 public struct HealthResultSessions: Codable {
     public let count: Int
     public let path: String
-    public let recent: [Something]
+    public let recent: [RecentElement]
 
     public enum CodingKeys: String, CodingKey {
         case count = "count"
@@ -3132,7 +3366,7 @@ public struct HealthResultSessions: Codable {
         case recent = "recent"
     }
 
-    public init(count: Int, path: String, recent: [Something]) {
+    public init(count: Int, path: String, recent: [RecentElement]) {
         self.count = count
         self.path = path
         self.recent = recent
@@ -3160,7 +3394,7 @@ public extension HealthResultSessions {
     func with(
         count: Int? = nil,
         path: String? = nil,
-        recent: [Something]? = nil
+        recent: [RecentElement]? = nil
     ) -> HealthResultSessions {
         return HealthResultSessions(
             count: count ?? self.count,
@@ -3625,13 +3859,13 @@ public extension Whatsapp {
 }
 
 public enum SystemPresenceResult: Codable {
-    case entryElementArray([EntryElement])
+    case somethingArray([Something])
     case systemPresenceResultClass(SystemPresenceResultClass)
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let x = try? container.decode([EntryElement].self) {
-            self = .entryElementArray(x)
+        if let x = try? container.decode([Something].self) {
+            self = .somethingArray(x)
             return
         }
         if let x = try? container.decode(SystemPresenceResultClass.self) {
@@ -3644,7 +3878,7 @@ public enum SystemPresenceResult: Codable {
     public func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
-        case .entryElementArray(let x):
+        case .somethingArray(let x):
             try container.encode(x)
         case .systemPresenceResultClass(let x):
             try container.encode(x)
@@ -3654,7 +3888,7 @@ public enum SystemPresenceResult: Codable {
 
 // MARK: - SystemPresenceResultClass
 public struct SystemPresenceResultClass: Codable {
-    public let presence: [EntryElement]
+    public let presence: [Something]
     public let stateVersion: StateVersionClass
 
     public enum CodingKeys: String, CodingKey {
@@ -3662,7 +3896,7 @@ public struct SystemPresenceResultClass: Codable {
         case stateVersion = "stateVersion"
     }
 
-    public init(presence: [EntryElement], stateVersion: StateVersionClass) {
+    public init(presence: [Something], stateVersion: StateVersionClass) {
         self.presence = presence
         self.stateVersion = stateVersion
     }
@@ -3687,7 +3921,7 @@ public extension SystemPresenceResultClass {
     }
 
     func with(
-        presence: [EntryElement]? = nil,
+        presence: [Something]? = nil,
         stateVersion: StateVersionClass? = nil
     ) -> SystemPresenceResultClass {
         return SystemPresenceResultClass(
@@ -3805,7 +4039,7 @@ public extension SystemEventParams {
 
 // MARK: - SystemEventResult
 public struct SystemEventResult: Codable {
-    public let entry: EntryElement
+    public let entry: Something
     public let stateVersion: StateVersionClass
 
     public enum CodingKeys: String, CodingKey {
@@ -3813,7 +4047,7 @@ public struct SystemEventResult: Codable {
         case stateVersion = "stateVersion"
     }
 
-    public init(entry: EntryElement, stateVersion: StateVersionClass) {
+    public init(entry: Something, stateVersion: StateVersionClass) {
         self.entry = entry
         self.stateVersion = stateVersion
     }
@@ -3838,7 +4072,7 @@ public extension SystemEventResult {
     }
 
     func with(
-        entry: EntryElement? = nil,
+        entry: Something? = nil,
         stateVersion: StateVersionClass? = nil
     ) -> SystemEventResult {
         return SystemEventResult(
@@ -4080,20 +4314,26 @@ public struct AgentResult: Codable {
     public let runID: String
     public let status: AgentResultStatus
     public let delivery: AgentResultDelivery?
+    public let error: Error?
     public let summary: String?
+    public let truncated: Bool?
 
     public enum CodingKeys: String, CodingKey {
         case runID = "runId"
         case status = "status"
         case delivery = "delivery"
+        case error = "error"
         case summary = "summary"
+        case truncated = "truncated"
     }
 
-    public init(runID: String, status: AgentResultStatus, delivery: AgentResultDelivery?, summary: String?) {
+    public init(runID: String, status: AgentResultStatus, delivery: AgentResultDelivery?, error: Error?, summary: String?, truncated: Bool?) {
         self.runID = runID
         self.status = status
         self.delivery = delivery
+        self.error = error
         self.summary = summary
+        self.truncated = truncated
     }
 }
 
@@ -4119,13 +4359,17 @@ public extension AgentResult {
         runID: String? = nil,
         status: AgentResultStatus? = nil,
         delivery: AgentResultDelivery?? = nil,
-        summary: String?? = nil
+        error: Error?? = nil,
+        summary: String?? = nil,
+        truncated: Bool?? = nil
     ) -> AgentResult {
         return AgentResult(
             runID: runID ?? self.runID,
             status: status ?? self.status,
             delivery: delivery ?? self.delivery,
-            summary: summary ?? self.summary
+            error: error ?? self.error,
+            summary: summary ?? self.summary,
+            truncated: truncated ?? self.truncated
         )
     }
 
@@ -4263,22 +4507,28 @@ public extension AgentWaitParams {
 // MARK: - AgentWaitResult
 public struct AgentWaitResult: Codable {
     public let delivery: AgentWaitResultDelivery?
+    public let error: Error?
     public let runID: String
     public let status: AgentWaitResultStatus
     public let summary: String
+    public let truncated: Bool?
 
     public enum CodingKeys: String, CodingKey {
         case delivery = "delivery"
+        case error = "error"
         case runID = "runId"
         case status = "status"
         case summary = "summary"
+        case truncated = "truncated"
     }
 
-    public init(delivery: AgentWaitResultDelivery?, runID: String, status: AgentWaitResultStatus, summary: String) {
+    public init(delivery: AgentWaitResultDelivery?, error: Error?, runID: String, status: AgentWaitResultStatus, summary: String, truncated: Bool?) {
         self.delivery = delivery
+        self.error = error
         self.runID = runID
         self.status = status
         self.summary = summary
+        self.truncated = truncated
     }
 }
 
@@ -4302,15 +4552,19 @@ public extension AgentWaitResult {
 
     func with(
         delivery: AgentWaitResultDelivery?? = nil,
+        error: Error?? = nil,
         runID: String? = nil,
         status: AgentWaitResultStatus? = nil,
-        summary: String? = nil
+        summary: String? = nil,
+        truncated: Bool?? = nil
     ) -> AgentWaitResult {
         return AgentWaitResult(
             delivery: delivery ?? self.delivery,
+            error: error ?? self.error,
             runID: runID ?? self.runID,
             status: status ?? self.status,
-            summary: summary ?? self.summary
+            summary: summary ?? self.summary,
+            truncated: truncated ?? self.truncated
         )
     }
 
@@ -4793,6 +5047,7 @@ public struct RecordElement: Codable {
     public let runID: String?
     public let status: LedgerListParamsStatus
     public let text: String?
+    public let tools: [PurpleTool]?
     public let ts: Int
     public let updatedAt: Int
 
@@ -4814,11 +5069,12 @@ public struct RecordElement: Codable {
         case runID = "runId"
         case status = "status"
         case text = "text"
+        case tools = "tools"
         case ts = "ts"
         case updatedAt = "updatedAt"
     }
 
-    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [PurpleMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, tools: [PurpleTool]?, ts: Int, updatedAt: Int) {
         self.attempts = attempts
         self.chat = chat
         self.command = command
@@ -4836,6 +5092,7 @@ public struct RecordElement: Codable {
         self.runID = runID
         self.status = status
         self.text = text
+        self.tools = tools
         self.ts = ts
         self.updatedAt = updatedAt
     }
@@ -4877,6 +5134,7 @@ public extension RecordElement {
         runID: String?? = nil,
         status: LedgerListParamsStatus? = nil,
         text: String?? = nil,
+        tools: [PurpleTool]?? = nil,
         ts: Int? = nil,
         updatedAt: Int? = nil
     ) -> RecordElement {
@@ -4898,6 +5156,7 @@ public extension RecordElement {
             runID: runID ?? self.runID,
             status: status ?? self.status,
             text: text ?? self.text,
+            tools: tools ?? self.tools,
             ts: ts ?? self.ts,
             updatedAt: updatedAt ?? self.updatedAt
         )
@@ -4980,6 +5239,74 @@ public enum Kind: String, Codable {
     case document = "document"
     case image = "image"
     case video = "video"
+}
+
+// MARK: - PurpleTool
+public struct PurpleTool: Codable {
+    public let args: JSONAny?
+    public let ms: Double
+    public let name: String
+    public let ok: Bool
+    public let result: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case args = "args"
+        case ms = "ms"
+        case name = "name"
+        case ok = "ok"
+        case result = "result"
+    }
+
+    public init(args: JSONAny?, ms: Double, name: String, ok: Bool, result: String?) {
+        self.args = args
+        self.ms = ms
+        self.name = name
+        self.ok = ok
+        self.result = result
+    }
+}
+
+// MARK: PurpleTool convenience initializers and mutators
+
+public extension PurpleTool {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(PurpleTool.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        args: JSONAny?? = nil,
+        ms: Double? = nil,
+        name: String? = nil,
+        ok: Bool? = nil,
+        result: String?? = nil
+    ) -> PurpleTool {
+        return PurpleTool(
+            args: args ?? self.args,
+            ms: ms ?? self.ms,
+            name: name ?? self.name,
+            ok: ok ?? self.ok,
+            result: result ?? self.result
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
 }
 
 // MARK: - LedgerGetParams
@@ -5102,6 +5429,7 @@ public struct LedgerGetResultRecord: Codable {
     public let runID: String?
     public let status: LedgerListParamsStatus
     public let text: String?
+    public let tools: [FluffyTool]?
     public let ts: Int
     public let updatedAt: Int
 
@@ -5123,11 +5451,12 @@ public struct LedgerGetResultRecord: Codable {
         case runID = "runId"
         case status = "status"
         case text = "text"
+        case tools = "tools"
         case ts = "ts"
         case updatedAt = "updatedAt"
     }
 
-    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [FluffyMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, tools: [FluffyTool]?, ts: Int, updatedAt: Int) {
         self.attempts = attempts
         self.chat = chat
         self.command = command
@@ -5145,6 +5474,7 @@ public struct LedgerGetResultRecord: Codable {
         self.runID = runID
         self.status = status
         self.text = text
+        self.tools = tools
         self.ts = ts
         self.updatedAt = updatedAt
     }
@@ -5186,6 +5516,7 @@ public extension LedgerGetResultRecord {
         runID: String?? = nil,
         status: LedgerListParamsStatus? = nil,
         text: String?? = nil,
+        tools: [FluffyTool]?? = nil,
         ts: Int? = nil,
         updatedAt: Int? = nil
     ) -> LedgerGetResultRecord {
@@ -5207,6 +5538,7 @@ public extension LedgerGetResultRecord {
             runID: runID ?? self.runID,
             status: status ?? self.status,
             text: text ?? self.text,
+            tools: tools ?? self.tools,
             ts: ts ?? self.ts,
             updatedAt: updatedAt ?? self.updatedAt
         )
@@ -5284,6 +5616,74 @@ public extension FluffyMedia {
     }
 }
 
+// MARK: - FluffyTool
+public struct FluffyTool: Codable {
+    public let args: JSONAny?
+    public let ms: Double
+    public let name: String
+    public let ok: Bool
+    public let result: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case args = "args"
+        case ms = "ms"
+        case name = "name"
+        case ok = "ok"
+        case result = "result"
+    }
+
+    public init(args: JSONAny?, ms: Double, name: String, ok: Bool, result: String?) {
+        self.args = args
+        self.ms = ms
+        self.name = name
+        self.ok = ok
+        self.result = result
+    }
+}
+
+// MARK: FluffyTool convenience initializers and mutators
+
+public extension FluffyTool {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(FluffyTool.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        args: JSONAny?? = nil,
+        ms: Double? = nil,
+        name: String? = nil,
+        ok: Bool? = nil,
+        result: String?? = nil
+    ) -> FluffyTool {
+        return FluffyTool(
+            args: args ?? self.args,
+            ms: ms ?? self.ms,
+            name: name ?? self.name,
+            ok: ok ?? self.ok,
+            result: result ?? self.result
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
 // MARK: - Related
 public struct Related: Codable {
     public let attempts: Int?
@@ -5303,6 +5703,7 @@ public struct Related: Codable {
     public let runID: String?
     public let status: LedgerListParamsStatus
     public let text: String?
+    public let tools: [RelatedTool]?
     public let ts: Int
     public let updatedAt: Int
 
@@ -5324,11 +5725,12 @@ public struct Related: Codable {
         case runID = "runId"
         case status = "status"
         case text = "text"
+        case tools = "tools"
         case ts = "ts"
         case updatedAt = "updatedAt"
     }
 
-    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, ts: Int, updatedAt: Int) {
+    public init(attempts: Int?, chat: String, command: String?, direction: Direction, id: String, idempotencyKey: String?, kind: String?, lastError: String?, media: [RelatedMedia]?, part: Int?, parts: Int?, provider: Provider, providerMessageID: String?, reason: String?, runID: String?, status: LedgerListParamsStatus, text: String?, tools: [RelatedTool]?, ts: Int, updatedAt: Int) {
         self.attempts = attempts
         self.chat = chat
         self.command = command
@@ -5346,6 +5748,7 @@ public struct Related: Codable {
         self.runID = runID
         self.status = status
         self.text = text
+        self.tools = tools
         self.ts = ts
         self.updatedAt = updatedAt
     }
@@ -5387,6 +5790,7 @@ public extension Related {
         runID: String?? = nil,
         status: LedgerListParamsStatus? = nil,
         text: String?? = nil,
+        tools: [RelatedTool]?? = nil,
         ts: Int? = nil,
         updatedAt: Int? = nil
     ) -> Related {
@@ -5408,6 +5812,7 @@ public extension Related {
             runID: runID ?? self.runID,
             status: status ?? self.status,
             text: text ?? self.text,
+            tools: tools ?? self.tools,
             ts: ts ?? self.ts,
             updatedAt: updatedAt ?? self.updatedAt
         )
@@ -5473,6 +5878,74 @@ public extension RelatedMedia {
             kind: kind ?? self.kind,
             mime: mime ?? self.mime,
             path: path ?? self.path
+        )
+    }
+
+    func jsonData() throws -> Data {
+        return try newJSONEncoder().encode(self)
+    }
+
+    func jsonString(encoding: String.Encoding = .utf8) throws -> String? {
+        return String(data: try self.jsonData(), encoding: encoding)
+    }
+}
+
+// MARK: - RelatedTool
+public struct RelatedTool: Codable {
+    public let args: JSONAny?
+    public let ms: Double
+    public let name: String
+    public let ok: Bool
+    public let result: String?
+
+    public enum CodingKeys: String, CodingKey {
+        case args = "args"
+        case ms = "ms"
+        case name = "name"
+        case ok = "ok"
+        case result = "result"
+    }
+
+    public init(args: JSONAny?, ms: Double, name: String, ok: Bool, result: String?) {
+        self.args = args
+        self.ms = ms
+        self.name = name
+        self.ok = ok
+        self.result = result
+    }
+}
+
+// MARK: RelatedTool convenience initializers and mutators
+
+public extension RelatedTool {
+    init(data: Data) throws {
+        self = try newJSONDecoder().decode(RelatedTool.self, from: data)
+    }
+
+    init(_ json: String, using encoding: String.Encoding = .utf8) throws {
+        guard let data = json.data(using: encoding) else {
+            throw NSError(domain: "JSONDecoding", code: 0, userInfo: nil)
+        }
+        try self.init(data: data)
+    }
+
+    init(fromURL url: URL) throws {
+        try self.init(data: try Data(contentsOf: url))
+    }
+
+    func with(
+        args: JSONAny?? = nil,
+        ms: Double? = nil,
+        name: String? = nil,
+        ok: Bool? = nil,
+        result: String?? = nil
+    ) -> RelatedTool {
+        return RelatedTool(
+            args: args ?? self.args,
+            ms: ms ?? self.ms,
+            name: name ?? self.name,
+            ok: ok ?? self.ok,
+            result: result ?? self.result
         )
     }
 
@@ -6185,9 +6658,9 @@ public extension AgentEventPayload {
 
 // MARK: - PresenceEventPayload
 public struct PresenceEventPayload: Codable {
-    public let presence: [EntryElement]?
-    public let removed: [EntryElement]?
-    public let upserted: [EntryElement]?
+    public let presence: [Something]?
+    public let removed: [Something]?
+    public let upserted: [Something]?
 
     public enum CodingKeys: String, CodingKey {
         case presence = "presence"
@@ -6195,7 +6668,7 @@ public struct PresenceEventPayload: Codable {
         case upserted = "upserted"
     }
 
-    public init(presence: [EntryElement]?, removed: [EntryElement]?, upserted: [EntryElement]?) {
+    public init(presence: [Something]?, removed: [Something]?, upserted: [Something]?) {
         self.presence = presence
         self.removed = removed
         self.upserted = upserted
@@ -6221,9 +6694,9 @@ public extension PresenceEventPayload {
     }
 
     func with(
-        presence: [EntryElement]?? = nil,
-        removed: [EntryElement]?? = nil,
-        upserted: [EntryElement]?? = nil
+        presence: [Something]?? = nil,
+        removed: [Something]?? = nil,
+        upserted: [Something]?? = nil
     ) -> PresenceEventPayload {
         return PresenceEventPayload(
             presence: presence ?? self.presence,
@@ -6342,13 +6815,16 @@ public extension HealthEventPayload {
 // MARK: - HealthEventPayloadAgent
 public struct HealthEventPayloadAgent: Codable {
     public let backend: String
+    public let mcp: [String: MCPValue]?
 
     public enum CodingKeys: String, CodingKey {
         case backend = "backend"
+        case mcp = "mcp"
     }
 
-    public init(backend: String) {
+    public init(backend: String, mcp: [String: MCPValue]?) {
         self.backend = backend
+        self.mcp = mcp
     }
 }
 
@@ -6371,10 +6847,12 @@ public extension HealthEventPayloadAgent {
     }
 
     func with(
-        backend: String? = nil
+        backend: String? = nil,
+        mcp: [String: MCPValue]?? = nil
     ) -> HealthEventPayloadAgent {
         return HealthEventPayloadAgent(
-            backend: backend ?? self.backend
+            backend: backend ?? self.backend,
+            mcp: mcp ?? self.mcp
         )
     }
 
@@ -6590,7 +7068,7 @@ public extension HealthEventPayloadDisk {
 public struct HealthEventPayloadSessions: Codable {
     public let count: Int
     public let path: String
-    public let recent: [Something]
+    public let recent: [RecentElement]
 
     public enum CodingKeys: String, CodingKey {
         case count = "count"
@@ -6598,7 +7076,7 @@ public struct HealthEventPayloadSessions: Codable {
         case recent = "recent"
     }
 
-    public init(count: Int, path: String, recent: [Something]) {
+    public init(count: Int, path: String, recent: [RecentElement]) {
         self.count = count
         self.path = path
         self.recent = recent
@@ -6626,7 +7104,7 @@ public extension HealthEventPayloadSessions {
     func with(
         count: Int? = nil,
         path: String? = nil,
-        recent: [Something]? = nil
+        recent: [RecentElement]? = nil
     ) -> HealthEventPayloadSessions {
         return HealthEventPayloadSessions(
             count: count ?? self.count,

@@ -7,6 +7,7 @@ import { $, MAX_RUN_TEXT, state } from "./state.ts";
 import { onPairingRes, setPairing } from "./pairing.ts";
 import { applySnapshot, describeError, presenceKey, renderHealth, renderPresence, setLink } from "./status.ts";
 import { addTo, ensureSession, finish, markActivity, newRun, remember, schedulePaint, userBubble } from "./transcript.ts";
+import { showTool } from "./tools.ts";
 
 type Msg<T extends RelayMessage["type"]> = Extract<RelayMessage, { type: T }>;
 export type ResMessage = Msg<"res">;
@@ -71,6 +72,8 @@ function onAgentEvent(ev: AgentEvent, sessionId?: string): void {
     else if (data.phase === "error") finish(run, "error", data.reason === "shutdown" ? "stopped: the gateway shut down" : String(data.code || "error"));
   } else if (ev.stream === "error") {
     finish(run, "error", typeof data.message === "string" ? data.message : "error");
+  } else if (ev.stream === "tool") {
+    showTool(run, data);
   }
 }
 
