@@ -34,8 +34,9 @@ const textsTo = (chat: number) => bot.sent("sendMessage").filter((c) => String(c
 const user = (id: number) => ({ id, username: `user${id}` });
 
 function gateway(config: Record<string, unknown>) {
-  const { telegram, ...rest } = config as { telegram?: Record<string, unknown> };
-  const stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, allowFrom: ["*"], ...telegram }, ...rest });
+  const { telegram, agent, ...rest } = config as { telegram?: Record<string, unknown>; agent?: Record<string, unknown> };
+  // The model is asked the bare words here: the context header has its own tests (assistant-context.e2e).
+  const stateDir = tempStateDir({ telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, allowFrom: ["*"], ...telegram }, agent: { inboundHeader: false, ...agent }, ...rest });
   return spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token, OPENAI_API_KEY: "sk-test" } });
 }
 
@@ -171,6 +172,8 @@ describe("the command backend keeps a conversation (issue 23 §3)", () => {
           { role: "assistant", content: "ok first 1" },
         ],
         message: "and again",
+        // The context block comes on stdin too (issue 23 §4), whatever agent.inboundHeader says.
+        context: expect.stringContaining("private chat on Telegram"),
         media: [],
       });
       expect(stdin[3].message).toBe("[photo]");

@@ -111,7 +111,8 @@ describe("Late messages (§5) and placeholders (§6)", () => {
     await until(() => toChat(8201).length === 2, "the notice and the answer", 15_000);
     const runs = asked("recent question");
     expect(runs.length).toBe(1);
-    expect(lastUser(runs[0]!.body)).toMatch(/^\[written \d\d:\d\d, 2 min ago\]\nrecent question$/);
+    // After the context header (issue 23 §4): when it was written, then the words.
+    expect(lastUser(runs[0]!.body)).toMatch(/^\[From A \(@late\), id 8201 · private chat on Telegram · [^\]]+\]\n\[written \d\d:\d\d, 2 min ago\]\nrecent question$/);
     expect(asked("ancient").length).toBe(0);
     const texts = toChat(8201).map((c) => String(c.params.text));
     expect(texts.filter((t) => /^I was offline when you wrote at \d\d:\d\d\. Send it again if it still matters\.$/.test(t)).length).toBe(1);
@@ -164,7 +165,8 @@ describe("Late messages (§5) and placeholders (§6)", () => {
     }, "four records");
     expect(recs.map((r: any) => [r.status, r.reason]).sort()).toEqual([
       ["replied", undefined],
-      ["skipped", "edit of an earlier message"],
+      // An edit of a message already answered (issue 23 §5's rule).
+      ["skipped", "edited after reply"],
       ["skipped", "reaction"],
       ["skipped", "service message (new_chat_members)"],
     ]);

@@ -146,7 +146,7 @@ export class FakeWaSocket implements WaSocketLike {
 
   constructor(
     readonly config: UserFacingSocketConfig,
-    private readonly peer: FakeWaPeer,
+    readonly peer: FakeWaPeer,
   ) {
     this.auth = config.auth as AuthenticationState;
     const keys = addTransactionCapability(this.auth.keys, quiet, { maxCommitRetries: 1, delayBetweenTriesMs: 1 });

@@ -31,12 +31,13 @@ describe("your own number: the self chat (§1)", () => {
     expect(agent.turns[0]).toMatchObject({ sessionId: `whatsapp:${SELF_PN}`, message: "remind me what's up" });
 
     // WhatsApp shows our reply back (another device's sync): same id, fromMe, in the self chat.
-    const echo = await sock.receive(stanza.own(PHONE, SELF_PN, { conversation: "re: remind me what's up" }, { id: "WAMID1" }));
+    const sentId = sock.peer.attempts.at(-1)!.id;
+    const echo = await sock.receive(stanza.own(PHONE, SELF_PN, { conversation: "re: remind me what's up" }, { id: sentId }));
     expect(echo.key.fromMe).toBe(true);
     // The LID form of the self chat is the same chat.
     const byLid = await sock.receive(stanza.own(PHONE_LID, SELF_LID, { conversation: "and by lid?" }));
     expect(await inboundRecord(g, byLid.key.id!)).toMatchObject({ status: "replied", chat: SELF_LID });
-    expect(g.ctx.ledger.inbound("whatsapp", "WAMID1")).toBeUndefined();
+    expect(g.ctx.ledger.inbound("whatsapp", sentId)).toBeUndefined();
     expect(agent.turns.map((t) => t.message)).toEqual(["remind me what's up", "and by lid?"]);
   });
 
@@ -50,6 +51,7 @@ describe("your own number: the self chat (§1)", () => {
     await until(() => first.g.ctx.providers.status("whatsapp").connected, 3_000, "connected");
     const m = await sock.receive(stanza.own(PHONE, SELF_PN, { conversation: "note to self" }));
     expect(await inboundRecord(first.g, m.key.id!)).toMatchObject({ status: "replied" });
+    const sentId = peer.attempts.at(-1)!.id;
     await first.g.stop("restart");
 
     const peer2 = new FakeWaPeer();
@@ -58,10 +60,10 @@ describe("your own number: the self chat (§1)", () => {
     const sock2 = await peer2.waitForSockets(1);
     await until(() => second.g.ctx.providers.status("whatsapp").connected, 3_000, "connected again");
     // The offline queue hands our earlier reply back after the restart.
-    await sock2.receive(stanza.own(PHONE, SELF_PN, { conversation: "re: note to self" }, { id: "WAMID1", offline: true }));
+    await sock2.receive(stanza.own(PHONE, SELF_PN, { conversation: "re: note to self" }, { id: sentId, offline: true }));
     const next = await sock2.receive(stanza.own(PHONE, SELF_PN, { conversation: "second note" }));
     expect(await inboundRecord(second.g, next.key.id!)).toMatchObject({ status: "replied" });
-    expect(second.g.ctx.ledger.inbound("whatsapp", "WAMID1")).toBeUndefined();
+    expect(second.g.ctx.ledger.inbound("whatsapp", sentId)).toBeUndefined();
     expect(agent.turns.map((t) => t.message)).toEqual(["note to self", "second note"]);
   });
 

@@ -55,10 +55,11 @@ describe("One chat, one order (§3)", () => {
     await sock.incoming(ALICE, "what plant is this?");
     await until(() => sentTo(sock, ALICE).length === 2, 8_000, "two replies");
     expect(agent.turns.map((t) => [t.message, t.media?.length ?? 0])).toEqual([
-      ["", 1],
+      // A photo without words reaches the agent as its placeholder (issue 23 §3).
+      ["[photo]", 1],
       ["what plant is this?", 0],
     ]);
-    expect(texts(sentTo(sock, ALICE))).toEqual(["re: ", "re: what plant is this?"]);
+    expect(texts(sentTo(sock, ALICE))).toEqual(["re: [photo]", "re: what plant is this?"]);
   });
 
   test("an offline batch (one upsert) is answered in the order it was written", async () => {
@@ -180,7 +181,7 @@ describe("The socket's caches and the contact's session (§8)", () => {
     const { g, sock, dir } = await openGateway(["+15550001111"]);
     const m = await sock.incoming(ALICE, "remember me");
     await inboundRecord(g, m.key.id!, "replied");
-    const sentKey = { remoteJid: ALICE, fromMe: true, id: "WAMID1" };
+    const sentKey = { remoteJid: ALICE, fromMe: true, id: sock.peer.attempts.at(-1)!.id };
     expect(await sock.retryRequest(sentKey)).toMatchObject({ conversation: "remember me" });
     await g.stop("restart");
     expect(statSync(join(dir, "whatsapp", "sent.jsonl")).mode & 0o777).toBe(0o600);

@@ -180,7 +180,6 @@ export class TelegramProvider implements Provider {
         failures = 0;
         for (const u of updates) {
           if (u.message) await this.onMessage(u.message, signal);
-          if (u.message) await this.onMessage(u.message, signal);
           else if (u.message_reaction) await this.deps.onInbound(reactionToInbound(u.message_reaction));
           else if (u.edited_message) await this.onMessage(u.edited_message, signal, true);
           this.offset = u.update_id + 1;
