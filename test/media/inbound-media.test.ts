@@ -60,10 +60,11 @@ describe("InboundMediaStore", () => {
     const store = new InboundMediaStore(d, () => ({ maxInboundBytes: 50, maxTotalBytes: 1_000 }));
     let opened = 0;
     const announced = await takeMedia(store, { kind: "video", mime: "video/mp4", size: 51, open: async (max) => (opened++, responseSource(new Response(new Uint8Array(51)), max)) });
-    expect(announced).toEqual({ mediaSkipped: "media too large" });
+    // What it was stays known, so the agent can be told of the file it did not get (issue 21 §6).
+    expect(announced).toEqual({ mediaSkipped: "media too large", oversized: { kind: "video", bytes: 51 } });
     expect(opened).toBe(0);
     const found = await takeMedia(store, { kind: "video", mime: "video/mp4", open: async (max) => responseSource(new Response(new Uint8Array(80)), max) });
-    expect(found).toEqual({ mediaSkipped: "media too large" });
+    expect(found).toEqual({ mediaSkipped: "media too large", oversized: { kind: "video" } });
     expect(existsSync(d) ? readdirSync(d) : []).toEqual([]);
     const ok = await takeMedia(store, { kind: "video", mime: "video/mp4", open: async (max) => responseSource(new Response(new Uint8Array(50)), max) });
     expect(ok.media?.[0]).toMatchObject({ kind: "video", bytes: 50 });
@@ -90,7 +91,7 @@ describe("InboundMediaStore", () => {
     const { state, source } = endless();
     // The source is endless: only a download stopped at the cap can return at all.
     const out = await takeMedia(store, { kind: "document", mime: "application/pdf", open: async () => source });
-    expect(out).toEqual({ mediaSkipped: "media too large" });
+    expect(out).toEqual({ mediaSkipped: "media too large", oversized: { kind: "document" } });
     expect(state.cancelled).toBe(true);
     expect(state.chunks).toBe(max / (64 * 1024) + 1);
     expect(readdirSync(d)).toEqual([]);
