@@ -2,7 +2,7 @@ import { hostFromError, networkCause, unreachable } from "../core/unreachable.ts
 import { GatewayError, type AgentEvent, type AgentFinal, type InboundMedia } from "../protocol/index.ts";
 import type { Logger } from "../log.ts";
 import type { SessionState, SessionStore } from "./sessions.ts";
-import { failureShape } from "./failure.ts";
+import { AgentFailure, failureShape } from "./failure.ts";
 import type { AgentBackend, ToolUse } from "./types.ts";
 
 export interface RunRequest {
@@ -292,7 +292,7 @@ export class AgentRunner {
         throw err;
       }
       // The endpoint never answered (DNS, refused, TLS): say so, not the library's words alone.
-      const net = networkCause(err);
+      const net = err instanceof AgentFailure ? null : networkCause(err);
       const message = net ? unreachable("the agent endpoint", hostFromError(err) ?? this.deps.backend.name, net) : err instanceof Error ? err.message : String(err);
       this.deps.log.warn("agent run failed", { runId, error: message });
       const error = failureShape(err);

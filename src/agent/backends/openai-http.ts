@@ -1,3 +1,4 @@
+import { hostOf, networkCause, unreachable } from "../../core/unreachable.ts";
 import type { Logger } from "../../log.ts";
 import type { ErrorShape } from "../../protocol/index.ts";
 import { AgentFailure } from "../failure.ts";
@@ -62,7 +63,9 @@ export async function postCompletion(
       failure = await httpFailure(url, res);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      failure = { code: "UNAVAILABLE", message: `${url} could not be reached: ${(err as Error).message}`, retryable: true };
+      // Named as the network's doing when it was (DNS, refused, TLS), like every other service.
+      const net = networkCause(err);
+      failure = { code: "UNAVAILABLE", message: net ? unreachable("the agent endpoint", hostOf(url), net) : `${url} could not be reached: ${(err as Error).message}`, retryable: true };
     }
     const wait = failure.retryAfterMs ?? DEFAULT_RETRY_MS;
     const fits = opts.deadline === undefined || Date.now() + wait < opts.deadline;
