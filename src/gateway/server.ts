@@ -267,6 +267,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         watcher?.close();
         delivery.stop();
         presence.stop();
+        broadcaster.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();
         // The whole run chain (delivery, idempotency record) settles, then its final res goes out.
