@@ -17,7 +17,7 @@ function app(token: string | undefined, remote: string) {
     sendQueueLength: () => 0,
   });
   const a = new Hono();
-  mountMetrics(a, { registry: () => registry, token: () => token, remoteAddress: () => remote });
+  mountMetrics(a, { registry: async () => registry, token: () => token, remoteAddress: () => remote });
   return { a, counters };
 }
 

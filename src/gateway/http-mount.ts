@@ -2,7 +2,6 @@ import type { Hono } from "hono";
 import type { Registry } from "prom-client";
 import { mountGateway } from "../http/app.ts";
 import type { GatewayCounters } from "../metrics/counters.ts";
-import { createRegistry } from "../metrics/exposition.ts";
 import { mountMetrics } from "../metrics/http.ts";
 import { PROVIDERS, type ProviderName } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
@@ -22,19 +21,20 @@ export interface HttpMountDeps {
 /** The gateway's HTTP surface on its one port: `GET /metrics` and the WebSocket at `/`. */
 export function mountHttp(app: Hono, adapter: RuntimeAdapter, deps: HttpMountDeps): void {
   const { ctx } = deps;
-  let registry: Registry | null = null;
+  let registry: Promise<Registry> | null = null;
   mountMetrics(app, {
     token: () => ctx.config.gateway.token,
     remoteAddress: (c) => adapter.remoteAddress(c),
+    // prom-client (and what it pulls in) loads on the first scrape, not at start-up.
     registry: () =>
-      (registry ??= createRegistry({
+      (registry ??= import("../metrics/exposition.ts").then(({ createRegistry }) => createRegistry({
         counters: deps.counters,
         build: { ...ctx.build, runtime: adapter.name },
         startedAt: ctx.startedAt,
         providers: PROVIDERS,
         providerConnected: (p) => deps.providers.status(p as ProviderName).connected,
         sendQueueLength: (p) => deps.queued(p as ProviderName),
-      })),
+      }))),
   });
   mountGateway(app, adapter, {
     allowedOrigins: () => ctx.config.gateway.allowedOrigins,
