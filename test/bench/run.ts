@@ -9,7 +9,7 @@
  * stops itself (about 2.5 minutes on 2 cores). Not part of `bun test` on purpose.
  *
  *   BENCH_QUICK=1        smaller counts and shorter windows (a smoke run of the bench itself)
- *   BENCH_ONLY=a,b       run only these sections: binary, handshake, reqres, agent, fanout, journal, fanoutfull, storm
+ *   BENCH_ONLY=a,b       run only these sections: binary, handshake, reqres, agent, fanout, journal, fanoutfull, storm, runtimes
  *   BENCH_GATEWAY_CMD=…  run the gateway with this command instead of dist/clawdis, e.g.
  *                        "bun --cpu-prof-md --cpu-prof-dir=/tmp/prof src/cli.ts" (profiling)
  *                        or "node dist/clawdis.mjs" (another runtime); `gateway --port 0` is appended
@@ -59,6 +59,8 @@ const C = {
   fanTrials: Number(process.env.BENCH_FAN_TRIALS ?? 5),
   workers: 4,
   stormSizes: QUICK ? [200, 400] : [1_000, 2_000],
+  rtHandshakes: QUICK ? 30 : 100,
+  rtIdle: QUICK ? 200 : 1_000,
   agentClients: 100,
   agentRunMs: QUICK ? 1_000 : 4_000,
   versionRuns: 10,
@@ -161,7 +163,24 @@ function helloFrame(id = "%ID%", caps = '["presence-deltas"]'): string {
 /** The first frame each server answers a hello with. */
 const HELLO_REPLY: Record<Kind, string> = { gateway: '{"type":"hello-ok"', echo: '{"type":"hello"' };
 
-async function startServer(kind: Kind, coalesceMs = COALESCE_MS): Promise<Server> {
+/** Which runtime runs the server under test: the compiled binary (Bun), the Node bundle, Deno from source. */
+type Runtime = "bun" | "node" | "deno";
+const NODE_BIN = Bun.which("node") ?? "node";
+const DENO_BIN = join(ROOT, "node_modules", ".bin", "deno");
+
+/** The command for a server of `kind` on runtime `rt` (each echo baseline is that runtime's own). */
+function serverCmd(kind: Kind, rt: Runtime): string[] {
+  if (kind === "gateway") {
+    if (rt === "node") return [NODE_BIN, join(ROOT, "dist", "clawdis.mjs")];
+    if (rt === "deno") return [DENO_BIN, "run", "-A", join(ROOT, "src", "cli.ts")];
+    return GATEWAY_CMD ?? [BINARY];
+  }
+  if (rt === "node") return [NODE_BIN, join(import.meta.dir, "echo-node.mjs")];
+  if (rt === "deno") return [DENO_BIN, "run", "-A", join(import.meta.dir, "echo-deno.ts")];
+  return echoCmd;
+}
+
+async function startServer(kind: Kind, coalesceMs = COALESCE_MS, rt: Runtime = "bun"): Promise<Server> {
   let cmd: string[];
   let env: Record<string, string | undefined> = { ...process.env };
   if (kind === "gateway") {
@@ -172,10 +191,10 @@ async function startServer(kind: Kind, coalesceMs = COALESCE_MS): Promise<Server
       // WebChat off: it binds a fixed port (18788) even with --port 0 and is not what is measured here.
       `// written by test/bench/run.ts\n{ gateway: { tickIntervalMs: 30000, presenceCoalesceMs: ${coalesceMs} }, webchat: { enabled: false }, agent: { backend: "echo" } }\n`,
     );
-    cmd = [...(GATEWAY_CMD ?? [BINARY]), "gateway", "--port", "0"];
+    cmd = [...serverCmd(kind, rt), "gateway", "--port", "0"];
     env = { ...env, CLAWDIS_STATE_DIR: stateDir, CLAWDIS_GATEWAY_TOKEN: "" };
   } else {
-    cmd = echoCmd;
+    cmd = serverCmd(kind, rt);
   }
   if (pinned) cmd = ["taskset", "-c", "0", ...cmd];
   const spawnedAt = now();
@@ -1183,6 +1202,62 @@ function printTable(): void {
   if (notes.length > 0) process.stdout.write(`\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
 }
 
+// ---------------------------------------------------------------- 1a/2b/4a per runtime
+
+interface RuntimeFigures {
+  hs: Float64Array;
+  rate: number;
+  perConnKiB: number;
+}
+
+/** 1a, 2b and 4a for one server on one runtime (smaller counts than the Bun rows). */
+async function runtimeFigures(kind: Kind, rt: Runtime): Promise<RuntimeFigures> {
+  const s = await startServer(kind, COALESCE_MS, rt);
+  const workers: Worker[] = [];
+  try {
+    for (let i = 0; i < 20; i++) await closeStd((await handshakeStd(s)).ws);
+    const hs: number[] = [];
+    for (let i = 0; i < C.rtHandshakes; i++) {
+      const { ws, ms: t } = await handshakeStd(s);
+      hs.push(t);
+      await closeStd(ws);
+    }
+    const rr = await reqRes(s, kind, 64, 1);
+    await sleep(500);
+    const rss0 = rssKiB(s.pid);
+    workers.push(...(await Promise.all(Array.from({ length: 2 }, () => startWorker()))));
+    const per = C.rtIdle / workers.length;
+    const res = await Promise.all(
+      workers.map((w) => w.request({ op: "connect", port: s.port, count: per, hello: helloFrame(), expect: HELLO_REPLY[kind], concurrency: 16 }, "connected", 120_000)),
+    );
+    const ok = res.reduce((a, r) => a + r.ok, 0);
+    await Promise.all(workers.map((w) => w.request({ op: "quiet", ms: 500, maxMs: 30_000 }, "quiet", 35_000)));
+    await sleep(1_000);
+    return { hs: sortNum(hs), rate: rr.rate, perConnKiB: (rssKiB(s.pid) - rss0) / ok };
+  } finally {
+    await Promise.all(workers.map((w) => w.request({ op: "close" }, "closed", 15_000).catch(() => w.proc.kill("SIGKILL"))));
+    await stopChecked(s, `${rt} figures`);
+  }
+}
+
+async function benchRuntimes(): Promise<void> {
+  for (const rt of ["node", "deno"] as Runtime[]) {
+    log(`runtime ${rt}: gateway`);
+    const g = await runtimeFigures("gateway", rt);
+    log(`runtime ${rt}: echo`);
+    const e = await runtimeFigures("echo", rt);
+    const echoName = rt === "node" ? "Node `ws` echo" : "`Deno.upgradeWebSocket` echo";
+    row(`1a (${rt}). handshake p50, ${C.rtHandshakes} sequential; gateway vs ${echoName}`, ms(pct(g.hs, 50)), ms(pct(e.hs, 50)), ratio(pct(g.hs, 50), pct(e.hs, 50)));
+    row(`2b (${rt}). \`status\` req/s, 64 connections × 1 in flight`, `${int(g.rate)}/s`, `${int(e.rate)}/s`, ratio(g.rate, e.rate));
+    row(
+      `4a (${rt}). RSS per idle connection, ${int(C.rtIdle)} delta readers, no forced GC`,
+      `${g.perConnKiB.toFixed(1)} KiB`,
+      `${e.perConnKiB.toFixed(1)} KiB`,
+      ratio(g.perConnKiB, e.perConnKiB),
+    );
+  }
+}
+
 // ---------------------------------------------------------------- 3f/3g. join storm
 
 interface StormResult {
@@ -1365,6 +1440,7 @@ await section("fanout", "3/4. fan-out and memory", benchFanoutMemory, 30_000);
 await section("journal", "7. event journal", benchJournal, 20_000);
 await section("fanoutfull", "3e. fan-out to caps-less clients", benchFanoutFull, 20_000);
 await section("storm", "3f/3g. join storm", benchStorm, 30_000);
+await section("runtimes", "1a/2b/4a on Node and Deno", benchRuntimes, 40_000);
 clearTimeout(watchdog);
 
 // Order the rows by figure number for reading.
