@@ -19,7 +19,7 @@ function app(token: string | undefined, remote: string) {
   });
   const a = new Hono();
   const limiter = new AuthLimiter({ maxFailures: 3, windowMs: 60_000 });
-  mountMetrics(a, { registry: () => registry, token: () => token, remoteAddress: () => remote, limiter });
+  mountMetrics(a, { registry: async () => registry, token: () => token, remoteAddress: () => remote, limiter });
   return { a, counters };
 }
 

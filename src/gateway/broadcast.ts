@@ -1,5 +1,6 @@
 import type { EventName, StateVersion } from "../protocol/index.ts";
 import type { Journal } from "./journal.ts";
+import { ListPump, type ListReader } from "./list-pump.ts";
 
 /** Liveness and the goodbye are never replayed, so they carry no cursor. */
 const UNJOURNALED = new Set<EventName>(["tick", "shutdown"]);
@@ -18,7 +19,7 @@ export interface SendOptions {
 }
 
 /** The part of a connection the broadcaster drives. */
-export interface EventSink {
+export interface EventSink extends ListReader {
   /** The client reads `presence` as deltas (`presence-deltas` cap), not as the full list. */
   readonly presenceDeltas: boolean;
   /** Send an event frame; the sink appends its own `seq`. Returns false if not delivered. */
@@ -38,6 +39,8 @@ export class Broadcaster {
   private readonly sinks = new Set<EventSink>();
   /** Sinks that read two-shape events in their full shape (no `presence-deltas`). */
   private fullReaders = 0;
+  /** Full lists wait here per reader and leave paced, newest only (see ListPump). */
+  private readonly lists = new ListPump();
 
   constructor(
     private readonly journal?: Journal,
@@ -55,6 +58,16 @@ export class Broadcaster {
 
   remove(sink: EventSink): void {
     if (this.sinks.delete(sink) && !sink.presenceDeltas) this.fullReaders -= 1;
+    this.lists.remove(sink);
+  }
+
+  /** Readers holding a full list not yet sent. */
+  get listsWaiting(): number {
+    return this.lists.size;
+  }
+
+  stop(): void {
+    this.lists.stop();
   }
 
   get size(): number {
@@ -66,6 +79,8 @@ export class Broadcaster {
    * (`presence`: `payload` the delta, `full()` the whole list) is serialized once per
    * shape, the full one only while some client reads it; each client gets its own shape,
    * both with the same cursor. The journal keeps `full` to make that shape on a resume.
+   * The full shape is state, so it is conflated: it waits per reader and a newer list
+   * replaces it until the reader's socket can take it (ListPump).
    */
   broadcast(event: EventName, payload: unknown, opts: BroadcastOptions = {}, full?: () => unknown): void {
     let prefix = eventPrefix(event, payload, opts.stateVersion);
@@ -85,7 +100,12 @@ export class Broadcaster {
       for (const sink of this.sinks) if (sink.sendEvent(prefix, sendOpts)) sent++;
     } else {
       const fullPrefix = serializeFull() + cursor;
-      for (const sink of this.sinks) if (sink.sendEvent(sink.presenceDeltas ? prefix : fullPrefix, sendOpts)) sent++;
+      for (const sink of this.sinks) {
+        if (!sink.presenceDeltas) {
+          this.lists.offer(sink, fullPrefix);
+          sent++;
+        } else if (sink.sendEvent(prefix, sendOpts)) sent++;
+      }
     }
     this.onBroadcast?.(event, sent, this.sinks.size - sent, droppable);
   }

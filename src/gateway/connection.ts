@@ -34,6 +34,8 @@ export class Connection implements EventSink, SocketHandler {
   private inFlight = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   private caller: Caller | null = null;
+  /** The newest full presence list not yet sent (full-list readers only; see ListPump). */
+  private pendingList: string | null = null;
   /** The hello announced `presence-deltas`: this connection gets deltas, not the full list. */
   presenceDeltas = false;
 
@@ -88,6 +90,7 @@ export class Connection implements EventSink, SocketHandler {
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.gw.broadcaster.remove(this);
+    this.pendingList = null;
     if (wasOpen && this.caller) {
       const why =
         code === CloseCode.SLOW_CONSUMER ? "slow-consumer" : code === CloseCode.GOING_AWAY ? "shutdown" : "disconnect";
@@ -111,9 +114,28 @@ export class Connection implements EventSink, SocketHandler {
 
   sendEvent(prefix: string, opts: SendOptions): boolean {
     if (this.state !== "open") return false;
+    // A waiting list is older than this event: it goes first, so cursors stay in order.
+    if (this.pendingList !== null && opts.seq) this.sendList();
     // Number the event even if it is dropped: the gap tells the client to refresh.
     const frame = opts.seq ? `${prefix},"seq":${++this.seq}}` : `${prefix}}`;
     return this.write(frame, opts.droppable, opts.budget);
+  }
+
+  offerList(prefix: string): void {
+    if (this.state === "open") this.pendingList = prefix;
+  }
+
+  flushList(): boolean {
+    if (this.pendingList === null || this.state !== "open") return true;
+    if ((this.sock?.bufferedAmount() ?? 0) > 0) return false;
+    this.sendList();
+    return true;
+  }
+
+  private sendList(): void {
+    const prefix = this.pendingList!;
+    this.pendingList = null;
+    this.write(`${prefix},"seq":${++this.seq}}`, false);
   }
 
   private write(frame: string, droppable: boolean, budget?: SendBudget): boolean {

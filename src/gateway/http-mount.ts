@@ -3,7 +3,6 @@ import type { Registry } from "prom-client";
 import { mountGateway } from "../http/app.ts";
 import { capBodies } from "../http/body-limit.ts";
 import type { GatewayCounters } from "../metrics/counters.ts";
-import { createRegistry } from "../metrics/exposition.ts";
 import { mountMetrics } from "../metrics/http.ts";
 import { PROVIDERS, type ProviderName } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
@@ -25,20 +24,21 @@ export function mountHttp(app: Hono, adapter: RuntimeAdapter, deps: HttpMountDep
   const { ctx } = deps;
   // No route on this port reads a body: any body is refused before it is read (issue 20).
   app.use("*", capBodies(() => 0));
-  let registry: Registry | null = null;
+  let registry: Promise<Registry> | null = null;
   mountMetrics(app, {
     token: () => ctx.config.gateway.token,
     remoteAddress: (c) => adapter.remoteAddress(c),
     limiter: ctx.authLimiter,
+    // prom-client (and what it pulls in) loads on the first scrape, not at start-up.
     registry: () =>
-      (registry ??= createRegistry({
+      (registry ??= import("../metrics/exposition.ts").then(({ createRegistry }) => createRegistry({
         counters: deps.counters,
         build: { ...ctx.build, runtime: adapter.name },
         startedAt: ctx.startedAt,
         providers: PROVIDERS,
         providerConnected: (p) => deps.providers.status(p as ProviderName).connected,
         sendQueueLength: (p) => deps.queued(p as ProviderName),
-      })),
+      }))),
   });
   mountGateway(app, adapter, {
     allowedOrigins: () => ctx.config.gateway.allowedOrigins,

@@ -304,6 +304,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         await delivery.stop();
         disk.stop();
         presence.stop();
+        broadcaster.stop();
         // Runs in flight end first (final status "error", summary "shutdown"), then the event.
         agent.abortAll();
         // The whole run chain (delivery, idempotency record) settles, then its final res goes out.

@@ -4,8 +4,8 @@ import { secretEquals } from "../core/secret.ts";
 import type { Registry } from "prom-client";
 
 export interface MetricsRouteOptions {
-  /** Built on the first scrape: a gateway nobody scrapes pays nothing for it. */
-  registry(): Registry;
+  /** Built on the first scrape: a gateway nobody scrapes pays nothing for it (not even the import). */
+  registry(): Promise<Registry>;
   /** Read per request: a reload that rotates the token applies at once. */
   token(): string | undefined;
   remoteAddress(c: Context): string;
@@ -44,7 +44,7 @@ export function mountMetrics(app: Hono, opts: MetricsRouteOptions): void {
       // (a browser always sends Host; without one, the URL the runtime built is the same test).
       return c.text("forbidden: without gateway.token, /metrics answers to Host 127.0.0.1 / localhost / [::1] only\n", 403);
     }
-    const registry = opts.registry();
+    const registry = await opts.registry();
     const body = await registry.metrics();
     return c.body(body, 200, { "Content-Type": registry.contentType });
   });

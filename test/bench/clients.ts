@@ -14,6 +14,9 @@ interface Sock {
   ws: RawWs;
   ready: boolean;
   seenAt: number;
+  /** Entries in the last full presence list this socket read (-1: none yet). */
+  listLen: number;
+  lists: number;
 }
 
 const socks: Sock[] = [];
@@ -22,6 +25,9 @@ let bytes = 0;
 let lastFrameAt = now();
 const closes = new Map<number, number>();
 const errors: string[] = [];
+const PRESENCE_EVENT = '{"type":"event","event":"presence"';
+const INSTANCE = Buffer.from('"instanceId"');
+let lastListAt = 0;
 let watch: { marker: Buffer; pending: number; times: number[]; done: boolean } | null = null;
 
 function send(msg: unknown): void {
@@ -38,6 +44,15 @@ function onFrame(s: Sock, buf: Uint8Array, start: number, end: number): void {
   frames += 1;
   bytes += end - start;
   lastFrameAt = now();
+  // A full list (the runbook's shape) says `"presence":[`; count its entries by their ids.
+  if (startsWithAscii(buf, start, end, PRESENCE_EVENT) && startsWithAscii(buf, start + 46, end, '"presence":[')) {
+    const b = Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+    let n = 0;
+    for (let i = b.indexOf(INSTANCE); i >= 0; i = b.indexOf(INSTANCE, i + 12)) n++;
+    s.listLen = n;
+    s.lists += 1;
+    lastListAt = lastFrameAt;
+  }
   if (watch && !watch.done && s.seenAt === 0 && Buffer.from(buf.buffer, buf.byteOffset + start, end - start).includes(watch.marker)) {
     s.seenAt = lastFrameAt;
     watch.times.push(lastFrameAt);
@@ -81,7 +96,7 @@ async function openOne(port: number, hello: string, expect: string, timeoutMs: n
       },
       timeoutMs,
     );
-    sock = { ws, ready: false, seenAt: 0 };
+    sock = { ws, ready: false, seenAt: 0, listLen: -1, lists: 0 };
     ws.send(hello.replace("%ID%", crypto.randomUUID()));
   } catch (err) {
     errors.push(String((err as Error).message));
@@ -156,6 +171,18 @@ process.on("message", (msg: any) => {
         errors: errors.slice(0, 5),
       });
       break;
+    case "lists": {
+      const live = socks.filter((s) => s.ready);
+      send({
+        op: "lists",
+        live: live.length,
+        minLen: Math.min(...live.map((s) => s.listLen)),
+        maxLen: Math.max(...live.map((s) => s.listLen)),
+        lists: live.reduce((a, s) => a + s.lists, 0),
+        lastListAt,
+      });
+      break;
+    }
     case "close": {
       for (const s of socks) s.ready = false;
       for (const s of socks) s.ws.close();

@@ -9,7 +9,7 @@
  * stops itself (about 2.5 minutes on 2 cores). Not part of `bun test` on purpose.
  *
  *   BENCH_QUICK=1        smaller counts and shorter windows (a smoke run of the bench itself)
- *   BENCH_ONLY=a,b       run only these sections: binary, handshake, reqres, agent, fanout, journal, fanoutfull
+ *   BENCH_ONLY=a,b       run only these sections: binary, handshake, reqres, agent, fanout, journal, fanoutfull, storm, runtimes
  *   BENCH_GATEWAY_CMD=…  run the gateway with this command instead of dist/clawdis, e.g.
  *                        "bun --cpu-prof-md --cpu-prof-dir=/tmp/prof src/cli.ts" (profiling)
  *                        or "node dist/clawdis.mjs" (another runtime); `gateway --port 0` is appended
@@ -58,6 +58,9 @@ const C = {
   fanSizes: QUICK ? [200, 600] : [1_000, 5_000],
   fanTrials: Number(process.env.BENCH_FAN_TRIALS ?? 5),
   workers: 4,
+  stormSizes: QUICK ? [200, 400] : [1_000, 2_000],
+  rtHandshakes: QUICK ? 30 : 100,
+  rtIdle: QUICK ? 200 : 1_000,
   agentClients: 100,
   agentRunMs: QUICK ? 1_000 : 4_000,
   versionRuns: 10,
@@ -160,7 +163,24 @@ function helloFrame(id = "%ID%", caps = '["presence-deltas"]'): string {
 /** The first frame each server answers a hello with. */
 const HELLO_REPLY: Record<Kind, string> = { gateway: '{"type":"hello-ok"', echo: '{"type":"hello"' };
 
-async function startServer(kind: Kind, coalesceMs = COALESCE_MS): Promise<Server> {
+/** Which runtime runs the server under test: the compiled binary (Bun), the Node bundle, Deno from source. */
+type Runtime = "bun" | "node" | "deno";
+const NODE_BIN = Bun.which("node") ?? "node";
+const DENO_BIN = join(ROOT, "node_modules", ".bin", "deno");
+
+/** The command for a server of `kind` on runtime `rt` (each echo baseline is that runtime's own). */
+function serverCmd(kind: Kind, rt: Runtime): string[] {
+  if (kind === "gateway") {
+    if (rt === "node") return [NODE_BIN, join(ROOT, "dist", "clawdis.mjs")];
+    if (rt === "deno") return [DENO_BIN, "run", "-A", join(ROOT, "src", "cli.ts")];
+    return GATEWAY_CMD ?? [BINARY];
+  }
+  if (rt === "node") return [NODE_BIN, join(import.meta.dir, "echo-node.mjs")];
+  if (rt === "deno") return [DENO_BIN, "run", "-A", join(import.meta.dir, "echo-deno.ts")];
+  return echoCmd;
+}
+
+async function startServer(kind: Kind, coalesceMs = COALESCE_MS, rt: Runtime = "bun"): Promise<Server> {
   let cmd: string[];
   let env: Record<string, string | undefined> = { ...process.env };
   if (kind === "gateway") {
@@ -171,10 +191,10 @@ async function startServer(kind: Kind, coalesceMs = COALESCE_MS): Promise<Server
       // WebChat off: it binds a fixed port (18788) even with --port 0 and is not what is measured here.
       `// written by test/bench/run.ts\n{ gateway: { tickIntervalMs: 30000, presenceCoalesceMs: ${coalesceMs} }, webchat: { enabled: false }, agent: { backend: "echo" } }\n`,
     );
-    cmd = [...(GATEWAY_CMD ?? [BINARY]), "gateway", "--port", "0"];
+    cmd = [...serverCmd(kind, rt), "gateway", "--port", "0"];
     env = { ...env, CLAWDIS_STATE_DIR: stateDir, CLAWDIS_GATEWAY_TOKEN: "" };
   } else {
-    cmd = echoCmd;
+    cmd = serverCmd(kind, rt);
   }
   if (pinned) cmd = ["taskset", "-c", "0", ...cmd];
   const spawnedAt = now();
@@ -1182,6 +1202,166 @@ function printTable(): void {
   if (notes.length > 0) process.stdout.write(`\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
 }
 
+// ---------------------------------------------------------------- 1a/2b/4a per runtime
+
+interface RuntimeFigures {
+  hs: Float64Array;
+  rate: number;
+  perConnKiB: number;
+}
+
+/** 1a, 2b and 4a for one server on one runtime (smaller counts than the Bun rows). */
+async function runtimeFigures(kind: Kind, rt: Runtime): Promise<RuntimeFigures> {
+  const s = await startServer(kind, COALESCE_MS, rt);
+  const workers: Worker[] = [];
+  try {
+    for (let i = 0; i < 20; i++) await closeStd((await handshakeStd(s)).ws);
+    const hs: number[] = [];
+    for (let i = 0; i < C.rtHandshakes; i++) {
+      const { ws, ms: t } = await handshakeStd(s);
+      hs.push(t);
+      await closeStd(ws);
+    }
+    const rr = await reqRes(s, kind, 64, 1);
+    await sleep(500);
+    const rss0 = rssKiB(s.pid);
+    workers.push(...(await Promise.all(Array.from({ length: 2 }, () => startWorker()))));
+    const per = C.rtIdle / workers.length;
+    const res = await Promise.all(
+      workers.map((w) => w.request({ op: "connect", port: s.port, count: per, hello: helloFrame(), expect: HELLO_REPLY[kind], concurrency: 16 }, "connected", 120_000)),
+    );
+    const ok = res.reduce((a, r) => a + r.ok, 0);
+    await Promise.all(workers.map((w) => w.request({ op: "quiet", ms: 500, maxMs: 30_000 }, "quiet", 35_000)));
+    await sleep(1_000);
+    return { hs: sortNum(hs), rate: rr.rate, perConnKiB: (rssKiB(s.pid) - rss0) / ok };
+  } finally {
+    await Promise.all(workers.map((w) => w.request({ op: "close" }, "closed", 15_000).catch(() => w.proc.kill("SIGKILL"))));
+    await stopChecked(s, `${rt} figures`);
+  }
+}
+
+async function benchRuntimes(): Promise<void> {
+  for (const rt of ["node", "deno"] as Runtime[]) {
+    log(`runtime ${rt}: gateway`);
+    const g = await runtimeFigures("gateway", rt);
+    log(`runtime ${rt}: echo`);
+    const e = await runtimeFigures("echo", rt);
+    const echoName = rt === "node" ? "Node `ws` echo" : "`Deno.upgradeWebSocket` echo";
+    row(`1a (${rt}). handshake p50, ${C.rtHandshakes} sequential; gateway vs ${echoName}`, ms(pct(g.hs, 50)), ms(pct(e.hs, 50)), ratio(pct(g.hs, 50), pct(e.hs, 50)));
+    row(`2b (${rt}). \`status\` req/s, 64 connections × 1 in flight`, `${int(g.rate)}/s`, `${int(e.rate)}/s`, ratio(g.rate, e.rate));
+    row(
+      `4a (${rt}). RSS per idle connection, ${int(C.rtIdle)} delta readers, no forced GC`,
+      `${g.perConnKiB.toFixed(1)} KiB`,
+      `${e.perConnKiB.toFixed(1)} KiB`,
+      ratio(g.perConnKiB, e.perConnKiB),
+    );
+  }
+}
+
+// ---------------------------------------------------------------- 3f/3g. join storm
+
+interface StormResult {
+  n: number;
+  cpuMs: number;
+  wallMs: number;
+  /** From the last hello-ok to the last full list any reader got (full-list storms). */
+  settleMs: number;
+  /** Full-list readers whose last list was not the complete one. */
+  incomplete: number;
+  lists: number;
+  status: Float64Array;
+  detail: string;
+}
+
+/**
+ * A storm: `n` clients join a fresh gateway, 32 at a time, all reading presence in one
+ * shape. The gateway's CPU from /proc over the joins and until the clients go quiet; a
+ * bystander (joined before) sends `status` every 10 ms meanwhile and records its latency.
+ */
+async function storm(n: number, caps: string): Promise<StormResult> {
+  const workers = await Promise.all(Array.from({ length: C.workers }, () => startWorker()));
+  const s = await startServer("gateway");
+  try {
+    await sleep(500);
+    const by = (await handshake(s)).c;
+    const lat: number[] = [];
+    let pendingAt = 0;
+    let id = 0;
+    by.onFrame = (buf, start, end) => {
+      if (pendingAt && startsWithAscii(buf, start, end, `{"type":"res","id":"st${id}"`)) {
+        lat.push(now() - pendingAt);
+        pendingAt = 0;
+      }
+    };
+    const ticker = setInterval(() => {
+      if (pendingAt) return; // still waiting: the next one goes when it is answered
+      pendingAt = now();
+      by.ws.send(`{"type":"req","id":"st${++id}","method":"status"}`);
+    }, 10);
+    const per = Math.ceil(n / workers.length);
+    const cpu0 = cpuMs(s.pid);
+    const t0 = now();
+    await Promise.all(
+      workers.map((w, i) =>
+        w.request(
+          { op: "connect", port: s.port, count: Math.max(0, Math.min(per, n - i * per)), hello: helloFrame("%ID%", caps), expect: HELLO_REPLY.gateway, concurrency: 32 / workers.length },
+          "connected",
+          180_000,
+        ),
+      ),
+    );
+    const joined = now();
+    await Promise.all(workers.map((w) => w.request({ op: "quiet", ms: 500, maxMs: 60_000 }, "quiet", 65_000)));
+    clearInterval(ticker);
+    const cpu = cpuMs(s.pid) - cpu0;
+    const wall = now() - t0;
+    const lists = await Promise.all(workers.map((w) => w.request({ op: "lists" }, "lists", 10_000)));
+    const full = caps === "[]";
+    const expect = Math.max(...lists.map((l) => l.maxLen));
+    await closeClient(by);
+    return {
+      n,
+      cpuMs: cpu,
+      wallMs: wall,
+      settleMs: full ? Math.max(...lists.map((l) => l.lastListAt)) - joined : NaN,
+      incomplete: full ? lists.filter((l) => l.live > 0 && l.minLen !== expect).length : 0,
+      lists: lists.reduce((a, l) => a + l.lists, 0),
+      status: sortNum(lat),
+      detail: lists.map((l) => `${l.live} live, last lists of ${l.minLen}–${l.maxLen} entries`).join("; "),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.request({ op: "close" }, "closed", 15_000).catch(() => w.proc.kill("SIGKILL"))));
+    await stopChecked(s, "storm");
+  }
+}
+
+async function benchStorm(): Promise<void> {
+  let last: StormResult | undefined;
+  for (const n of C.stormSizes) {
+    log(`storm of ${n}: delta readers`);
+    const d = await storm(n, '["presence-deltas"]');
+    log(`storm of ${n}: full-list readers`);
+    const f = await storm(n, "[]");
+    last = f;
+    log(`storm of ${n}: full ${f.cpuMs} ms CPU in ${f.wallMs.toFixed(0)} ms, ${f.lists} lists; deltas ${d.cpuMs} ms CPU in ${d.wallMs.toFixed(0)} ms`);
+    if (f.incomplete > 0) note(`storm of ${n}: ${f.incomplete} client process(es) had a reader whose last list was not the complete one (${f.detail})`);
+    row(
+      `3f. join storm of ${int(n)} (32 at a time, fresh gateway): gateway CPU, full-list readers vs delta readers (wall; lists received; last list after the last join)`,
+      `${int(f.cpuMs)} ms CPU (${ms(f.wallMs)}; ${int(f.lists)} lists; +${ms(f.settleMs)})`,
+      `deltas: ${int(d.cpuMs)} ms CPU (${ms(d.wallMs)})`,
+      ratio(f.cpuMs, d.cpuMs),
+    );
+  }
+  if (last) {
+    row(
+      `3g. a bystander's \`status\` during the storm of ${int(last.n)} full-list readers (one every 10 ms, ${last.status.length} answered)`,
+      `p50 ${ms(pct(last.status, 50))} · p99 ${ms(pct(last.status, 99))} · max ${ms(last.status[last.status.length - 1] ?? NaN)}`,
+      "–",
+      "–",
+    );
+  }
+}
+
 async function prepare(): Promise<void> {
   if (!existsSync(DIST_BINARY)) {
     log("dist/clawdis is missing: building it (bun build/compile.ts)");
@@ -1259,6 +1439,8 @@ await section("agent", "5. agent streaming", benchAgent, 15_000);
 await section("fanout", "3/4. fan-out and memory", benchFanoutMemory, 30_000);
 await section("journal", "7. event journal", benchJournal, 20_000);
 await section("fanoutfull", "3e. fan-out to caps-less clients", benchFanoutFull, 20_000);
+await section("storm", "3f/3g. join storm", benchStorm, 30_000);
+await section("runtimes", "1a/2b/4a on Node and Deno", benchRuntimes, 40_000);
 clearTimeout(watchdog);
 
 // Order the rows by figure number for reading.

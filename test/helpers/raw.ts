@@ -64,3 +64,27 @@ export function maskedTextFrame(text: string): Buffer {
   for (let i = 0; i < len; i++) body[i] = payload[i]! ^ mask[i % 4]!;
   return Buffer.concat([header, mask, body]);
 }
+
+/** Split server→client frames (unmasked) off the front of `buf`: the text payloads, and what is left. */
+export function serverTexts(buf: Buffer): { texts: string[]; rest: Buffer } {
+  const texts: string[] = [];
+  let at = 0;
+  for (;;) {
+    if (buf.length - at < 2) break;
+    let len = buf[at + 1]! & 0x7f;
+    let head = 2;
+    if (len === 126) {
+      if (buf.length - at < 4) break;
+      len = buf.readUInt16BE(at + 2);
+      head = 4;
+    } else if (len === 127) {
+      if (buf.length - at < 10) break;
+      len = Number(buf.readBigUInt64BE(at + 2));
+      head = 10;
+    }
+    if (buf.length - at < head + len) break;
+    if ((buf[at]! & 0x0f) === 1) texts.push(buf.toString("utf8", at + head, at + head + len));
+    at += head + len;
+  }
+  return { texts, rest: buf.subarray(at) };
+}
