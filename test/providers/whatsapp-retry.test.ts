@@ -57,10 +57,14 @@ describe("WhatsApp: a retried part reuses its message id (issue 21 §2)", () => 
     expect(peer.attempts[1]!.id).toBe(peer.attempts[0]!.id);
     expect(peer.attempts[0]!.id).toMatch(/^3EB0[0-9A-F]{18}$/);
     expect(first.sent).toEqual([]);
-    const [rec] = await outbound(c);
+    // The records settle just after the socket took the send: wait for them, then look.
+    const rec = await until(async () => (await outbound(c)).find((r) => r.status === "sent"), "the part's record sent", 10_000);
     expect(rec).toMatchObject({ status: "sent", attempts: 2, providerMessageId: peer.attempts[0]!.id });
     expect(rec.lastError).toContain("Connection Closed");
-    const inbound = (await c.request("ledger.list", { direction: "inbound", limit: 10 })).payload.records;
+    const inbound = await until(async () => {
+      const records = (await c.request("ledger.list", { direction: "inbound", limit: 10 })).payload.records as any[];
+      return records.every((r) => r.status !== "received") && records;
+    }, "the message's record settled", 10_000);
     expect(inbound.map((r: any) => r.status)).toEqual(["replied"]);
     c.close();
   }, 20_000);
