@@ -13,7 +13,6 @@ import { KEEP_ALIVE_INTERVAL_MS, WA_WEB_SOCKET_URL, type WhatsAppOptions } from 
 import { hostOf, networkCause, unreachable } from "../../core/unreachable.ts";
 import { WaChatState } from "./chat-state.ts";
 import { RecentInbound, RegisteredCache } from "./outbox.ts";
-import { SentIds } from "./sent-ids.ts";
 import { SentStore } from "./sent-store.ts";
 import { baileysLogger, defaultSocketFactory, STOP, toJid, type WaSocketLike } from "./socket.ts";
 
@@ -42,14 +41,12 @@ export class WhatsAppProvider implements Provider {
   private linked: boolean;
   /** When the link was made (read once from the store, or set when a new link opens). */
   private linkedAt: number | undefined;
-  /** Sends of the last 24 h, on disk, for Baileys' `getMessage` (a retry request after a restart still succeeds). */
+  /** Sends of the last 24 h, on disk: for Baileys' `getMessage` (a retry request after a restart still succeeds), and to know our own echoes. */
   private readonly recentSent: SentStore;
   /** Per chat: hand-over order, disappearing timer, group metadata (issue 21). */
   private readonly chats: WaChatState;
   private readonly registered = new RegisteredCache();
   private readonly recentInbound = new RecentInbound();
-  /** Ids this gateway sent (kept across restarts): never taken as input when WhatsApp shows them back. */
-  private readonly sentIds: SentIds;
   private readonly names = new WaNames();
   private readonly typingChats: TypingChats;
   private lastInboundAt: number | undefined;
@@ -65,7 +62,6 @@ export class WhatsAppProvider implements Provider {
     private readonly deps: ProviderDeps,
   ) {
     this.store = new WhatsAppAuthStore(opts.credsDir, (note) => deps.log.warn(`whatsapp: ${note}`));
-    this.sentIds = new SentIds(join(deps.stateDir, "whatsapp", "sent-ids.json"));
     this.login = new WhatsAppLogin(opts.pairingTimeoutMs ?? 30_000);
     this.linked = this.store.isLinked();
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
@@ -105,7 +101,6 @@ export class WhatsAppProvider implements Provider {
     this.clearTimers();
     this.dropSocket();
     this.setConnected(false);
-    await this.sentIds.flush();
   }
 
   /**
@@ -206,7 +201,7 @@ export class WhatsAppProvider implements Provider {
     // Our own send shown back to us is never input (in the self chat it would read as the
     // owner writing): Baileys' echo of this socket's send is still PENDING (it comes before
     // `send` has the id); a later echo (another device, after a restart) has a known id.
-    if (m.key.fromMe && (m.status === proto.WebMessageInfo.Status.PENDING || (m.key.id && this.sentIds.has(m.key.id)))) return;
+    if (m.key.fromMe && (m.status === proto.WebMessageInfo.Status.PENDING || (m.key.id && this.recentSent.has(m.key.id)))) return;
     try {
       const timeout = this.opts.mediaTimeoutMs !== undefined ? { timeoutMs: this.opts.mediaTimeoutMs } : {};
       const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload, ...timeout } : undefined;
@@ -294,15 +289,13 @@ export class WhatsAppProvider implements Provider {
     const sock = this.sock;
     if (!sock || !this.connected) throw new GatewayError("UNAVAILABLE", "whatsapp is reconnecting; try again shortly", { retryable: true, retryAfterMs: 2_000 });
     const mediaUrls = this.deps.mediaUrls?.();
-    const sent = await sendWa(sock, params, {
+    return sendWa(sock, params, {
       registered: this.registered,
       recentSent: this.recentSent,
       recentInbound: this.recentInbound,
       expiration: (jid) => this.chats.expiration(jid),
       ...(mediaUrls ? { mediaUrls } : {}),
     });
-    this.sentIds.add(sent.messageId);
-    return sent;
   }
 
   /** A blue tick for a message that started a run (the message must still be in the recent-inbound cache). */
