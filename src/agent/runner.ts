@@ -3,6 +3,8 @@ import { GatewayError, type AgentEvent, type AgentFinal, type InboundMedia } fro
 import type { Logger } from "../log.ts";
 import type { SessionState, SessionStore } from "./sessions.ts";
 import { AgentFailure, failureShape } from "./failure.ts";
+import { RunSlots } from "./run-slots.ts";
+import { recordTool } from "./tool-uses.ts";
 import type { AgentBackend, ToolUse } from "./types.ts";
 
 export interface RunRequest {
@@ -64,8 +66,7 @@ export class AgentRunner {
   private readonly controllers = new Map<string, AbortController>();
   private readonly live = new Map<string, Live>();
   private readonly sessionTails = new Map<string, Promise<unknown>>();
-  private readonly waiters: (() => void)[] = [];
-  private executing = 0;
+  private readonly slots: RunSlots;
 
   constructor(
     private readonly deps: {
@@ -76,7 +77,9 @@ export class AgentRunner {
       maxConcurrent?: number;
       newId?: () => string;
     },
-  ) {}
+  ) {
+    this.slots = new RunSlots(deps.maxConcurrent ?? 4);
+  }
 
   get backendName(): string {
     return this.deps.backend.name;
@@ -85,11 +88,7 @@ export class AgentRunner {
   /** A config reload: runs accepted from now on use these (running ones finish as they began). */
   reconfigure(patch: { backend?: AgentBackend; maxConcurrent?: number }): void {
     if (patch.backend) this.deps.backend = patch.backend;
-    if (patch.maxConcurrent !== undefined) {
-      this.deps.maxConcurrent = patch.maxConcurrent;
-      // A higher limit lets queued runs start now (each re-checks the limit as it wakes).
-      for (let free = patch.maxConcurrent - this.executing; free > 0 && this.waiters.length > 0; free--) this.waiters.shift()!();
-    }
+    if (patch.maxConcurrent !== undefined) this.slots.setMax(patch.maxConcurrent);
   }
 
   /** Runs accepted and not yet finished (queued or executing). */
@@ -189,34 +188,6 @@ export class AgentRunner {
     for (const c of this.controllers.values()) c.abort(new Shutdown("shutdown"));
   }
 
-  private async acquire(signal: AbortSignal): Promise<void> {
-    const max = this.deps.maxConcurrent ?? 4;
-    while (this.executing >= max) {
-      if (signal.aborted) throw signal.reason;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          signal.removeEventListener("abort", onAbort);
-          resolve();
-        };
-        // An aborted waiter leaves the queue, so a freed slot always wakes a live one.
-        const onAbort = () => {
-          const i = this.waiters.indexOf(wake);
-          if (i >= 0) this.waiters.splice(i, 1);
-          resolve();
-        };
-        this.waiters.push(wake);
-        signal.addEventListener("abort", onAbort, { once: true });
-      });
-    }
-    if (signal.aborted) throw signal.reason;
-    this.executing += 1;
-  }
-
-  private release(): void {
-    this.executing -= 1;
-    this.waiters.shift()?.();
-  }
-
   private async execute(runId: string, sessionId: string, req: RunRequest, controller: AbortController, tools: ToolUse[]): Promise<Ended> {
     let seq = 0;
     const toolArgs = new Map<string, unknown>();
@@ -235,7 +206,7 @@ export class AgentRunner {
       // Start on a later macrotask so a caller without `hold` acks before the first event
       // (setImmediate: setTimeout(0) is clamped to a millisecond or more).
       await new Promise((r) => setImmediate(r));
-      await this.acquire(signal);
+      await this.slots.acquire(signal);
       acquired = true;
       timer = setTimeout(
         () =>
@@ -301,25 +272,7 @@ export class AgentRunner {
       return { final: { runId, status: "error", summary: message, error }, cause: "error" };
     } finally {
       if (timer) clearTimeout(timer);
-      if (acquired) this.release();
+      if (acquired) this.slots.release();
     }
   }
-}
-
-/** Bounds the calls a run records (a model looping on tools is stopped by maxToolRounds well before). */
-const MAX_TOOL_USES = 256;
-
-/** A `tool` event, as the run's record of its calls: args from the call, outcome from the result. */
-function recordTool(data: unknown, args: Map<string, unknown>, tools: ToolUse[]): void {
-  const d = data as { phase?: string; callId?: string; name?: string; args?: unknown; ok?: boolean; ms?: number; result?: unknown } | null;
-  if (typeof d?.callId !== "string" || typeof d.name !== "string") return;
-  if (d.phase === "call" && args.size < MAX_TOOL_USES) args.set(d.callId, d.args);
-  if (d.phase !== "result" || tools.length >= MAX_TOOL_USES) return;
-  tools.push({
-    name: d.name,
-    ok: d.ok === true,
-    ms: typeof d.ms === "number" ? d.ms : 0,
-    ...(args.has(d.callId) ? { args: args.get(d.callId) } : {}),
-    ...(typeof d.result === "string" ? { result: d.result } : {}),
-  });
 }

@@ -1,14 +1,13 @@
 import { systemClock, type Clock } from "../core/clock.ts";
 import { GatewayError, type AgentFinal, type AgentParams, type LedgerRecord, type ProviderName, type SendResult } from "../protocol/index.ts";
-import type { ProviderSendParams } from "../providers/index.ts";
 import { Outbox, queuedAge, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
 import { PendingSend } from "./pending.ts";
-import { renderReply } from "./format/index.ts";
+import { isRendered, partsOf } from "./parts.ts";
 import { sendReply, type DeliverySend } from "./reply.ts";
 import { explain, interrupted, interruptedError, partKey, resultOf, settledByLedger } from "./records.ts";
 import { RetryBudget } from "./retry.ts";
-import { splitMessage, splitWithCaption } from "./split.ts";
+import { routeOrWait } from "./route.ts";
 import { live, type DeliveryOptions } from "./types.ts";
 
 const SHUTTING_DOWN = () =>
@@ -189,7 +188,7 @@ export class Delivery {
     if (settled) return settled;
     let provider: ProviderName;
     try {
-      provider = this.routeOrWait(params);
+      provider = routeOrWait(this.opts.providers, params);
       if (this.queues[provider].full) {
         throw new GatewayError("UNAVAILABLE", `${provider}: too many sends waiting; try again later`, { retryable: true, retryAfterMs: 60_000 });
       }
@@ -208,38 +207,13 @@ export class Delivery {
       to: params.to,
       ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
       ...(params.mediaPath ? { mediaPath: params.mediaPath } : {}),
-      ...(this.rendered(params, provider) && provider === "telegram" ? { html: true } : {}),
+      ...(isRendered(params, provider, this.opts) && provider === "telegram" ? { html: true } : {}),
       ...(params.replyTo ? { replyTo: params.replyTo } : {}),
       // A retry of a send that failed part-way reuses its parts: parts are matched by index.
-      parts: (prior && this.outbox.get(key)?.parts) || this.split(params, provider),
+      parts: (prior && this.outbox.get(key)?.parts) || partsOf(params, provider, this.opts),
       createdAt: this.now(),
     };
     return this.dispatch(entry, true);
-  }
-
-  /** An agent's reply to a network whose `format` is markdown: rendered for it. */
-  private rendered(params: DeliverySend, provider: ProviderName): boolean {
-    return params.markdown === true && (this.opts.format ? live(this.opts.format)[provider] : "markdown") === "markdown";
-  }
-
-  /** The provider a send goes to; one that is reconnecting is queued for (its jobs wait it out within the retry window). */
-  private routeOrWait(params: ProviderSendParams): ProviderName {
-    try {
-      return this.opts.providers.route(params).name;
-    } catch (err) {
-      const name = err instanceof GatewayError && err.retryable ? (err.details as { provider?: ProviderName } | undefined)?.provider : undefined;
-      if (name) return name;
-      throw err;
-    }
-  }
-
-  private split(params: DeliverySend, provider: ProviderName): string[] {
-    const limit = live(this.opts.maxChars)[provider];
-    const caption = this.opts.captionChars?.[provider];
-    if (this.rendered(params, provider)) return renderReply(provider, params.message, limit, params.mediaUrl || params.mediaPath ? Math.min(caption ?? limit, limit) : limit);
-    return params.mediaUrl && caption !== undefined && caption < limit
-      ? splitWithCaption(params.message, limit, caption)
-      : splitMessage(params.message, limit);
   }
 
   /**

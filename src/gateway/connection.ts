@@ -1,13 +1,14 @@
 import * as v from "valibot";
 import { diskFullMessage } from "../store/disk-full.ts";
-import { CloseCode, describeIssue, EVENT_NAMES, GatewayError, METHOD_NAMES, ReqSchema } from "../protocol/index.ts";
-import type { Hello, HelloError, HelloOk } from "../protocol/index.ts";
+import { CloseCode, describeIssue, GatewayError, ReqSchema } from "../protocol/index.ts";
+import type { Hello, HelloError } from "../protocol/index.ts";
 import type { SocketHandler, WireSocket } from "../runtime/types.ts";
 import type { EventSink, SendBudget, SendOptions } from "./broadcast.ts";
 import { clipReason, decodeFrame } from "./codec.ts";
 import type { Caller, GatewayContext } from "./context.ts";
 import { handshake } from "./handshake.ts";
 import { invoke } from "./methods/index.ts";
+import { connectEntry, helloOkFrame } from "./welcome.ts";
 
 /** Frames before `hello-ok` are capped this small whatever `maxPayload` says. */
 export const PRE_AUTH_MAX_BYTES = 64 * 1024;
@@ -192,34 +193,8 @@ export class Connection implements EventSink, SocketHandler {
     // No instanceId (older clients): one stable id for this connection.
     const instanceId = client.instanceId ?? `conn-${this.connId}`;
     this.caller = { connId: this.connId, instanceId, client, remote: this.remote, presenceDeltas: this.presenceDeltas };
-    gw.presence.upsert(
-      {
-        host: client.host ?? this.remote,
-        ip: this.remote,
-        version: client.version,
-        mode: client.mode,
-        platform: client.platform,
-        instanceId,
-        ts: Date.now(),
-        reason: "connect",
-      },
-      true,
-    );
-    const { maxPayload, maxBufferedBytes, tickIntervalMs } = gw.config.gateway;
-    const helloOk: HelloOk = {
-      type: "hello-ok",
-      protocol,
-      server: { version: gw.build.version, commit: gw.build.commit, host: gw.host, connId: this.connId },
-      features: { methods: [...METHOD_NAMES], events: [...EVENT_NAMES] },
-      snapshot: {
-        presence: gw.presence.list(),
-        health: gw.health.snapshot(),
-        stateVersion: gw.stateVersion(),
-        uptimeMs: Math.max(0, Date.now() - gw.startedAt),
-        cursor: gw.journal.cursor,
-      },
-      policy: { maxPayload, maxBufferedBytes, tickIntervalMs },
-    };
+    gw.presence.upsert(connectEntry(client, this.remote, instanceId), true);
+    const helloOk = helloOkFrame(gw, this.connId, protocol);
     const resumeFrom = hello.resume?.cursor;
     const resumed = resumeFrom !== undefined ? gw.journal.since(resumeFrom, this.presenceDeltas) : null;
     if (resumed) {

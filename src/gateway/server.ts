@@ -1,26 +1,23 @@
 import { hostname } from "node:os";
 import { primaryIp, urlHost } from "../core/net.ts";
-import { createBackend } from "../agent/backends/index.ts";
 import { Delivery, ErrorReplies, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
 import { InboundFlow, InboundGate, PairingStore, TurnContext } from "../inbound/index.ts";
 import { transcribeOptions } from "../agent/transcribe.ts";
 import { InboundMediaStore } from "../media/index.ts";
-import { AgentRunner } from "../agent/runner.ts";
-import { McpHub } from "../agent/mcp/hub.ts";
 import { SessionStore } from "../agent/sessions.ts";
-import type { Config } from "../config/schema.ts";
 import { watchConfigFile } from "../config/watch.ts";
 import { GatewayCounters } from "../metrics/counters.ts";
-import { silentLogger, type Logger } from "../log.ts";
+import { silentLogger } from "../log.ts";
 import { statePaths } from "../paths.ts";
-import { CloseCode, type ShutdownEvent } from "../protocol/index.ts";
 import { Providers } from "../providers/index.ts";
 import { serveApp, type Listening } from "../runtime/index.ts";
 import { COMMIT, VERSION } from "../version.ts";
 import { AuthLimiter } from "../core/auth-limit.ts";
 import { Broadcaster } from "./broadcast.ts";
-import { Connection, type ConnectionRegistry } from "./connection.ts";
-import { HandshakeSlots } from "./handshake-slots.ts";
+import { agentSetup } from "./agent-setup.ts";
+import { logClientChurn, logStarted } from "./log-lines.ts";
+import { Connections } from "./connections.ts";
+import { shutdown } from "./shutdown.ts";
 import type { GatewayContext } from "./context.ts";
 import { HealthState } from "./health.ts";
 import { Journal } from "./journal.ts";
@@ -43,22 +40,6 @@ import { SessionsSummary } from "./sessions-summary.ts";
 export { GatewayStartError } from "./listen.ts";
 export type { Gateway, GatewayOptions } from "./options.ts";
 
-/** The start-up lines: where, what, and which agent answers. */
-function logStarted(log: Logger, url: string, runtime: string, config: Config, backend: string): void {
-  log.info(`listening on ${url}`, { runtime, version: VERSION, commit: COMMIT, auth: config.gateway.token ? "token" : "none", agent: backend });
-  log.info(
-    backend === "echo" ? "agent backend: echo (replies with the message; set agent.backend or OPENAI_API_KEY for a real assistant)" : `agent backend: ${backend}`,
-  );
-}
-
-/** One info line a minute about client churn; each connect/disconnect is a debug record. */
-function logClientChurn(ctx: GatewayContext, connected: number): void {
-  const { joined, left } = ctx.clientStats;
-  if (joined === 0 && left === 0) return;
-  ctx.log.info(`clients: ${connected} connected (+${joined} −${left} in the last minute)`);
-  ctx.clientStats.joined = ctx.clientStats.left = 0;
-}
-
 /** Compose the gateway from its parts. Nothing is bound until `start()`. */
 export function createGateway(opts: GatewayOptions): Gateway {
   // `config` is the start-up config (ports, providers, bounds built once); `ctx.config` is the one in force.
@@ -74,7 +55,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     counters.broadcast(event, sent, missed, droppable),
   );
   const providers = opts.providers ?? new Providers();
-  const connections = new Set<Connection>();
+  const connections = new Connections(() => ctx.config.gateway.maxPendingHandshakes, startedAt);
   let shuttingDown = false;
   let stopping: Promise<void> | null = null;
 
@@ -90,19 +71,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
   });
   const sessions = new SessionsSummary(paths.sessions);
   const sessionStore = new SessionStore(paths.sessions, config.agent.historyTurns, (note) => log.warn(note));
-  // MCP servers whose tools the openai backend offers (issue 24); their state shows in health.
-  const mcp = new McpHub({ ...config.agent.mcp, log: log.child("mcp"), onChange: () => health.refresh() });
-  const agent = new AgentRunner({
-    backend: opts.agentBackend ?? createBackend(config, log.child("agent"), process.env, mcp),
-    log: log.child("agent"),
-    onEvent: (event) => {
-      if (event.stream === "lifecycle") sessions.touch();
-      counters.agentEvent(event);
-      broadcaster.broadcast("agent", event);
-    },
-    sessions: sessionStore,
-    maxConcurrent: config.agent.maxConcurrent,
-  });
+  // `health` is read late: an MCP server changes state only after start.
+  const { agent, mcp } = agentSetup({ config, log, ...(opts.agentBackend ? { backend: opts.agentBackend } : {}), sessionStore, sessions, counters, broadcaster, onMcpChange: () => health.refresh() });
   let tickTimer: ReturnType<typeof setInterval> | null = null;
   let reloadCaller: string | undefined;
   const startTick = () => {
@@ -126,7 +96,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       restartTick: () => {
         if (tickTimer) startTick();
       },
-      connections: () => connections,
+      connections: () => connections.all,
       reloadCaller: () => reloadCaller,
       ...(opts.onReload ? { onReload: opts.onReload } : {}),
     }),
@@ -241,31 +211,12 @@ export function createGateway(opts: GatewayOptions): Gateway {
   let lock: ReturnType<typeof acquireLock> | null = null;
   const timers: ReturnType<typeof setInterval>[] = [];
   let watcher: { close(): void } | null = null;
-  let nextConn = 0;
-  // Sockets that have not said hello yet are cheap to open: cap them (the live limit), fairly per address.
-  const slots = new HandshakeSlots<Connection>(() => ctx.config.gateway.maxPendingHandshakes);
-  const evicted = { code: CloseCode.TOO_MANY_HANDSHAKES, reason: "too many pending handshakes: this slot went to another client; retry shortly" };
-  const connRegistry: ConnectionRegistry = {
-    admit: (conn) => {
-      if (!slots.admit(conn, evicted).ok) return false;
-      connections.add(conn);
-      return true;
-    },
-    settled: (conn) => slots.release(conn),
-    gone: (conn) => {
-      slots.release(conn);
-      connections.delete(conn);
-    },
-  };
-  const connPrefix = `${process.pid.toString(36)}-${startedAt.toString(36)}`;
-
   return {
     ctx,
     async start() {
       if (opts.lock !== false) lock = acquireLock(paths.lock, { port: config.gateway.port, bind: config.gateway.bind });
       try {
-        const accept = (remote: string, origin: string | undefined) =>
-          shuttingDown ? null : new Connection(ctx, `${connPrefix}-${(++nextConn).toString(36)}`, remote, origin, connRegistry);
+        const accept = (remote: string, origin: string | undefined) => (shuttingDown ? null : connections.accept(ctx, remote, origin));
         const adapter = await serveApp(mountHttp, { ctx, counters, providers, queued: (p) => delivery.queued(p), accept }, opts.runtime);
         listening = await listenOrExplain(adapter, config.gateway);
         lock?.update({ port: listening.port });
@@ -296,34 +247,25 @@ export function createGateway(opts: GatewayOptions): Gateway {
       }
     },
     stop(reason, restartExpectedMs) {
-      stopping ??= (async () => {
-        shuttingDown = true;
-        for (const t of timers) clearInterval(t);
-        if (tickTimer) clearInterval(tickTimer);
-        watcher?.close();
-        await delivery.stop();
-        disk.stop();
-        presence.stop();
-        broadcaster.stop();
-        // Runs in flight end first (final status "error", summary "shutdown"), then the event.
-        agent.abortAll();
-        // The whole run chain (delivery, idempotency record) settles, then its final res goes out.
-        await ctx.agentRuns.settled(1_500);
-        await new Promise((r) => setTimeout(r, 0));
-        const payload: ShutdownEvent = { reason };
-        if (restartExpectedMs !== undefined) payload.restartExpectedMs = restartExpectedMs;
-        broadcaster.broadcast("shutdown", payload);
-        for (const conn of [...connections]) conn.close(CloseCode.GOING_AWAY, `gateway shutting down: ${reason}`);
-        // Let the kernel take the queued shutdown/close frames before sockets are torn down.
-        await new Promise((r) => setTimeout(r, 150));
-        const closing = listening?.close() ?? Promise.resolve();
-        await Promise.race([closing, new Promise((r) => setTimeout(r, 2_000))]);
-        await providers.stop();
-        await mcp.stop();
-        log.info("gateway stopped", { reason });
-        lock?.release();
-        lock = null;
-      })();
+      shuttingDown = true;
+      stopping ??= shutdown(
+        {
+          ctx, log, delivery, disk, presence, agent, broadcaster, providers, mcp,
+          quiet: () => {
+            for (const t of timers) clearInterval(t);
+            if (tickTimer) clearInterval(tickTimer);
+            watcher?.close();
+          },
+          connections: connections.all,
+          listening: () => listening,
+          releaseLock: () => {
+            lock?.release();
+            lock = null;
+          },
+        },
+        reason,
+        restartExpectedMs,
+      );
       return stopping;
     },
   };

@@ -63,7 +63,7 @@ describe("WhatsApp: a retried part reuses its message id (issue 21 §2)", () => 
     expect(rec.lastError).toContain("Connection Closed");
     const inbound = await until(async () => {
       const records = (await c.request("ledger.list", { direction: "inbound", limit: 10 })).payload.records as any[];
-      return records.every((r) => r.status !== "received") && records;
+      return records.every((r) => r.status !== "received") ? records : null;
     }, "the message's record settled", 10_000);
     expect(inbound.map((r: any) => r.status)).toEqual(["replied"]);
     c.close();

@@ -1,19 +1,17 @@
 import { join } from "node:path";
-import { Browsers, DisconnectReason, proto, type WAMessage } from "@whiskeysockets/baileys";
+import { Browsers, DisconnectReason, type WAMessage } from "@whiskeysockets/baileys";
 import { GatewayError, type SendResult } from "../../protocol/index.ts";
-import { backoffDelay } from "../../core/backoff.ts";
-import { coalesce } from "../coalesce.ts";
 import { TypingChats } from "../typing.ts";
 import type { Provider, ProviderDeps, ProviderSendParams, ProviderStatus } from "../types.ts";
 import { WhatsAppAuthStore } from "./auth-store.ts";
-import { defaultDownload, readInbound, sendWa } from "./chat.ts";
-import { WaNames } from "./names.ts";
+import { sendWa } from "./chat.ts";
 import { WhatsAppLogin, type LoginListener } from "./login.ts";
 import { KEEP_ALIVE_INTERVAL_MS, WA_WEB_SOCKET_URL, type WhatsAppOptions } from "./options.ts";
 import { hostOf, networkCause, unreachable } from "../../core/unreachable.ts";
 import { WaChatState } from "./chat-state.ts";
-import { RecentInbound, RegisteredCache } from "./outbox.ts";
-import { SentIds } from "./sent-ids.ts";
+import { RegisteredCache } from "./outbox.ts";
+import { ReconnectSchedule } from "./reconnect.ts";
+import { WaReceiver } from "./receive.ts";
 import { SentStore } from "./sent-store.ts";
 import { baileysLogger, defaultSocketFactory, STOP, toJid, type WaSocketLike } from "./socket.ts";
 
@@ -32,29 +30,21 @@ export class WhatsAppProvider implements Provider {
   private sock: WaSocketLike | null = null;
   private connected = false;
   private stopped = false;
-  private attempts = 0;
   private lastConnectedAt: number | undefined;
   private lastDisconnect: { code: number; reason: string; at: number } | undefined;
   private stopReason: { stopped: string; action?: string } | undefined;
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  private healthyTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly reconnect: ReconnectSchedule;
   private readonly login: WhatsAppLogin;
   private linked: boolean;
   /** When the link was made (read once from the store, or set when a new link opens). */
   private linkedAt: number | undefined;
-  /** Sends of the last 24 h, on disk, for Baileys' `getMessage` (a retry request after a restart still succeeds). */
+  /** Sends of the last 24 h, on disk: for Baileys' `getMessage` (a retry request after a restart still succeeds), and to know our own echoes. */
   private readonly recentSent: SentStore;
   /** Per chat: hand-over order, disappearing timer, group metadata (issue 21). */
   private readonly chats: WaChatState;
   private readonly registered = new RegisteredCache();
-  private readonly recentInbound = new RecentInbound();
-  /** Ids this gateway sent (kept across restarts): never taken as input when WhatsApp shows them back. */
-  private readonly sentIds: SentIds;
-  private readonly names = new WaNames();
+  private readonly receiver: WaReceiver;
   private readonly typingChats: TypingChats;
-  private lastInboundAt: number | undefined;
-  /** `lastInboundAt` reaches health on arrival, at most once a second. */
-  private readonly inboundStatus: ReturnType<typeof coalesce>;
   /** Why the last connection failed when the network was the cause (health `web.lastError`); cleared on open. */
   private lastError: string | undefined;
   /** The socket's creds (Baileys updates them in place): `me` is the linked account. */
@@ -65,28 +55,29 @@ export class WhatsAppProvider implements Provider {
     private readonly deps: ProviderDeps,
   ) {
     this.store = new WhatsAppAuthStore(opts.credsDir, (note) => deps.log.warn(`whatsapp: ${note}`));
-    this.sentIds = new SentIds(join(deps.stateDir, "whatsapp", "sent-ids.json"));
+    this.reconnect = new ReconnectSchedule(opts, () => deps.onStatus());
     this.login = new WhatsAppLogin(opts.pairingTimeoutMs ?? 30_000);
     this.linked = this.store.isLinked();
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
-    this.inboundStatus = coalesce(() => this.deps.onStatus(), 1_000);
     this.recentSent = new SentStore(join(deps.stateDir, "whatsapp", "sent.jsonl"));
     this.chats = new WaChatState(deps.log);
+    this.receiver = new WaReceiver(opts, deps, this.recentSent, this.chats);
   }
 
   status(): ProviderStatus {
     if (this.linked) this.linkedAt ??= this.store.linkedAt();
     const linkedAt = this.linked ? this.linkedAt : undefined;
+    const lastInboundAt = this.receiver.lastInboundAt;
     return {
       linked: this.linked,
       connected: this.connected,
       ...(linkedAt !== undefined ? { authAgeMs: Math.max(0, Math.round(Date.now() - linkedAt)) } : {}),
       detail: {
-        reconnectAttempts: this.attempts,
+        reconnectAttempts: this.reconnect.attempts,
         ...(this.lastConnectedAt ? { lastConnectedAt: this.lastConnectedAt } : {}),
         ...(this.lastDisconnect ? { lastDisconnect: this.lastDisconnect } : {}),
         ...(this.lastError ? { lastError: this.lastError } : {}),
-        ...(this.lastInboundAt !== undefined ? { lastInboundAt: this.lastInboundAt } : {}),
+        ...(lastInboundAt !== undefined ? { lastInboundAt } : {}),
         ...(this.stopReason ?? {}),
       },
     };
@@ -101,11 +92,10 @@ export class WhatsAppProvider implements Provider {
   async stop(): Promise<void> {
     this.stopped = true;
     this.typingChats.stopAll();
-    this.inboundStatus.cancel();
-    this.clearTimers();
+    this.receiver.stop();
+    this.reconnect.clear();
     this.dropSocket();
     this.setConnected(false);
-    await this.sentIds.flush();
   }
 
   /**
@@ -118,7 +108,7 @@ export class WhatsAppProvider implements Provider {
     const code = this.login.begin(listener, phone);
     this.stopped = false;
     this.stopReason = undefined;
-    this.clearTimers();
+    this.reconnect.clear();
     if (!this.sock || phone) await this.connect();
     return code ? { pairingCode: await code } : {};
   }
@@ -127,7 +117,7 @@ export class WhatsAppProvider implements Provider {
   async logout(): Promise<void> {
     const sock = this.sock;
     this.stopped = true;
-    this.clearTimers();
+    this.reconnect.clear();
     try {
       await sock?.logout("clawdis logout");
     } catch (err) {
@@ -139,12 +129,6 @@ export class WhatsAppProvider implements Provider {
     this.linkedAt = undefined;
     this.stopReason = { stopped: "logged out by clawdis logout" };
     this.setConnected(false);
-  }
-
-  private clearTimers(): void {
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    if (this.healthyTimer) clearTimeout(this.healthyTimer);
-    this.reconnectTimer = this.healthyTimer = null;
   }
 
   /** Forget the current socket first (its listeners go quiet), then close it. */
@@ -196,33 +180,10 @@ export class WhatsAppProvider implements Provider {
     sock.ev.on("messages.upsert", (up: { messages: WAMessage[]; type: string }) => {
       if (!mine()) return;
       // One chat, one order (issue 21 §3): each message is handed on after the one before it in its chat.
-      for (const m of up.messages) this.chats.inOrder(m.key.remoteJid ?? "", () => this.onMessage(sock, m, up.type));
+      for (const m of up.messages) this.chats.inOrder(m.key.remoteJid ?? "", () => this.receiver.take(sock, m, up.type, this.creds.me ?? {}, mine));
     });
     sock.ev.on("groups.update", (list: { id?: string }[]) => list.forEach((g) => this.chats.groupChanged(g.id)));
     sock.ev.on("group-participants.update", (u: { id?: string }) => this.chats.groupChanged(u.id));
-  }
-
-  private async onMessage(sock: WaSocketLike, m: WAMessage, type: string): Promise<void> {
-    // Our own send shown back to us is never input (in the self chat it would read as the
-    // owner writing): Baileys' echo of this socket's send is still PENDING (it comes before
-    // `send` has the id); a later echo (another device, after a restart) has a known id.
-    if (m.key.fromMe && (m.status === proto.WebMessageInfo.Status.PENDING || (m.key.id && this.sentIds.has(m.key.id)))) return;
-    try {
-      const timeout = this.opts.mediaTimeoutMs !== undefined ? { timeoutMs: this.opts.mediaTimeoutMs } : {};
-      const media = this.deps.media ? { sink: this.deps.media, download: this.opts.downloadMedia ?? defaultDownload, ...timeout } : undefined;
-      this.chats.noteExpiration(m);
-      const msg = await readInbound(sock, m, type, this.creds.me ?? {}, media, this.deps.log, this.names);
-      if (!msg || this.sock !== sock) return;
-      this.recentInbound.add(m);
-      this.lastInboundAt = Date.now();
-      this.inboundStatus();
-      // Handed on now (its place in the chat's line is taken at once); its acceptance is not waited for, so the next message of the chat follows at once.
-      void Promise.resolve(this.deps.onInbound(msg)).catch((err: Error) =>
-        this.deps.log.warn("whatsapp: could not take an incoming message", { id: m.key.id, error: err.message }),
-      );
-    } catch (err) {
-      this.deps.log.warn("whatsapp: could not read an incoming message", { id: m.key.id, error: (err as Error).message });
-    }
   }
 
   private onOpen(me: string | undefined): void {
@@ -231,12 +192,7 @@ export class WhatsAppProvider implements Provider {
     this.lastConnectedAt = Date.now();
     this.stopReason = undefined;
     this.deps.log.info(`whatsapp: connected${me ? ` as ${me.split(":")[0]}` : ""}`);
-    if (this.healthyTimer) clearTimeout(this.healthyTimer);
-    // A minute of healthy connection forgives earlier failures.
-    this.healthyTimer = setTimeout(() => {
-      this.attempts = 0;
-      this.deps.onStatus();
-    }, this.opts.healthyAfterMs ?? 60_000);
+    this.reconnect.opened();
     this.setConnected(true);
     this.login.linked();
   }
@@ -257,7 +213,7 @@ export class WhatsAppProvider implements Provider {
     const net = networkCause(error);
     this.lastError = net ? unreachable("WhatsApp", hostOf(this.opts.waWebSocketUrl ?? WA_WEB_SOCKET_URL), net) : undefined;
     this.sock = null;
-    if (this.healthyTimer) clearTimeout(this.healthyTimer);
+    this.reconnect.closed();
     this.setConnected(false);
     if (this.stopped) return;
     const restart = code === DisconnectReason.restartRequired;
@@ -279,38 +235,30 @@ export class WhatsAppProvider implements Provider {
         action: this.lastError ? "run clawdis login again once WhatsApp is reachable" : "run clawdis login again",
       });
     }
-    const backoff = { initialMs: this.opts.backoff?.initialMs ?? 2_000, maxMs: this.opts.backoff?.maxMs ?? 30_000 };
-    const delay = restart ? 0 : backoffDelay(this.attempts++, backoff);
+    const delay = this.reconnect.next(restart, () => {
+      if (!this.stopped) void this.connect().catch((err) => this.deps.log.error("whatsapp: reconnect failed", { error: (err as Error).message }));
+    });
     if (this.lastError) this.deps.log.warn(`whatsapp: ${this.lastError}; reconnecting in ${delay} ms`);
     else this.deps.log.info(`whatsapp: disconnected (${code} ${reason}); reconnecting in ${delay} ms`);
     this.deps.onStatus();
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      if (!this.stopped) void this.connect().catch((err) => this.deps.log.error("whatsapp: reconnect failed", { error: (err as Error).message }));
-    }, delay);
   }
 
   async send(params: ProviderSendParams): Promise<SendResult> {
     const sock = this.sock;
     if (!sock || !this.connected) throw new GatewayError("UNAVAILABLE", "whatsapp is reconnecting; try again shortly", { retryable: true, retryAfterMs: 2_000 });
     const mediaUrls = this.deps.mediaUrls?.();
-    const sent = await sendWa(sock, params, {
+    return sendWa(sock, params, {
       registered: this.registered,
       recentSent: this.recentSent,
-      recentInbound: this.recentInbound,
+      recentInbound: this.receiver.recentInbound,
       expiration: (jid) => this.chats.expiration(jid),
       ...(mediaUrls ? { mediaUrls } : {}),
     });
-    this.sentIds.add(sent.messageId);
-    return sent;
   }
 
   /** A blue tick for a message that started a run (the message must still be in the recent-inbound cache). */
   markRead(_chat: string, messageId: string): void {
-    const sock = this.sock;
-    const m = this.recentInbound.get(messageId);
-    if (!sock?.readMessages || !m || !this.connected) return;
-    sock.readMessages([m.key]).catch((err: Error) => this.deps.log.debug("whatsapp: read receipt failed", { id: messageId, error: err.message }));
+    if (this.connected) this.receiver.markRead(this.sock, messageId);
   }
 
   /** "composing" in the chat (renewed while the run works), "paused" when it ends. */

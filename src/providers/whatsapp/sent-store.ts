@@ -19,6 +19,9 @@ interface Line {
  * 0600), behind Baileys' `getMessage` (issue 21 §8): a recipient whose phone failed to
  * decrypt one asks for it again — also after a restart — and gets it, instead of
  * "waiting for this message". Message text lives here for a day; the file is the user's own outbox.
+ * The same record tells our own sends from input: WhatsApp shows them back to us (another
+ * device's sync, the offline queue after a reconnect), and in the self chat they would look
+ * like the owner writing.
  */
 export class SentStore {
   private readonly items = new Map<string, { at: number; message: Record<string, unknown> }>();
@@ -52,6 +55,11 @@ export class SentStore {
       appendFileSync(this.file, `${JSON.stringify({ id: key.id, at, message: plain } satisfies Line)}\n`, { mode: 0o600 });
       if (++this.lines > 2 * MAX_KEPT) this.compact();
     } catch {} // disk trouble: still answered from memory until a restart
+  }
+
+  /** Whether this gateway sent the message with this id (kept a day, across restarts). */
+  has(id: string): boolean {
+    return this.items.has(id);
   }
 
   get = async (key: WAMessageKey): Promise<proto.IMessage | undefined> => {
