@@ -82,7 +82,8 @@ describe("WhatsApp context (§4)", () => {
     expect(await inboundRecord(g, asked.key.id!)).toMatchObject({ status: "replied" });
     const turn = agent.turns.at(-1)!;
     expect(turn.message).toBe("@Test Phone what do you think of @Bob's offer?");
-    expect(turn.context).toContain("[From Alice, id +15550001111 · group 120363000000000077@g.us on WhatsApp");
+    // The group is named by its subject, from the metadata cache.
+    expect(turn.context).toContain(`[From Alice, id +15550001111 · group "Plants" on WhatsApp`);
     expect(turn.context).toContain('[Replying to Bob: "I can drive on Saturday"]');
     expect(turn.context).toContain("Bob: I can drive on Saturday");
   });

@@ -48,6 +48,11 @@ export class WaReceiver {
       this.chats.noteExpiration(m);
       const msg = await readInbound(sock, m, type, me, media, this.deps.log, this.names);
       if (!msg || !current()) return;
+      // A group's name for the agent's header, from the metadata cache Baileys uses too (fetched once per group).
+      if (msg.chatType === "group" && !msg.chatTitle) {
+        const subject = (await this.chats.groupMetadata(sock.groupMetadata?.bind(sock))(msg.chat))?.subject;
+        if (subject) msg.chatTitle = subject;
+      }
       this.recentInbound.add(m);
       this.last = Date.now();
       this.status();
