@@ -29,9 +29,11 @@ export function slotKey(remote: string): { key: string; loopback: boolean } {
  * The sockets still in their handshake, and who gets a slot when they are scarce
  * (`gateway.maxPendingHandshakes`): one remote address holds at most a quarter of the
  * slots; when all are taken, a newcomer takes the oldest slot of the address holding the
- * most (if it holds more than the newcomer would), and a loopback newcomer takes the
- * oldest slot of a remote one. So one address flooding silent sockets can delay others,
- * never lock them out. Bounded: it holds at most `max` sockets.
+ * most (if it holds more than the newcomer would, or is the newcomer's own address), and a
+ * loopback newcomer takes the oldest slot of a remote one. Every socket here has yet to
+ * finish its hello (one that sent it is answered in the same turn), so the oldest is a
+ * silent one: a flood from the very address a client shares with it (another local
+ * account on 127.0.0.1) delays that client, never locks it out. Bounded: at most `max`.
  */
 export class HandshakeSlots<T extends SlotHolder> {
   /** Insertion order is age: the first entry is the oldest. */
@@ -53,7 +55,7 @@ export class HandshakeSlots<T extends SlotHolder> {
       return { ok: false, why: `this address holds its share (${mine}) of the ${max} handshake slots` };
     }
     if (this.pending.size >= max) {
-      const victim = this.victim(who.loopback, mine);
+      const victim = this.victim(who, mine);
       if (!victim) return { ok: false, why: `all ${max} handshake slots are taken` };
       victim.close(close.code, close.reason);
       // close() normally calls release(); make sure the slot is free whatever the holder does.
@@ -76,14 +78,16 @@ export class HandshakeSlots<T extends SlotHolder> {
     if (set?.size === 0) this.byKey.delete(who.key);
   }
 
-  /** Whose slot a newcomer may take: a remote one's for a loopback newcomer, else the biggest holder's if it holds 2+ more. */
-  private victim(loopback: boolean, mine: number): T | undefined {
-    if (loopback) {
+  /** Whose slot a newcomer may take: a remote one's for a loopback newcomer, else the biggest holder's if it holds 2+ more or is the newcomer's own address. */
+  private victim(newcomer: { key: string; loopback: boolean }, mine: number): T | undefined {
+    if (newcomer.loopback) {
       for (const [conn, who] of this.pending) if (!who.loopback) return conn;
     }
     let biggest: Set<T> | undefined;
     for (const set of this.byKey.values()) if (!biggest || set.size > biggest.size) biggest = set;
-    if (!biggest || biggest.size <= mine + 1) return undefined;
+    if (!biggest) return undefined;
+    const own = biggest === this.byKey.get(newcomer.key);
+    if (!own && biggest.size <= mine + 1) return undefined;
     return biggest.values().next().value;
   }
 }

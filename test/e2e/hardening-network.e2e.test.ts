@@ -68,6 +68,19 @@ describe("One address cannot take every handshake slot (§4)", () => {
     for (const s of flood) s.sock.destroy();
   });
 
+  test("256 silent sockets from 127.0.0.1 itself (another local account) leave a correct client's hello from 127.0.0.1 working", async () => {
+    gw = await spawnGateway({ target, config: { gateway: { token: "slots-token" }, webchat: { enabled: false } } });
+    const flood = await Promise.all(Array.from({ length: 256 }, () => silentSocket(gw!.port, "127.0.0.1")));
+    const t0 = Date.now();
+    const { c, ok } = await TestClient.connect(gw.url, { auth: { token: "slots-token" } });
+    expect(ok.type).toBe("hello-ok");
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    // It took the oldest silent socket's slot: that one was closed, the rest still wait.
+    expect(flood[0]!.closed() || (await until(() => flood[0]!.closed(), "the oldest silent socket closed", 2_000))).toBe(true);
+    c.close();
+    for (const s of flood) s.sock.destroy();
+  });
+
   test("gateway.firstFrameTimeoutMs closes a socket that sent nothing with 4000, naming the first frame", async () => {
     gw = await spawnGateway({ target, config: { gateway: { firstFrameTimeoutMs: 500 }, webchat: { enabled: false } } });
     const c = await TestClient.open(gw.url);
