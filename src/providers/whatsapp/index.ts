@@ -59,7 +59,7 @@ export class WhatsAppProvider implements Provider {
     this.login = new WhatsAppLogin(opts.pairingTimeoutMs ?? 30_000);
     this.linked = this.store.isLinked();
     this.typingChats = new TypingChats(opts.typingEveryMs ?? 10_000);
-    this.recentSent = new SentStore(join(deps.stateDir, "whatsapp", "sent.jsonl"));
+    this.recentSent = new SentStore(join(deps.stateDir, "whatsapp", "sent.jsonl"), (note) => deps.log.warn(`whatsapp: ${note}`));
     this.chats = new WaChatState(deps.log);
     this.receiver = new WaReceiver(opts, deps, this.recentSent, this.chats);
   }

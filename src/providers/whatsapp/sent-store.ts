@@ -1,7 +1,5 @@
-import { appendFileSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { proto, type WAMessageKey } from "@whiskeysockets/baileys";
-import { privateDir, writeAtomicSync } from "../../core/atomic.ts";
+import { JsonlFile } from "../../store/jsonl.ts";
 
 /** A recipient's phone asks for a message again within about a day. */
 const KEEP_MS = 24 * 3_600_000;
@@ -25,21 +23,17 @@ interface Line {
  */
 export class SentStore {
   private readonly items = new Map<string, { at: number; message: Record<string, unknown> }>();
-  private lines = 0;
+  /** The project's one JSON-lines store: a write cut short by a full disk never glues two records together. */
+  private readonly file: JsonlFile<Line>;
 
-  constructor(private readonly file: string) {
-    let text = "";
+  constructor(path: string, onRepair?: (note: string) => void) {
+    this.file = new JsonlFile<Line>(path, onRepair ? { onRepair } : {});
     try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      return;
-    }
-    for (const raw of text.split("\n")) {
-      try {
-        const l = JSON.parse(raw) as Line;
-        if (typeof l.id === "string" && typeof l.at === "number" && l.message) this.items.set(l.id, { at: l.at, message: l.message });
-      } catch {} // a line torn by a crash: that one send is not kept
-    }
+      this.file.open();
+      for (const l of this.file.readAll()) {
+        if (typeof l?.id === "string" && typeof l.at === "number" && l.message) this.items.set(l.id, { at: l.at, message: l.message });
+      }
+    } catch {} // unreadable: nothing remembered, answered from memory from now on
     this.compact();
   }
 
@@ -50,11 +44,9 @@ export class SentStore {
     const at = Date.now();
     this.items.delete(key.id);
     this.items.set(key.id, { at, message: plain });
-    try {
-      privateDir(dirname(this.file));
-      appendFileSync(this.file, `${JSON.stringify({ id: key.id, at, message: plain } satisfies Line)}\n`, { mode: 0o600 });
-      if (++this.lines > 2 * MAX_KEPT) this.compact();
-    } catch {} // disk trouble: still answered from memory until a restart
+    // Disk trouble: still answered from memory until a restart.
+    void this.file.append({ id: key.id, at, message: plain }).catch(() => {});
+    if (this.file.lineCount > 2 * MAX_KEPT) this.compact();
   }
 
   /** Whether this gateway sent the message with this id (kept a day, across restarts). */
@@ -73,10 +65,6 @@ export class SentStore {
     const now = Date.now();
     for (const [id, v] of this.items) if (now - v.at > KEEP_MS) this.items.delete(id);
     while (this.items.size > MAX_KEPT) this.items.delete(this.items.keys().next().value!);
-    const body = [...this.items].map(([id, v]) => JSON.stringify({ id, at: v.at, message: v.message })).join("\n");
-    try {
-      writeAtomicSync(this.file, body ? `${body}\n` : "");
-      this.lines = this.items.size;
-    } catch {}
+    void this.file.rewrite([...this.items].map(([id, v]) => ({ id, at: v.at, message: v.message }))).catch(() => {});
   }
 }
