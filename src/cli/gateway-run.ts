@@ -1,5 +1,6 @@
 import { clientWebSocket } from "../runtime/websocket.ts";
 import { assertSafeBind, ConfigError, loadConfig } from "../config/load.ts";
+import { configSecrets } from "../config/secrets.ts";
 import { ForceError, freePort } from "../gateway/force.ts";
 import { LockError } from "../gateway/lock.ts";
 import { createGateway, GatewayStartError } from "../gateway/server.ts";
@@ -52,7 +53,8 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     file: paths.gatewayLog,
     fileLevel: flags.verbose ? "debug" : config.gateway.logLevel,
     stdoutLevel: flags.verbose ? "debug" : "info",
-    secrets: [config.gateway.token, config.telegram.botToken].filter((s): s is string => Boolean(s)),
+    // Tokens, API keys behind apiKeyEnv, MCP headers and env: none reaches a log line.
+    secrets: configSecrets(config, process.env),
   });
   log.info(`config: ${loaded.file ?? "none found, using embedded defaults"}`, { stateDir: paths.stateDir });
 

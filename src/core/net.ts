@@ -6,6 +6,15 @@ export function isLoopback(host: string): boolean {
   return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
 }
 
+/** An http(s) URL whose host is this machine's loopback (`localhost`, 127/8, ::1). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return isLoopback(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** True when listening failed because the address is taken (Node's, Bun's and Deno's shapes). */
 export function isAddrInUse(err: unknown): boolean {
   const e = err as { code?: string; name?: string; message?: string } | null | undefined;

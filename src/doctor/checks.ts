@@ -6,6 +6,7 @@ import { isLoopback } from "../core/net.ts";
 import { liveHolder } from "../gateway/lock.ts";
 import { configOrDefaults, fail, ok, warn, type DoctorContext, type Finding } from "./finding.ts";
 import { checkSelfChat } from "./self-chat.ts";
+import { checkAgentDoors } from "./agent-doors.ts";
 import { checkModes } from "./modes.ts";
 import { checkAgent, checkPort, checkTelegram } from "./network.ts";
 import { checkTelegramGroups } from "./telegram-groups.ts";
@@ -173,6 +174,7 @@ export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
     await checkTelegram(ctx, loaded),
     await checkTelegramGroups(ctx, loaded),
     await checkAgent(ctx, loaded),
+    checkAgentDoors(loaded),
     checkDisk(ctx),
     checkSizes(ctx, loaded),
     checkCorrupt(ctx),

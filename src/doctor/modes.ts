@@ -1,3 +1,4 @@
+import { configSecrets } from "../config/secrets.ts";
 import { chmodSync, closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
@@ -75,9 +76,9 @@ function linkText(path: string): string {
 export function checkModes(ctx: DoctorContext, loaded: LoadedConfig | null): Finding {
   if (process.platform === "win32") return ok("modes", "file modes are not checked on Windows");
   const bad: string[] = [];
-  // The config file matters only when it holds a secret (a token written into it).
+  // The config file matters only when it holds a secret (a token, an MCP server's headers or env).
   const c = loaded?.config;
-  const extra = loaded?.file && (c?.gateway.token || c?.telegram.botToken) ? [loaded.file] : [];
+  const extra = loaded?.file && c && configSecrets(c).length > 0 ? [loaded.file] : [];
   const { paths, links } = sensitivePaths(ctx.paths, extra);
   for (const { path } of paths) {
     let st;

@@ -27,6 +27,11 @@ export function agentSetup(deps: {
 }): { agent: AgentRunner; mcp: McpHub } {
   const { config, log, counters, broadcaster } = deps;
   const mcp = new McpHub({ ...config.agent.mcp, log: log.child("mcp"), onChange: deps.onMcpChange });
+  // Another account on this host reaches the agent through 127.0.0.1 when there is no token: the tools with it.
+  const servers = Object.keys(config.agent.mcp.servers);
+  if (servers.length > 0 && !config.gateway.token) {
+    log.warn(`agent.mcp.servers (${servers.join(", ")}) with no gateway token: any account on this host can use these tools through the agent; set gateway.token`);
+  }
   const agent = new AgentRunner({
     backend: deps.backend ?? createBackend(config, log.child("agent"), process.env, mcp),
     log: log.child("agent"),

@@ -48,7 +48,7 @@ describe("doctor on a healthy state dir", () => {
     const res = await doctor(dir, ["--json"]);
     expect(res.code).toBe(0);
     const findings = JSON.parse(res.stdout) as Finding[];
-    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "token", "whatsapp", "whatsapp-self", "telegram", "telegram-groups", "agent", "disk", "sizes", "corrupt"]);
+    expect(findings.map((f) => f.id)).toEqual(["config", "modes", "lock", "port", "bind", "token", "whatsapp", "whatsapp-self", "telegram", "telegram-groups", "agent", "agent-doors", "disk", "sizes", "corrupt"]);
     for (const f of findings) {
       expect(["ok", "warn"]).toContain(f.status);
       expect(f.message.length).toBeGreaterThan(0);
@@ -228,5 +228,18 @@ describe("doctor on WhatsApp with your own number (issue 23 §1)", () => {
     expect(pairing["whatsapp-self"]).toMatchObject({ status: "warn", message: expect.stringContaining("pairing code from your account") });
     const dedicated = byId(JSON.parse((await doctor(await healthyDir({ whatsapp: { dmPolicy: "open", selfChat: false } }), ["--json"])).stdout));
     expect(dedicated["whatsapp-self"]).toMatchObject({ status: "ok" });
+  });
+});
+
+describe("doctor on what the agent can reach, seen from another local account", () => {
+  test("MCP tools with no gateway token, and an agent endpoint on a loopback port, each warn; behind a token on a remote endpoint they do not", async () => {
+    const tools = { agent: { mcp: { servers: { files: { command: ["mcp-files", "/home/me/notes"] } } } } };
+    const open = byId(JSON.parse((await doctor(await healthyDir(tools), ["--json"])).stdout));
+    expect(open["agent-doors"]).toMatchObject({ status: "warn", message: expect.stringContaining("agent.mcp.servers (files) with no gateway token") });
+    expect(open["agent-doors"]!.fix).toContain("gateway token");
+    const local = byId(JSON.parse((await doctor(await healthyDir({ agent: { backend: "openai", openai: { baseUrl: "http://127.0.0.1:11434/v1" } } }), ["--json"])).stdout));
+    expect(local["agent-doors"]).toMatchObject({ status: "warn", message: expect.stringContaining("agent.openai.baseUrl on a loopback port") });
+    const closed = byId(JSON.parse((await doctor(await healthyDir({ gateway: { token: "a-long-enough-token" }, ...tools }), ["--json"])).stdout));
+    expect(closed["agent-doors"]).toMatchObject({ status: "ok" });
   });
 });
