@@ -1,4 +1,5 @@
 import type { Health } from "../protocol/index.ts";
+import { visible } from "../core/visible.ts";
 import { askCommand } from "./ask.ts";
 
 export function describeHealth(health: Health): string {
@@ -8,7 +9,7 @@ export function describeHealth(health: Health): string {
     `telegram: ${health.telegram.configured ? "configured" : "not configured"}`,
     `agent: ${health.agent.backend}`,
     // Why it is not ok, when the gateway knows: the disk, a service the network cannot reach.
-    ...[health.disk?.message, health.web.lastError, health.telegram.connected === false ? health.telegram.lastError : undefined].filter((m): m is string => typeof m === "string").map((m) => `  ${m}`),
+    ...[health.disk?.message, health.web.lastError, health.telegram.connected === false ? health.telegram.lastError : undefined].filter((m): m is string => typeof m === "string").map((m) => `  ${visible(m)}`),
   ].join("\n");
 }
 

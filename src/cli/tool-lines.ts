@@ -11,7 +11,8 @@ export function toolLine(stream: string, data: unknown): string | undefined {
   const d = data as { phase?: string; name?: unknown; args?: unknown; ok?: unknown; ms?: unknown } | null;
   const name = String(d?.name ?? "?").replace(CONTROL, "?");
   if (d?.phase === "call") {
-    const args = JSON.stringify(d.args ?? {}) ?? "";
+    // JSON escapes C0 controls; C1 (e.g. U+009B CSI) and bidi overrides it leaves as they are.
+    const args = (JSON.stringify(d.args ?? {}) ?? "").replace(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
     return `→ ${name} ${args.length > 200 ? `${args.slice(0, 200)}…` : args}`;
   }
   if (d?.phase === "result") return `← ${name} ${d.ok === true ? "ok" : "failed"} ${typeof d.ms === "number" ? d.ms : "?"} ms`;

@@ -31,3 +31,10 @@ export function clipUtf8(s: string, maxBytes: number): string {
   }
   return out;
 }
+
+/** The first `max` UTF-16 units of `text`, one fewer if the cut would split a surrogate pair (an emoji). */
+export function sliceChars(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}

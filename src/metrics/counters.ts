@@ -126,10 +126,14 @@ export class GatewayCounters {
   private toolEvent(data: unknown): void {
     const d = data as { phase?: string; name?: unknown; ok?: unknown; ms?: unknown } | null;
     if (d?.phase !== "result" || typeof d.name !== "string") return;
+    // The name is the model's: one it made up (no `<server>__` prefix) is counted as "unknown", and
+    // names are cut short, so a model cannot grow the series with names of its own.
     const cut = d.name.indexOf("__");
-    const server = cut > 0 ? d.name.slice(0, cut) : "";
-    const tool = cut > 0 ? d.name.slice(cut + 2) : d.name;
-    bump(this.toolCalls, `${server}\u0000${tool}\u0000${d.ok === true}`);
+    const server = cut > 0 ? d.name.slice(0, Math.min(cut, 64)) : "";
+    const tool = cut > 0 ? d.name.slice(cut + 2, cut + 2 + 64) : "unknown";
+    let callKey = `${server}\u0000${tool}\u0000${d.ok === true}`;
+    if (this.toolCalls.size >= MAX_SERIES && !this.toolCalls.has(callKey)) callKey = `other\u0000other\u0000${d.ok === true}`;
+    bump(this.toolCalls, callKey);
     let key = `${server}\u0000${tool}`;
     if (this.toolDuration.size >= MAX_SERIES && !this.toolDuration.has(key)) key = "other\u0000other";
     let h = this.toolDuration.get(key);

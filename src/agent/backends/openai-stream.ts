@@ -105,6 +105,8 @@ export async function readCompletion(body: ReadableStream<Uint8Array>, onDelta: 
   }
   // Sparse indexes (a server that skipped one) leave holes: drop them.
   const toolCalls = calls.filter((c): c is ToolCall => c !== undefined && c.name !== "");
-  toolCalls.forEach((c, i) => (c.id ||= `call_${i}`));
+  // An endpoint that sends no ids: ones unique across the run's rounds (a later round's call_0 is not the first's).
+  const round = Date.now().toString(36);
+  toolCalls.forEach((c, i) => (c.id ||= `call_${round}_${i}`));
   return { text, toolCalls, ...(finishReason !== undefined ? { finishReason } : {}) };
 }

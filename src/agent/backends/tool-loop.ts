@@ -1,3 +1,4 @@
+import { sliceChars } from "../../core/bytes.ts";
 import type { OfferedTools, ToolBox } from "../mcp/hub.ts";
 import { capText, type ToolOutput } from "../mcp/result.ts";
 import type { AgentEmit } from "../types.ts";
@@ -85,7 +86,7 @@ export class ToolLoop {
         ? { ok: false, text: `error: ${args}; call ${c.name} again with a JSON object`, images: [] }
         : await this.tools.call(this.offered, c.name, args, this.signal);
     const ms = Math.round(performance.now() - started);
-    this.emit("tool", { phase: "result", callId: c.id, name: c.name, ok: out.ok, result: out.text.slice(0, EVENT_RESULT_CHARS), ms });
+    this.emit("tool", { phase: "result", callId: c.id, name: c.name, ok: out.ok, result: sliceChars(out.text, EVENT_RESULT_CHARS), ms });
     return out;
   }
 }

@@ -1,3 +1,4 @@
+import { sliceChars } from "../../core/bytes.ts";
 import type { McpCallResult } from "./server.ts";
 
 /** An image a tool returned, for the model (as a data URL part) where the API takes images. */
@@ -21,7 +22,7 @@ const MAX_IMAGES = 4;
 /** Cut text past `max` characters, saying so (the model should know it saw a part). */
 export function capText(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${text.slice(0, max)}\n[truncated: the result was ${text.length} characters; only the first ${max} are shown]`;
+  return `${sliceChars(text, max)}\n[truncated: the result was ${text.length} characters; only the first ${max} are shown]`;
 }
 
 /**

@@ -11,6 +11,8 @@ function bounded<V>(map: Map<string, V>, key: string, value: V, max: number): vo
 
 const MAX_CHATS = 2_000;
 /** Group metadata is refreshed on WhatsApp's own change events; this bounds how stale a missed one leaves it. */
+/** How long a failed metadata lookup is remembered. */
+const FAILED_TTL_MS = 10 * 60_000;
 const GROUP_TTL_MS = 6 * 3_600_000;
 
 /**
@@ -55,10 +57,12 @@ export class WaChatState {
   groupMetadata(fetch: ((jid: string) => Promise<GroupMetadata>) | undefined) {
     return async (jid: string): Promise<GroupMetadata | undefined> => {
       const hit = this.groups.get(jid);
-      if (hit && Date.now() - hit.at < GROUP_TTL_MS) return hit.meta;
+      // A lookup that failed is not tried again for a while: a group WhatsApp will not describe
+      // must not cost a query per message (each waits in its chat's line).
+      if (hit && Date.now() - hit.at < (hit.meta ? GROUP_TTL_MS : FAILED_TTL_MS)) return hit.meta;
       if (!fetch) return undefined;
       const meta = await fetch(jid).catch(() => undefined);
-      if (meta) bounded(this.groups, jid, { at: Date.now(), meta }, MAX_CHATS);
+      bounded(this.groups, jid, { at: Date.now(), meta }, MAX_CHATS);
       return meta;
     };
   }
