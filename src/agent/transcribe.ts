@@ -1,3 +1,4 @@
+import { textUpTo } from "../core/body.ts";
 import { readFile } from "node:fs/promises";
 import type { InboundMedia } from "../protocol/index.ts";
 
@@ -36,7 +37,8 @@ export async function transcribe(opts: TranscribeOptions, media: InboundMedia, s
     signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
   });
-  const body = await res.text();
+  // A transcript is short; an endpoint that answers without end is cut at 1 MiB.
+  const body = await textUpTo(res, 1024 * 1024);
   if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}: ${body.slice(0, 200)}`);
   let text: unknown;
   try {

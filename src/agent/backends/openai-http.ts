@@ -1,3 +1,4 @@
+import { textUpTo } from "../../core/body.ts";
 import { hostOf, networkCause, unreachable } from "../../core/unreachable.ts";
 import type { Logger } from "../../log.ts";
 import type { ErrorShape } from "../../protocol/index.ts";
@@ -22,7 +23,8 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
 
 /** The typed error of an HTTP answer that is not a stream: outages and rate limits are retryable. */
 async function httpFailure(url: string, res: Response): Promise<ErrorShape> {
-  const text = (await res.text().catch(() => "")).slice(0, 300);
+  // An error page can be any size: only its start is read (and quoted).
+  const text = (await textUpTo(res, 4_096).catch(() => "")).slice(0, 300);
   const message = `${url} answered HTTP ${res.status}${text ? `: ${text}` : ""}`;
   const after = retryAfterMs(res.headers);
   const retryable = res.status === 429 || res.status >= 500;

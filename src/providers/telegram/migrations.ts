@@ -27,13 +27,20 @@ export class TelegramMigrations {
   }
 
   /** Record `oldId` → `newId`; true when it was not known yet (the caller logs it once). */
+  private writing: Promise<void> = Promise.resolve();
+
   async record(oldId: string, newId: string): Promise<boolean> {
     if (oldId === newId || this.map[newId] === oldId) return false;
     this.map[newId] = oldId;
     const keys = Object.keys(this.map);
     for (const k of keys.slice(0, Math.max(0, keys.length - MAX_ENTRIES))) delete this.map[k];
-    privateDir(dirname(this.file));
-    await writeAtomic(this.file, JSON.stringify(this.map, null, 2));
+    // Writes go one after another, each of the map as it is then: a slow older write never lands last.
+    const write = this.writing.then(() => {
+      privateDir(dirname(this.file));
+      return writeAtomic(this.file, JSON.stringify(this.map, null, 2));
+    });
+    this.writing = write.catch(() => {});
+    await write;
     return true;
   }
 
