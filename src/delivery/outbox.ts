@@ -14,6 +14,8 @@ export interface OutboxEntry {
   mediaUrl?: string;
   /** A file on disk (an agent's `MEDIA:` path, checked against `agent.mediaDirs`). */
   mediaPath?: string;
+  /** An agent's `MEDIA:` file: one that cannot be fetched or read ends `skipped`, not `failed`. */
+  mediaOptional?: boolean;
   /** The parts are Telegram HTML (an agent's reply rendered from Markdown). */
   html?: boolean;
   /** The provider's id of the message this send answers; the first part replies to it. */

@@ -1,5 +1,6 @@
 import { GatewayError, type LedgerRecord, type SendResult } from "../protocol/index.ts";
 import type { Provider } from "../providers/index.ts";
+import { SendMediaError } from "../providers/media.ts";
 import { sendOutcome } from "../providers/send-error.ts";
 import type { OutboxEntry } from "./outbox.ts";
 import type { PacedJob, PacingQueue } from "./pacing.ts";
@@ -146,6 +147,12 @@ export class PendingSend {
       this.recs[i - 1] = await ledger.update(id, { status: "interrupted", reason: `outcome unknown, not sent again: ${lastError}`, lastError });
       this.lost ??= this.recs[i - 1];
       if (--this.left === 0) this.settle();
+      return undefined;
+    }
+    if (outcome === "final" && i === 1 && this.entry.mediaOptional && err instanceof SendMediaError) {
+      // An agent's `MEDIA:` file that cannot be fetched or read: skipped with the reason; the reply's text is not failed by it.
+      this.recs[0] = await ledger.update(id, { status: "skipped", reason: `MEDIA: ${err.message.replace(/^mediaUrl /, "")}` });
+      this.settle(err);
       return undefined;
     }
     const wait = outcome === "transient" ? this.deps.retry.next(err) : undefined;

@@ -102,7 +102,7 @@ export class Delivery {
     try {
       const base = { to: params.to, idempotencyKey: `${params.idempotencyKey}:deliver`, ...(via ? { provider: via } : {}), ...(replyTo ? { replyTo } : {}) };
       // Markdown rendered per network; `MEDIA:` lines become files (src/delivery/reply.ts).
-      const sent = await sendReply({ send: (p) => this.send(p), ledger: this.opts.ledger, mediaDirs: live(this.opts.mediaDirs ?? []) }, base, final.summary);
+      const sent = await sendReply({ send: (p) => this.send(p), ledger: this.opts.ledger, mediaDirs: live(this.opts.mediaDirs ?? []), ...(this.opts.mediaUrls ? { urls: live(this.opts.mediaUrls) } : {}) }, base, final.summary);
       return { ...final, delivery: { ok: true, provider: sent.provider, messageId: sent.messageId } };
     } catch (err) {
       const error = err instanceof GatewayError ? err.toShape() : { code: "UNAVAILABLE" as const, message: (err as Error).message };
@@ -207,6 +207,7 @@ export class Delivery {
       to: params.to,
       ...(params.mediaUrl ? { mediaUrl: params.mediaUrl } : {}),
       ...(params.mediaPath ? { mediaPath: params.mediaPath } : {}),
+      ...(params.mediaOptional ? { mediaOptional: true } : {}),
       ...(isRendered(params, provider, this.opts) && provider === "telegram" ? { html: true } : {}),
       ...(params.replyTo ? { replyTo: params.replyTo } : {}),
       // A retry of a send that failed part-way reuses its parts: parts are matched by index.

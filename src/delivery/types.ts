@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
+import type { UrlPolicy } from "../media/index.ts";
 import type { LedgerRecord, LedgerStatus, ProviderName } from "../protocol/index.ts";
 import type { Providers } from "../providers/index.ts";
 import type { PacingOptions } from "./pacing.ts";
@@ -40,4 +41,6 @@ export interface DeliveryOptions {
   format?: Live<Record<ProviderName, "markdown" | "plain">>;
   /** `agent.mediaDirs` in force: the folders a reply's `MEDIA:` paths may lie under. */
   mediaDirs?: Live<readonly string[]>;
+  /** `media.allowPrivateUrls` / `media.allowUrlHosts` in force: a reply's `MEDIA:` URLs are checked by them before they are queued. */
+  mediaUrls?: Live<UrlPolicy>;
 }

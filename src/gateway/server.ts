@@ -115,6 +115,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
     captionChars: { telegram: TELEGRAM_MAX_CAPTION_CHARS },
     format: () => ({ whatsapp: ctx.config.whatsapp.format, telegram: ctx.config.telegram.format }),
     mediaDirs: () => ctx.config.agent.mediaDirs,
+    mediaUrls: () => ctx.config.media,
     log: log.child("delivery"),
     onQueueChange: () => health.refresh(),
     retryWindowMs: () => ctx.config.delivery.retryWindowMs,

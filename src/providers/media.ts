@@ -83,13 +83,20 @@ export async function fetchMedia(url: string, opts: { maxBytes?: number; signal?
   return { data, contentType, kind: mediaKind(contentType), fileName };
 }
 
+/**
+ * A send's file that cannot be fetched or read: the caller's mistake (INVALID_REQUEST, as
+ * `send` answers it), and for an agent's `MEDIA:` file a reason to skip the file, not to
+ * fail the reply (src/delivery/reply.ts).
+ */
+export class SendMediaError extends GatewayError {}
+
 /** `fetchMedia` for a send: a URL or body that cannot be sent is the caller's mistake (INVALID_REQUEST on `params.mediaUrl`). */
 export async function fetchSendMedia(url: string, policy?: UrlPolicy): Promise<FetchedMedia> {
   try {
     return await fetchMedia(url, policy ? { policy } : {});
   } catch (err) {
     if (err instanceof MediaError) {
-      throw new GatewayError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl", ...(err.rule ? { rule: err.rule } : {}) } });
+      throw new SendMediaError("INVALID_REQUEST", err.message, { details: { field: "params.mediaUrl", ...(err.rule ? { rule: err.rule } : {}) } });
     }
     throw err;
   }
@@ -117,7 +124,7 @@ export async function readSendFile(path: string, maxBytes = MAX_MEDIA_BYTES): Pr
     return { data: new Uint8Array(await readFile(path)), contentType, kind: mediaKind(contentType), fileName };
   } catch (err) {
     const message = err instanceof MediaError ? err.message : `media file ${fileName}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
-    throw new GatewayError("INVALID_REQUEST", message, { details: { field: "mediaPath" } });
+    throw new SendMediaError("INVALID_REQUEST", message, { details: { field: "mediaPath" } });
   }
 }
 

@@ -95,7 +95,14 @@ describe("MEDIA: lines", () => {
     writeFileSync(join(dir, "ok.png"), "x");
     writeFileSync(join(root, "secret.txt"), "x");
     symlinkSync(join(root, "secret.txt"), join(dir, "link.txt"));
-    expect(await resolveReplyMedia("https://e.com/a.pdf", [])).toEqual({ mediaUrl: "https://e.com/a.pdf" });
+    // URLs are checked by media.* before anything is queued (no DNS here: the host is listed, or an address).
+    expect(await resolveReplyMedia("https://e.com/a.pdf", [], { allowPrivateUrls: false, allowUrlHosts: ["e.com"] })).toEqual({ mediaUrl: "https://e.com/a.pdf" });
+    expect(await resolveReplyMedia("https://93.184.215.14/a.pdf", [])).toEqual({ mediaUrl: "https://93.184.215.14/a.pdf" });
+    expect(await resolveReplyMedia("http://[::1]:8080/a.pdf", [])).toEqual({
+      refused: 'MEDIA: http://[::1]:8080/a.pdf: refused: loopback address (media.allowPrivateUrls is off); to allow it, add "::1" to media.allowUrlHosts',
+    });
+    expect(await resolveReplyMedia("http://10.0.0.5/a.pdf", [], { allowPrivateUrls: false, allowUrlHosts: ["10.0.0.0/8"] })).toEqual({ mediaUrl: "http://10.0.0.5/a.pdf" });
+    expect(await resolveReplyMedia("http://127.0.0.1/a.pdf", [], { allowPrivateUrls: true, allowUrlHosts: [] })).toEqual({ mediaUrl: "http://127.0.0.1/a.pdf" });
     expect(await resolveReplyMedia(join(dir, "ok.png"), [dir])).toEqual({ mediaPath: join(dir, "ok.png") });
     expect(await resolveReplyMedia(join(dir, "ok.png"), [])).toMatchObject({ refused: expect.stringContaining("agent.mediaDirs") });
     expect(await resolveReplyMedia(join(dir, "link.txt"), [dir])).toMatchObject({ refused: expect.stringContaining("not under any of agent.mediaDirs") });

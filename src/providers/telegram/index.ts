@@ -4,6 +4,7 @@ import type { SendResult } from "../../protocol/index.ts";
 import { backoffDelay } from "../../core/backoff.ts";
 import { hostOf, networkCause, unreachable } from "../../core/unreachable.ts";
 import { coalesce } from "../coalesce.ts";
+import { SendMediaError } from "../media.ts";
 import { SendError } from "../send-error.ts";
 import { privateDir, readJson, writeAtomic } from "../../core/atomic.ts";
 import { TypingChats } from "../typing.ts";
@@ -254,7 +255,7 @@ export class TelegramProvider implements Provider {
   send(params: ProviderSendParams): Promise<SendResult> {
     return sendTelegram(this.sendApi, params, this.deps.log, this.deps.mediaUrls?.()).catch((err: Error) => {
       // A send outage shows in health too (polling may be fine meanwhile); one message refused is not the provider's state.
-      if (!(err instanceof SendError && err.outcome === "final")) this.setConnected(this.connected, err.message);
+      if (!(err instanceof SendError && err.outcome === "final") && !(err instanceof SendMediaError)) this.setConnected(this.connected, err.message);
       throw err;
     });
   }
