@@ -18,6 +18,10 @@ export function commandDeps(gw: GatewayContext): CommandDeps {
       return { endedTurns: ended.turns };
     },
     stopSession: (sessionId) => gw.agent.stopSession(sessionId),
+    botName: (provider) => {
+      const name = gw.providers.status(provider).detail?.username;
+      return typeof name === "string" ? name : undefined;
+    },
     status: async (sessionId, provider) => {
       const runs = gw.agent.sessionRuns(sessionId);
       const state = await gw.agent.sessionState(sessionId);
