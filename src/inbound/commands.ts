@@ -37,8 +37,11 @@ export interface StatusFacts {
 
 /** What the commands act on (the gateway's agent runner and providers). */
 export interface CommandDeps {
-  /** `/new`: start the session over under a new id; resolves with the turns the old one had. */
-  newSession(sessionId: string): Promise<{ endedTurns: number }>;
+  /**
+   * `/new`: start the session over under a new id; resolves with the turns the old one had
+   * and how many runs queued behind the one in progress it dropped (they were written before it).
+   */
+  newSession(sessionId: string): Promise<{ endedTurns: number; dropped?: number }>;
   /** `/stop`: abort the session's run in progress, drop its queued ones. */
   stopSession(sessionId: string): { running: number; queued: number };
   status(sessionId: string, provider?: ProviderName): Promise<StatusFacts>;
@@ -65,8 +68,9 @@ export async function runCommand(name: CommandName, sessionId: string, deps: Com
   switch (name) {
     case "new": {
       // Written before /new, not answered yet: dropped, so nothing of the old conversation leaks into the new one.
-      const dropped = pending?.drop(sessionId, NEW_REASON) ?? 0;
-      const { endedTurns } = await deps.newSession(sessionId);
+      const waiting = pending?.drop(sessionId, NEW_REASON) ?? 0;
+      const { endedTurns, dropped: queued = 0 } = await deps.newSession(sessionId);
+      const dropped = waiting + queued;
       const kept = endedTurns > 0 ? ` (the last one, ${plural(endedTurns, "turn")}, is kept on disk)` : "";
       return `New conversation started${kept}.${dropped ? ` Dropped ${plural(dropped, "message")} not answered yet.` : ""}`;
     }

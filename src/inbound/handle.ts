@@ -273,7 +273,7 @@ export async function runChatMessage(
     else {
       const stopped = final.status !== "ok" && (await run.cause) === "stopped";
       const reason = stopped
-        ? "stopped by /stop"
+        ? final.summary.startsWith("stopped by ") ? final.summary : "stopped by /stop"
         : final.status !== "ok"
           ? `agent run failed: ${final.summary}`
           : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;

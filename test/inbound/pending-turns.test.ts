@@ -61,10 +61,12 @@ function world(settings: { albumWindowMs?: number; debounceMs?: number } = {}) {
   const flow = new InboundFlow(() => ({ albumWindowMs: 200, debounceMs: 0, lateAfterMs: 60_000, lateAnswerWindowMs: 6 * 3_600_000, lateNotice: false, ...settings }));
   let newSessions = 0;
   const commands: CommandDeps = {
+    // As the gateway's (src/gateway/chat-commands.ts): runs queued behind the one in progress are dropped first.
     newSession: async (id) => {
       newSessions++;
+      const { queued } = runner.stopSession(id, { queuedOnly: true, reason: "stopped by /new" });
       const { ended } = await runner.newSession(id);
-      return { endedTurns: ended.turns };
+      return { endedTurns: ended.turns, dropped: queued };
     },
     stopSession: (id) => runner.stopSession(id),
     status: async (id) => ({ backend: "stand-in", turns: (await runner.sessionState(id)).turns, ...runner.sessionRuns(id) }),
@@ -138,6 +140,26 @@ describe("/stop, /new and /status reach messages the runner has not seen", () =>
     expect(w.record("m1")).toMatchObject({ status: "skipped", reason: "stopped by /new" });
     expect(w.texts()[0]).toBe("New conversation started. Dropped 1 message not answered yet.");
   });
+});
+
+test("/new while a reply is in progress: it finishes in the old conversation; the run queued behind it is dropped, not run in the new one", async () => {
+  const w = world();
+  w.block();
+  const busy = w.say({ messageId: "b", text: "long question" });
+  await until(() => w.asked.length === 1, "the run in progress");
+  const queued = w.say({ messageId: "q", text: "written before /new" });
+  await until(() => w.runner.sessionRuns("telegram:999").queued === 1, "the queued run");
+  await w.say({ messageId: "n", text: "/new" });
+  w.release();
+  await Promise.all([busy, queued]);
+  await w.say({ messageId: "after", text: "fresh start" });
+  expect(w.asked.map((t) => [t.message, t.history.length])).toEqual([
+    ["long question", 0],
+    ["fresh start", 0],
+  ]);
+  expect(w.record("b")).toMatchObject({ status: "replied" });
+  expect(w.record("q")).toMatchObject({ status: "failed", reason: "stopped by /new" });
+  expect(w.texts()).toContain("New conversation started. Dropped 1 message not answered yet.");
 });
 
 describe("an album whose caption is a command", () => {
