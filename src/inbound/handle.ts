@@ -171,8 +171,10 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
       const turn = await deps.flow!.settle(deps, member, rec.id, msg, () => deps.keep?.done(rec.id, "replied"), {
         dropped: () => p.droppedBy,
         text: (items) => {
-          p.fold(items.map((m) => deps.flow!.pending.find(pendingKey(m as ChatMessage))).filter((m) => m !== undefined));
-          return p.joined();
+          const parts = items.map((m) => deps.flow!.pending.find(pendingKey(m as ChatMessage)));
+          p.fold(parts.filter((m) => m !== undefined));
+          // Each item's words as they are now (an edit while collected); its own text if it already let go.
+          return items.map((m, i) => parts[i]?.text ?? m.text).filter((t) => t.trim() !== "").join("\n");
         },
       });
       if (!turn) return;
