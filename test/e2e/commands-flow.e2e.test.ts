@@ -73,6 +73,28 @@ describe("commands meet albums, bursts and late messages", () => {
     expect(asked("identify these birds")).toEqual([]);
   }, 40_000);
 
+  test("/status while an album is collected counts it as queued; /new then drops it: nothing written before /new reaches the new conversation", async () => {
+    const from = { id: 9105, username: "newer" };
+    bot.userSays("my old topic", from, 9105);
+    await until(() => toChat(9105).length === 1, "the first answer", 15_000);
+    const album = { media_group_id: "91055", text: undefined };
+    bot.userSays("", from, 9105, { ...album, photo: photo(6), caption: "old photos" });
+    bot.userSays("", from, 9105, { ...album, photo: photo(7) });
+    bot.userSays("/status", from, 9105);
+    bot.userSays("/new", from, 9105);
+    await until(() => toChat(9105).length === 3, "the two command replies", 15_000);
+    expect(String(toChat(9105)[1]!.params.text)).toContain("Runs: 0 running, 2 queued");
+    expect(toChat(9105)[2]!.params.text).toBe("New conversation started (the last one, 1 turn, is kept on disk). Dropped 2 messages not answered yet.");
+    await Bun.sleep(3_000);
+    bot.userSays("a new topic", from, 9105);
+    await until(() => toChat(9105).length === 4, "the answer in the new conversation", 15_000);
+    expect(asked("old photos")).toEqual([]);
+    const run = asked("a new topic")[0]!;
+    expect(JSON.stringify(run.body.messages)).not.toContain("my old topic");
+    const recs = await inbound(9105);
+    expect(recs.filter((r: any) => r.reason === "stopped by /new").length).toBe(2);
+  }, 40_000);
+
   test("an album whose first caption is /status: one run with all three photos, one answer, no command", async () => {
     const from = { id: 9102, username: "captioner" };
     const album = { media_group_id: "91022", text: undefined };
