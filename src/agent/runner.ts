@@ -151,11 +151,18 @@ export class AgentRunner {
     return { running, queued };
   }
 
-  /** `/stop`: abort a session's run in progress and drop its queued ones; says how many of each. */
-  stopSession(sessionId: string): { running: number; queued: number } {
+  /**
+   * `/stop`: abort a session's run in progress and drop its queued ones; says how many of
+   * each. `queuedOnly` (`/new`): the run in progress goes on. `reason` becomes the stopped
+   * runs' summary (default "stopped").
+   */
+  stopSession(sessionId: string, opts: { queuedOnly?: boolean; reason?: string } = {}): { running: number; queued: number } {
     const counts = this.sessionRuns(sessionId);
-    for (const [runId, r] of this.live) if (r.sessionId === sessionId) this.controllers.get(runId)?.abort(new Stopped("stopped"));
-    return counts;
+    for (const [runId, r] of this.live) {
+      if (r.sessionId !== sessionId || (opts.queuedOnly && r.started)) continue;
+      this.controllers.get(runId)?.abort(new Stopped(opts.reason ?? "stopped"));
+    }
+    return opts.queuedOnly ? { running: 0, queued: counts.queued } : counts;
   }
 
   /**
@@ -255,7 +262,7 @@ export class AgentRunner {
       }
       if (err instanceof Stopped) {
         emit("lifecycle", { phase: "error", reason: "stopped" }, true);
-        return { final: { runId, status: "error", summary: "stopped" }, cause: "stopped" };
+        return { final: { runId, status: "error", summary: err.message }, cause: "stopped" };
       }
       if (err instanceof GatewayError) {
         this.deps.log.warn("agent run stopped", { runId, code: err.code, reason: err.message });

@@ -20,15 +20,19 @@ export const EDITED_PREFIX = "(edited) ";
 export async function takeEdit(deps: InboundDeps, msg: ChatMessage): Promise<ChatMessage | null> {
   if (!msg.editOf) return msg;
   const orig = deps.ledger.inbound(msg.provider, msg.editOf);
-  if (!orig || orig.status === "skipped" || orig.status === "duplicate") return msg;
+  // Still in flight (collected, downloading, queued, or running): its part of the turn is what changes.
+  const live = deps.flow?.pending.find(`${msg.provider}:${msg.editOf}`);
+  // A message folded into another's turn was taken in: never a new message of its own.
+  const folded = orig?.status === "skipped" && orig.reason?.startsWith("merged into ");
+  if (!live && (!orig || (orig.status === "skipped" && !folded) || orig.status === "duplicate")) return msg;
   const skip = async (reason: string) => {
-    deps.log.info(`an edited message: ${reason}`, { provider: msg.provider, chat: msg.chat, of: orig.id });
+    deps.log.info(`an edited message: ${reason}`, { provider: msg.provider, chat: msg.chat, of: orig?.id });
     await deps.ledger.create({ direction: "inbound", provider: msg.provider, chat: msg.chat, providerMessageId: msg.messageId, status: "skipped", reason }, msg.text);
     return null;
   };
   // The record may still say `received` for a moment after its reply went out: the run's state decides.
   // Taken in but not handed to the runner yet (its file downloading): too late to change, not yet answered.
-  const run = orig.status !== "received" ? "ended" : orig.runId ? await deps.editQueued?.(orig.runId, msg.text) : "started";
+  const run = live ? await live.edit(msg.text, deps.editQueued) : orig!.status !== "received" ? "ended" : orig!.runId ? await deps.editQueued?.(orig!.runId, msg.text) : "started";
   if (run === "replaced") return skip(EDIT_REASONS.applied);
   if (!deps.answerEdits?.()) return skip(run === "started" ? EDIT_REASONS.afterStart : EDIT_REASONS.afterReply);
   return { ...msg, text: `${EDITED_PREFIX}${msg.text}` };

@@ -9,6 +9,7 @@ import type { InboundMessage } from "../providers/types.ts";
 import { Bursts, type BurstMember } from "./bursts.ts";
 import { lateness, LateNotices, lateNoticeText, TOO_OLD, writtenPhrase, type LateSettings } from "./late.ts";
 import { ChatOrder } from "./order.ts";
+import { PendingTurns } from "./pending-turns.ts";
 import { VIEW_ONCE, VIEW_ONCE_NOTICE } from "./placeholders.ts";
 
 /** `inbound.*` keys of issue 21. */
@@ -33,6 +34,8 @@ export interface FlowDeps {
 
 export class InboundFlow {
   readonly order = new ChatOrder();
+  /** Messages taken in and not yet handed to the runner (what /stop, /new, /status and edits also reach). */
+  readonly pending = new PendingTurns();
   private readonly bursts = new Bursts<FlowMessage>();
   private readonly notices = new LateNotices();
 
@@ -71,9 +74,10 @@ export class InboundFlow {
   }
 
   /** Join the album or burst the message belongs to (synchronous: arrival order), or null when it is a turn of its own. */
-  join(msg: FlowMessage): BurstMember<FlowMessage> | null {
+  join(msg: FlowMessage, epoch = 0): BurstMember<FlowMessage> | null {
     const s = this.settings();
-    const who = `${msg.provider}:${msg.chat}:${msg.sender}`;
+    // A /stop or /new closes the door on what was collected before it: later items start anew.
+    const who = `${msg.provider}:${msg.chat}:${msg.sender}${epoch ? `:${epoch}` : ""}`;
     const album = msg.extras?.albumId;
     if (album !== undefined) return s.albumWindowMs > 0 ? this.bursts.join(`${who}:album:${album}`, s.albumWindowMs) : null;
     if (s.debounceMs > 0 && !msg.fetchMedia && !msg.media?.length) return this.bursts.join(`${who}:text`, s.debounceMs);
@@ -83,19 +87,27 @@ export class InboundFlow {
   /**
    * The message (record `recordId`) waits for its burst to close: the first item comes
    * back as the whole turn; the others are ledgered `skipped`, `merged into <record id>`,
-   * and come back null (`fold` is told, so the restart keeper lets go of them).
+   * and come back null (`fold` is told, so the restart keeper lets go of them). A message
+   * dropped meanwhile (`/stop`) says so instead; `text` gives each item's words as they are now (edits).
    */
-  async settle<M extends FlowMessage>(deps: FlowDeps, member: BurstMember<FlowMessage>, recordId: string, msg: M, fold: () => void): Promise<M | null> {
+  async settle<M extends FlowMessage>(
+    deps: FlowDeps,
+    member: BurstMember<FlowMessage>,
+    recordId: string,
+    msg: M,
+    fold: () => void,
+    now?: { dropped: () => string | undefined; text: (items: FlowMessage[]) => string },
+  ): Promise<M | null> {
     const out = await member.settle(recordId, msg);
     if (!out.head) {
-      await deps.ledger.update(recordId, { status: "skipped", reason: `merged into ${out.foldedInto}` });
+      await deps.ledger.update(recordId, { status: "skipped", reason: now?.dropped() ?? `merged into ${out.foldedInto}` });
       fold();
       return null;
     }
     if (out.items.length === 1) return msg;
     const media = out.items.flatMap((m) => m.media ?? []);
     deps.log.info("merged messages into one turn", { provider: msg.provider, chat: msg.chat, items: out.items.length, record: recordId });
-    const text = out.items.map((m) => m.text).filter((t) => t.trim() !== "").join("\n");
+    const text = now ? now.text(out.items) : out.items.map((m) => m.text).filter((t) => t.trim() !== "").join("\n");
     return { ...msg, text, ...(media.length ? { media } : {}) };
   }
 }

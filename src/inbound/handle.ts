@@ -10,6 +10,7 @@ import { takeEdit } from "./edits.ts";
 import { agentInput, type InboundFlow } from "./flow.ts";
 import type { InboundGate } from "./gate.ts";
 import { orderKey, type ChatSlot } from "./order.ts";
+import type { PendingMessage } from "./pending-turns.ts";
 import { oversizedText, withPlaceholder } from "./placeholders.ts";
 import { pairingReplyText } from "./pairing.ts";
 import { chatSessionId } from "./policy.ts";
@@ -94,6 +95,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
   // Its place in the chat's line is taken now, before any await (issue 21 §3).
   const slot = deps.flow?.order.take(orderKey(msg));
   let member: ReturnType<InboundFlow["join"]> = null;
+  let pending: PendingMessage | undefined;
   const base = { direction: "inbound" as const, provider: msg.provider, chat: msg.chat, providerMessageId: msg.messageId };
   const skip = async (reason: string) => {
     log.info(`ignored a message: ${reason}`, { provider: msg.provider, sender: msg.sender, chat: msg.chat });
@@ -135,15 +137,21 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
       if (!screened) return;
       msg = screened;
     }
-    const command = deps.commands && !msg.editOf ? parseCommand(msg.text) : null;
+    // Only a text-only message is a command: an album's caption is the album's words (one album, one answer).
+    const command = deps.commands && !msg.editOf && isTextOnly(msg) ? parseCommand(msg.text, deps.commands.botName?.(msg.provider)) : null;
     if (command) return await answerCommand(deps, deps.commands!, msg, command, accepted);
-    if (deps.flow) member = deps.flow.join(msg);
+    if (deps.flow) {
+      // Seen by /stop, /new, /status and edits until its run is handed over (src/inbound/pending-turns.ts).
+      pending = deps.flow.pending.add(chatSessionId(msg), pendingKey(msg), msg.text);
+      member = deps.flow.join(msg, deps.flow.pending.epoch(pending.session));
+    }
     // Only now, for a message that will be answered, is its file downloaded.
     const { fetchMedia, ...rest } = msg;
     if (fetchMedia) {
       const { oversized, ...got } = await fetchMedia();
       msg = { ...rest, ...got };
       if (oversized) msg = { ...msg, text: [msg.text, oversizedText(oversized)].filter((t) => t.trim() !== "").join("\n") };
+      if (pending && !pending.edited) pending.text = msg.text;
     }
     if (msg.mediaSkipped) {
       // The file is refused, the words are not: the message goes on without it.
@@ -151,6 +159,7 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
     }
     if (msg.text.trim() === "" && !msg.media?.length) return;
     const key = inboundRunKey(msg);
+    if (pending?.droppedBy && !member) return await skip(pending.droppedBy);
     const rec = await deps.ledger.create({ ...base, status: "received", idempotencyKey: key, ...media(msg), ...kind(msg) }, msg.text);
     const keep = (m: ChatMessage) => deps.keep?.add(rec.id, m).catch((err: Error) => log.warn("could not keep the message for a restart", { error: err.message }));
     await keep(msg);
@@ -158,7 +167,16 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
     deps.markRead?.(msg);
     if (member) {
       // An album or burst: the first item runs as the whole turn, the others are folded into it (issue 21 §4).
-      const turn = await deps.flow!.settle(deps, member, rec.id, msg, () => deps.keep?.done(rec.id, "replied"));
+      const p = pending!;
+      const turn = await deps.flow!.settle(deps, member, rec.id, msg, () => deps.keep?.done(rec.id, "replied"), {
+        dropped: () => p.droppedBy,
+        text: (items) => {
+          const parts = items.map((m) => deps.flow!.pending.find(pendingKey(m as ChatMessage)));
+          p.fold(parts.filter((m) => m !== undefined));
+          // Each item's words as they are now (an edit while collected); its own text if it already let go.
+          return items.map((m, i) => parts[i]?.text ?? m.text).filter((t) => t.trim() !== "").join("\n");
+        },
+      });
       if (!turn) return;
       if (turn !== msg) {
         msg = turn;
@@ -166,13 +184,20 @@ export async function handleChatMessage(deps: InboundDeps, msg: ChatMessage, acc
         await keep(msg);
       }
     }
-    await runChatMessage(deps, rec.id, msg, key, slot);
+    await runChatMessage(deps, rec.id, msg, key, slot, pending);
   } finally {
+    pending?.done();
     member?.abandon();
     slot?.release();
     accepted?.();
   }
 }
+
+/** A message's key among the pending ones (the ledger's: provider and message id). */
+const pendingKey = (msg: Pick<ChatMessage, "provider" | "messageId">) => `${msg.provider}:${msg.messageId}`;
+
+/** No file, no album: only such a message can be a chat command. */
+const isTextOnly = (msg: ChatMessage) => !msg.media?.length && !msg.fetchMedia && !msg.mediaSkipped && msg.extras?.albumId === undefined;
 
 /** The run's tool calls for its message's record: names, outcome, time; what went in and out only with storeText. */
 async function toolsRecord(uses: Promise<ToolUse[]> | undefined, storeText: boolean): Promise<{ tools?: ToolUse[] }> {
@@ -193,7 +218,14 @@ const turnText = (msg: ChatMessage) => (msg.text.trim() || !msg.media?.length ? 
  * Typing shows meanwhile; in a group the reply answers the message. Also used to answer
  * a message a restart left unanswered (with its own key).
  */
-export async function runChatMessage(deps: InboundDeps, recordId: string, msg: ChatMessage, idempotencyKey: string, slot?: ChatSlot): Promise<void> {
+export async function runChatMessage(
+  deps: InboundDeps,
+  recordId: string,
+  msg: ChatMessage,
+  idempotencyKey: string,
+  slot?: ChatSlot,
+  pending?: PendingMessage,
+): Promise<void> {
   const log = deps.log;
   let typing = deps.typing?.(msg.provider, msg.chat);
   const stopTyping = () => {
@@ -217,7 +249,22 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     };
     // Runs of one chat start in the order its messages arrived (issue 21 §3).
     await slot?.ready;
-    const run = await deps.startRun(params, msg.provider).finally(() => slot?.release());
+    if (pending) {
+      // While it waited: /stop or /new dropped it, or an edit changed a part of its words.
+      if (pending.droppedBy) {
+        stopTyping();
+        slot?.release();
+        await deps.ledger.update(recordId, { status: "skipped", reason: pending.droppedBy });
+        deps.keep?.done(recordId, "replied");
+        return;
+      }
+      const first = params.message;
+      pending.render = (text) => (text === msg.text ? first : agentInput({ ...msg, text: turnText({ ...msg, text }) }));
+      if (pending.members.some((m) => m.edited)) params.message = pending.render(pending.joined());
+    }
+    const starting = deps.startRun(params, msg.provider).finally(() => slot?.release());
+    pending?.hand(starting.then((r) => r.runId));
+    const run = await starting;
     used = run.tools;
     await deps.ledger.update(recordId, { runId: run.runId });
     const final = await run.done.finally(stopTyping);
@@ -228,7 +275,7 @@ export async function runChatMessage(deps: InboundDeps, recordId: string, msg: C
     else {
       const stopped = final.status !== "ok" && (await run.cause) === "stopped";
       const reason = stopped
-        ? "stopped by /stop"
+        ? final.summary.startsWith("stopped by ") ? final.summary : "stopped by /stop"
         : final.status !== "ok"
           ? `agent run failed: ${final.summary}`
           : `reply not delivered: ${final.delivery?.error?.code}: ${final.delivery?.error?.message}`;

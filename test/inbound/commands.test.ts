@@ -9,7 +9,7 @@ import { mediaLabel } from "../../src/media/label.ts";
 
 describe("parseCommand", () => {
   test("the four commands and the alias, in any case, with a Telegram @botname, anything after ignored", () => {
-    expect(["/new", "/reset", "/NEW", " /Reset now please", "/new@clawdis_bot", "/stop", "/Stop", "/status@x_bot extra", "/help"].map(parseCommand)).toEqual([
+    expect(["/new", "/reset", "/NEW", " /Reset now please", "/new@clawdis_bot", "/stop", "/Stop", "/status@x_bot extra", "/help"].map((t) => parseCommand(t))).toEqual([
       "new",
       "new",
       "new",

@@ -7,22 +7,9 @@ import { Delivery } from "../../src/delivery/index.ts";
 import { Ledger } from "../../src/gateway/ledger.ts";
 import { InboundFlow, InboundGate, PairingStore, handleChatMessage, type ChatMessage, type ChatPolicy, type ChatRunParams } from "../../src/inbound/index.ts";
 import { silentLogger } from "../../src/log.ts";
-import type { SendParams, SendResult } from "../../src/protocol/index.ts";
-import { Providers, type Provider, type ProviderSendParams } from "../../src/providers/index.ts";
-
-class FakeTelegram implements Provider {
-  readonly name = "telegram" as const;
-  sent: ProviderSendParams[] = [];
-  async start() {}
-  async stop() {}
-  status() {
-    return { linked: true, connected: true };
-  }
-  async send(p: ProviderSendParams): Promise<SendResult> {
-    this.sent.push(p);
-    return { provider: "telegram", to: p.to, messageId: String(this.sent.length), ts: Date.now() };
-  }
-}
+import type { SendParams } from "../../src/protocol/index.ts";
+import { Providers } from "../../src/providers/index.ts";
+import { FakeTelegram } from "../helpers/fake-provider.ts";
 
 function world(policy: Partial<ChatPolicy>) {
   const dir = mkdtempSync(join(tmpdir(), "clawdis-inbound-"));
