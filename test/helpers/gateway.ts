@@ -82,10 +82,12 @@ export async function runCli(
  * "listening on" line. Every gateway a test starts is stopped by the test.
  */
 export async function spawnGateway(
-  opts: { target?: Target; config?: unknown; args?: string[]; env?: Record<string, string>; stateDir?: string } = {},
+  opts: { target?: Target; config?: unknown; args?: string[]; env?: Record<string, string>; stateDir?: string; preload?: string } = {},
 ): Promise<RunningGateway> {
   const stateDir = opts.stateDir ?? tempStateDir(opts.config);
-  const [cmd, ...pre] = cliCommand(opts.target ?? "binary");
+  // `preload` (Bun's --preload) only for the gateway run from source.
+  const [cmd, ...rest] = cliCommand(opts.preload ? "source" : (opts.target ?? "binary"));
+  const pre = opts.preload ? ["--preload", opts.preload, ...rest] : rest;
   const given = opts.args ?? ["--port", "0"];
   // Each test gateway's WebChat takes any free port, so gateways never race for 18788.
   const args = [...pre, "gateway", ...given, ...(given.includes("--webchat-port") ? [] : ["--webchat-port", "0"])];
