@@ -13,6 +13,8 @@
  *   BENCH_GATEWAY_CMD=…  run the gateway with this command instead of dist/clawdis, e.g.
  *                        "bun --cpu-prof-md --cpu-prof-dir=/tmp/prof src/cli.ts" (profiling)
  *                        or "node dist/clawdis.mjs" (another runtime); `gateway --port 0` is appended
+ *   BENCH_NODE_BUNDLE=… / BENCH_DENO_CLI=…  the Node bundle / Deno entry for "runtimes"
+ *                        (default dist/clawdis.mjs / src/cli.ts): A/B another build in one run
  *   BENCH_WAIT_QUIET=N   first wait up to N s for 5 seconds in a row with the machine < 10% busy
  *   BENCH_FAN_TRIALS=N   fan-out trials per size (default 5; 0 measures only joins and memory)
  *   BENCH_PIN=0          do not pin (by default the server gets CPU 0, the load generator CPU 1)
@@ -171,8 +173,9 @@ const DENO_BIN = join(ROOT, "node_modules", ".bin", "deno");
 /** The command for a server of `kind` on runtime `rt` (each echo baseline is that runtime's own). */
 function serverCmd(kind: Kind, rt: Runtime): string[] {
   if (kind === "gateway") {
-    if (rt === "node") return [NODE_BIN, join(ROOT, "dist", "clawdis.mjs")];
-    if (rt === "deno") return [DENO_BIN, "run", "-A", join(ROOT, "src", "cli.ts")];
+    // BENCH_NODE_BUNDLE / BENCH_DENO_CLI: another build or source tree, for an A/B in one run.
+    if (rt === "node") return [NODE_BIN, process.env.BENCH_NODE_BUNDLE ?? join(ROOT, "dist", "clawdis.mjs")];
+    if (rt === "deno") return [DENO_BIN, "run", "-A", process.env.BENCH_DENO_CLI ?? join(ROOT, "src", "cli.ts")];
     return GATEWAY_CMD ?? [BINARY];
   }
   if (rt === "node") return [NODE_BIN, join(import.meta.dir, "echo-node.mjs")];
