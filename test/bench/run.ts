@@ -171,8 +171,8 @@ const HELLO_REPLY: Record<Kind, string> = { gateway: '{"type":"hello-ok"', echo:
 type Runtime = "bun" | "node" | "deno";
 const NODE_BIN = Bun.which("node") ?? "node";
 const DENO_BIN = join(ROOT, "node_modules", ".bin", "deno");
-/** Deno's V8 flags for both Deno servers (BENCH_DENO_V8="" for Deno's defaults). */
-const DENO_V8 = `--v8-flags=${process.env.BENCH_DENO_V8 ?? "--max-semi-space-size=1"}`;
+/** Deno's V8 flags for both Deno servers (BENCH_DENO_V8=--stack-size=984, Deno's default, to leave V8 as it is). */
+const DENO_V8 = `--v8-flags=${process.env.BENCH_DENO_V8 || "--max-semi-space-size=1"}`;
 
 /** The command for a server of `kind` on runtime `rt` (each echo baseline is that runtime's own). */
 function serverCmd(kind: Kind, rt: Runtime): string[] {
