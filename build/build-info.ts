@@ -18,9 +18,14 @@ export function bakedDefines(info: { version: string; commit: string } = buildIn
 /**
  * The flags of every single-file Bun binary (dist/clawdis and each release target): --bytecode
  * needs ESM for top-level await and halves start-up; __CLAWDIS_RUNTIME__ makes the Node and Deno
- * adapters dead code in a Bun binary.
+ * adapters dead code in a Bun binary. --splitting puts each lazily imported part (providers,
+ * WebChat, doctor, …) in its own chunk inside the binary, loaded when first imported: one
+ * 5.6 MB module was read at every start (`--version` 25 → 16 ms, idle RSS −4 MiB; BENCHMARKS.md).
+ * No `.env` / `bunfig.toml` autoload from the working directory: Node and Deno never read them,
+ * a daemon must not take settings from wherever it was started, and the scan of that directory
+ * cost 8–16 ms of every start (more in a big directory).
  */
 export function binaryFlags(baked: Record<string, string>): string[] {
   const defines = { ...baked, __CLAWDIS_RUNTIME__: JSON.stringify("bun") };
-  return ["--compile", "--minify", "--bytecode", "--format=esm", ...Object.entries(defines).flatMap(([k, v]) => ["--define", `${k}=${v}`])];
+  return ["--compile", "--splitting", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify", "--bytecode", "--format=esm", ...Object.entries(defines).flatMap(([k, v]) => ["--define", `${k}=${v}`])];
 }

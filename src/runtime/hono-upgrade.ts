@@ -3,7 +3,7 @@ import type { UpgradeWebSocket } from "hono/ws";
 import { CloseCode } from "../protocol/close-codes.ts";
 import type { SocketHandler, WireSocket } from "./types.ts";
 
-/** A server socket with the standard WebSocket surface (Deno's, and `ws` on Node). */
+/** A server socket with the standard WebSocket surface (Deno's). */
 function wrap(raw: unknown): WireSocket {
   const ws = raw as WebSocket;
   return {
@@ -13,7 +13,7 @@ function wrap(raw: unknown): WireSocket {
   };
 }
 
-/** For runtimes served through hono's WebSocket helper (Node, Deno): its events → a SocketHandler. */
+/** For a runtime served through hono's WebSocket helper (Deno): its events → a SocketHandler. */
 export function honoUpgrade(upgradeWebSocket: UpgradeWebSocket) {
   return async (c: Context, handler: SocketHandler): Promise<Response> => {
     let closed = false;

@@ -13,6 +13,10 @@
  *   BENCH_GATEWAY_CMD=…  run the gateway with this command instead of dist/clawdis, e.g.
  *                        "bun --cpu-prof-md --cpu-prof-dir=/tmp/prof src/cli.ts" (profiling)
  *                        or "node dist/clawdis.mjs" (another runtime); `gateway --port 0` is appended
+ *   BENCH_NODE_BUNDLE=… / BENCH_DENO_CLI=…  the Node bundle / Deno entry for "runtimes"
+ *                        (default dist/clawdis.mjs / src/cli.ts): A/B another build in one run
+ *   BENCH_RUNTIMES=node  "runtimes" on these runtimes only (node, deno)
+ *   BENCH_DENO_V8=…      V8 flags for both Deno servers (default --max-semi-space-size=1, as README says)
  *   BENCH_WAIT_QUIET=N   first wait up to N s for 5 seconds in a row with the machine < 10% busy
  *   BENCH_FAN_TRIALS=N   fan-out trials per size (default 5; 0 measures only joins and memory)
  *   BENCH_PIN=0          do not pin (by default the server gets CPU 0, the load generator CPU 1)
@@ -167,16 +171,20 @@ const HELLO_REPLY: Record<Kind, string> = { gateway: '{"type":"hello-ok"', echo:
 type Runtime = "bun" | "node" | "deno";
 const NODE_BIN = Bun.which("node") ?? "node";
 const DENO_BIN = join(ROOT, "node_modules", ".bin", "deno");
+/** Deno's V8 flags for both Deno servers (BENCH_DENO_V8=--stack-size=984, Deno's default, to leave V8 as it is). */
+const DENO_V8 = `--v8-flags=${process.env.BENCH_DENO_V8 || "--max-semi-space-size=1"}`;
 
 /** The command for a server of `kind` on runtime `rt` (each echo baseline is that runtime's own). */
 function serverCmd(kind: Kind, rt: Runtime): string[] {
   if (kind === "gateway") {
-    if (rt === "node") return [NODE_BIN, join(ROOT, "dist", "clawdis.mjs")];
-    if (rt === "deno") return [DENO_BIN, "run", "-A", join(ROOT, "src", "cli.ts")];
+    // BENCH_NODE_BUNDLE / BENCH_DENO_CLI: another build or source tree, for an A/B in one run.
+    if (rt === "node") return [NODE_BIN, process.env.BENCH_NODE_BUNDLE ?? join(ROOT, "dist", "clawdis.mjs")];
+    // As README recommends for a gateway holding many sockets (the echo gets the same V8 flag).
+    if (rt === "deno") return [DENO_BIN, "run", "-A", DENO_V8, process.env.BENCH_DENO_CLI ?? join(ROOT, "src", "cli.ts")];
     return GATEWAY_CMD ?? [BINARY];
   }
   if (rt === "node") return [NODE_BIN, join(import.meta.dir, "echo-node.mjs")];
-  if (rt === "deno") return [DENO_BIN, "run", "-A", join(import.meta.dir, "echo-deno.ts")];
+  if (rt === "deno") return [DENO_BIN, "run", "-A", DENO_V8, join(import.meta.dir, "echo-deno.ts")];
   return echoCmd;
 }
 
@@ -1241,7 +1249,8 @@ async function runtimeFigures(kind: Kind, rt: Runtime): Promise<RuntimeFigures> 
 }
 
 async function benchRuntimes(): Promise<void> {
-  for (const rt of ["node", "deno"] as Runtime[]) {
+  const only = process.env.BENCH_RUNTIMES?.split(",");
+  for (const rt of (["node", "deno"] as Runtime[]).filter((r) => !only || only.includes(r))) {
     log(`runtime ${rt}: gateway`);
     const g = await runtimeFigures("gateway", rt);
     log(`runtime ${rt}: echo`);
