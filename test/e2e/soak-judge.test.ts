@@ -39,13 +39,13 @@ describe("soak memory judge", () => {
 
   test("a slow climb that adds under 5% of the plateau over the half is not called a leak; a steep one is", () => {
     expect(judgeMemory(series(10, 150, 150, 60, 0.5)).ok).toBe(true);
-    expect(judgeMemory(series(6, 80, 80, 60, 20)).ok).toBe(false);
+    expect(judgeMemory(series(10, 80, 80, 60, 20)).ok).toBe(false);
   });
 
   test("a run too short to be past warm-up is not judged on memory (and says so), however it climbs", () => {
     const v = judgeMemory(series(1.5, 64, 64, 60, 40));
     expect(v).toMatchObject({ ok: true, judged: false });
-    expect(v.reason).toMatch(/^memory not judged: a run under 5 min is still warming up/);
+    expect(v.reason).toMatch(/^memory not judged: a run under 8 min is still warming up/);
     expect(judgeMemory(series(1.5, 64, 64, 60, 40), { minMinutes: 1 }).ok).toBe(false);
   });
 

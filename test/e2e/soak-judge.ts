@@ -72,10 +72,10 @@ export function judgeMemory(samples: RssSample[], opts: JudgeOptions = {}): Soak
   const plateauMaxMiB = Math.max(...mib);
   const spanMin = minutes.at(-1)! - minutes[0]!;
   const riseShare = (slopeMiBPerMin * spanMin) / plateauMeanMiB;
-  const judged = (end - start) / 60_000 >= (opts.minMinutes ?? 5);
+  const judged = (end - start) / 60_000 >= (opts.minMinutes ?? 8);
   const leak = judged && slopeMiBPerMin > maxSlope && riseShare > maxShare;
   const reason = !judged
-    ? `memory not judged: a run under ${opts.minMinutes ?? 5} min is still warming up (second-half slope ${slopeMiBPerMin.toFixed(2)} MiB/min); run SOAK_SECONDS=600 or more`
+    ? `memory not judged: a run under ${opts.minMinutes ?? 8} min is still warming up (second-half slope ${slopeMiBPerMin.toFixed(2)} MiB/min); run SOAK_SECONDS=600 or more`
     : leak
     ? `RSS climbs ${slopeMiBPerMin.toFixed(2)} MiB/min through the second half (+${(riseShare * 100).toFixed(1)}% of the plateau over ${spanMin.toFixed(1)} min): a leak`
     : `second-half slope ${slopeMiBPerMin.toFixed(2)} MiB/min (${riseShare >= 0 ? "+" : ""}${(riseShare * 100).toFixed(1)}% of the plateau over ${spanMin.toFixed(1)} min): no leak`;

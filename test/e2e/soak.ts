@@ -3,7 +3,7 @@
  * runs against the compiled binary for SOAK_SECONDS (default 600). RSS is sampled every
  * SOAK_SAMPLE_MS (2 s) over the whole run. Passes when no request got an error response
  * and the second half's RSS does not climb (soak-judge.ts: slope > 1 MiB/min and > 5% of
- * the plateau over that half is a leak; runs under 5 min are not judged on memory: their
+ * the plateau over that half is a leak; runs under 8 min are not judged on memory: their
  * second half is still warm-up); reports the plateau's mean and max.
  * SOAK_MIN_MINUTES lowers that bound for a light short run (few clients warm up fast).
  * SOAK_LEAK=1 makes the gateway leak on purpose: it runs from source with test/e2e/soak-leak.ts
