@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type BotCall, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { inboundOf, telegramGateway } from "../helpers/telegram-gateway.ts";
 import { until } from "../helpers/until.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
@@ -26,20 +27,13 @@ function config(telegram: Record<string, unknown>, rest: Record<string, unknown>
   return { telegram: { apiRoot: bot.apiRoot, pollTimeoutS: 1, ...telegram }, ...rest };
 }
 
-async function gateway(cfg: Record<string, unknown>, stateDir = tempStateDir(cfg)): Promise<RunningGateway> {
-  const gw = await spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token } });
-  // Polling has begun (getMe answered): messages queued from now on are seen.
-  const { c } = await TestClient.connect(gw.url);
-  await until(async () => (await c.request("health")).payload.telegram.connected, "telegram connected");
-  c.close();
-  return gw;
+function gateway(cfg: Record<string, unknown>, stateDir = tempStateDir(cfg)): Promise<RunningGateway> {
+  return telegramGateway(target, stateDir, { TELEGRAM_BOT_TOKEN: bot.token });
 }
 
 /** Inbound ledger records of one chat, oldest first. */
 async function inbound(gw: RunningGateway, chat: number | string) {
-  const { c } = await TestClient.connect(gw.url);
-  const recs = (await c.request("ledger.list", { direction: "inbound", limit: 1_000 })).payload.records.filter((r: any) => r.chat === String(chat));
-  c.close();
+  const recs = await inboundOf(gw, chat);
   return recs.sort((a: any, b: any) => a.ts - b.ts);
 }
 

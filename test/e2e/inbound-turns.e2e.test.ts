@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type BotCall, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.ts";
-import { runCli, spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { runCli, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { inboundOf, telegramGateway } from "../helpers/telegram-gateway.ts";
 import { until } from "../helpers/until.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
@@ -42,18 +43,12 @@ function config(telegram: Record<string, unknown>, inbound: Record<string, unkno
   };
 }
 
-async function gateway(cfg: Record<string, unknown>, stateDir = tempStateDir(cfg)): Promise<RunningGateway> {
-  const gw = await spawnGateway({ target, stateDir, env: { TELEGRAM_BOT_TOKEN: bot.token, OPENAI_API_KEY: "sk-test" } });
-  const { c } = await TestClient.connect(gw.url);
-  await until(async () => (await c.request("health")).payload.telegram.connected, "telegram connected");
-  c.close();
-  return gw;
+function gateway(cfg: Record<string, unknown>, stateDir = tempStateDir(cfg)): Promise<RunningGateway> {
+  return telegramGateway(target, stateDir, { TELEGRAM_BOT_TOKEN: bot.token, OPENAI_API_KEY: "sk-test" });
 }
 
 async function inbound(gw: RunningGateway, chat: number | string) {
-  const { c } = await TestClient.connect(gw.url);
-  const recs = (await c.request("ledger.list", { direction: "inbound", limit: 1_000 })).payload.records.filter((r: any) => r.chat === String(chat));
-  c.close();
+  const recs = await inboundOf(gw, chat);
   // In the order the messages were written (records made in one millisecond tie on ts).
   const n = (r: any) => Number(String(r.providerMessageId).split(":")[1]);
   return recs.sort((a: any, b: any) => n(a) - n(b));
