@@ -8,7 +8,7 @@ import { clipReason, decodeFrame } from "./codec.ts";
 import type { Caller, GatewayContext } from "./context.ts";
 import { handshake } from "./handshake.ts";
 import { invoke } from "./methods/index.ts";
-import { connectEntry, helloOkFrame } from "./welcome.ts";
+import { connectEntry, helloOkFrame, helloOkJson } from "./welcome.ts";
 
 /** Frames before `hello-ok` are capped this small whatever `maxPayload` says. */
 export const PRE_AUTH_MAX_BYTES = 64 * 1024;
@@ -202,7 +202,7 @@ export class Connection implements EventSink, SocketHandler {
     }
     this.state = "open";
     this.registry.settled?.(this);
-    this.write(JSON.stringify(helloOk), false);
+    this.write(helloOkJson(helloOk, gw.presence.listJson()), false);
     // Missed events first, in order, numbered on with this connection's seq; all in this
     // same turn of the event loop, so no live event can come between them.
     if (resumed?.ok) for (const prefix of resumed.entries) this.sendEvent(prefix, { seq: true, droppable: false });

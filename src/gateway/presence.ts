@@ -2,6 +2,8 @@ import type { PresenceEntry, PresenceEvent } from "../protocol/index.ts";
 
 interface Slot {
   entry: PresenceEntry;
+  /** The entry as JSON, made once per change (every hello-ok carries the whole list). */
+  json?: string;
   /** Live connections backing this entry; entries without one expire after the TTL. */
   conns: number;
   expiresAt: number;
@@ -40,6 +42,17 @@ export class Presence {
     return this._version;
   }
 
+  /** `JSON.stringify(list())`, from each entry's JSON kept since it last changed: a join storm's hello-oks stop re-serializing every entry. */
+  listJson(): string {
+    let out = "[";
+    let first = true;
+    for (const slot of this.slots.values()) {
+      out += (first ? "" : ",") + (slot.json ??= JSON.stringify(slot.entry));
+      first = false;
+    }
+    return `${out}]`;
+  }
+
   list(): PresenceEntry[] {
     return Array.from(this.slots.values(), (s) => s.entry);
   }
@@ -54,6 +67,7 @@ export class Presence {
     const slot = this.slots.get(key);
     if (slot) {
       slot.entry = { ...slot.entry, ...entry };
+      slot.json = undefined;
       if (connected) slot.conns += 1;
       slot.expiresAt = this.now() + this.opts.ttlMs;
     } else {
@@ -68,6 +82,7 @@ export class Presence {
     const slot = this.slots.get(entry.instanceId);
     if (slot) {
       slot.entry = { ...slot.entry, ...entry };
+      slot.json = undefined;
       slot.expiresAt = this.now() + this.opts.ttlMs;
       this.changed(entry.instanceId, slot.entry, null);
       return slot.entry;

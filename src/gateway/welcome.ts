@@ -16,7 +16,13 @@ export function connectEntry(client: Hello["client"], remote: string, instanceId
   };
 }
 
-/** `hello-ok`: the server, what it offers, the snapshot a client starts from, and the limits it must keep. */
+/** Stands in for the presence list until `helloOkJson` splices the list's kept JSON in. */
+const PRESENCE_MARK = "\u0000presence-list\u0000";
+
+/**
+ * `hello-ok`: the server, what it offers, the snapshot a client starts from, and the limits
+ * it must keep. Its `snapshot.presence` is left empty here: `helloOkJson` writes the list.
+ */
 export function helloOkFrame(gw: GatewayContext, connId: string, protocol: number): HelloOk {
   const { maxPayload, maxBufferedBytes, tickIntervalMs } = gw.config.gateway;
   return {
@@ -25,7 +31,7 @@ export function helloOkFrame(gw: GatewayContext, connId: string, protocol: numbe
     server: { version: gw.build.version, commit: gw.build.commit, host: gw.host, connId },
     features: { methods: [...METHOD_NAMES], events: [...EVENT_NAMES] },
     snapshot: {
-      presence: gw.presence.list(),
+      presence: [],
       health: gw.health.snapshot(),
       stateVersion: gw.stateVersion(),
       // A backward clock step must not make it negative (the schema says ≥ 0).
@@ -34,4 +40,14 @@ export function helloOkFrame(gw: GatewayContext, connId: string, protocol: numbe
     },
     policy: { maxPayload, maxBufferedBytes, tickIntervalMs },
   };
+}
+
+/**
+ * The frame as JSON with the whole presence list in `snapshot.presence`, from the entries'
+ * JSON the presence keeps (`Presence.listJson`): in a join storm every hello-ok carries the
+ * list, and serializing each entry again for each one was most of a join's cost.
+ */
+export function helloOkJson(frame: HelloOk, presenceJson: string): string {
+  const marked = JSON.stringify({ ...frame, snapshot: { ...frame.snapshot, presence: PRESENCE_MARK } });
+  return marked.replace(JSON.stringify(PRESENCE_MARK), () => presenceJson);
 }
