@@ -39,9 +39,9 @@ export class ListPump {
 
   constructor(opts: ListPumpOptions = {}) {
     this.sliceMs = opts.sliceMs ?? 4;
-    this.pace = opts.pace ?? 2;
+    this.pace = opts.pace ?? 1.5;
     // Bounds how stale a list can be: the last change of a storm reaches everyone soon after it.
-    this.maxPauseMs = opts.maxPauseMs ?? 100;
+    this.maxPauseMs = opts.maxPauseMs ?? 600;
     this.idleMs = opts.idleMs ?? 10;
     this.maxIdleMs = opts.maxIdleMs ?? 80;
     this.idle = this.idleMs;
