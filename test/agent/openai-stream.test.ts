@@ -1,7 +1,7 @@
 /** The Chat Completions stream reader and the HTTP retry rules (issue 22 §5, issue 24 §2). */
 import { describe, expect, test } from "bun:test";
 import { retryAfterMs } from "../../src/agent/backends/openai-http.ts";
-import { readCompletion } from "../../src/agent/backends/openai-stream.ts";
+import { readCompletion, sseData } from "../../src/agent/backends/openai-stream.ts";
 import { AgentFailure } from "../../src/agent/failure.ts";
 import { silentLogger } from "../../src/log.ts";
 
@@ -92,5 +92,21 @@ describe("retryAfterMs", () => {
     expect(retryAfterMs(new Headers({ "retry-after": "Mon, 07 Dec 2026 12:00:05 GMT" }), now)).toBe(5_000);
     expect(retryAfterMs(new Headers())).toBeUndefined();
     expect(retryAfterMs(new Headers({ "retry-after": "soon" }))).toBeUndefined();
+  });
+});
+
+describe("sseData", () => {
+  test("an event that never ends is given up past the bound, with a typed failure (not buffered for ever)", async () => {
+    const endless = new ReadableStream<Uint8Array>({
+      pull(c) {
+        c.enqueue(new TextEncoder().encode(`data: ${"x".repeat(1_000)}`));
+      },
+    });
+    const read = async () => {
+      for await (const _ of sseData(endless, 50_000));
+    };
+    const err = await read().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgentFailure);
+    expect((err as AgentFailure).message).toContain("without ending an event");
   });
 });

@@ -1,12 +1,18 @@
 import type { Logger } from "../../log.ts";
 import { AgentFailure } from "../failure.ts";
 
+/** One SSE event may be this long at most: an endpoint that never ends an event is not buffered for ever. */
+export const MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
 /** Read an SSE body and yield each `data:` payload (events may span chunks). */
-export async function* sseData(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+export async function* sseData(body: ReadableStream<Uint8Array>, maxEventChars = MAX_EVENT_CHARS): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let buf = "";
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
     buf += decoder.decode(chunk, { stream: true });
+    if (buf.length > maxEventChars && buf.search(/\r?\n\r?\n/) < 0) {
+      throw new AgentFailure({ code: "UNAVAILABLE", message: `the model's stream sent over ${maxEventChars} characters without ending an event; gave up on it`, retryable: false });
+    }
     let sep: number;
     while ((sep = buf.search(/\r?\n\r?\n/)) >= 0) {
       const block = buf.slice(0, sep);
