@@ -10,6 +10,7 @@ import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type FakeBotApi } from "../helpers/fake-bot-api.ts";
 import { startFakeOpenAi, type FakeOpenAi } from "../helpers/fake-openai.ts";
 import { spawnGateway, tempStateDir, type RunningGateway, type Target } from "../helpers/gateway.ts";
+import { fileServer } from "../helpers/file-server.ts";
 import { until } from "../helpers/until.ts";
 
 const target = (process.env.CLAWDIS_E2E_TARGET ?? "binary") as Target;
@@ -25,7 +26,7 @@ let open: Side;
 let model: FakeOpenAi;
 let files: ReturnType<typeof Bun.serve>;
 /** Paths the file server was asked for. */
-const fetched: string[] = [];
+let fetched: string[] = [];
 let answer = "ok";
 
 async function start(media: Record<string, unknown>): Promise<Side> {
@@ -44,15 +45,9 @@ async function start(media: Record<string, unknown>): Promise<Side> {
 
 beforeAll(async () => {
   model = startFakeOpenAi(() => answer);
-  files = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: (req) => {
-      const path = new URL(req.url).pathname;
-      fetched.push(path);
-      return path === "/report.pdf" ? new Response(PDF, { headers: { "content-type": "application/pdf" } }) : new Response("no such file", { status: 404 });
-    },
-  });
+  ({ server: files, fetched } = fileServer((path) =>
+    path === "/report.pdf" ? new Response(PDF, { headers: { "content-type": "application/pdf" } }) : new Response("no such file", { status: 404 }),
+  ));
   [strict, open] = await Promise.all([start({}), start({ allowPrivateUrls: true })]);
 });
 afterAll(async () => {

@@ -6,23 +6,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { AgentBackend } from "../../src/agent/types.ts";
 import { stanza } from "../helpers/fake-baileys.ts";
+import { fileServer } from "../helpers/file-server.ts";
 import { inboundRecord, openGateway, sentTo, until } from "./wa-helpers.ts";
 
 const ALICE = "15550001111@s.whatsapp.net";
 
 let files: ReturnType<typeof Bun.serve>;
-const fetched: string[] = [];
+let fetched: string[] = [];
 beforeAll(() => {
-  files = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: (req) => {
-      const path = new URL(req.url).pathname;
-      fetched.push(path);
-      // A page where a file was promised: not sendable media.
-      return new Response("<html>login</html>", { headers: { "content-type": "text/html" } });
-    },
-  });
+  // A page where a file was promised: not sendable media.
+  ({ server: files, fetched } = fileServer(() => new Response("<html>login</html>", { headers: { "content-type": "text/html" } })));
 });
 afterAll(() => files.stop(true));
 
