@@ -77,11 +77,12 @@ export class WhatsAppAuthStore {
       const path = join(this.dir, name);
       if (!existsSync(path)) continue;
       try {
-        const creds = parseCreds(readFileSync(path, "utf8"));
+        const text = readFileSync(path, "utf8");
+        const creds = parseCreds(text);
         if (name === BACKUP) {
           // The damaged file is kept aside (evidence), not overwritten by the restore.
           if (corrupt) this.warn(`${moveAside(join(this.dir, CREDS))}; restored WhatsApp credentials from the backup (${BACKUP})`);
-          void this.enqueue(() => writeAtomic(join(this.dir, CREDS), readFileSync(path, "utf8")));
+          void this.enqueue(() => writeAtomic(join(this.dir, CREDS), text));
         }
         return creds;
       } catch {
