@@ -6,7 +6,8 @@ import type { InboundMessage, ProviderSendParams } from "../types.ts";
 import { classifyWaSend, waMessageId } from "./errors.ts";
 import { toInbound, type WaMe } from "./inbound.ts";
 import type { WaNames } from "./names.ts";
-import { messageContent, type RecentInbound, type RecentSent, type RegisteredCache } from "./outbox.ts";
+import { messageContent, type RecentInbound, type RegisteredCache } from "./outbox.ts";
+import type { SentStore } from "./sent-store.ts";
 import { toJid, type WaSocketLike } from "./socket.ts";
 
 /**
@@ -61,7 +62,7 @@ function waMediaCandidate(m: WAMessage, download: WaDownload): MediaCandidate | 
 export async function sendWa(
   sock: WaSocketLike,
   params: ProviderSendParams,
-  caches: { registered: RegisteredCache; recentSent: Pick<RecentSent, "add">; recentInbound: RecentInbound; expiration?: (jid: string) => number | undefined; mediaUrls?: UrlPolicy },
+  caches: { registered: RegisteredCache; recentSent: Pick<SentStore, "add">; recentInbound: RecentInbound; expiration?: (jid: string) => number | undefined; mediaUrls?: UrlPolicy },
 ): Promise<SendResult> {
   const jid = toJid(params.to);
   if (jid.endsWith("@s.whatsapp.net") && sock.onWhatsApp && !(await caches.registered.check(jid, (j) => sock.onWhatsApp!(j)))) {

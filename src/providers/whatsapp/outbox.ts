@@ -1,4 +1,4 @@
-import type { proto, WAMessage, WAMessageKey } from "@whiskeysockets/baileys";
+import type { WAMessage } from "@whiskeysockets/baileys";
 import type { SendParams } from "../../protocol/index.ts";
 import type { UrlPolicy } from "../../media/index.ts";
 import { sendMedia } from "../media.ts";
@@ -24,19 +24,6 @@ export class BoundedCache<V> {
     this.items.set(key, { value, at: Date.now() });
     while (this.items.size > this.max) this.items.delete(this.items.keys().next().value!);
   }
-}
-
-/**
- * Messages this gateway sent recently, so Baileys' `getMessage` can answer a recipient's
- * retry request (their phone failed to decrypt and asks again; without an answer the
- * chat shows "waiting for this message"). Bounded: 500 messages, one day.
- */
-export class RecentSent {
-  private readonly cache = new BoundedCache<proto.IMessage>(500, 86_400_000);
-  add(key: WAMessageKey | undefined, message: proto.IMessage | null | undefined): void {
-    if (key?.id && message) this.cache.set(key.id, message);
-  }
-  get = async (key: WAMessageKey): Promise<proto.IMessage | undefined> => (key.id ? this.cache.get(key.id) : undefined);
 }
 
 /**
