@@ -3,7 +3,7 @@
  * to the brim while a Telegram chat and a client use the gateway, then freed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { TestClient } from "../helpers/client.ts";
 import { startFakeBotApi, type FakeBotApi } from "../helpers/fake-bot-api.ts";
@@ -43,6 +43,10 @@ describe.skipIf(skip !== null)("a full state dir (ENOSPC on a real tmpfs)", () =
   test("it says so, keeps every record whole, and answers what arrived meanwhile once space returns", async () => {
     bot.userSays("before the disk filled");
     await bot.waitFor((x) => x.method === "sendMessage" && x.params.text === "before the disk filled", 15_000);
+    // That reply's bookkeeping settles first (its outbox entry and kept message removed): a file the
+    // gateway deleted after the fill would free space again and the "full" disk would take the send.
+    const settled = (dir: string) => !existsSync(dir) || readdirSync(dir).length === 0;
+    await until(() => settled(join(fs.dir, "outbox")) && settled(join(fs.dir, "inbound")), "the first reply's outbox and kept message removed", 10_000);
 
     fs.fill();
     const key = crypto.randomUUID();
