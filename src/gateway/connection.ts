@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { diskFullMessage } from "../store/disk-full.ts";
 import { CloseCode, describeIssue, GatewayError, ReqSchema } from "../protocol/index.ts";
+import { fastGuard } from "../protocol/fast-guard.ts";
 import type { Hello, HelloError } from "../protocol/index.ts";
 import type { SocketHandler, WireSocket } from "../runtime/types.ts";
 import type { EventSink, SendBudget, SendOptions } from "./broadcast.ts";
@@ -8,6 +9,7 @@ import { clipReason, decodeFrame } from "./codec.ts";
 import type { Caller, GatewayContext } from "./context.ts";
 import { handshake } from "./handshake.ts";
 import { invoke } from "./methods/index.ts";
+import { JsonText } from "./methods/types.ts";
 import { connectEntry, helloOkFrame, helloOkJson } from "./welcome.ts";
 
 /** Frames before `hello-ok` are capped this small whatever `maxPayload` says. */
@@ -16,6 +18,9 @@ export const PRE_AUTH_MAX_BYTES = 64 * 1024;
 export const MAX_IN_FLIGHT = 256;
 
 type State = "handshake" | "open" | "closed";
+
+/** True for a req frame ReqSchema accepts as it is (derived from the schema; see fast-guard.ts). */
+const isPlainReq = fastGuard(ReqSchema) ?? (() => false);
 
 /** Where connections register: the server's set of sockets. */
 export interface ConnectionRegistry {
@@ -224,6 +229,10 @@ export class Connection implements EventSink, SocketHandler {
     const type = typeof frame === "object" && frame !== null ? (frame as { type?: unknown }).type : undefined;
     if (type === "hello") return this.close(CloseCode.PROTOCOL_ERROR, "hello already completed on this connection");
     if (type !== "req") return this.close(CloseCode.PROTOCOL_ERROR, `unknown frame type ${JSON.stringify(type)}`);
+    if (isPlainReq(frame)) {
+      const req = frame as { id: string; method: string; params?: unknown };
+      return this.dispatch(req.id, req.method, req.params);
+    }
     const parsed = v.safeParse(ReqSchema, frame);
     if (!parsed.success) {
       const id = (frame as { id?: unknown }).id;
@@ -284,7 +293,8 @@ export class Connection implements EventSink, SocketHandler {
 
   private respond(id: string, payload: unknown): void {
     if (this.gw.log.debugEnabled) this.gw.log.debug("res", { connId: this.connId, id, ok: true });
-    this.write(`{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${JSON.stringify(payload ?? null)}}`, false);
+    const json = payload instanceof JsonText ? payload.json : JSON.stringify(payload ?? null);
+    this.write(`{"type":"res","id":${JSON.stringify(id)},"ok":true,"payload":${json}}`, false);
   }
 
   private respondError(id: string, err: GatewayError): void {

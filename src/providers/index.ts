@@ -38,7 +38,10 @@ export class Providers {
 
   /** Names of providers that can send right now. */
   linked(): ProviderName[] {
-    return [...this.byName.values()].filter((p) => p.status().linked).map((p) => p.name);
+    // A loop, not spread/filter/map: `status` reads this on every request.
+    const names: ProviderName[] = [];
+    for (const p of this.byName.values()) if (p.status().linked) names.push(p.name);
+    return names;
   }
 
   /** Start every provider; one that fails to start is reported, never fatal. */

@@ -9,4 +9,17 @@ export interface Call {
   ack(payload: unknown): void;
 }
 
-export type Handler<M extends MethodName> = (params: MethodParams<M>, call: Call) => Promise<MethodResult<M>> | MethodResult<M>;
+/**
+ * A result already written as JSON text, for a method called often enough that building the
+ * text from cached pieces beats `JSON.stringify` (`status`). The connection writes it as is;
+ * `T` names the shape the text holds, and a test checks it against the method's result schema.
+ */
+export class JsonText<T> {
+  declare private readonly shape?: T;
+  constructor(readonly json: string) {}
+}
+
+export type Handler<M extends MethodName> = (
+  params: MethodParams<M>,
+  call: Call,
+) => Promise<MethodResult<M>> | MethodResult<M> | JsonText<MethodResult<M>>;

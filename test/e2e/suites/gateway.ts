@@ -10,6 +10,8 @@ import { runtimeOf, type Target } from "./runtime.ts";
 import { helloFrame, TestClient } from "../../helpers/client.ts";
 import { rawUpgrade } from "../../helpers/raw.ts";
 import { seenFrameTypes } from "../../helpers/schema.ts";
+import * as v from "valibot";
+import { StatusSchema } from "../../../src/protocol/index.ts";
 
 const TOKEN = "e2e-s3cret-Token-value";
 const CONFIG = {
@@ -221,6 +223,8 @@ export function gatewaySuite(target: Target): void {
 
       test("status: version, uptime, linked providers, connected clients", async () => {
         const res = await c.request("status");
+        // status writes its JSON from pieces: the wire must still be StatusSchema's shape.
+        expect(v.safeParse(StatusSchema, res.payload).issues).toBeUndefined();
         expect(res.payload.version).toBe(gwVersion());
         expect(res.payload.linked).toEqual([]);
         expect(res.payload.clients).toBeGreaterThanOrEqual(2);
