@@ -25,7 +25,10 @@ export function bakedDefines(info: { version: string; commit: string } = buildIn
  * a daemon must not take settings from wherever it was started, and the scan of that directory
  * cost 8–16 ms of every start (more in a big directory).
  */
-export function binaryFlags(baked: Record<string, string>): string[] {
+/** Where build/compile.ts keeps the trained bytecode order (build/bytecode-order.ts) for the release builds. */
+export const BYTECODE_ORDER_FILE = "dist/.bytecode-order";
+
+export function binaryFlags(baked: Record<string, string>, bytecodeOrder?: string | null): string[] {
   const defines = { ...baked, __CLAWDIS_RUNTIME__: JSON.stringify("bun") };
-  return ["--compile", "--splitting", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify", "--bytecode", "--format=esm", ...Object.entries(defines).flatMap(([k, v]) => ["--define", `${k}=${v}`])];
+  return ["--compile", "--splitting", "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--minify", "--bytecode", "--format=esm", ...(bytecodeOrder ? [`--bytecode-order=${bytecodeOrder}`] : []), ...Object.entries(defines).flatMap(([k, v]) => ["--define", `${k}=${v}`])];
 }

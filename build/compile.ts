@@ -7,7 +7,8 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bakedDefines, binaryFlags, buildInfo } from "./build-info.ts";
+import { bakedDefines, binaryFlags, buildInfo, BYTECODE_ORDER_FILE } from "./build-info.ts";
+import { trainBytecodeOrder } from "./bytecode-order.ts";
 import { DIST_DIR, renderArtifacts } from "./protocol-gen.ts";
 import { writeAssets } from "./webchat-page.ts";
 
@@ -55,6 +56,9 @@ async function nodeBundle(): Promise<void> {
 }
 
 bun(["src/cli.ts", ...binaryFlags(baked), "--outfile", join(dist, "clawdis")]);
+// Then again, laid out in the order a start runs the code (build/bytecode-order.ts).
+const order = await trainBytecodeOrder(join(dist, "clawdis"), join(root, BYTECODE_ORDER_FILE));
+if (order) bun(["src/cli.ts", ...binaryFlags(baked, order), "--outfile", join(dist, "clawdis")]);
 await nodeBundle();
 
 // The Node bundle needs its own shebang (the source's names bun).

@@ -12,7 +12,8 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { bakedDefines, binaryFlags, buildInfo } from "./build-info.ts";
+import { existsSync } from "node:fs";
+import { bakedDefines, binaryFlags, buildInfo, BYTECODE_ORDER_FILE } from "./build-info.ts";
 import { adhocSign, verifySignature } from "./macho-sign.ts";
 
 export const TARGETS = ["darwin-arm64", "darwin-x64", "linux-x64", "linux-arm64"] as const;
@@ -37,8 +38,10 @@ export function release(targets: readonly ReleaseTarget[] = TARGETS): { dir: str
   for (const target of targets) {
     const name = `clawdis-${target}`;
     const out = join(RELEASE_DIR, name);
-    // The same flags as dist/clawdis (build/compile.ts), for another target.
-    const args = ["build", "src/cli.ts", ...binaryFlags(bakedDefines({ version, commit })), `--target=bun-${target}`, "--outfile", out];
+    // The same flags as dist/clawdis (build/compile.ts), for another target; its trained order
+    // names functions by their source, the same on every target.
+    const order = existsSync(join(root, BYTECODE_ORDER_FILE)) ? join(root, BYTECODE_ORDER_FILE) : null;
+    const args = ["build", "src/cli.ts", ...binaryFlags(bakedDefines({ version, commit }), order), `--target=bun-${target}`, "--outfile", out];
     const res = spawnSync(process.execPath, args, {
       cwd: root,
       stdio: ["ignore", "inherit", "inherit"],

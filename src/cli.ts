@@ -2,6 +2,9 @@
 import { runCommand } from "citty";
 import { main } from "./cli/root.ts";
 import { COMMIT, VERSION } from "./version.ts";
+import { startMark } from "./core/start-trace.ts";
+
+startMark("cli.ts evaluated");
 
 async function printHelp(argv: string[], to: (text: string) => void = console.log): Promise<void> {
   const { helpTarget, renderHelp } = await import("./cli/usage.ts");

@@ -11,6 +11,9 @@ import type { Config } from "../config/schema.ts";
 import type { WebChat } from "../webchat/server.ts";
 import { CliExit, Exit } from "./errors.ts";
 import { assertStateDirWritable } from "./state-dir.ts";
+import { startMark } from "../core/start-trace.ts";
+
+startMark("gateway modules imported");
 
 export interface GatewayFlags {
   port?: number;
@@ -48,6 +51,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     throw err;
   }
   const { config } = loaded;
+  startMark("config read");
   assertStateDirWritable(paths.stateDir, paths.logDir);
   const log = createLogger({
     file: paths.gatewayLog,
@@ -103,6 +107,7 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
     if (err instanceof ConfigError) throw new CliExit(Exit.USAGE, err.message);
     throw err;
   }
+  startMark("gateway composed");
   const starting = gateway.start();
   let gatewayPort = 0;
   // WebChat starts once the gateway listens; a signal during start-up waits for it too.

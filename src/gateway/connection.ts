@@ -10,6 +10,7 @@ import type { Caller, GatewayContext } from "./context.ts";
 import { handshake } from "./handshake.ts";
 import { invoke } from "./methods/index.ts";
 import { JsonText } from "./methods/types.ts";
+import { startMarkOnce } from "../core/start-trace.ts";
 import { connectEntry, helloOkFrame, helloOkJson } from "./welcome.ts";
 
 /** Frames before `hello-ok` are capped this small whatever `maxPayload` says. */
@@ -215,6 +216,7 @@ export class Connection implements EventSink, SocketHandler {
     gw.broadcaster.add(this);
     gw.clientStats.joined += 1;
     gw.metrics.handshake("ok");
+    startMarkOnce("first hello-ok written");
     gw.metrics.connected(client.mode);
     gw.log.debug("client connected", {
       connId: this.connId,
@@ -229,10 +231,8 @@ export class Connection implements EventSink, SocketHandler {
     const type = typeof frame === "object" && frame !== null ? (frame as { type?: unknown }).type : undefined;
     if (type === "hello") return this.close(CloseCode.PROTOCOL_ERROR, "hello already completed on this connection");
     if (type !== "req") return this.close(CloseCode.PROTOCOL_ERROR, `unknown frame type ${JSON.stringify(type)}`);
-    if (isPlainReq(frame)) {
-      const req = frame as { id: string; method: string; params?: unknown };
-      return this.dispatch(req.id, req.method, req.params);
-    }
+    const req = frame as { id: string; method: string; params?: unknown };
+    if (isPlainReq(frame)) return this.dispatch(req.id, req.method, req.params);
     const parsed = v.safeParse(ReqSchema, frame);
     if (!parsed.success) {
       const id = (frame as { id?: unknown }).id;
@@ -251,13 +251,8 @@ export class Connection implements EventSink, SocketHandler {
       return this.respondError(id, new GatewayError("UNAVAILABLE", "gateway is shutting down", { retryable: true }));
     }
     if (this.inFlight >= MAX_IN_FLIGHT) {
-      return this.respondError(
-        id,
-        new GatewayError("UNAVAILABLE", `too many requests in flight on this connection (max ${MAX_IN_FLIGHT})`, {
-          retryable: true,
-          retryAfterMs: 100,
-        }),
-      );
+      const message = `too many requests in flight on this connection (max ${MAX_IN_FLIGHT})`;
+      return this.respondError(id, new GatewayError("UNAVAILABLE", message, { retryable: true, retryAfterMs: 100 }));
     }
     if (gw.log.debugEnabled) gw.log.debug("req", { connId: this.connId, id, method });
     const t0 = performance.now();

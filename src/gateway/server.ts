@@ -35,6 +35,7 @@ import { providerSetup } from "./provider-setup.ts";
 import { reloadApplier } from "./reload-apply.ts";
 import type { Gateway, GatewayOptions } from "./options.ts";
 import { Presence } from "./presence.ts";
+import { startMark } from "../core/start-trace.ts";
 import { SessionsSummary } from "./sessions-summary.ts";
 
 export { GatewayStartError } from "./listen.ts";
@@ -219,7 +220,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
       try {
         const accept = (remote: string, origin: string | undefined) => (shuttingDown ? null : connections.accept(ctx, remote, origin));
         const adapter = await serveApp(mountHttp, { ctx, counters, providers, queued: (p) => delivery.queued(p), accept }, opts.runtime);
+        startMark("runtime adapter ready");
         listening = await listenOrExplain(adapter, config.gateway);
+        startMark("bound");
         lock?.update({ port: listening.port });
         timers.push(setInterval(() => logClientChurn(ctx, broadcaster.size), 60_000));
         startTick();
@@ -238,6 +241,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         void resumeInbound(ctx).catch((err) => log.error("could not resume unanswered messages", { error: (err as Error).message }));
         await providers.start((name, err) => log.error(`${name}: failed to start`, { error: (err as Error).message }));
         delivery.resume();
+        startMark("providers started, delivery resumed");
         const url = `ws://${urlHost(config.gateway.bind)}:${listening.port}`;
         logStarted(log, url, adapter.name, config, agent.backendName);
         return { port: listening.port, url };
