@@ -1,5 +1,4 @@
 import * as v from "valibot";
-import { diskFullMessage } from "../store/disk-full.ts";
 import { CloseCode, describeIssue, GatewayError, ReqSchema } from "../protocol/index.ts";
 import { fastGuard } from "../protocol/fast-guard.ts";
 import type { Hello, HelloError } from "../protocol/index.ts";
@@ -7,11 +6,12 @@ import type { SocketHandler, WireSocket } from "../runtime/types.ts";
 import type { EventSink, SendBudget, SendOptions } from "./broadcast.ts";
 import { clipReason, decodeFrame } from "./codec.ts";
 import type { Caller, GatewayContext } from "./context.ts";
+import { failureOf } from "./failure.ts";
 import { handshake } from "./handshake.ts";
 import { invoke } from "./methods/index.ts";
 import { JsonText } from "./methods/types.ts";
 import { startMarkOnce } from "../core/start-trace.ts";
-import { connectEntry, helloOkFrame, helloOkJson } from "./welcome.ts";
+import { connectEntry, helloOkFrame, helloOkJson, keptClient } from "./welcome.ts";
 
 /** Frames before `hello-ok` are capped this small whatever `maxPayload` says. */
 export const PRE_AUTH_MAX_BYTES = 64 * 1024;
@@ -34,17 +34,22 @@ export interface ConnectionRegistry {
 }
 
 /** One client socket: handshake, frame decoding, dispatch, and its share of broadcasts. */
-export class Connection implements EventSink, SocketHandler {
+export class Connection implements EventSink, SocketHandler, Caller {
   private state: State = "handshake";
   private sock: WireSocket | null = null;
   private seq = 0;
   private inFlight = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
-  private caller: Caller | null = null;
+  /** Set at hello-ok: the connection is its own Caller (one object less per client). */
+  instanceId = "";
+  client!: Caller["client"];
   /** The newest full presence list not yet sent (full-list readers only; see ListPump). */
   private pendingList: string | null = null;
   /** The hello announced `presence-deltas`: this connection gets deltas, not the full list. */
   presenceDeltas = false;
+  /** Its place in the registry's list of connections (Connections: a link costs less than a Set entry). */
+  linkPrev: Connection | null = null;
+  linkNext: Connection | null = null;
 
   constructor(
     private readonly gw: GatewayContext,
@@ -90,22 +95,21 @@ export class Connection implements EventSink, SocketHandler {
 
   /** The socket closed (either side). Idempotent. */
   onClose(code: number, reason: string): void {
-    if (this.state === "closed" && this.caller === null) return;
+    if (this.state === "closed") return;
     const wasOpen = this.state === "open";
     this.state = "closed";
-    this.gw.metrics.disconnected(wasOpen ? this.caller?.client.mode : undefined, code === CloseCode.SLOW_CONSUMER);
+    this.gw.metrics.disconnected(wasOpen ? this.client.mode : undefined, code === CloseCode.SLOW_CONSUMER);
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     this.handshakeTimer = null;
     this.gw.broadcaster.remove(this);
     this.pendingList = null;
-    if (wasOpen && this.caller) {
+    if (wasOpen) {
       const why =
         code === CloseCode.SLOW_CONSUMER ? "slow-consumer" : code === CloseCode.GOING_AWAY ? "shutdown" : "disconnect";
-      this.gw.presence.release(this.caller.instanceId, why);
-      this.gw.log.debug("client disconnected", { connId: this.connId, code, reason, instanceId: this.caller.instanceId });
+      this.gw.presence.release(this.instanceId, why);
+      this.gw.log.debug("client disconnected", { connId: this.connId, code, reason, instanceId: this.instanceId });
       this.gw.clientStats.left += 1;
     }
-    this.caller = null;
     this.registry.gone(this);
   }
 
@@ -162,6 +166,7 @@ export class Connection implements EventSink, SocketHandler {
       this.gw.log.debug("send failed", { connId: this.connId, error: String(err) });
       return false;
     }
+    this.gw.reclaim.note(frame.length);
     // What the runtime really holds for this client now, in bytes (what went on to the
     // kernel costs this process nothing).
     if (budget) budget.used += sock.bufferedAmount();
@@ -195,10 +200,11 @@ export class Connection implements EventSink, SocketHandler {
 
   private accept(hello: Hello, protocol: number): void {
     const gw = this.gw;
-    const client = hello.client;
+    const client = keptClient(hello.client);
     // No instanceId (older clients): one stable id for this connection.
     const instanceId = client.instanceId ?? `conn-${this.connId}`;
-    this.caller = { connId: this.connId, instanceId, client, remote: this.remote, presenceDeltas: this.presenceDeltas };
+    this.instanceId = instanceId;
+    this.client = client;
     gw.presence.upsert(connectEntry(client, this.remote, instanceId), true);
     const helloOk = helloOkFrame(gw, this.connId, protocol);
     const resumeFrom = hello.resume?.cursor;
@@ -258,11 +264,11 @@ export class Connection implements EventSink, SocketHandler {
     const t0 = performance.now();
     let result: unknown;
     try {
-      result = invoke(method, params, { gw, caller: this.caller!, ack: (ackPayload) => this.respond(id, ackPayload) });
+      result = invoke(method, params, { gw, caller: this, ack: (ackPayload) => this.respond(id, ackPayload) });
     } catch (err) {
       // Unknown method names are client text: counted under one label so they cannot grow the series.
       gw.metrics.request(err instanceof GatewayError && (err.details as { field?: string } | undefined)?.field === "method" ? "unknown" : method, false, t0);
-      return this.fail(id, method, err);
+      return this.respondError(id, failureOf(gw, this.connId, method, err));
     }
     // Synchronous methods answer in the same turn: no promise, no microtask.
     if (!(result instanceof Promise)) {
@@ -272,18 +278,10 @@ export class Connection implements EventSink, SocketHandler {
     this.inFlight += 1;
     result.then(
       (payload) => (this.respond(id, payload), gw.metrics.request(method, true, t0)),
-      (err) => (this.fail(id, method, err), gw.metrics.request(method, false, t0)),
+      (err) => (this.respondError(id, failureOf(gw, this.connId, method, err)), gw.metrics.request(method, false, t0)),
     ).finally(() => {
       this.inFlight -= 1;
     });
-  }
-
-  private fail(id: string, method: string, err: unknown): void {
-    if (err instanceof GatewayError) return this.respondError(id, err);
-    // A full disk is no internal error (and its log is on that disk): say what happened.
-    if (this.gw.disk.note(err)) return this.respondError(id, new GatewayError("UNAVAILABLE", diskFullMessage(err as NodeJS.ErrnoException, this.gw.disk.dir), { retryable: true }));
-    this.gw.log.error("method failed", { connId: this.connId, method, error: err instanceof Error ? err.stack : String(err) });
-    this.respondError(id, new GatewayError("UNAVAILABLE", `internal error in ${method}; see the gateway log`));
   }
 
   private respond(id: string, payload: unknown): void {

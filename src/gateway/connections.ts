@@ -11,7 +11,8 @@ const EVICTED = { code: CloseCode.TOO_MANY_HANDSHAKES, reason: "too many pending
  * to this process and start.
  */
 export class Connections implements ConnectionRegistry {
-  readonly all = new Set<Connection>();
+  /** Every admitted connection not yet gone, newest first: a list linked through the connections. */
+  private head: Connection | null = null;
   private readonly slots: HandshakeSlots<Connection>;
   private readonly prefix: string;
   private next = 0;
@@ -28,7 +29,9 @@ export class Connections implements ConnectionRegistry {
 
   admit(conn: Connection): boolean {
     if (!this.slots.admit(conn, EVICTED).ok) return false;
-    this.all.add(conn);
+    conn.linkNext = this.head;
+    if (this.head) this.head.linkPrev = conn;
+    this.head = conn;
     return true;
   }
 
@@ -38,6 +41,17 @@ export class Connections implements ConnectionRegistry {
 
   gone(conn: Connection): void {
     this.slots.release(conn);
-    this.all.delete(conn);
+    if (conn.linkPrev) conn.linkPrev.linkNext = conn.linkNext;
+    else if (this.head === conn) this.head = conn.linkNext;
+    else return; // not (or no longer) listed
+    if (conn.linkNext) conn.linkNext.linkPrev = conn.linkPrev;
+    conn.linkPrev = conn.linkNext = null;
+  }
+
+  /** A snapshot of every admitted connection not yet gone (closing them while walking it is safe). */
+  all(): Connection[] {
+    const out: Connection[] = [];
+    for (let c = this.head; c; c = c.linkNext) out.push(c);
+    return out;
   }
 }

@@ -1,4 +1,5 @@
 import type { AgentRunner } from "../agent/runner.ts";
+import type { Reclaim } from "./reclaim.ts";
 import type { Config } from "../config/schema.ts";
 import type { Delivery, ErrorReplies } from "../delivery/index.ts";
 import type { InboundFlow, InboundGate, TurnContext } from "../inbound/index.ts";
@@ -55,6 +56,8 @@ export interface GatewayContext {
   readonly clients: () => number;
   /** Joins and leaves since the last summary line (per-connection lines are debug). */
   readonly clientStats: { joined: number; left: number };
+  /** Counts large frames written; collects once a burst of them is over (reclaim.ts). */
+  readonly reclaim: Reclaim;
   /** The WhatsApp provider, created (and Baileys imported) on first use. */
   readonly whatsapp: () => Promise<import("../providers/whatsapp/index.ts").WhatsAppProvider>;
   readonly shuttingDown: () => boolean;

@@ -36,6 +36,8 @@ import { reloadApplier } from "./reload-apply.ts";
 import type { Gateway, GatewayOptions } from "./options.ts";
 import { Presence } from "./presence.ts";
 import { startMark } from "../core/start-trace.ts";
+import { fullCollector } from "../runtime/collect.ts";
+import { Reclaim } from "./reclaim.ts";
 import { SessionsSummary } from "./sessions-summary.ts";
 
 export { GatewayStartError } from "./listen.ts";
@@ -97,7 +99,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
       restartTick: () => {
         if (tickTimer) startTick();
       },
-      connections: () => connections.all,
+      connections: () => connections.all(),
       reloadCaller: () => reloadCaller,
       ...(opts.onReload ? { onReload: opts.onReload } : {}),
     }),
@@ -176,6 +178,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     gate,
     clients: () => broadcaster.size,
     clientStats: { joined: 0, left: 0 },
+    reclaim: new Reclaim(fullCollector(), ({ bytes, ms }) =>
+      log.debug("collected garbage after a burst of large frames", { mib: Math.round(bytes / 1048576), ms: Math.round(ms), rssMiB: Math.round(process.memoryUsage.rss() / 1048576) }),
+    ),
     whatsapp: () => setup.whatsapp(),
     shuttingDown: () => shuttingDown,
     stateVersion: () => ({ presence: presence.version, health: health.version }),
@@ -259,9 +264,11 @@ export function createGateway(opts: GatewayOptions): Gateway {
           quiet: () => {
             for (const t of timers) clearInterval(t);
             if (tickTimer) clearInterval(tickTimer);
+            ctx.reclaim.stop();
             watcher?.close();
           },
-          connections: connections.all,
+          // Walked when the shutdown closes them, not when it starts.
+          connections: { [Symbol.iterator]: () => connections.all()[Symbol.iterator]() },
           listening: () => listening,
           releaseLock: () => {
             lock?.release();

@@ -1,6 +1,19 @@
 import { EVENT_NAMES, METHOD_NAMES } from "../protocol/index.ts";
+import { intern } from "../core/intern.ts";
 import type { Hello, HelloOk, PresenceEntry } from "../protocol/index.ts";
 import type { GatewayContext } from "./context.ts";
+
+/**
+ * The client fields a connection keeps for its life: the known ones only (a hello may carry
+ * any extra fields, up to the pre-auth frame cap; none of them is kept), the short ones shared
+ * between connections.
+ */
+export function keptClient(c: Hello["client"]): Hello["client"] {
+  const kept: Hello["client"] = { name: intern(c.name), version: intern(c.version), platform: intern(c.platform), mode: intern(c.mode) };
+  if (c.instanceId !== undefined) kept.instanceId = c.instanceId;
+  if (c.host !== undefined) kept.host = intern(c.host);
+  return kept;
+}
 
 /** A client's presence entry as its hello makes it (its host, else the socket's address). */
 export function connectEntry(client: Hello["client"], remote: string, instanceId: string): PresenceEntry & { instanceId: string } {

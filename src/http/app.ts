@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { intern } from "../core/intern.ts";
 import type { RuntimeAdapter, SocketHandler } from "../runtime/types.ts";
 
 export type { SocketHandler } from "../runtime/types.ts";
@@ -27,7 +28,7 @@ export function mountGateway(app: Hono, adapter: RuntimeAdapter, opts: GatewayAp
       return c.text("clawdis gateway: connect with a WebSocket client (see README, Protocol)\n", 426);
     }
     const origin = c.req.header("origin");
-    const remote = adapter.remoteAddress(c);
+    const remote = intern(adapter.remoteAddress(c));
     if (origin !== undefined && opts.allowedOrigins() !== list) allowed = new Set((list = opts.allowedOrigins()));
     if (origin !== undefined && !allowed.has(origin)) {
       opts.onRefused?.(remote, origin);

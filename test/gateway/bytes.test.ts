@@ -1,5 +1,6 @@
 /** Limits that say "bytes" count UTF-8 bytes (non-ASCII text is up to 3 per UTF-16 unit), and frames decode once. */
 import { describe, expect, test } from "bun:test";
+import { Reclaim } from "../../src/gateway/reclaim.ts";
 import { Broadcaster } from "../../src/gateway/broadcast.ts";
 import { clipReason, decodeFrame } from "../../src/gateway/codec.ts";
 import { Connection, type ConnectionRegistry } from "../../src/gateway/connection.ts";
@@ -121,6 +122,7 @@ function fakeGateway(budgetBytes: number): GatewayContext {
     broadcaster,
     journal,
     clientStats: { joined: 0, left: 0 },
+    reclaim: new Reclaim(null),
     shuttingDown: () => false,
     stateVersion: () => ({ presence: presence.version, health: 1 }),
     authLimiter: { retryAfter: () => 0, fail: () => {} },

@@ -1,0 +1,17 @@
+/**
+ * One copy of a short string many connections repeat (the loopback address, a client's
+ * name, version, platform, mode): each connection kept its own before. Bounded: past
+ * MAX_ENTRIES distinct strings the table starts over, so odd values cannot grow it.
+ */
+const MAX_ENTRIES = 4096;
+const MAX_LENGTH = 64;
+const table = new Map<string, string>();
+
+export function intern(s: string): string {
+  if (s.length > MAX_LENGTH) return s;
+  const kept = table.get(s);
+  if (kept !== undefined) return kept;
+  if (table.size >= MAX_ENTRIES) table.clear();
+  table.set(s, s);
+  return s;
+}
