@@ -16,7 +16,7 @@ export interface ReclaimOptions {
   minIntervalMs: number;
 }
 
-export const RECLAIM_DEFAULTS: ReclaimOptions = { largeFrame: 32 * 1024, thresholdBytes: 64 * 1024 * 1024, quietMs: 500, minIntervalMs: 2_000 };
+export const RECLAIM_DEFAULTS: ReclaimOptions = { largeFrame: 32 * 1024, thresholdBytes: 64 * 1024 * 1024, quietMs: 500, minIntervalMs: 1_000 };
 
 export class Reclaim {
   private bytes = 0;
