@@ -65,8 +65,12 @@ export async function writeAtomic(path: string, data: string | Uint8Array, mode 
   }
 }
 
-/** `writeAtomic` for start-up and CLI paths that cannot await. */
-export function writeAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
+/**
+ * `writeAtomic` for start-up and CLI paths that cannot await. `durable: false` skips the
+ * fsync for a file that means nothing after a power loss (the lock: its process is gone
+ * then); the rename still means a reader sees the old content or the new, never a mix.
+ */
+export function writeAtomicSync(path: string, data: string | Uint8Array, mode = 0o600, opts: { durable?: boolean } = {}): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = tempPath(path);
   try {
@@ -74,7 +78,7 @@ export function writeAtomicSync(path: string, data: string | Uint8Array, mode = 
     try {
       writeFileSync(fd, data);
       fchmodSync(fd, mode);
-      fsyncSync(fd);
+      if (opts.durable !== false) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
