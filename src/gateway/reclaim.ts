@@ -6,7 +6,7 @@
  * what the live connections hold (BENCHMARKS.md, 4a). So the large frames written are
  * counted, and once `thresholdBytes` of them were written and no large frame came for
  * `quietMs`, one full collection runs — at most one per `minIntervalMs`. Small traffic never
- * reaches the threshold; nothing runs where the runtime offers no collection (Deno).
+ * reaches the threshold; nothing runs where no collection can be reached (runtime/collect.ts).
  */
 export interface ReclaimOptions {
   /** Frames this long (UTF-16 units) or longer are counted. */

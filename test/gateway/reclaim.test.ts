@@ -39,7 +39,7 @@ describe("Reclaim: one collection once a burst of large frames is over", () => {
     r.stop();
   });
 
-  test("no collector (Deno): nothing is counted or scheduled; stop() cancels a pending one", async () => {
+  test("no collector: nothing is counted or scheduled; stop() cancels a pending one", async () => {
     const none = new Reclaim(null, () => {}, OPTS);
     none.note(10_000);
     let runs = 0;
