@@ -21,10 +21,23 @@ export const status: Handler<"status"> = (_params, { gw }) => {
   const web = gw.providers.status("whatsapp");
   const telegram = gw.providers.status("telegram");
   const linked = gw.providers.linked();
+  const uptime = Math.max(0, Date.now() - gw.startedAt);
   return new JsonText(
-    `${headOf(gw)}${Math.max(0, Date.now() - gw.startedAt)},"linked":${linked.length === 0 ? "[]" : JSON.stringify(linked)},` +
-      `"providers":{"whatsapp":{"linked":${web.linked},"connected":${web.connected}},` +
-      `"telegram":{"configured":${telegram.linked},"connected":${telegram.connected}}},` +
-      `"clients":${gw.clients()},"agent":{"backend":${JSON.stringify(gw.agent.backendName)},"running":${gw.agent.active}}}`,
+    `${headOf(gw)}${uptime},"linked":${linked.length === 0 ? "[]" : JSON.stringify(linked)},"providers":${providersJson(web, telegram)},` +
+      `"clients":${gw.clients()},"agent":{"backend":${backendJson(gw.agent.backendName)},"running":${gw.agent.active}}}`,
   );
 };
+
+/** The four provider flags make 16 texts: each made once. */
+const providerTexts: string[] = [];
+function providersJson(web: { linked: boolean; connected: boolean }, telegram: { linked: boolean; connected: boolean }): string {
+  const key = (web.linked ? 1 : 0) | (web.connected ? 2 : 0) | (telegram.linked ? 4 : 0) | (telegram.connected ? 8 : 0);
+  return (providerTexts[key] ??=
+    `{"whatsapp":{"linked":${web.linked},"connected":${web.connected}},"telegram":{"configured":${telegram.linked},"connected":${telegram.connected}}}`);
+}
+
+let backend = { name: "", json: '""' };
+function backendJson(name: string): string {
+  if (backend.name !== name) backend = { name, json: JSON.stringify(name) };
+  return backend.json;
+}
