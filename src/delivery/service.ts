@@ -3,6 +3,7 @@ import { GatewayError, type AgentFinal, type AgentParams, type LedgerRecord, typ
 import { Outbox, queuedAge, type OutboxEntry } from "./outbox.ts";
 import { PacingQueue, type PacingOptions } from "./pacing.ts";
 import { PendingSend } from "./pending.ts";
+import { loadMarkdown, markdownLoaded } from "./format/index.ts";
 import { isRendered, partsOf } from "./parts.ts";
 import { sendReply, type DeliverySend } from "./reply.ts";
 import { explain, interrupted, interruptedError, partKey, resultOf, settledByLedger } from "./records.ts";
@@ -182,6 +183,9 @@ export class Delivery {
   }
 
   private async sendOnce(params: DeliverySend): Promise<SendResult> {
+    // Only in the first moments after start (the gateway loads it once it listens); every
+    // send waits alike then, so sends keep the order they were made in.
+    if (!markdownLoaded()) await loadMarkdown();
     const key = params.idempotencyKey;
     const prior = this.opts.ledger.byIdempotencyKey(key);
     const settled = prior && settledByLedger(this.opts.ledger, key, prior).result;

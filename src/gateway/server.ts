@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { primaryIp, urlHost } from "../core/net.ts";
 import { Delivery, ErrorReplies, TELEGRAM_MAX_CAPTION_CHARS, TELEGRAM_MAX_CHARS } from "../delivery/index.ts";
+import { loadMarkdown } from "../delivery/format/index.ts";
 import { InboundFlow, InboundGate, PairingStore, TurnContext } from "../inbound/index.ts";
 import { transcribeOptions } from "../agent/transcribe.ts";
 import { InboundMediaStore } from "../media/index.ts";
@@ -249,6 +250,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
         startMark("providers started, delivery resumed");
         const url = `ws://${urlHost(config.gateway.bind)}:${listening.port}`;
         logStarted(log, url, adapter.name, config, agent.backendName);
+        // Not needed for the first client: loaded after (a send before that waits for it).
+        setTimeout(() => void loadMarkdown(), 0);
         return { port: listening.port, url };
       } catch (err) {
         lock?.release();

@@ -1,7 +1,10 @@
 /** Issue 23 §6: the agent's Markdown parsed once (marked) and rendered per network; the split counts what is sent. */
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { renderFor, renderReply, telegramHtmlToPlain, telegramPart } from "../../src/delivery/format/index.ts";
+import { loadMarkdown, renderFor, renderReply, telegramHtmlToPlain, telegramPart } from "../../src/delivery/format/index.ts";
+
+// marked is loaded on first need (the gateway starts it once it listens).
+beforeAll(() => loadMarkdown());
 
 /** Every tag opened is closed in the same part, in order, and no entity is cut. */
 function wellFormed(html: string): boolean {

@@ -5,7 +5,7 @@ import { needsHtmlMode, TELEGRAM_HTML, telegramHtmlToPlain } from "./telegram.ts
 import { WHATSAPP } from "./whatsapp.ts";
 
 export { telegramHtmlToPlain } from "./telegram.ts";
-export { lex, blocks, inline, type Markup } from "./markdown.ts";
+export { lex, blocks, inline, loadMarkdown, markdownLoaded, type Markup } from "./markdown.ts";
 
 /** `<provider>.format`: the agent's Markdown rendered for the network, or sent as written. */
 export type ChatFormat = "markdown" | "plain";

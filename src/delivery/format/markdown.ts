@@ -1,4 +1,4 @@
-import { Lexer, type Token, type Tokens } from "marked";
+import type { Lexer as MarkedLexer, Token, Tokens } from "marked";
 
 /**
  * The agent's Markdown, parsed once by `marked`'s lexer (CommonMark + GFM tables and
@@ -25,8 +25,31 @@ export interface Markup {
   bullet: string;
 }
 
+/**
+ * `marked` is loaded on first need, not at start: building its grammar cost every start
+ * ~2 ms (BENCHMARKS.md, 6b). The gateway starts loading it once it listens, and a send
+ * that renders Markdown awaits `loadMarkdown()` first (delivery/service.ts).
+ */
+let Lexer: typeof MarkedLexer | null = null;
+let loading: Promise<void> | null = null;
+
+export function loadMarkdown(): Promise<void> {
+  return (loading ??= import("marked").then((m) => {
+    Lexer = m.Lexer;
+  }));
+}
+
+export function markdownLoaded(): boolean {
+  return Lexer !== null;
+}
+
+function lexer(): typeof MarkedLexer {
+  if (!Lexer) throw new Error("marked is not loaded yet: await loadMarkdown() before rendering");
+  return Lexer;
+}
+
 export function lex(src: string): Token[] {
-  return Lexer.lex(src, { gfm: true });
+  return lexer().lex(src, { gfm: true });
 }
 
 /** Link targets a chat may open; anything else is shown as text. */
@@ -120,7 +143,7 @@ function block(t: Token, m: Markup): string {
       return m.text("———");
     case "html":
       // An agent's raw HTML is not markup for a chat: its tags show as text, the Markdown around them still counts.
-      return inline(Lexer.lexInline(t.raw.trim(), { gfm: true }), m);
+      return inline(lexer().lexInline(t.raw.trim(), { gfm: true }), m);
     case "space":
     case "def":
       return "";
