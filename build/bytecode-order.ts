@@ -17,10 +17,11 @@ export async function trainBytecodeOrder(binary: string, orderFile: string): Pro
   const stateDir = mkdtempSync(join(tmpdir(), "clawdis-order-"));
   writeFileSync(join(stateDir, "clawdis.json"), `{ webchat: { enabled: false }, agent: { backend: "echo" } }\n`);
   rmSync(orderFile, { force: true });
-  const proc = spawn(binary, ["gateway", "--port", "0"], {
-    env: { ...process.env, CLAWDIS_STATE_DIR: stateDir, CLAWDIS_GATEWAY_TOKEN: "", BUN_BYTECODE_ORDER_OUT: orderFile },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // Only what a start needs from the environment: a TELEGRAM_BOT_TOKEN or OPENAI_API_KEY of the
+  // one building must not make the training gateway talk to real services.
+  const env: Record<string, string> = { CLAWDIS_STATE_DIR: stateDir, CLAWDIS_GATEWAY_TOKEN: "", BUN_BYTECODE_ORDER_OUT: orderFile };
+  for (const name of ["PATH", "HOME", "TMPDIR", "LANG"]) if (process.env[name] !== undefined) env[name] = process.env[name]!;
+  const proc = spawn(binary, ["gateway", "--port", "0"], { env, stdio: ["ignore", "pipe", "ignore"] });
   const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
   const timer = setTimeout(() => proc.kill("SIGKILL"), TRAINING_TIMEOUT_MS);
   try {

@@ -22,6 +22,8 @@ const SHUTTING_DOWN = () =>
  * outbox until it is sent). A send answers when its last part went out.
  */
 export class Delivery {
+  /** Sends waiting for `marked` to load (see sendOnce). */
+  private markdownWaiters = 0;
   private readonly queues: Record<ProviderName, PacingQueue>;
   private readonly inflight = new Map<string, Promise<SendResult>>();
   private readonly outbox: Outbox;
@@ -183,9 +185,16 @@ export class Delivery {
   }
 
   private async sendOnce(params: DeliverySend): Promise<SendResult> {
-    // Only in the first moments after start (the gateway loads it once it listens); every
-    // send waits alike then, so sends keep the order they were made in.
-    if (!markdownLoaded()) await loadMarkdown();
+    // Only in the first moments after start (the gateway loads it once it listens). While any
+    // send waits, every later one waits too (behind it): sends keep the order they were made in.
+    if (!markdownLoaded() || this.markdownWaiters > 0) {
+      this.markdownWaiters += 1;
+      try {
+        await loadMarkdown();
+      } finally {
+        this.markdownWaiters -= 1;
+      }
+    }
     const key = params.idempotencyKey;
     const prior = this.opts.ledger.byIdempotencyKey(key);
     const settled = prior && settledByLedger(this.opts.ledger, key, prior).result;

@@ -4,31 +4,35 @@
  * gigabytes of short-lived text. The runtime frees it when it next collects, which after a
  * storm (no allocation, so no pressure) came 10–20 s later; until then RSS stayed up to 3×
  * what the live connections hold (BENCHMARKS.md, 4a). So the large frames written are
- * counted, and once `thresholdBytes` of them were written and no large frame came for
- * `quietMs`, one full collection runs — at most one per `minIntervalMs`. Small traffic never
- * reaches the threshold; nothing runs where no collection can be reached (runtime/collect.ts).
+ * counted, and when `threshold` characters of them were written in one burst (frames with
+ * gaps under `quietMs`) and the burst is over, one full collection runs. Bursts that stay
+ * under the threshold are forgotten; collections are at least `minIntervalMs` apart, and at
+ * least 50× the last one's pause (a big heap's slow collection is rarer). Nothing runs where
+ * no collection can be reached (runtime/collect.ts).
  */
 export interface ReclaimOptions {
   /** Frames this long (UTF-16 units) or longer are counted. */
   largeFrame: number;
-  thresholdBytes: number;
+  /** Characters of large frames in one burst that make it worth a collection. */
+  threshold: number;
   quietMs: number;
   minIntervalMs: number;
 }
 
-export const RECLAIM_DEFAULTS: ReclaimOptions = { largeFrame: 32 * 1024, thresholdBytes: 64 * 1024 * 1024, quietMs: 500, minIntervalMs: 1_000 };
+export const RECLAIM_DEFAULTS: ReclaimOptions = { largeFrame: 32 * 1024, threshold: 64 * 1024 * 1024, quietMs: 500, minIntervalMs: 1_000 };
 
 export class Reclaim {
-  private bytes = 0;
-  private lastLargeAt = 0;
+  private chars = 0;
+  private lastLargeAt = -Infinity;
   private lastRunAt = -Infinity;
+  private lastRunMs = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  /** Collections run so far (health of the policy, tests). */
+  /** Collections run so far. */
   runs = 0;
 
   constructor(
     private readonly collect: (() => void) | null,
-    private readonly onRun: (info: { bytes: number; ms: number }) => void = () => {},
+    private readonly onRun: (info: { chars: number; ms: number }) => void = () => {},
     private readonly opts: ReclaimOptions = RECLAIM_DEFAULTS,
     private readonly now: () => number = () => performance.now(),
   ) {}
@@ -36,9 +40,12 @@ export class Reclaim {
   /** A frame of this length was written. One comparison for small frames. */
   note(length: number): void {
     if (length < this.opts.largeFrame || this.collect === null) return;
-    this.bytes += length;
-    this.lastLargeAt = this.now();
-    if (this.bytes >= this.opts.thresholdBytes && this.timer === null) this.arm(this.opts.quietMs);
+    const t = this.now();
+    // A gap longer than quietMs ended the last burst: one under the threshold is forgotten.
+    if (t - this.lastLargeAt > this.opts.quietMs && this.timer === null) this.chars = 0;
+    this.chars += length;
+    this.lastLargeAt = t;
+    if (this.chars >= this.opts.threshold && this.timer === null) this.arm(this.opts.quietMs);
   }
 
   stop(): void {
@@ -54,14 +61,16 @@ export class Reclaim {
   private due(): void {
     this.timer = null;
     const t = this.now();
+    const gap = Math.max(this.opts.minIntervalMs, 50 * this.lastRunMs);
     // Still bursting, or collected lately: look again when it could be time.
-    const wait = Math.max(this.lastLargeAt + this.opts.quietMs - t, this.lastRunAt + this.opts.minIntervalMs - t);
+    const wait = Math.max(this.lastLargeAt + this.opts.quietMs - t, this.lastRunAt + gap - t);
     if (wait > 0) return this.arm(wait);
-    const bytes = this.bytes;
-    this.bytes = 0;
+    const chars = this.chars;
+    this.chars = 0;
     this.collect!();
     this.lastRunAt = this.now();
+    this.lastRunMs = this.lastRunAt - t;
     this.runs += 1;
-    this.onRun({ bytes, ms: this.lastRunAt - t });
+    this.onRun({ chars, ms: this.lastRunMs });
   }
 }

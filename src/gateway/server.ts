@@ -179,8 +179,8 @@ export function createGateway(opts: GatewayOptions): Gateway {
     gate,
     clients: () => broadcaster.size,
     clientStats: { joined: 0, left: 0 },
-    reclaim: new Reclaim(fullCollector(), ({ bytes, ms }) =>
-      log.debug("collected garbage after a burst of large frames", { mib: Math.round(bytes / 1048576), ms: Math.round(ms), rssMiB: Math.round(process.memoryUsage.rss() / 1048576) }),
+    reclaim: new Reclaim(fullCollector(), ({ chars, ms }) =>
+      log.debug("collected garbage after a burst of large frames", { burstMiB: Math.round(chars / 1048576), ms: Math.round(ms), rssMiB: Math.round(process.memoryUsage.rss() / 1048576) }),
     ),
     whatsapp: () => setup.whatsapp(),
     shuttingDown: () => shuttingDown,
@@ -251,7 +251,7 @@ export function createGateway(opts: GatewayOptions): Gateway {
         const url = `ws://${urlHost(config.gateway.bind)}:${listening.port}`;
         logStarted(log, url, adapter.name, config, agent.backendName);
         // Not needed for the first client: loaded after (a send before that waits for it).
-        setTimeout(() => void loadMarkdown(), 0);
+        setTimeout(() => loadMarkdown().catch((err) => log.error("could not load the Markdown renderer", { error: (err as Error).message })), 0);
         return { port: listening.port, url };
       } catch (err) {
         lock?.release();

@@ -25,6 +25,8 @@ interface SchemaLike {
 
 /** One field's check, or null when the schema is outside the subset. */
 function checkOf(schema: SchemaLike): Check | null {
+  // A pipe keeps its first schema's type: checks piped onto anything but a string are not read here.
+  if (schema.pipe && schema.type !== "string") return null;
   if (schema.type === "unknown" || schema.type === "any") return () => true;
   if (schema.type === "literal") {
     const literal = schema.literal;

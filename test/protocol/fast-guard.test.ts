@@ -58,5 +58,9 @@ describe("fastGuard: derived from a valibot object schema, never looser than it"
     expect(fastGuard(v.object({ s: v.optional(v.string(), "default") }))).toBeNull();
     expect(fastGuard(v.pipe(v.object({ s: v.string() }), v.check(() => true)))).toBeNull();
     expect(fastGuard(v.string())).toBeNull();
+    // Checks piped onto a field that is not a string (a pipe keeps its first schema's type).
+    expect(fastGuard(v.object({ p: v.pipe(v.unknown(), v.check((x) => x !== 1)) }))).toBeNull();
+    expect(fastGuard(v.object({ k: v.pipe(v.literal("a"), v.check(() => false)) }))).toBeNull();
+    expect(fastGuard(v.object({ o: v.pipe(v.optional(v.string()), v.check(() => false)) }))).toBeNull();
   });
 });

@@ -34,9 +34,15 @@ let Lexer: typeof MarkedLexer | null = null;
 let loading: Promise<void> | null = null;
 
 export function loadMarkdown(): Promise<void> {
-  return (loading ??= import("marked").then((m) => {
-    Lexer = m.Lexer;
-  }));
+  return (loading ??= import("marked").then(
+    (m) => {
+      Lexer = m.Lexer;
+    },
+    (err: unknown) => {
+      loading = null; // the next send tries again
+      throw err;
+    },
+  ));
 }
 
 export function markdownLoaded(): boolean {
