@@ -1,4 +1,5 @@
 import { isLoopback } from "./net.ts";
+import { memoByString } from "./intern.ts";
 
 export interface AuthLimitOptions {
   /** Failed attempts allowed per network (see networkKey) within `windowMs`. */
@@ -22,7 +23,9 @@ const LOOPBACK = "loopback";
  * IPv4 address counts for its /24 and an IPv6 one for its /64 — the blocks one host or one
  * local account can hop between at will (issue 20: 127.0.0.2 is the same guesser as 127.0.0.1).
  */
-export function networkKey(remote: string): string {
+export const networkKey = memoByString(networkKeyOf);
+
+function networkKeyOf(remote: string): string {
   let h = remote.replace(/^\[|\]$/g, "").toLowerCase();
   const zone = h.indexOf("%");
   if (zone >= 0) h = h.slice(0, zone);

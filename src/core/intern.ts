@@ -15,3 +15,19 @@ export function intern(s: string): string {
   table.set(s, s);
   return s;
 }
+
+/**
+ * `fn` with its results kept for up to `max` distinct string arguments (the table starts
+ * over when full): for pure functions of a peer's address, asked on every handshake.
+ */
+export function memoByString<T>(fn: (s: string) => T, max = 1024): (s: string) => T {
+  const kept = new Map<string, T>();
+  return (s) => {
+    const hit = kept.get(s);
+    if (hit !== undefined) return hit;
+    const value = fn(s);
+    if (kept.size >= max) kept.clear();
+    kept.set(s, value);
+    return value;
+  };
+}

@@ -1,3 +1,4 @@
+import { memoByString } from "../core/intern.ts";
 import { internalRule, ipBytes } from "../core/ip.ts";
 
 /** A socket holding a slot: closed to free it for another client. */
@@ -13,7 +14,9 @@ export const REMOTE_SHARE = 1 / 4;
  * Whose slots these are: loopback peers by exact address, IPv4 by address, IPv6 by /64.
  * `loopback` is true too for a peer the runtime could not name (no address to cap by).
  */
-export function slotKey(remote: string): { key: string; loopback: boolean } {
+export const slotKey = memoByString(slotKeyOf);
+
+function slotKeyOf(remote: string): { readonly key: string; readonly loopback: boolean } {
   const b = ipBytes(remote);
   if (!b) return { key: remote, loopback: true };
   const loopback = internalRule(remote) === "loopback";
