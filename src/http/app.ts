@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { intern } from "../core/intern.ts";
-import type { RuntimeAdapter, SocketHandler } from "../runtime/types.ts";
+import type { DecideUpgrade, RuntimeAdapter, SocketHandler } from "../runtime/types.ts";
 
 export type { SocketHandler } from "../runtime/types.ts";
 
@@ -23,20 +23,21 @@ export function mountGateway(app: Hono, adapter: RuntimeAdapter, opts: GatewayAp
   // The Set is rebuilt only when a reload hands over a new list.
   let list = opts.allowedOrigins();
   let allowed = new Set(list);
-  app.get("/", (c) => {
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-      return c.text("clawdis gateway: connect with a WebSocket client (see README, Protocol)\n", 426);
-    }
-    const origin = c.req.header("origin");
-    const remote = intern(adapter.remoteAddress(c));
+  const decide: DecideUpgrade = ({ upgrade, origin, remote: peer }) => {
+    if (upgrade?.toLowerCase() !== "websocket") return { status: 426, text: "clawdis gateway: connect with a WebSocket client (see README, Protocol)\n" };
+    const remote = intern(peer);
     if (origin !== undefined && opts.allowedOrigins() !== list) allowed = new Set((list = opts.allowedOrigins()));
     if (origin !== undefined && !allowed.has(origin)) {
       opts.onRefused?.(remote, origin);
-      return c.text(`origin ${origin} is not allowed: add it to gateway.allowedOrigins\n`, 403);
+      return { status: 403, text: `origin ${origin} is not allowed: add it to gateway.allowedOrigins\n` };
     }
     const handler = opts.accept(remote, origin);
-    if (!handler) return c.text("gateway is shutting down\n", 503);
-    return adapter.upgrade(c, handler);
+    return handler ? { handler } : { status: 503, text: "gateway is shutting down\n" };
+  };
+  app.get("/", (c) => {
+    const d = decide({ upgrade: c.req.header("upgrade"), origin: c.req.header("origin"), remote: adapter.remoteAddress(c) });
+    return "handler" in d ? adapter.upgrade(c, d.handler) : c.text(d.text, d.status);
   });
+  adapter.directUpgrades?.(decide);
   return app;
 }

@@ -1,6 +1,6 @@
 import type { Hono } from "hono";
 import { getConnInfo } from "hono/bun";
-import type { RuntimeAdapter, SocketHandler, WireSocket } from "./types.ts";
+import type { DecideUpgrade, RuntimeAdapter, SocketHandler, WireSocket } from "./types.ts";
 
 interface BunSocket {
   /** The gateway's handler itself (no wrapper object per socket). */
@@ -11,6 +11,13 @@ interface BunSocket {
 }
 interface BunServer {
   upgrade(req: Request, opts: { data: SocketHandler }): boolean;
+  requestIP(req: Request): { address: string } | null;
+}
+
+/** `http://host:port/` or `…/?query`: the gateway's socket path, read without parsing a URL. */
+function atRoot(url: string): boolean {
+  const path = url.indexOf("/", url.indexOf("//") + 2);
+  return path >= 0 && (path === url.length - 1 || url.charCodeAt(path + 1) === 63 /* ? */);
 }
 
 /**
@@ -33,7 +40,21 @@ class BunWire implements WireSocket {
 }
 
 export function createBunAdapter(app: Hono): RuntimeAdapter {
+  let direct: DecideUpgrade | null = null;
+  // A plain upgrade at `/` skips hono (no routing, no Context); anything else goes through the app.
+  const fetch = (req: Request, server: BunServer): Response | undefined | Promise<Response> => {
+    const h = req.headers;
+    if (direct === null || req.method !== "GET" || !atRoot(req.url) || h.has("transfer-encoding") || (h.get("content-length") ?? "0") !== "0") {
+      return app.fetch(req, server);
+    }
+    const d = direct({ upgrade: h.get("upgrade") ?? undefined, origin: h.get("origin") ?? undefined, remote: server.requestIP(req)?.address ?? "unknown" });
+    if (!("handler" in d)) return new Response(d.text, { status: d.status, headers: { "content-type": "text/plain; charset=UTF-8" } });
+    return server.upgrade(req, { data: d.handler }) ? undefined : new Response("WebSocket upgrade failed\n", { status: 400 });
+  };
   return {
+    directUpgrades(decide) {
+      direct = decide;
+    },
     name: "bun",
     upgrade(c, handler) {
       const server = c.env as BunServer;
@@ -46,7 +67,7 @@ export function createBunAdapter(app: Hono): RuntimeAdapter {
       const server = Bun.serve({
         hostname,
         port,
-        fetch: app.fetch,
+        fetch: fetch as unknown as (req: Request) => Response,
         websocket: {
           maxPayloadLength: maxPayload,
           backpressureLimit: 64 * 1024 * 1024,

@@ -30,6 +30,11 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/** What an upgrade request at `/` gets: its socket's handler, or a refusal (status and text). */
+export type UpgradeDecision = { handler: SocketHandler } | { status: 403 | 426 | 503; text: string };
+/** The gateway's decision on an upgrade request at `/`, from its three inputs. */
+export type DecideUpgrade = (req: { upgrade: string | undefined; origin: string | undefined; remote: string }) => UpgradeDecision;
+
 /** A runtime adapter: serve a hono app with WebSocket upgrades. The only place that names a runtime. */
 export interface RuntimeAdapter {
   readonly name: RuntimeName;
@@ -37,4 +42,9 @@ export interface RuntimeAdapter {
   upgrade(c: Context, handler: SocketHandler): Response | Promise<Response>;
   remoteAddress(c: Context): string;
   listen(opts: ListenOptions): Promise<Listening>;
+  /**
+   * Where the runtime can, a plain upgrade request at `/` (GET, no body) is decided here
+   * without going through the hono app (its routing was a quarter of a handshake's JS, Bun).
+   */
+  directUpgrades?(decide: DecideUpgrade): void;
 }
