@@ -18,6 +18,30 @@ if (process.argv.includes("--version")) {
 type Ws = import("bun").ServerWebSocket<undefined>;
 const sockets = new Set<Ws>();
 
+/**
+ * `--floor`: the least a protocol server does per frame (bench row "2b (floor)"): parse it,
+ * read `type`/`id`/`method`, and answer a `res` whose payload is as big as the gateway's
+ * `status` (built and serialized per request). No validation, no dispatch, no metrics.
+ */
+const FLOOR = process.argv.includes("--floor");
+const startedAt = Date.now();
+function floorAnswer(ws: Ws, msg: string): void {
+  const f = JSON.parse(msg) as { type?: string; id?: string; method?: string };
+  if (f.type === "hello") return void ws.send(msg); // as the echo answers it (the bench reads only the reply's start)
+  if (f.type !== "req" || typeof f.id !== "string" || typeof f.method !== "string") return ws.close(1008, "not a req");
+  const payload = {
+    version: "0.1.0",
+    commit: "000000000000",
+    host: "bench-host",
+    uptimeMs: Date.now() - startedAt,
+    linked: [],
+    providers: { whatsapp: { linked: false, connected: false }, telegram: { configured: false, connected: false } },
+    clients: sockets.size,
+    agent: { backend: "echo", running: 0 },
+  };
+  ws.send(`{"type":"res","id":${JSON.stringify(f.id)},"ok":true,"payload":${JSON.stringify(payload)}}`);
+}
+
 const server = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
@@ -30,6 +54,7 @@ const server = Bun.serve({
       sockets.add(ws);
     },
     message(ws, msg) {
+      if (FLOOR && typeof msg === "string") return floorAnswer(ws, msg);
       if (typeof msg === "string" && msg.startsWith(BROADCAST_PREFIX)) {
         for (const s of sockets) s.send(msg);
         return;

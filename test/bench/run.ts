@@ -188,7 +188,7 @@ function serverCmd(kind: Kind, rt: Runtime): string[] {
   return echoCmd;
 }
 
-async function startServer(kind: Kind, coalesceMs = COALESCE_MS, rt: Runtime = "bun"): Promise<Server> {
+async function startServer(kind: Kind, coalesceMs = COALESCE_MS, rt: Runtime = "bun", echoArgs: string[] = []): Promise<Server> {
   let cmd: string[];
   let env: Record<string, string | undefined> = { ...process.env };
   if (kind === "gateway") {
@@ -202,7 +202,7 @@ async function startServer(kind: Kind, coalesceMs = COALESCE_MS, rt: Runtime = "
     cmd = [...serverCmd(kind, rt), "gateway", "--port", "0"];
     env = { ...env, CLAWDIS_STATE_DIR: stateDir, CLAWDIS_GATEWAY_TOKEN: "" };
   } else {
-    cmd = serverCmd(kind, rt);
+    cmd = [...serverCmd(kind, rt), ...echoArgs];
   }
   if (pinned) cmd = ["taskset", "-c", "0", ...cmd];
   const spawnedAt = now();
@@ -800,6 +800,31 @@ async function reqRes(s: Server, kind: Kind, conns: number, inflightPerConn: num
   };
 }
 
+/**
+ * "2b (floor)": the echo binary run with `--floor` (test/bench/echo-server.ts), the least any
+ * protocol server does per request — parse, read the id, answer a status-sized `res` — in the
+ * same load, best of the same rounds: how far under the echo the 2b ratio can be on this stack.
+ */
+async function floorRow(conns: number, inflight: number, echo: ReqResult): Promise<void> {
+  let best: ReqResult | undefined;
+  for (let round = 0; round < C.reqRounds; round++) {
+    log(`req/res ${conns}×${inflight}: floor (run ${round + 1} of ${C.reqRounds})`);
+    const s = await startServer("echo", COALESCE_MS, "bun", ["--floor"]);
+    try {
+      const r = await reqRes(s, "echo", conns, inflight);
+      if (!best || r.rate > best.rate) best = r;
+    } finally {
+      await stopChecked(s, "req/res floor");
+    }
+  }
+  row(
+    `2b (floor). \`status\` req/s, ${conns} connections × ${inflight} in flight, best of ${C.reqRounds}: the echo with --floor (parse each frame, answer a status-sized res; no validation, dispatch or metrics)`,
+    `${int(best!.rate)}/s (server ${best!.cpuUs.toFixed(1)} µs CPU/req)`,
+    `${int(echo.rate)}/s (server ${echo.cpuUs.toFixed(1)} µs CPU/req)`,
+    ratio(best!.rate, echo.rate),
+  );
+}
+
 async function benchReqRes(): Promise<void> {
   const cases = [
     { label: `2a. \`status\` req/s, ${C.inflight} pipelined on 1 connection, best of ${C.reqRounds}`, conns: 1, inflight: C.inflight },
@@ -826,6 +851,7 @@ async function benchReqRes(): Promise<void> {
     }
     const g = res.gateway!;
     const e = res.echo!;
+    if (c.conns > 1) await floorRow(c.conns, c.inflight, e);
     const cell = (r: ReqResult) =>
       `${int(r.rate)}/s (p50 ${ms(pct(r.lat, 50))} · p99 ${ms(pct(r.lat, 99))}; server ${r.cpuUs.toFixed(1)} µs CPU/req)`;
     row(
