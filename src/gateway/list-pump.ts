@@ -15,6 +15,8 @@ export interface ListPumpOptions {
   /** Pause after a pass that found only readers still draining; doubles up to `maxIdleMs`. */
   idleMs?: number;
   maxIdleMs?: number;
+  /** A pacing pause ends early once no list has been offered for this long: the storm is over, nothing is left to conflate. */
+  calmMs?: number;
 }
 
 /**
@@ -36,6 +38,8 @@ export class ListPump {
   private readonly maxPauseMs: number;
   private readonly idleMs: number;
   private readonly maxIdleMs: number;
+  private readonly calmMs: number;
+  private lastOfferAt = -Infinity;
 
   constructor(opts: ListPumpOptions = {}) {
     this.sliceMs = opts.sliceMs ?? 4;
@@ -44,6 +48,7 @@ export class ListPump {
     this.maxPauseMs = opts.maxPauseMs ?? 600;
     this.idleMs = opts.idleMs ?? 10;
     this.maxIdleMs = opts.maxIdleMs ?? 80;
+    this.calmMs = opts.calmMs ?? 100;
     this.idle = this.idleMs;
   }
 
@@ -51,6 +56,7 @@ export class ListPump {
   offer(reader: ListReader, prefix: string): void {
     reader.offerList(prefix);
     this.waiting.add(reader);
+    this.lastOfferAt = performance.now();
     if (this.running) return;
     if (this.timer && this.polling) {
       clearTimeout(this.timer);
@@ -82,6 +88,25 @@ export class ListPump {
     }, ms);
   }
 
+  /**
+   * The pause after a pass that sent lists: `ms`, or less once offers have stopped for
+   * `calmMs` (the last list of a storm then reaches everyone a pass after it, not a full pause later).
+   */
+  private pause(ms: number): void {
+    const until = performance.now() + ms;
+    const tick = () => {
+      const t = performance.now();
+      const calmIn = this.lastOfferAt + this.calmMs - t;
+      if (t >= until || calmIn <= 0) {
+        this.timer = null;
+        return this.pass();
+      }
+      this.timer = setTimeout(tick, Math.min(until - t, calmIn));
+    };
+    this.polling = false;
+    this.timer = setTimeout(tick, Math.min(ms, Math.max(0, this.lastOfferAt + this.calmMs - performance.now())));
+  }
+
   /** One pass over the readers waiting when it starts; later offers wait for the next. */
   private pass(): void {
     this.running = true;
@@ -107,7 +132,7 @@ export class ListPump {
       if (this.waiting.size === 0) return void (this.idle = this.idleMs);
       if (sent > 0) {
         this.idle = this.idleMs;
-        this.schedule(Math.min(this.maxPauseMs, Math.max(this.idleMs, busy * this.pace)), false);
+        this.pause(Math.min(this.maxPauseMs, Math.max(this.idleMs, busy * this.pace)));
       } else {
         // Only readers whose sockets have not drained: look again later, less often.
         this.schedule(this.idle, true);

@@ -6,7 +6,8 @@
  * what the live connections hold (BENCHMARKS.md, 4a). So the large frames written are
  * counted, and when `threshold` characters of them were written in one burst (frames with
  * gaps under `quietMs`) and the burst is over, one full collection runs. Bursts that stay
- * under the threshold are forgotten; collections are at least `minIntervalMs` apart, and at
+ * under the threshold are forgotten; a burst is not over while full lists still wait to go
+ * out; collections are at least `minIntervalMs` apart, and at
  * least 50× the last one's pause (a big heap's slow collection is rarer). Nothing runs where
  * no collection can be reached (runtime/collect.ts).
  */
@@ -35,6 +36,8 @@ export class Reclaim {
     private readonly onRun: (info: { chars: number; ms: number }) => void = () => {},
     private readonly opts: ReclaimOptions = RECLAIM_DEFAULTS,
     private readonly now: () => number = () => performance.now(),
+    /** Work of the burst still pending (full lists waiting in the ListPump, whose pauses can exceed quietMs): wait. */
+    private readonly busy: () => boolean = () => false,
   ) {}
 
   /** A frame of this length was written. One comparison for small frames. */
@@ -65,6 +68,7 @@ export class Reclaim {
     // Still bursting, or collected lately: look again when it could be time.
     const wait = Math.max(this.lastLargeAt + this.opts.quietMs - t, this.lastRunAt + gap - t);
     if (wait > 0) return this.arm(wait);
+    if (this.busy()) return this.arm(this.opts.quietMs);
     const chars = this.chars;
     this.chars = 0;
     this.collect!();

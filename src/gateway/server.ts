@@ -181,6 +181,9 @@ export function createGateway(opts: GatewayOptions): Gateway {
     clientStats: { joined: 0, left: 0 },
     reclaim: new Reclaim(fullCollector(), ({ chars, ms }) =>
       log.debug("collected garbage after a burst of large frames", { burstMiB: Math.round(chars / 1048576), ms: Math.round(ms), rssMiB: Math.round(process.memoryUsage.rss() / 1048576) }),
+      undefined,
+      undefined,
+      () => broadcaster.listsWaiting > 0,
     ),
     whatsapp: () => setup.whatsapp(),
     shuttingDown: () => shuttingDown,

@@ -52,6 +52,19 @@ describe("Reclaim: one collection once a burst of large frames is over", () => {
     r.stop();
   });
 
+  test("a burst is not over while its work is still pending (full lists waiting)", async () => {
+    let runs = 0;
+    let pending = true;
+    const r = new Reclaim(() => runs++, () => {}, OPTS, undefined, () => pending);
+    r.note(1_000);
+    await Bun.sleep(400); // quiet for 150 ms long ago, but lists still wait
+    expect(runs).toBe(0);
+    pending = false;
+    await Bun.sleep(250);
+    expect(runs).toBe(1);
+    r.stop();
+  });
+
   test("no collector: nothing is counted or scheduled; stop() cancels a pending one", async () => {
     const none = new Reclaim(null, () => {}, OPTS);
     none.note(10_000);
