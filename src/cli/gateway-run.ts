@@ -1,7 +1,6 @@
 import { clientWebSocket } from "../runtime/websocket.ts";
 import { assertSafeBind, ConfigError, loadConfig } from "../config/load.ts";
 import { configSecrets } from "../config/secrets.ts";
-import { ForceError, freePort } from "../gateway/force.ts";
 import { LockError } from "../gateway/lock.ts";
 import { createGateway, GatewayStartError } from "../gateway/server.ts";
 import { createLogger, type Logger } from "../log.ts";
@@ -63,6 +62,8 @@ export async function runGateway(flags: GatewayFlags): Promise<void> {
   log.info(`config: ${loaded.file ?? "none found, using embedded defaults"}`, { stateDir: paths.stateDir });
 
   if (flags.force && config.gateway.port !== 0) {
+    // Only with --force: it loads node:child_process (lsof/fuser), which a plain start does not need.
+    const { ForceError, freePort } = await import("../gateway/force.ts");
     try {
       await freePort(config.gateway.port, log);
     } catch (err) {

@@ -1,4 +1,7 @@
-import { spawn } from "node:child_process";
+import type { spawn as Spawn } from "node:child_process";
+
+/** node:child_process is loaded by the first run, not at every gateway start (BENCHMARKS.md, 6b). */
+let spawnFn: Promise<typeof Spawn> | null = null;
 import { uuidV5 } from "../../core/uuid.ts";
 import type { Logger } from "../../log.ts";
 import type { AgentBackend, AgentTurn } from "../types.ts";
@@ -69,7 +72,7 @@ export function commandBackend(opts: CommandBackendOptions): AgentBackend {
       const argv = opts.firstTurnArgv && isNew(turn) ? opts.firstTurnArgv : opts.argv;
       const [cmd, ...rest] = argv.map((a) => fillTemplate(a, turn));
       const stdin = opts.input === "history-json";
-      return new Promise((resolve, reject) => {
+      return (spawnFn ??= import("node:child_process").then((m) => m.spawn)).then((spawn) => new Promise((resolve, reject) => {
         const child = spawn(cmd!, rest, {
           cwd: opts.cwd,
           stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"],
@@ -137,7 +140,7 @@ export function commandBackend(opts: CommandBackendOptions): AgentBackend {
           }
           resolve({ summary });
         });
-      });
+      }));
     },
   };
 }
