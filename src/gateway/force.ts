@@ -1,10 +1,12 @@
-import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import type { Logger } from "../log.ts";
 
 export class ForceError extends Error {}
 
 /** PIDs listening on a TCP port, via lsof. Throws ForceError when lsof is missing. */
 export function listenersOnPort(port: number): { pid: number; command: string }[] {
+  // node:child_process on first use: the bundler puts this file in a chunk every start loads.
+  const { spawnSync } = createRequire(import.meta.url)("node:child_process") as typeof import("node:child_process");
   const res = spawnSync("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN", "-F", "pc"], { encoding: "utf8" });
   if (res.error) {
     const code = (res.error as NodeJS.ErrnoException).code;
