@@ -1,4 +1,5 @@
-import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, type WriteStream } from "node:fs";
+import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, renameSync, statSync, writeSync, type WriteStream } from "node:fs";
+import { endsMidLine } from "./core/atomic.ts";
 import { dirname } from "node:path";
 import { utf8Length } from "./core/bytes.ts";
 import { visible } from "./core/visible.ts";
@@ -52,9 +53,7 @@ const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 function endLine(path: string): void {
   const fd = openSync(path, "a+");
   try {
-    const size = fstatSync(fd).size;
-    const last = Buffer.alloc(1);
-    if (size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a && writeSync(fd, "\n") !== 1) throw new Error("short write");
+    if (endsMidLine(fd, fstatSync(fd).size) && writeSync(fd, "\n") !== 1) throw new Error("short write");
   } finally {
     closeSync(fd);
   }

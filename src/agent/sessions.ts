@@ -1,5 +1,6 @@
 import { appendFile, open, rename } from "node:fs/promises";
-import { closeSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync } from "node:fs";
+import { endsMidLine } from "../core/atomic.ts";
 import { join } from "node:path";
 import { JsonlFile } from "../store/jsonl.ts";
 
@@ -48,11 +49,7 @@ function endsTorn(path: string): boolean {
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
-    const size = fstatSync(fd).size;
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return last[0] !== 0x0a;
+    return endsMidLine(fd, fstatSync(fd).size);
   } catch {
     return false;
   } finally {

@@ -2,7 +2,7 @@ import { closeSync, existsSync, fstatSync, ftruncateSync, openSync, readFileSync
 import { appendFile, open, rename, truncate } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { CORRUPT_MARK, stamp } from "./corrupt.ts";
-import { privateDir, writeAtomic, writeAtomicSync } from "../core/atomic.ts";
+import { endsMidLine, privateDir, writeAtomic, writeAtomicSync } from "../core/atomic.ts";
 import { utf8Length } from "../core/bytes.ts";
 
 export interface JsonlOptions<T> {
@@ -90,11 +90,7 @@ export class JsonlFile<T> {
     const fd = openSync(this.path, "a+", 0o600);
     try {
       let size = fstatSync(fd).size;
-      if (size > 0) {
-        const last = Buffer.alloc(1);
-        readSync(fd, last, 0, 1, size - 1);
-        if (last[0] !== 0x0a) size = this.cutTorn(fd, size);
-      }
+      if (endsMidLine(fd, size)) size = this.cutTorn(fd, size);
       this.size = size;
     } finally {
       closeSync(fd);
