@@ -31,8 +31,9 @@ export class PlainHistogram {
 /** Bounds on label values a client can influence: method names are checked before counting. */
 const MAX_SERIES = 256;
 
-function bump(map: Map<string, number>, key: string, by = 1): void {
-  if (map.size >= MAX_SERIES && !map.has(key)) key = "other";
+/** Past MAX_SERIES keys a new one is counted under `overflow` (a key of the same shape as the others). */
+function bump(map: Map<string, number>, key: string, by = 1, overflow = "other"): void {
+  if (map.size >= MAX_SERIES && !map.has(key)) key = overflow;
   map.set(key, (map.get(key) ?? 0) + by);
 }
 
@@ -131,9 +132,7 @@ export class GatewayCounters {
     const cut = d.name.indexOf("__");
     const server = cut > 0 ? d.name.slice(0, Math.min(cut, 64)) : "";
     const tool = cut > 0 ? d.name.slice(cut + 2, cut + 2 + 64) : "unknown";
-    let callKey = `${server}\u0000${tool}\u0000${d.ok === true}`;
-    if (this.toolCalls.size >= MAX_SERIES && !this.toolCalls.has(callKey)) callKey = `other\u0000other\u0000${d.ok === true}`;
-    bump(this.toolCalls, callKey);
+    bump(this.toolCalls, `${server}\u0000${tool}\u0000${d.ok === true}`, 1, `other\u0000other\u0000${d.ok === true}`);
     let key = `${server}\u0000${tool}`;
     if (this.toolDuration.size >= MAX_SERIES && !this.toolDuration.has(key)) key = "other\u0000other";
     let h = this.toolDuration.get(key);

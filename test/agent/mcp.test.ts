@@ -54,4 +54,14 @@ describe("tool metrics", () => {
     ]);
     expect(c.toolDuration.get("fs\u0000read_file")!.count).toBe(2);
   });
+
+  test("past the series cap a new tool is counted under other/other with its outcome (three parts, as every key)", () => {
+    const c = new GatewayCounters();
+    const ev = (data: unknown) => c.agentEvent({ runId: "r", seq: 1, stream: "tool", ts: 0, data });
+    for (let i = 0; i < 300; i++) ev({ phase: "result", callId: String(i), name: `s__t${i}`, ok: true, result: "", ms: 1 });
+    ev({ phase: "result", callId: "x", name: "s__late", ok: false, result: "", ms: 1 });
+    for (const key of c.toolCalls.keys()) expect(key.split("\u0000")).toHaveLength(3);
+    expect(c.toolCalls.get("other\u0000other\u0000false")).toBe(1);
+    expect(c.toolCalls.size).toBeLessThanOrEqual(258);
+  });
 });
