@@ -16,10 +16,8 @@ export class RunSlots {
 
   /** Resolves once a slot is this run's; rejects with the abort reason if the run is aborted first. */
   async acquire(signal: AbortSignal): Promise<void> {
-    // Read once per acquire, as it was in the runner: a waiter woken by a raised limit still
-    // compares against the limit it began waiting under (a known quirk, kept by this pure move).
-    const max = this.max;
-    while (this.executing >= max) {
+    // The limit in force now: a waiter woken by a raised limit (setMax) takes the new slot.
+    while (this.executing >= this.max) {
       if (signal.aborted) throw signal.reason;
       await new Promise<void>((resolve) => {
         const wake = () => {
