@@ -5,15 +5,10 @@
  */
 const MAX_ENTRIES = 4096;
 const MAX_LENGTH = 64;
-const table = new Map<string, string>();
+const first = memoByString((s) => s, MAX_ENTRIES);
 
 export function intern(s: string): string {
-  if (s.length > MAX_LENGTH) return s;
-  const kept = table.get(s);
-  if (kept !== undefined) return kept;
-  if (table.size >= MAX_ENTRIES) table.clear();
-  table.set(s, s);
-  return s;
+  return s.length > MAX_LENGTH ? s : first(s);
 }
 
 /**

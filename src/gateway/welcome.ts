@@ -29,6 +29,9 @@ export function connectEntry(client: Hello["client"], remote: string, instanceId
   };
 }
 
+/** What every hello-ok offers: one frozen object, not two array copies per hello. */
+const FEATURES = Object.freeze({ methods: Object.freeze([...METHOD_NAMES]), events: Object.freeze([...EVENT_NAMES]) }) as unknown as HelloOk["features"];
+
 /** Stands in for the presence list until `helloOkJson` splices the list's kept JSON in. */
 const PRESENCE_MARK = "\u0000presence-list\u0000";
 
@@ -42,7 +45,7 @@ export function helloOkFrame(gw: GatewayContext, connId: string, protocol: numbe
     type: "hello-ok",
     protocol,
     server: { version: gw.build.version, commit: gw.build.commit, host: gw.host, connId },
-    features: { methods: [...METHOD_NAMES], events: [...EVENT_NAMES] },
+    features: FEATURES,
     snapshot: {
       presence: [],
       health: gw.health.snapshot(),

@@ -68,11 +68,12 @@ export interface CommandBackendOptions {
 export function commandBackend(opts: CommandBackendOptions): AgentBackend {
   return {
     name: "command",
-    run(turn, emit, signal) {
+    async run(turn, emit, signal) {
       const argv = opts.firstTurnArgv && isNew(turn) ? opts.firstTurnArgv : opts.argv;
       const [cmd, ...rest] = argv.map((a) => fillTemplate(a, turn));
       const stdin = opts.input === "history-json";
-      return (spawnFn ??= import("node:child_process").then((m) => m.spawn)).then((spawn) => new Promise((resolve, reject) => {
+      const spawn = await (spawnFn ??= import("node:child_process").then((m) => m.spawn));
+      return new Promise((resolve, reject) => {
         const child = spawn(cmd!, rest, {
           cwd: opts.cwd,
           stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"],
@@ -140,7 +141,7 @@ export function commandBackend(opts: CommandBackendOptions): AgentBackend {
           }
           resolve({ summary });
         });
-      }));
+      });
     },
   };
 }
