@@ -1,5 +1,5 @@
 /** The Chat Completions stream reader and the HTTP retry rules (issue 22 §5, issue 24 §2). */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import { retryAfterMs } from "../../src/agent/backends/openai-http.ts";
 import { readCompletion, sseData } from "../../src/agent/backends/openai-stream.ts";
 import { AgentFailure } from "../../src/agent/failure.ts";
@@ -19,6 +19,15 @@ function body(events: unknown[], end = "data: [DONE]\n\n"): ReadableStream<Uint8
 const delta = (d: unknown, finish_reason?: string) => ({ choices: [{ index: 0, delta: d, ...(finish_reason ? { finish_reason } : {}) }] });
 
 describe("readCompletion", () => {
+  test("calls sent without ids get ids unique across rounds, also two rounds within one millisecond", async () => {
+    const events = () => body([delta({ tool_calls: [{ index: 0, function: { name: "s__a", arguments: "{}" } }, { index: 1, function: { name: "s__b", arguments: "{}" } }] }), delta({}, "tool_calls")]);
+    const now = spyOn(Date, "now").mockReturnValue(1_765_000_000_000); // both rounds in the same millisecond
+    const [r0, r1] = await Promise.all([readCompletion(events(), () => {}, silentLogger, 0), readCompletion(events(), () => {}, silentLogger, 1)]).finally(() => now.mockRestore());
+    const ids = [...r0.toolCalls, ...r1.toolCalls].map((c) => c.id);
+    expect(ids.every((id) => id.startsWith("call_"))).toBe(true);
+    expect(new Set(ids).size).toBe(4);
+  });
+
   test("text deltas go out as they come; tool-call pieces are joined by index", async () => {
     const seen: string[] = [];
     const c = await readCompletion(

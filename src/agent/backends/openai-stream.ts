@@ -64,7 +64,7 @@ const MAX_ARGS_CHARS = 1024 * 1024;
  * pieces are joined by their `index`. A stream that ends with neither a `finish_reason` nor
  * `[DONE]` was cut off: that is a failure, not a reply (the deltas already sent stay sent).
  */
-export async function readCompletion(body: ReadableStream<Uint8Array>, onDelta: (delta: string) => void, log: Logger): Promise<Completion> {
+export async function readCompletion(body: ReadableStream<Uint8Array>, onDelta: (delta: string) => void, log: Logger, round = 0): Promise<Completion> {
   let text = "";
   const calls: ToolCall[] = [];
   let finishReason: string | undefined;
@@ -111,8 +111,9 @@ export async function readCompletion(body: ReadableStream<Uint8Array>, onDelta: 
   }
   // Sparse indexes (a server that skipped one) leave holes: drop them.
   const toolCalls = calls.filter((c): c is ToolCall => c !== undefined && c.name !== "");
-  // An endpoint that sends no ids: ones unique across the run's rounds (a later round's call_0 is not the first's).
-  const round = Date.now().toString(36);
-  toolCalls.forEach((c, i) => (c.id ||= `call_${round}_${i}`));
+  // An endpoint that sends no ids: ones unique across runs (the time) and across a run's rounds,
+  // also two rounds within one millisecond of a fast local server (the round's number).
+  const stamp = `${Date.now().toString(36)}_${round}`;
+  toolCalls.forEach((c, i) => (c.id ||= `call_${stamp}_${i}`));
   return { text, toolCalls, ...(finishReason !== undefined ? { finishReason } : {}) };
 }

@@ -88,7 +88,7 @@ export function openAiBackend(opts: OpenAiOptions): AgentBackend {
       for (let round = 0; ; round++) {
         const deadline = turn.deadline ? { deadline: turn.deadline } : {};
         const body = await postCompletion(url, headers, request(loop?.offered.defs), { signal, log: opts.log, ...deadline });
-        const reply = await readCompletion(body, (delta) => emit("assistant", { delta }), opts.log).catch((err: unknown) => {
+        const reply = await readCompletion(body, (delta) => emit("assistant", { delta }), opts.log, round).catch((err: unknown) => {
           if (signal.aborted) throw signal.reason;
           throw streamFailure(err);
         });
