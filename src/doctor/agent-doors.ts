@@ -8,12 +8,13 @@ import { configOrDefaults, ok, warn, type Finding } from "./finding.ts";
  * agent through 127.0.0.1); and an endpoint on a loopback port that is not running can be
  * taken by that account, which then gets the API key or headers and the conversation.
  */
-export function checkAgentDoors(loaded: LoadedConfig | null): Finding {
+/** `serviceToken`: the service's gateway.env sets CLAWDIS_GATEWAY_TOKEN (the one the gateway really starts with). */
+export function checkAgentDoors(loaded: LoadedConfig | null, serviceToken = false): Finding {
   const c = configOrDefaults(loaded);
   const servers = Object.keys(c.agent.mcp.servers);
   const found: string[] = [];
   const fixes: string[] = [];
-  if (servers.length > 0 && !c.gateway.token) {
+  if (servers.length > 0 && !c.gateway.token && !serviceToken) {
     found.push(`agent.mcp.servers (${servers.join(", ")}) with no gateway token: any account on this host can run the agent, and so these tools, through 127.0.0.1`);
     fixes.push("set a gateway token (gateway.token or CLAWDIS_GATEWAY_TOKEN)");
   }

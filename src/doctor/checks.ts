@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statfsSync, statSync, unlinkSync } from "node:fs";
+import { envFileSetsToken, serviceEnvFile } from "./env-file.ts";
 import { join } from "node:path";
 import { assertSafeBind, ConfigError, loadConfig, type LoadedConfig } from "../config/load.ts";
 import { writeAtomicSync } from "../core/atomic.ts";
@@ -57,19 +58,6 @@ export function checkBind(loaded: LoadedConfig | null): Finding {
   return ok("bind", isLoopback(bind) ? `bound to loopback (${bind})` : `bound to ${bind}, with a token`);
 }
 
-/** The env file sets a non-empty CLAWDIS_GATEWAY_TOKEN (its value is never kept or shown). */
-function envFileSetsToken(file: string): boolean {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return false;
-  }
-  return text.split("\n").some((line) => {
-    const m = /^\s*(?:export\s+)?CLAWDIS_GATEWAY_TOKEN\s*=\s*(.*?)\s*$/.exec(line);
-    return m !== null && m[1]!.replace(/^(["'])(.*)\1$/, "$2") !== "";
-  });
-}
 
 /**
  * A token in both the config file and the environment: the environment wins, so editing the
@@ -78,7 +66,7 @@ function envFileSetsToken(file: string): boolean {
  */
 export function checkTokenSource(ctx: DoctorContext, loaded: LoadedConfig | null): Finding {
   if (!loaded) return warn("token", "not checked: the config does not load", "fix the config first");
-  const envFile = join(ctx.paths.stateDir, "gateway.env");
+  const envFile = serviceEnvFile(ctx.paths.stateDir);
   const inFile = loaded.tokenSource === "file" || loaded.fileTokenOverridden !== undefined;
   const inEnv = ctx.env.CLAWDIS_GATEWAY_TOKEN ? "CLAWDIS_GATEWAY_TOKEN in this environment" : envFileSetsToken(envFile) ? `CLAWDIS_GATEWAY_TOKEN in ${envFile}` : null;
   const file = loaded.file ?? ctx.paths.config;
@@ -174,7 +162,7 @@ export async function runChecks(ctx: DoctorContext): Promise<Finding[]> {
     await checkTelegram(ctx, loaded),
     await checkTelegramGroups(ctx, loaded),
     await checkAgent(ctx, loaded),
-    checkAgentDoors(loaded),
+    checkAgentDoors(loaded, envFileSetsToken(serviceEnvFile(ctx.paths.stateDir))),
     checkDisk(ctx),
     checkSizes(ctx, loaded),
     checkCorrupt(ctx),

@@ -242,4 +242,11 @@ describe("doctor on what the agent can reach, seen from another local account", 
     const closed = byId(JSON.parse((await doctor(await healthyDir({ gateway: { token: "a-long-enough-token" }, ...tools }), ["--json"])).stdout));
     expect(closed["agent-doors"]).toMatchObject({ status: "ok" });
   });
+
+  test("a token set only in the service's gateway.env (not this shell, not the file) counts: no warning about MCP tools", async () => {
+    const dir = await healthyDir({ agent: { mcp: { servers: { files: { command: ["mcp-files", "/home/me/notes"] } } } } });
+    writeFileSync(join(dir, "gateway.env"), "CLAWDIS_GATEWAY_TOKEN=a-long-enough-token\n", { mode: 0o600 });
+    const found = byId(JSON.parse((await doctor(dir, ["--json"])).stdout));
+    expect(found["agent-doors"]).toMatchObject({ status: "ok" });
+  });
 });
