@@ -116,6 +116,9 @@ describe("GatewayClient: reconnect", () => {
     const err = (await pending) as GatewayClientError;
     expect(err.kind).toBe("closed");
     expect(c.state).toBe("reconnecting");
+    // As a supervisor restarts it: after the dead process is reaped (until then its pid still
+    // answers kill(pid, 0), and the new gateway rightly sees the lock as held).
+    await g1.exited;
     const g2 = await spawnGateway({ stateDir, args: ["--port", String(g1.port)] });
     await until(() => hellos.length === 2, 8_000, "the second hello-ok");
     expect(hellos[1]).not.toBe(hellos[0]);
